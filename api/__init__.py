@@ -1,0 +1,1 @@
+"""FastAPI service (to be built)."""

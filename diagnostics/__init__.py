@@ -1,0 +1,1 @@
+"""Rules plus a learned model that rank probable causes (to be built)."""

@@ -1,0 +1,1 @@
+"""ELM327 firmware emulator and virtual vehicle (issue: firmware_sim)."""

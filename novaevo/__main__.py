@@ -1,0 +1,3 @@
+from novaevo.cli import main
+
+main()

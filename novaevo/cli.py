@@ -1,0 +1,25 @@
+"""The ``novaevo`` command: mounts each package's Typer commands and sub-apps.
+
+Packages own their commands; this module only composes them, so that a feature is never
+implemented twice. Heavy imports stay inside the packages' command functions so that
+``novaevo --help`` starts fast.
+"""
+
+import typer
+
+from obdcore.cli import app as obd_app
+
+app = typer.Typer(
+    name="novaevo",
+    help="NovaEvo: read a car through an ELM327 dongle, explain it, find the parts.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+# obdcore's commands (replay, ...) sit at the top level: they are the heart of the tool.
+app.registered_commands.extend(obd_app.registered_commands)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

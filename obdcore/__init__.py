@@ -1,0 +1,1 @@
+"""Sans-I/O ELM327 + OBD-II decoding core."""

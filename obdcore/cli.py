@@ -1,0 +1,5 @@
+"""obdcore's commands for the ``novaevo`` CLI."""
+
+import typer
+
+app = typer.Typer()

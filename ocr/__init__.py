@@ -1,0 +1,1 @@
+"""Registration-card (carte grise) OCR (to be built)."""

@@ -1,0 +1,1 @@
+"""Parts catalogue, vehicle identification and lookup (to be built)."""

@@ -1,0 +1,51 @@
+"""Declares the Cython extensions; all other metadata lives in pyproject.toml.
+
+Each compiled module is the Cython build of a pure-Python twin that stays importable
+(``obdcore/_core.py`` -> ``obdcore._ccore``). When the compiler or Cython is missing the
+build still succeeds and the package runs on the pure-Python twin, saying so once.
+"""
+
+import sys
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+TWINS = {"obdcore._ccore": "obdcore/_core.py"}
+
+
+class OptionalBuildExt(build_ext):
+    """Builds the extensions, but never fails the install because of them."""
+
+    def run(self):
+        try:
+            super().run()
+        except Exception as exc:  # noqa: BLE001 - any build failure means "use the twin"
+            _warn(exc)
+
+    def build_extension(self, ext):
+        try:
+            super().build_extension(ext)
+        except Exception as exc:  # noqa: BLE001
+            _warn(exc)
+
+
+def _warn(exc):
+    sys.stderr.write(
+        f"WARNING: compiling the obdcore accelerator failed ({exc}); "
+        "novaevo will run on the pure-Python decoder.\n"
+    )
+
+
+def _extensions():
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        _warn("Cython is not installed")
+        return []
+    modules = [Extension(name, [source]) for name, source in TWINS.items()]
+    return cythonize(modules, language_level=3, quiet=True,
+                     compiler_directives={"boundscheck": False, "wraparound": False,
+                                          "cdivision": True, "initializedcheck": False})
+
+
+setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})
