@@ -1,0 +1,990 @@
+"""The decoder's hot path: adapter text -> frames -> ISO-TP messages -> readings.
+
+This file is both the pure-Python twin and the source of the compiled accelerator:
+``setup.py`` compiles it with Cython into ``obdcore._ccore``. Types are declared in
+Cython's pure-Python mode (``cython.int``...), which plain Python ignores, so the two are
+one source and give the same results by construction. The few places that must differ
+for speed test ``cython.compiled`` and are covered by the twin-equality property tests.
+
+Nothing here raises on bad adapter output: every fault becomes a typed
+:class:`~obdcore.structured.Notice`. Buffers are bounded (``MAX_RESPONSE_BYTES``,
+``MAX_LINE_BYTES``, ISO-TP's 4095-byte messages).
+"""
+
+import array
+
+import cython
+
+from obdcore import structured as _s
+from obdcore.kinds import ADAPTER_MESSAGES, Kind
+from obdcore.pidtable import PidTable
+from obdcore.protocols import CAN_11, CAN_29, J1850, protocol_family, protocol_number
+
+MAX_RESPONSE_BYTES = 65536  # one answer; an ELM327's own buffer holds 512 bytes
+MAX_LINE_BYTES = 256  # the longest real line (29-bit CAN, spaces) is under 40 characters
+
+_HEX_DIGITS = b"0123456789ABCDEF"
+_DTC_NAMES = {0x43: "DTC_STORED", 0x47: "DTC_PENDING", 0x4A: "DTC_PERMANENT"}
+
+# Field evaluation kinds (C constants in the compiled build).
+_AFFINE = cython.declare(cython.int, 0)
+_FORMULA = cython.declare(cython.int, 1)
+_SPECIAL = cython.declare(cython.int, 2)
+
+# What ``_run`` does with each complete message.
+_SINK_DECODE = cython.declare(cython.int, 0)
+_SINK_MESSAGES = cython.declare(cython.int, 1)
+_SINK_FRAMES = cython.declare(cython.int, 2)
+_SINK_BATCH = cython.declare(cython.int, 3)
+
+
+# ============================================================================ result objects
+
+@cython.final
+@cython.cclass
+class Reading:
+    """One decoded value.
+
+    ``ecu``: CAN ID or legacy source address of the sender (-1 unknown: headers off);
+    ``service``: the request mode (1, 2, 3, 9, 0x22...); ``pid``: PID, DID or Mode 06 MID
+    (-1 for services without one); ``name``/``unit``: from the PID table; ``value``: a
+    float for numeric fields, a structured value otherwise; ``frame``: the freeze-frame
+    number for Mode 02, else -1.
+    """
+
+    ecu = cython.declare(cython.longlong, visibility="readonly")
+    service = cython.declare(cython.int, visibility="readonly")
+    pid = cython.declare(cython.int, visibility="readonly")
+    frame = cython.declare(cython.int, visibility="readonly")
+    name = cython.declare(object, visibility="readonly")
+    value = cython.declare(object, visibility="readonly")
+    unit = cython.declare(object, visibility="readonly")
+
+    def __init__(self, ecu, service, pid, name, value, unit, frame=-1):
+        self.ecu = ecu
+        self.service = service
+        self.pid = pid
+        self.name = name
+        self.value = value
+        self.unit = unit
+        self.frame = frame
+
+    def as_tuple(self) -> tuple:
+        """``(ecu, service, pid, name, value, unit, frame)``."""
+        return (self.ecu, self.service, self.pid, self.name, self.value, self.unit, self.frame)
+
+    def __eq__(self, other):
+        # Compares by content, so readings of the compiled and the pure twin are equal.
+        as_tuple = getattr(other, "as_tuple", None)
+        return as_tuple is not None and self.as_tuple() == as_tuple()
+
+    def __hash__(self):
+        return hash((self.ecu, self.service, self.pid, self.name, self.frame))
+
+    def __repr__(self):
+        frame = f", frame={self.frame}" if self.frame >= 0 else ""
+        return (f"Reading(ecu=0x{self.ecu:X}, service=0x{self.service:02X}, "
+                f"pid=0x{self.pid:02X}, {self.name}={self.value!r} {self.unit}{frame})"
+                if self.ecu >= 0 and self.pid >= 0 else
+                f"Reading(ecu={self.ecu}, service=0x{self.service:02X}, pid={self.pid}, "
+                f"{self.name}={self.value!r} {self.unit}{frame})")
+
+
+@cython.final
+@cython.cclass
+class Response:
+    """What one adapter answer held: readings, adapter/transport notices, and negative
+    responses (``7F``), each in the order they completed."""
+
+    readings = cython.declare(list, visibility="readonly")
+    notices = cython.declare(list, visibility="readonly")
+    negatives = cython.declare(list, visibility="readonly")
+
+    def __init__(self):
+        self.readings = []
+        self.notices = []
+        self.negatives = []
+
+    @property
+    def ok(self) -> bool:
+        """True when the answer carried data and nothing went wrong."""
+        return bool(self.readings) and not self.notices and not self.negatives
+
+    def value(self, name: str, ecu: int | None = None):
+        """The value of the first reading called ``name`` (from ``ecu`` if given), or None."""
+        for reading in self.readings:
+            if reading.name == name and (ecu is None or reading.ecu == ecu):
+                return reading.value
+        return None
+
+    def __repr__(self):
+        return (f"Response(readings={self.readings!r}, notices={self.notices!r}, "
+                f"negatives={self.negatives!r})")
+
+
+# ============================================================================ compiled table
+
+@cython.final
+@cython.cclass
+class _FieldSpec:
+    """One table field prepared for evaluation (C-typed for the compiled path)."""
+
+    kind = cython.declare(cython.int)
+    start = cython.declare(cython.int)
+    nbytes = cython.declare(cython.int)
+    signed = cython.declare(cython.bint)
+    scale = cython.declare(cython.double)
+    offset = cython.declare(cython.double)
+    name = cython.declare(object)
+    unit = cython.declare(object)
+    func = cython.declare(object)
+    variable = cython.declare(cython.bint)
+
+    def __init__(self, field):
+        self.name = field.name
+        self.unit = field.unit
+        self.start = 0
+        self.nbytes = 0
+        self.signed = False
+        self.scale = 1.0
+        self.offset = 0.0
+        self.variable = False
+        self.func = None
+        if field.special is not None:
+            self.kind = _SPECIAL
+            self.func = _s.SPECIAL[field.special]
+            self.variable = field.special in _s.VARIABLE_LENGTH
+        elif field.compiled.affine is not None:
+            affine = field.compiled.affine
+            self.kind = _AFFINE
+            self.start = affine.start
+            self.nbytes = affine.nbytes
+            self.signed = affine.signed
+            self.scale = affine.scale
+            self.offset = affine.offset
+        else:
+            self.kind = _FORMULA
+            self.func = field.compiled.evaluate
+
+
+@cython.final
+@cython.cclass
+class _PidSpec:
+    """All fields of one PID and the number of data bytes they span."""
+
+    size = cython.declare(cython.int)
+    fields = cython.declare(tuple)
+    index = cython.declare(cython.int)  # first field's column in batch output
+
+    def __init__(self, size, fields, index):
+        self.size = size
+        self.fields = fields
+        self.index = index
+
+
+# ============================================================================ run state
+
+@cython.final
+@cython.cclass
+class _RunState:
+    """Per-call scratch state: pending ISO-TP messages, legacy frames, the output sink."""
+
+    sink = cython.declare(cython.int)
+    out = cython.declare(object)
+    line = cython.declare(cython.Py_ssize_t)
+    isotp = cython.declare(dict)  # ecu -> [length, bytearray, next seq, last seq]
+    counted = cython.declare(object)  # headers-off multi-frame in progress, or None
+    legacy = cython.declare(dict)  # ecu -> list of frame payloads (insertion ordered)
+
+    def __init__(self, sink, out):
+        self.sink = sink
+        self.out = out
+        self.line = 0
+        self.isotp = {}
+        self.counted = None
+        self.legacy = {}
+
+    def legacy_frame(self, ecu, data) -> None:
+        if self.legacy is None:
+            self.legacy = {}
+        frames = self.legacy.get(ecu)
+        if frames is None:
+            self.legacy[ecu] = [data]
+        else:
+            frames.append(data)
+
+
+# ============================================================================ batch output
+
+@cython.final
+@cython.cclass
+class _BatchSink:
+    """Growing columns for :meth:`Decoder.decode_batch`; numeric values only, structured
+    values go to ``objects`` as :class:`Reading`."""
+
+    lines = cython.declare(object)
+    ecus = cython.declare(object)
+    services = cython.declare(object)
+    pids = cython.declare(object)
+    frames = cython.declare(object)
+    fields = cython.declare(object)
+    values = cython.declare(object)
+    columns = cython.declare(list)
+
+    def __init__(self, columns):
+        self.columns = columns
+        self.lines = array.array("q")
+        self.ecus = array.array("q")
+        self.services = array.array("h")
+        self.pids = array.array("i")
+        self.frames = array.array("h")
+        self.fields = array.array("i")
+        self.values = array.array("d")
+
+    @cython.ccall
+    def add(self, line: cython.Py_ssize_t, ecu: cython.longlong, service: cython.int,
+            pid: cython.int, frame: cython.int, column: cython.int,
+            value: cython.double) -> cython.void:
+        self.lines.append(line)
+        self.ecus.append(ecu)
+        self.services.append(service)
+        self.pids.append(pid)
+        self.frames.append(frame)
+        self.fields.append(column)
+        self.values.append(value)
+
+    def finish(self, notices, negatives):
+        from obdcore.batch import Batch
+
+        return Batch.from_arrays(self, self.columns, notices, negatives)
+
+
+# ============================================================================ the decoder
+
+@cython.cclass
+class Decoder:
+    """Decodes what an ELM327 printed for one request.
+
+    ``protocol``: ELM327 protocol number (``6``, ``"A6"``...); ``headers``: ``ATH1`` was
+    set; ``caf``: CAN auto-formatting (``ATCAF1``, the default); ``table``: the PID table
+    (:meth:`PidTable.standard` by default, extend it for manufacturer PIDs).
+    Raises :class:`~obdcore.errors.ProtocolError` for a protocol that is not OBD-II.
+    """
+
+    family = cython.declare(cython.int, visibility="readonly")
+    headers = cython.declare(cython.bint, visibility="readonly")
+    caf = cython.declare(cython.bint, visibility="readonly")
+    protocol = cython.declare(object, visibility="readonly")
+    table = cython.declare(object, visibility="readonly")
+    _pci = cython.declare(cython.bint)
+    _can = cython.declare(cython.bint)
+    _services = cython.declare(dict)  # response SID -> list of 256 _PidSpec or None
+    _dids = cython.declare(dict)  # DID -> _PidSpec (service 0x22)
+    _columns = cython.declare(list)  # batch column index -> (name, unit)
+
+    def __init__(self, protocol="6", headers=True, caf=True, table=None):
+        self.protocol = protocol_number(protocol)
+        self.family = protocol_family(self.protocol)
+        self.headers = bool(headers)
+        self.caf = bool(caf)
+        self._can = self.family == CAN_11 or self.family == CAN_29
+        # The adapter prints the ISO-TP PCI byte with headers on, or with CAF off.
+        self._pci = self._can and (self.headers or not self.caf)
+        self.table = table if table is not None else PidTable.standard()
+        self._prepare_table(self.table)
+
+    def _prepare_table(self, table) -> None:
+        self._services = {}
+        self._dids = {}
+        self._columns = []
+        by_pid: dict = {}
+        for field in table:
+            by_pid.setdefault((field.mode, field.pid), []).append(field)
+        for (mode, pid), fields in by_pid.items():
+            spec = _PidSpec(fields[0].size, tuple(_FieldSpec(f) for f in fields),
+                            len(self._columns))
+            self._columns.extend((f.name, f.unit) for f in fields)
+            if mode == 0x22:
+                self._dids[pid] = spec
+            else:
+                self._services.setdefault(0x40 + mode, [None] * 256)[pid] = spec
+        if 0x41 in self._services:  # Mode 02 freeze frames use the Mode 01 PIDs
+            self._services[0x42] = self._services[0x41]
+
+    # ------------------------------------------------------------------ public API
+
+    def decode(self, raw, request=None) -> Response:
+        """Decodes one answer (``bytes`` or ``str``; echo, prompt, spaces, CR/LF allowed).
+
+        ``request``: the command sent (``"010C"``), so that its echo is recognised.
+        Returns a :class:`Response`; never raises on bad input.
+        """
+        response: Response = Response.__new__(Response)
+        response.readings = []
+        response.notices = []
+        response.negatives = []
+        self._run(_as_bytes(raw), _normal_request(request), response, _SINK_DECODE, None)
+        return response
+
+    def messages(self, raw, request=None) -> tuple:
+        """The complete ISO-TP / legacy messages in an answer, and the notices."""
+        response = Response()
+        out: list = []
+        self._run(_as_bytes(raw), _normal_request(request), response, _SINK_MESSAGES, out)
+        return out, response.notices
+
+    def frames(self, raw, request=None) -> tuple:
+        """The parsed lines (frames) of an answer, and the notices."""
+        response = Response()
+        out: list = []
+        self._run(_as_bytes(raw), _normal_request(request), response, _SINK_FRAMES, out)
+        return out, response.notices
+
+    def decode_batch(self, raw):
+        """Decodes a whole log of answers at once into columns (see :class:`Batch`)."""
+        sink = _BatchSink(self._columns)
+        response = Response()
+        self._run(_as_bytes(raw), None, response, _SINK_BATCH, sink)
+        return sink.finish(response.notices, response.negatives)
+
+    # ------------------------------------------------------------------ lines
+
+    @cython.cfunc
+    def _run(self, raw: bytes, request, response: Response, sink: cython.int, out) -> cython.void:
+        """Splits ``raw`` into lines and feeds each to the frame and message stages.
+
+        One answer is cut at ``MAX_RESPONSE_BYTES``; a batch (a whole log) is not.
+        """
+        if sink != _SINK_BATCH and len(raw) > MAX_RESPONSE_BYTES:
+            raw = raw[:MAX_RESPONSE_BYTES]
+            response.notices.append(_s.Notice(
+                Kind.RESPONSE_TOO_LONG, f"answer cut at {MAX_RESPONSE_BYTES} bytes", -1))
+        state: _RunState = _new_state(sink, out)
+        if cython.compiled:
+            self._scan_fast(raw, request, response, state)
+        else:
+            lines = raw.upper().translate(None, b"\x00>").replace(b"\r", b"\n").split(b"\n")
+            line_number: cython.Py_ssize_t = -1
+            for line in lines:
+                line_number += 1
+                state.line = line_number
+                line = line.strip()
+                if line:
+                    self._line(line, request, response, state)
+        self._finish(response, state)
+
+    @cython.cfunc
+    def _scan_fast(self, raw: bytes, request, response: Response,
+                   state: _RunState) -> cython.void:
+        """The compiled build's line loop, inlined on purpose for speed: clean CAN lines
+        (hex digits and spaces) are turned into frames straight from the buffer; any other
+        line takes the general path (``_line``) exactly as the pure twin does."""
+        text: cython.p_uchar = raw
+        size: cython.Py_ssize_t = len(raw)
+        nibbles = cython.declare(cython.uchar[257])  # MAX_LINE_BYTES + 1
+        data = cython.declare(cython.uchar[129])  # MAX_LINE_BYTES // 2 + 1
+        i: cython.Py_ssize_t = 0
+        line_number: cython.Py_ssize_t = -1
+        while i <= size:
+            start: cython.Py_ssize_t = i
+            while i < size and text[i] != 13 and text[i] != 10:
+                i += 1
+            end: cython.Py_ssize_t = i
+            i += 1
+            line_number += 1
+            state.line = line_number
+            count: cython.Py_ssize_t = 0
+            visible: cython.Py_ssize_t = 0  # characters between the first and last non-space
+            pending_spaces: cython.Py_ssize_t = 0
+            clean: cython.bint = request is None and self._can
+            j: cython.Py_ssize_t
+            for j in range(start, end):
+                c: cython.int = text[j]
+                if c == 0 or c == 62:  # NUL (clones after reset) and the prompt are dropped
+                    continue
+                if c == 32:
+                    if visible:
+                        pending_spaces += 1
+                    continue
+                h: cython.int = _hexval(c)
+                if h < 0 or count >= MAX_LINE_BYTES:
+                    clean = False
+                    break
+                nibbles[count] = h
+                count += 1
+                visible += pending_spaces + 1
+                pending_spaces = 0
+            if not clean or visible > MAX_LINE_BYTES:
+                line = raw[start:end].upper().translate(None, b"\x00>").strip()
+                if line:
+                    self._line(line, request, response, state)
+                continue
+            if count == 0:
+                continue
+            header: cython.Py_ssize_t = 0
+            if self._pci and self.headers:
+                header = 3 if self.family == CAN_11 else 8
+            if not self._pci and count == 3:
+                self._start_counted(_nibbles_value(nibbles, 0, 3), response, state)
+                continue
+            if count < header + 2 or (count - header) % 2 != 0 or (
+                    not self._pci and nibbles[0] < 4 and state.sink != _SINK_FRAMES):
+                # Malformed, or an echo: the general path words the notice.
+                line = raw[start:end].upper().translate(None, b"\x00>").strip()
+                self._line(line, request, response, state)
+                continue
+            ecu: cython.longlong = _nibbles_value(nibbles, 0, header) if header else -1
+            k: cython.Py_ssize_t
+            for k in range((count - header) // 2):
+                data[k] = (nibbles[header + 2 * k] << 4) | nibbles[header + 2 * k + 1]
+            self._frame(ecu, data[:(count - header) // 2], response, state)
+
+    @cython.cfunc
+    def _line(self, line: bytes, request, response: Response, state: _RunState) -> cython.void:
+        if len(line) > MAX_LINE_BYTES:
+            _notice(response, Kind.LINE_TOO_LONG, line[:40] + b"...", -1)
+            return
+        compact: bytes = line.replace(b" ", b"")
+        if request is not None and compact == request:
+            return
+        if not compact.translate(None, _HEX_DIGITS):
+            self._hex_line(compact, line, response, state)
+        elif b"<" in line:  # "7E8 03 41 0D 00 <DATA ERROR": the bytes are unreliable
+            _notice(response, Kind.RX_ERROR if b"RX" in line else Kind.DATA_ERROR, line, -1)
+        elif not self._pci and self._can and _is_index_line(compact):
+            self._index_line(compact, response, state)
+        else:
+            _notice(response, _classify(line), line, -1)
+
+    @cython.cfunc
+    def _hex_line(self, compact: bytes, line: bytes, response: Response,
+                  state: _RunState) -> cython.void:
+        size: cython.Py_ssize_t = len(compact)
+        if self._pci:
+            header: cython.Py_ssize_t = 0
+            if self.headers:
+                header = 3 if self.family == CAN_11 else 8
+            if size < header + 2 or (size - header) % 2 != 0:
+                _notice(response, _classify(line), line, -1)
+            else:
+                ecu: cython.longlong = int(compact[:header], 16) if header else -1
+                self._frame(ecu, _unhex(compact[header:]), response, state)
+        elif self._can:
+            if size == 3:  # headers off, CAF on: byte count of a multi-frame answer
+                self._start_counted(int(compact, 16), response, state)
+            elif size % 2 != 0:
+                _notice(response, _classify(line), line, -1)
+            elif compact[0] < 52 and state.sink != _SINK_FRAMES:
+                # First byte under 0x40: no ECU answers with a request SID, it is an echo.
+                _notice(response, Kind.ECHO, line, -1)
+            else:
+                self._frame(-1, _unhex(compact), response, state)
+        else:
+            self._legacy_frame(compact, line, response, state)
+
+    @cython.cfunc
+    def _frame(self, ecu: cython.longlong, data: bytes, response: Response,
+               state: _RunState) -> cython.void:
+        """One CAN line's bytes: to the frame list, to ISO-TP, or (no PCI) a message."""
+        if state.sink == _SINK_FRAMES:
+            state.out.append(_s.Frame(ecu, data))
+        elif self._pci:
+            self._isotp(ecu, data, response, state)
+        else:
+            self._message(ecu, data, response, state)
+
+    @cython.cfunc
+    def _legacy_frame(self, compact: bytes, line: bytes, response: Response,
+                      state: _RunState) -> cython.void:
+        size: cython.Py_ssize_t = len(compact)
+        if size % 2 != 0 or size < (10 if self.headers else 2):
+            _notice(response, _classify(line), line, -1)
+            return
+        data = _unhex(compact)
+        ecu: cython.longlong = -1
+        if self.headers:
+            if not _checksum_ok(data, self.family == J1850):
+                _notice(response, Kind.CHECKSUM_ERROR, line, data[2])
+                return
+            ecu = data[2]
+            data = data[3:len(data) - 1]
+        if state.sink == _SINK_FRAMES:
+            state.out.append(_s.Frame(ecu, data))
+        elif len(data) == 0 or data[0] < 0x40:
+            _notice(response, Kind.ECHO, line, -1)
+        else:
+            state.legacy_frame(ecu, data)
+
+    # ------------------------------------------------------------------ ISO-TP
+
+    @cython.cfunc
+    def _isotp(self, ecu: cython.longlong, data: bytes, response: Response,
+               state: _RunState) -> cython.void:
+        """ISO 15765-2 reassembly, one state per full CAN ID."""
+        kind: cython.int = data[0] >> 4
+        if kind == 0:
+            self._single_frame(ecu, data, response, state)
+        elif kind == 1:
+            self._first_frame(ecu, data, response, state)
+        elif kind == 2:
+            self._consecutive_frame(ecu, data, response, state)
+        elif kind != 3:  # 3 = flow control, sent by the tester side: nothing to decode
+            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data), ecu)
+
+    @cython.cfunc
+    def _single_frame(self, ecu: cython.longlong, data: bytes, response: Response,
+                      state: _RunState) -> cython.void:
+        length: cython.Py_ssize_t = data[0] & 0x0F
+        start: cython.Py_ssize_t = 1
+        if length == 0 and len(data) > 1:  # CAN FD escape: the length is in the next byte
+            length = data[1]
+            start = 2
+        if length == 0 or start + length > len(data):
+            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data), ecu)
+            return
+        self._message(ecu, data[start:start + length], response, state)
+
+    @cython.cfunc
+    def _first_frame(self, ecu: cython.longlong, data: bytes, response: Response,
+                     state: _RunState) -> cython.void:
+        if len(data) < 3:
+            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data), ecu)
+            return
+        length: cython.Py_ssize_t = ((data[0] & 0x0F) << 8) | data[1]
+        if ecu in state.isotp:
+            _incomplete(response, ecu, state.isotp[ecu])
+        if length == 0:  # a 32-bit escape length: beyond any OBD answer
+            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data), ecu)
+            state.isotp.pop(ecu, None)
+            return
+        state.isotp[ecu] = [length, bytearray(data[2:]), 1, -1]
+        self._complete_if_full(ecu, response, state)
+
+    @cython.cfunc
+    def _consecutive_frame(self, ecu: cython.longlong, data: bytes, response: Response,
+                           state: _RunState) -> cython.void:
+        pending = state.isotp.get(ecu)
+        seq: cython.int = data[0] & 0x0F
+        if pending is None:
+            _notice(response, Kind.ISOTP_UNEXPECTED_FRAME, _hex_text(data), ecu)
+        elif seq == pending[2]:
+            pending[1] += data[1:]
+            pending[2] = (seq + 1) & 0x0F
+            pending[3] = seq
+            self._complete_if_full(ecu, response, state)
+        elif seq == pending[3]:
+            _notice(response, Kind.ISOTP_DUPLICATE_FRAME, _hex_text(data), ecu)
+        else:
+            del state.isotp[ecu]
+            _notice(response, Kind.ISOTP_MISSING_FRAME,
+                    f"expected frame {pending[2]:X}, got {seq:X}: message dropped", ecu)
+
+    @cython.cfunc
+    def _complete_if_full(self, ecu: cython.longlong, response: Response,
+                          state: _RunState) -> cython.void:
+        pending = state.isotp[ecu]
+        length: cython.Py_ssize_t = pending[0]
+        if len(pending[1]) >= length:
+            del state.isotp[ecu]
+            self._message(ecu, bytes(pending[1][:length]), response, state)
+
+    # ------------------------------------------------------------------ headers-off multi-frame
+
+    @cython.cfunc
+    def _start_counted(self, length: cython.Py_ssize_t, response: Response,
+                       state: _RunState) -> cython.void:
+        if state.counted is not None:
+            _incomplete(response, -1, state.counted)
+        state.counted = [length, bytearray(), 0, -1] if length else None
+
+    @cython.cfunc
+    def _index_line(self, compact: bytes, response: Response, state: _RunState) -> cython.void:
+        """``0:490201314731``: one indexed piece of a headers-off multi-frame answer."""
+        colon: cython.Py_ssize_t = compact.index(b":")
+        index: cython.int = int(compact[:colon], 16) & 0x0F
+        data = _unhex(compact[colon + 1:])
+        pending = state.counted
+        if state.sink == _SINK_FRAMES:
+            state.out.append(_s.Frame(-1, data))
+        elif pending is None:
+            _notice(response, Kind.ISOTP_UNEXPECTED_FRAME, compact, -1)
+        elif index == pending[2]:
+            pending[1] += data
+            pending[2] = (index + 1) & 0x0F
+            if len(pending[1]) >= pending[0]:
+                state.counted = None
+                self._message(-1, bytes(pending[1][:pending[0]]), response, state)
+        else:
+            state.counted = None
+            _notice(response, Kind.ISOTP_MISSING_FRAME,
+                    f"expected line {pending[2]:X}:, got {index:X}:: message dropped", -1)
+
+    @cython.cfunc
+    def _finish(self, response: Response, state: _RunState) -> cython.void:
+        for ecu, pending in state.isotp.items():
+            _incomplete(response, ecu, pending)
+        if state.counted is not None:
+            _incomplete(response, -1, state.counted)
+        if state.legacy:
+            for ecu, frames in state.legacy.items():
+                for payload in _assemble_legacy(frames):
+                    self._message(ecu, payload, response, state)
+
+    # ------------------------------------------------------------------ messages
+
+    @cython.cfunc
+    def _message(self, ecu: cython.longlong, payload: bytes, response: Response,
+                 state: _RunState) -> cython.void:
+        if state.sink == _SINK_MESSAGES:
+            state.out.append(_s.Message(ecu, payload))
+            return
+        sid: cython.int = payload[0]
+        specs = self._services.get(sid)
+        if sid == 0x49:
+            self._mode09(ecu, payload, response, state)
+        elif specs is not None:
+            self._pids(ecu, payload, sid, specs, response, state)
+        elif sid == 0x43 or sid == 0x47 or sid == 0x4A:
+            self._dtcs(ecu, payload, response, state)
+        elif sid == 0x44:
+            self._emit(ecu, 0x04, -1, "CLEAR_DTC", True, "", -1, -1, response, state)
+        elif sid == 0x46 and self._can:
+            self._mode06(ecu, payload, response, state)
+        elif sid == 0x62:
+            self._did(ecu, payload, response, state)
+        elif sid == 0x7F:
+            self._negative(ecu, payload, response)
+        else:
+            _notice(response, Kind.UNDECODED, _hex_text(payload), ecu)
+
+    @cython.cfunc
+    def _pids(self, ecu: cython.longlong, payload: bytes, sid: cython.int, specs: list,
+              response: Response, state: _RunState) -> cython.void:
+        """``41 0C 1A F8 0D 20``: one or several PIDs, each followed by its bytes (Mode 02:
+        by the frame number too)."""
+        size: cython.Py_ssize_t = len(payload)
+        i: cython.Py_ssize_t = 1
+        freeze: cython.bint = sid == 0x42
+        frame: cython.int = -1
+        while i < size:
+            pid: cython.int = payload[i]
+            start: cython.Py_ssize_t = i + 1
+            if freeze:
+                if start >= size:
+                    _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
+                    return
+                frame = payload[start]
+                start += 1
+            spec = specs[pid]
+            if spec is None:
+                _notice(response, Kind.UNKNOWN_PID,
+                        f"service {sid - 0x40:02X} PID {pid:02X}: {_hex_text(payload[i:])}", ecu)
+                return
+            pid_spec: _PidSpec = spec
+            if start + pid_spec.size > size:
+                _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
+                return
+            self._fields(ecu, sid - 0x40, pid, frame, pid_spec, payload, start, response, state)
+            i = start + pid_spec.size
+
+    @cython.cfunc
+    def _fields(self, ecu: cython.longlong, service: cython.int, pid: cython.int,
+                frame: cython.int, spec: _PidSpec, payload: bytes, start: cython.Py_ssize_t,
+                response: Response, state: _RunState) -> cython.void:
+        field: _FieldSpec
+        column: cython.int = spec.index
+        for field in spec.fields:
+            if field.kind == _AFFINE:
+                value = _affine(field, payload, start)
+            elif field.kind == _FORMULA:
+                value = field.func(payload[start:start + spec.size])
+            else:
+                value = field.func(payload[start:start + spec.size], pid)
+            self._emit(ecu, service, pid, field.name, value, field.unit, frame, column,
+                       response, state)
+            column += 1
+
+    @cython.cfunc
+    def _emit(self, ecu: cython.longlong, service: cython.int, pid: cython.int, name, value,
+              unit, frame: cython.int, column: cython.int, response: Response,
+              state: _RunState) -> cython.void:
+        if state.sink == _SINK_BATCH and column >= 0 and type(value) is float:
+            sink: _BatchSink = state.out
+            sink.add(state.line, ecu, service, pid, frame, column, value)
+            return
+        reading: Reading = Reading.__new__(Reading)
+        reading.ecu = ecu
+        reading.service = service
+        reading.pid = pid
+        reading.name = name
+        reading.value = value
+        reading.unit = unit
+        reading.frame = frame
+        response.readings.append(reading)
+
+    @cython.cfunc
+    def _dtcs(self, ecu: cython.longlong, payload: bytes, response: Response,
+              state: _RunState) -> cython.void:
+        """Mode 03/07/0A. CAN: a count byte then pairs; legacy: pairs padded with 0000."""
+        sid: cython.int = payload[0]
+        if self._can:
+            if len(payload) < 2:
+                _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
+                return
+            count: cython.Py_ssize_t = payload[1]
+            codes = _s.dtc_list(payload[2:], False)
+            if len(codes) < count:
+                _notice(response, Kind.TRUNCATED,
+                        f"{count} DTCs announced, {len(codes)} received", ecu)
+            codes = codes[:count]
+        else:
+            codes = _s.dtc_list(payload[1:], True)
+        self._emit(ecu, sid - 0x40, -1, _DTC_NAMES[sid], codes, "", -1, -1, response, state)
+
+    @cython.cfunc
+    def _mode06(self, ecu: cython.longlong, payload: bytes, response: Response,
+                state: _RunState) -> cython.void:
+        """``46 MID TID UASID VV VV MN MN MX MX ...``; MIDs 00, 20... are bitmaps."""
+        size: cython.Py_ssize_t = len(payload)
+        i: cython.Py_ssize_t = 1
+        tests: list = []
+        while i < size:
+            mid: cython.int = payload[i]
+            if mid % 0x20 == 0:
+                if i + 5 > size:
+                    break
+                self._flush_tests(ecu, tests, response, state)
+                self._emit(ecu, 6, mid, f"MIDS_{mid + 1:02X}_{mid + 0x20:02X}",
+                           _s.bitmap(payload[i + 1:i + 5], mid), "", -1, -1, response, state)
+                i += 5
+                continue
+            if i + 9 > size:
+                break
+            if tests and tests[-1].mid != mid:
+                self._flush_tests(ecu, tests, response, state)
+            tests.append(_s.monitor_test(mid, payload[i + 1], payload[i + 2], (
+                (payload[i + 3] << 8) | payload[i + 4], (payload[i + 5] << 8) | payload[i + 6],
+                (payload[i + 7] << 8) | payload[i + 8])))
+            i += 9
+        self._flush_tests(ecu, tests, response, state)
+        if i < size:
+            _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
+
+    @cython.cfunc
+    def _flush_tests(self, ecu: cython.longlong, tests: list, response: Response,
+                     state: _RunState) -> cython.void:
+        if tests:
+            mid = tests[0].mid
+            self._emit(ecu, 6, mid, _s.monitor_name(mid), tuple(tests), "", -1, -1,
+                       response, state)
+            tests.clear()
+
+    @cython.cfunc
+    def _mode09(self, ecu: cython.longlong, payload: bytes, response: Response,
+                state: _RunState) -> cython.void:
+        """``49 PID [count] data``: CAN answers carry an item count, except the bitmaps
+        and the message counts; legacy answers were joined without their sequence bytes."""
+        if len(payload) < 3:
+            _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
+            return
+        pid: cython.int = payload[1]
+        specs = self._services.get(0x49)
+        spec = specs[pid] if specs is not None else None
+        if spec is None:
+            _notice(response, Kind.UNKNOWN_PID, f"service 09 PID {pid:02X}: "
+                    f"{_hex_text(payload)}", ecu)
+            return
+        pid_spec: _PidSpec = spec
+        field: _FieldSpec = pid_spec.fields[0]
+        start: cython.Py_ssize_t = 2
+        if self._can and pid % 0x20 != 0 and pid_spec.size != 1:
+            start = 3
+        data = payload[start:]
+        if len(data) < pid_spec.size:
+            _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
+            return
+        if field.kind == _SPECIAL:
+            value = field.func(data, pid)
+        elif field.kind == _AFFINE:
+            value = _affine(field, data, 0)
+        else:
+            value = field.func(data)
+        self._emit(ecu, 9, pid, field.name, value, field.unit, -1, pid_spec.index,
+                   response, state)
+
+    @cython.cfunc
+    def _did(self, ecu: cython.longlong, payload: bytes, response: Response,
+             state: _RunState) -> cython.void:
+        """UDS ReadDataByIdentifier answer ``62 DID DID data``."""
+        if len(payload) < 3:
+            _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
+            return
+        did: cython.int = (payload[1] << 8) | payload[2]
+        spec = self._dids.get(did)
+        if spec is None:
+            self._emit(ecu, 0x22, did, f"DID_{did:04X}", payload[3:], "", -1, -1,
+                       response, state)
+            return
+        pid_spec: _PidSpec = spec
+        if 3 + pid_spec.size > len(payload):
+            _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
+            return
+        self._fields(ecu, 0x22, did, -1, pid_spec, payload, 3, response, state)
+
+    @cython.cfunc
+    def _negative(self, ecu: cython.longlong, payload: bytes, response: Response) -> cython.void:
+        if len(payload) < 3:
+            _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
+            return
+        nrc: cython.int = payload[2]
+        response.negatives.append(_s.NegativeResponse(ecu, payload[1], nrc, _s.nrc_meaning(nrc)))
+
+
+def _assemble_legacy(frames: list) -> list:
+    """Legacy protocols send one line per 7 bytes, without ISO-TP: DTC lines are joined
+    after the mode byte, Mode 09 lines ordered by their sequence byte and joined after
+    ``49 PID SEQ``; anything else is one message per line."""
+    sid = frames[0][0]
+    if sid in (0x43, 0x47, 0x4A):
+        return [bytes([sid]) + b"".join(f[1:] for f in frames if f[0] == sid)]
+    if sid == 0x49:
+        by_pid: dict = {}
+        for frame in frames:
+            if len(frame) >= 3 and frame[0] == 0x49:
+                by_pid.setdefault(frame[1], []).append(frame)
+        return [bytes([0x49, pid]) + b"".join(f[3:] for f in sorted(group, key=lambda f: f[2]))
+                for pid, group in by_pid.items()]
+    return list(frames)
+
+
+# ============================================================================ helpers
+
+@cython.cfunc
+@cython.inline
+def _affine(field: _FieldSpec, payload: bytes, start: cython.Py_ssize_t) -> cython.double:
+    """``raw * scale + offset`` over ``nbytes`` big-endian bytes (two's complement if signed)."""
+    raw: cython.longlong = 0
+    k: cython.int
+    at: cython.Py_ssize_t = start + field.start
+    for k in range(field.nbytes):
+        raw = (raw << 8) | payload[at + k]
+    if field.signed and raw >= (cython.cast(cython.longlong, 1) << (8 * field.nbytes - 1)):
+        raw -= cython.cast(cython.longlong, 1) << (8 * field.nbytes)
+    return cython.cast(cython.double, raw) * field.scale + field.offset
+
+
+@cython.cfunc
+def _as_bytes(raw) -> bytes:
+    if type(raw) is bytes:
+        return raw
+    if isinstance(raw, str):
+        return raw.encode("latin-1", "replace")
+    return bytes(raw)
+
+
+@cython.cfunc
+def _normal_request(request):
+    if request is None:
+        return None
+    return _as_bytes(request).upper().replace(b" ", b"").strip()
+
+
+@cython.cfunc
+@cython.inline
+def _hexval(c: cython.int) -> cython.int:
+    """The value of one hex digit character, -1 for anything else."""
+    if 48 <= c <= 57:
+        return c - 48
+    if 65 <= c <= 70:
+        return c - 55
+    if 97 <= c <= 102:
+        return c - 87
+    return -1
+
+
+@cython.cfunc
+def _nibbles_value(nibbles: cython.p_uchar, start: cython.Py_ssize_t,
+                   count: cython.Py_ssize_t) -> cython.longlong:
+    value: cython.longlong = 0
+    k: cython.Py_ssize_t
+    for k in range(start, start + count):
+        value = (value << 4) | nibbles[k]
+    return value
+
+
+@cython.cfunc
+def _new_state(sink: cython.int, out) -> _RunState:
+    state: _RunState = _RunState.__new__(_RunState)
+    state.sink = sink
+    state.out = out
+    state.line = 0
+    state.isotp = {}
+    state.counted = None
+    state.legacy = None
+    return state
+
+
+@cython.cfunc
+def _unhex(compact: bytes) -> bytes:
+    return bytes.fromhex(compact.decode("ascii"))
+
+
+def _hex_text(data) -> str:
+    return bytes(data).hex(" ").upper()
+
+
+@cython.cfunc
+def _is_index_line(compact: bytes) -> cython.bint:
+    colon = compact.find(b":")
+    return (0 < colon <= 2 and len(compact) > colon + 1 and (len(compact) - colon - 1) % 2 == 0
+            and not compact.replace(b":", b"", 1).translate(None, _HEX_DIGITS))
+
+
+def _classify(line: bytes):
+    """An adapter message's kind; ``UNPARSEABLE`` for anything unknown (garbage)."""
+    for prefix, kind in ADAPTER_MESSAGES:
+        if line.startswith(prefix):
+            if kind == Kind.ERROR_CODE and not line[3:].strip().isdigit():
+                break
+            return kind
+    if line.startswith(b"BUS INIT"):
+        return Kind.BUS_INIT_ERROR if b"ERROR" in line else Kind.BUS_INIT
+    if line.startswith(b"AT") or line.startswith(b"ST"):
+        return Kind.ECHO
+    return Kind.UNPARSEABLE
+
+
+@cython.cfunc
+def _notice(response: Response, kind, text, ecu) -> cython.void:
+    if isinstance(text, bytes):
+        text = text.decode("latin-1")
+    response.notices.append(_s.Notice(kind, text, ecu))
+
+
+@cython.cfunc
+def _incomplete(response: Response, ecu, pending) -> cython.void:
+    _notice(response, Kind.ISOTP_INCOMPLETE,
+            f"{len(pending[1])} of {pending[0]} bytes received", ecu)
+
+
+def _checksum_ok(data: bytes, crc: bool) -> bool:
+    """Legacy frames end with a check byte: SAE J1850 CRC-8, or the ISO 9141/14230 sum."""
+    body, check = data[:-1], data[-1]
+    if crc:
+        return j1850_crc(body) == check
+    return sum(body) & 0xFF == check
+
+
+def j1850_crc(body: bytes) -> int:
+    """SAE J1850 CRC-8: polynomial 0x1D, initial value 0xFF, result inverted."""
+    crc = 0xFF
+    for byte in body:
+        crc ^= byte
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1D) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    return crc ^ 0xFF
+
+
+def is_compiled() -> bool:
+    """True in the Cython build of this module."""
+    return cython.compiled
