@@ -70,6 +70,12 @@ class Affine:
         span = 1 << (8 * self.nbytes)
         return (-(span // 2), span // 2 - 1) if self.signed else (0, span - 1)
 
+    def encode(self, value: float) -> bytes:
+        """The bytes whose decoded value is nearest to ``value`` (clamped to the range)."""
+        low, high = self.raw_range()
+        raw = min(high, max(low, round((value - self.offset) / self.scale)))
+        return raw.to_bytes(self.nbytes, "big", signed=self.signed)
+
 
 @dataclass(frozen=True)
 class Formula:

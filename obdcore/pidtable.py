@@ -132,6 +132,25 @@ class PidTable:
         return len(self._fields)
 
 
+def encode_pid(fields: tuple[FieldDef, ...], values: dict[str, float]) -> bytes:
+    """The data bytes of one PID carrying ``values`` (field name -> value), the inverse of
+    decoding: ``decode(encode_pid(f, v))`` is ``v`` to the formula's resolution.
+
+    Fields left out of ``values`` encode as zero bytes. Raises :class:`TableError` for a
+    field that is not affine (structured ``@`` fields, bit formulas): those are built by
+    the caller.
+    """
+    data = bytearray(fields[0].size if fields else 0)
+    for field in fields:
+        if field.name not in values:
+            continue
+        affine = field.compiled.affine if field.compiled is not None else None
+        if affine is None:
+            raise TableError(f"{field.name} ({field.formula}) cannot be encoded from a number")
+        data[affine.start:affine.start + affine.nbytes] = affine.encode(values[field.name])
+    return bytes(data)
+
+
 @cache
 def _standard_table() -> PidTable:
     text = resources.files("obdcore").joinpath("data/pids.csv").read_text(encoding="utf-8")
