@@ -11,8 +11,6 @@ Nothing here raises on bad adapter output: every fault becomes a typed
 ``MAX_LINE_BYTES``, ISO-TP's 4095-byte messages).
 """
 
-import array
-
 import cython
 
 from obdcore import structured as _s
@@ -175,14 +173,55 @@ class _PidSpec:
     size = cython.declare(cython.int)
     fields = cython.declare(tuple)
     index = cython.declare(cython.int)  # first field's column in batch output
+    all_affine = cython.declare(cython.bint)  # every field is numeric and affine
 
     def __init__(self, size, fields, index):
         self.size = size
         self.fields = fields
         self.index = index
+        self.all_affine = True
+        field: _FieldSpec
+        for field in fields:
+            if field.kind != _AFFINE:
+                self.all_affine = False
 
 
 # ============================================================================ run state
+
+@cython.final
+@cython.cclass
+class _Pending:
+    """A multi-frame message being reassembled: what was announced, what arrived."""
+
+    length = cython.declare(cython.Py_ssize_t)
+    buffer = cython.declare(bytearray)
+    next_seq = cython.declare(cython.int)
+    last_seq = cython.declare(cython.int)
+
+
+    @cython.cfunc
+    def append(self, seq: cython.int, data) -> cython.bint:
+        """Adds one piece; True once the announced length has arrived."""
+        self.buffer += data
+        self.next_seq = (seq + 1) & 0x0F
+        self.last_seq = seq
+        return len(self.buffer) >= self.length
+
+    @cython.cfunc
+    def payload(self) -> bytes:
+        del self.buffer[self.length:]  # CAN padding of the last frame
+        return bytes(self.buffer)
+
+
+@cython.cfunc
+def _new_pending(length: cython.Py_ssize_t, first, next_seq: cython.int) -> _Pending:
+    pending: _Pending = _Pending.__new__(_Pending)
+    pending.length = length
+    pending.buffer = bytearray(first)
+    pending.next_seq = next_seq
+    pending.last_seq = -1
+    return pending
+
 
 @cython.final
 @cython.cclass
@@ -192,17 +231,17 @@ class _RunState:
     sink = cython.declare(cython.int)
     out = cython.declare(object)
     line = cython.declare(cython.Py_ssize_t)
-    isotp = cython.declare(dict)  # ecu -> [length, bytearray, next seq, last seq]
-    counted = cython.declare(object)  # headers-off multi-frame in progress, or None
+    isotp = cython.declare(dict)  # ecu -> _Pending; created on the first first-frame
+    counted = cython.declare(object)  # headers-off multi-frame _Pending, or None
     legacy = cython.declare(dict)  # ecu -> list of frame payloads (insertion ordered)
 
     def __init__(self, sink, out):
         self.sink = sink
         self.out = out
         self.line = 0
-        self.isotp = {}
+        self.isotp = None
         self.counted = None
-        self.legacy = {}
+        self.legacy = None
 
     def legacy_frame(self, ecu, data) -> None:
         if self.legacy is None:
@@ -219,44 +258,61 @@ class _RunState:
 @cython.final
 @cython.cclass
 class _BatchSink:
-    """Growing columns for :meth:`Decoder.decode_batch`; numeric values only, structured
-    values go to ``objects`` as :class:`Reading`."""
+    """Growing numpy columns for :meth:`Decoder.decode_batch` (numeric values only;
+    structured values become :class:`Reading` objects in the response)."""
 
-    lines = cython.declare(object)
-    ecus = cython.declare(object)
-    services = cython.declare(object)
-    pids = cython.declare(object)
-    frames = cython.declare(object)
-    fields = cython.declare(object)
-    values = cython.declare(object)
+    count = cython.declare(cython.Py_ssize_t)
+    arrays = cython.declare(list)
     columns = cython.declare(list)
+    lines = cython.declare(cython.long[:])
+    ecus = cython.declare(cython.long[:])
+    services = cython.declare(cython.short[:])
+    pids = cython.declare(cython.int[:])
+    frames = cython.declare(cython.short[:])
+    fields = cython.declare(cython.int[:])
+    values = cython.declare(cython.double[:])
 
-    def __init__(self, columns):
+    def __init__(self, columns, capacity=4096):
         self.columns = columns
-        self.lines = array.array("q")
-        self.ecus = array.array("q")
-        self.services = array.array("h")
-        self.pids = array.array("i")
-        self.frames = array.array("h")
-        self.fields = array.array("i")
-        self.values = array.array("d")
+        self.count = 0
+        self._allocate(capacity)
 
-    @cython.ccall
+    def _allocate(self, capacity) -> None:
+        import numpy as np
+
+        from obdcore.batch import RECORD_DTYPE
+
+        arrays = [np.zeros(capacity, dtype=RECORD_DTYPE[i]) for i in range(7)]
+        if self.arrays is not None:
+            for new, old in zip(arrays, self.arrays, strict=True):
+                new[:self.count] = old[:self.count]
+        self.arrays = arrays
+        # Memoryviews: C-speed stores in the compiled build, cheap ones in the twin.
+        views = [memoryview(a) for a in arrays]
+        self.lines, self.ecus, self.services, self.pids = views[0], views[1], views[2], views[3]
+        self.frames, self.fields, self.values = views[4], views[5], views[6]
+
+    @cython.cfunc
     def add(self, line: cython.Py_ssize_t, ecu: cython.longlong, service: cython.int,
             pid: cython.int, frame: cython.int, column: cython.int,
             value: cython.double) -> cython.void:
-        self.lines.append(line)
-        self.ecus.append(ecu)
-        self.services.append(service)
-        self.pids.append(pid)
-        self.frames.append(frame)
-        self.fields.append(column)
-        self.values.append(value)
+        n: cython.Py_ssize_t = self.count
+        if n == len(self.arrays[0]):
+            self._allocate(2 * n)
+        self.lines[n] = line
+        self.ecus[n] = ecu
+        self.services[n] = service
+        self.pids[n] = pid
+        self.frames[n] = frame
+        self.fields[n] = column
+        self.values[n] = value
+        self.count = n + 1
 
-    def finish(self, notices, negatives):
+    def finish(self, response: Response):
         from obdcore.batch import Batch
 
-        return Batch.from_arrays(self, self.columns, notices, negatives)
+        return Batch.from_arrays([a[:self.count] for a in self.arrays], self.columns,
+                                 response.readings, response.notices, response.negatives)
 
 
 # ============================================================================ the decoder
@@ -278,9 +334,10 @@ class Decoder:
     table = cython.declare(object, visibility="readonly")
     _pci = cython.declare(cython.bint)
     _can = cython.declare(cython.bint)
-    _services = cython.declare(dict)  # response SID -> list of 256 _PidSpec or None
+    _by_sid = cython.declare(list)  # response SID -> list of 256 _PidSpec or None, or None
     _dids = cython.declare(dict)  # DID -> _PidSpec (service 0x22)
     _columns = cython.declare(list)  # batch column index -> (name, unit)
+    _dtc_column = cython.declare(cython.int)  # batch columns of DTC_STORED/PENDING/PERMANENT
 
     def __init__(self, protocol="6", headers=True, caf=True, table=None):
         self.protocol = protocol_number(protocol)
@@ -294,7 +351,7 @@ class Decoder:
         self._prepare_table(self.table)
 
     def _prepare_table(self, table) -> None:
-        self._services = {}
+        self._by_sid = [None] * 256
         self._dids = {}
         self._columns = []
         by_pid: dict = {}
@@ -307,9 +364,12 @@ class Decoder:
             if mode == 0x22:
                 self._dids[pid] = spec
             else:
-                self._services.setdefault(0x40 + mode, [None] * 256)[pid] = spec
-        if 0x41 in self._services:  # Mode 02 freeze frames use the Mode 01 PIDs
-            self._services[0x42] = self._services[0x41]
+                if self._by_sid[0x40 + mode] is None:
+                    self._by_sid[0x40 + mode] = [None] * 256
+                self._by_sid[0x40 + mode][pid] = spec
+        self._by_sid[0x42] = self._by_sid[0x41]  # Mode 02 freeze frames use Mode 01 PIDs
+        self._dtc_column = len(self._columns)
+        self._columns.extend((name, "dtc") for name in _DTC_NAMES.values())
 
     # ------------------------------------------------------------------ public API
 
@@ -345,7 +405,7 @@ class Decoder:
         sink = _BatchSink(self._columns)
         response = Response()
         self._run(_as_bytes(raw), None, response, _SINK_BATCH, sink)
-        return sink.finish(response.notices, response.negatives)
+        return sink.finish(response)
 
     # ------------------------------------------------------------------ lines
 
@@ -435,9 +495,58 @@ class Decoder:
                 continue
             ecu: cython.longlong = _nibbles_value(nibbles, 0, header) if header else -1
             k: cython.Py_ssize_t
-            for k in range((count - header) // 2):
+            for k in range((count - header) // 2):  # hex digit pairs -> bytes
                 data[k] = (nibbles[header + 2 * k] << 4) | nibbles[header + 2 * k + 1]
-            self._frame(ecu, data[:(count - header) // 2], response, state)
+            nbytes: cython.Py_ssize_t = (count - header) // 2
+            if state.sink == _SINK_FRAMES or not self._pci:
+                self._frame(ecu, data[:nbytes], response, state)
+            elif not (state.sink == _SINK_BATCH
+                      and self._batch_single_frame(ecu, data, nbytes, state)):
+                self._isotp(ecu, data, nbytes, response, state)
+
+    @cython.cfunc
+    def _batch_single_frame(self, ecu: cython.longlong, data: cython.p_uchar,
+                            size: cython.Py_ssize_t, state: _RunState) -> cython.bint:
+        """Compiled batch shortcut for a classic single frame straight from the line
+        buffer; False (nothing stored) sends the frame down the general path."""
+        length: cython.Py_ssize_t = data[0] & 0x0F
+        if data[0] >> 4 != 0 or length < 2 or length + 1 > size:
+            return False
+        return self._batch_mode01(ecu, data + 1, length, state)
+
+    @cython.cfunc
+    def _batch_mode01(self, ecu: cython.longlong, payload: cython.p_uchar,
+                      size: cython.Py_ssize_t, state: _RunState) -> cython.bint:
+        """Batch: a Mode 01 answer whose PIDs are all numeric goes straight into the
+        columns, the same rows ``_pids`` would store. Returns False, having stored nothing,
+        for any other answer (structured PIDs, unknown PIDs, truncation)."""
+        if payload[0] != 0x41:
+            return False
+        specs: list = self._by_sid[0x41]
+        i: cython.Py_ssize_t = 1
+        spec: _PidSpec
+        while i < size:  # check the whole answer before storing anything
+            found = specs[payload[i]]
+            if found is None:
+                return False
+            spec = found
+            if not spec.all_affine:
+                return False
+            i += 1 + spec.size
+        if i != size:
+            return False
+        sink: _BatchSink = state.out
+        field: _FieldSpec
+        i = 1
+        while i < size:
+            spec = specs[payload[i]]
+            column: cython.int = spec.index
+            for field in spec.fields:
+                sink.add(state.line, ecu, 1, payload[i], -1, column,
+                         _affine(field, payload, i + 1))
+                column += 1
+            i += 1 + spec.size
+        return True
 
     @cython.cfunc
     def _line(self, line: bytes, request, response: Response, state: _RunState) -> cython.void:
@@ -489,7 +598,7 @@ class Decoder:
         if state.sink == _SINK_FRAMES:
             state.out.append(_s.Frame(ecu, data))
         elif self._pci:
-            self._isotp(ecu, data, response, state)
+            self._isotp(ecu, data, len(data), response, state)
         else:
             self._message(ecu, data, response, state)
 
@@ -518,75 +627,77 @@ class Decoder:
     # ------------------------------------------------------------------ ISO-TP
 
     @cython.cfunc
-    def _isotp(self, ecu: cython.longlong, data: bytes, response: Response,
-               state: _RunState) -> cython.void:
-        """ISO 15765-2 reassembly, one state per full CAN ID."""
+    def _isotp(self, ecu: cython.longlong, data: cython.p_uchar, size: cython.Py_ssize_t,
+               response: Response, state: _RunState) -> cython.void:
+        """ISO 15765-2 reassembly, one state per full CAN ID. ``data`` is a frame of
+        ``size`` bytes (a C buffer in the compiled build, ``bytes`` in the twin)."""
         kind: cython.int = data[0] >> 4
         if kind == 0:
-            self._single_frame(ecu, data, response, state)
+            self._single_frame(ecu, data, size, response, state)
         elif kind == 1:
-            self._first_frame(ecu, data, response, state)
+            self._first_frame(ecu, data, size, response, state)
         elif kind == 2:
-            self._consecutive_frame(ecu, data, response, state)
+            self._consecutive_frame(ecu, data, size, response, state)
         elif kind != 3:  # 3 = flow control, sent by the tester side: nothing to decode
-            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data), ecu)
+            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
 
     @cython.cfunc
-    def _single_frame(self, ecu: cython.longlong, data: bytes, response: Response,
+    def _single_frame(self, ecu: cython.longlong, data: cython.p_uchar,
+                      size: cython.Py_ssize_t, response: Response,
                       state: _RunState) -> cython.void:
         length: cython.Py_ssize_t = data[0] & 0x0F
         start: cython.Py_ssize_t = 1
-        if length == 0 and len(data) > 1:  # CAN FD escape: the length is in the next byte
+        if length == 0 and size > 1:  # CAN FD escape: the length is in the next byte
             length = data[1]
             start = 2
-        if length == 0 or start + length > len(data):
-            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data), ecu)
+        if length == 0 or start + length > size:
+            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
             return
         self._message(ecu, data[start:start + length], response, state)
 
     @cython.cfunc
-    def _first_frame(self, ecu: cython.longlong, data: bytes, response: Response,
+    def _first_frame(self, ecu: cython.longlong, data: cython.p_uchar,
+                     size: cython.Py_ssize_t, response: Response,
                      state: _RunState) -> cython.void:
-        if len(data) < 3:
-            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data), ecu)
+        if size < 3:
+            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
             return
         length: cython.Py_ssize_t = ((data[0] & 0x0F) << 8) | data[1]
-        if ecu in state.isotp:
+        if state.isotp is None:
+            state.isotp = {}
+        elif ecu in state.isotp:
             _incomplete(response, ecu, state.isotp[ecu])
         if length == 0:  # a 32-bit escape length: beyond any OBD answer
-            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data), ecu)
+            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
             state.isotp.pop(ecu, None)
             return
-        state.isotp[ecu] = [length, bytearray(data[2:]), 1, -1]
-        self._complete_if_full(ecu, response, state)
+        pending: _Pending = _new_pending(length, data[2:size], 1)
+        if len(pending.buffer) >= length:
+            state.isotp.pop(ecu, None)
+            self._message(ecu, pending.payload(), response, state)
+        else:
+            state.isotp[ecu] = pending
 
     @cython.cfunc
-    def _consecutive_frame(self, ecu: cython.longlong, data: bytes, response: Response,
+    def _consecutive_frame(self, ecu: cython.longlong, data: cython.p_uchar,
+                           size: cython.Py_ssize_t, response: Response,
                            state: _RunState) -> cython.void:
-        pending = state.isotp.get(ecu)
+        found = state.isotp.get(ecu) if state.isotp is not None else None
         seq: cython.int = data[0] & 0x0F
-        if pending is None:
-            _notice(response, Kind.ISOTP_UNEXPECTED_FRAME, _hex_text(data), ecu)
-        elif seq == pending[2]:
-            pending[1] += data[1:]
-            pending[2] = (seq + 1) & 0x0F
-            pending[3] = seq
-            self._complete_if_full(ecu, response, state)
-        elif seq == pending[3]:
-            _notice(response, Kind.ISOTP_DUPLICATE_FRAME, _hex_text(data), ecu)
+        if found is None:
+            _notice(response, Kind.ISOTP_UNEXPECTED_FRAME, _hex_text(data[:size]), ecu)
+            return
+        pending: _Pending = found
+        if seq == pending.next_seq:
+            if pending.append(seq, data[1:size]):
+                del state.isotp[ecu]
+                self._message(ecu, pending.payload(), response, state)
+        elif seq == pending.last_seq:
+            _notice(response, Kind.ISOTP_DUPLICATE_FRAME, _hex_text(data[:size]), ecu)
         else:
             del state.isotp[ecu]
             _notice(response, Kind.ISOTP_MISSING_FRAME,
-                    f"expected frame {pending[2]:X}, got {seq:X}: message dropped", ecu)
-
-    @cython.cfunc
-    def _complete_if_full(self, ecu: cython.longlong, response: Response,
-                          state: _RunState) -> cython.void:
-        pending = state.isotp[ecu]
-        length: cython.Py_ssize_t = pending[0]
-        if len(pending[1]) >= length:
-            del state.isotp[ecu]
-            self._message(ecu, bytes(pending[1][:length]), response, state)
+                    f"expected frame {pending.next_seq:X}, got {seq:X}: message dropped", ecu)
 
     # ------------------------------------------------------------------ headers-off multi-frame
 
@@ -595,7 +706,7 @@ class Decoder:
                        state: _RunState) -> cython.void:
         if state.counted is not None:
             _incomplete(response, -1, state.counted)
-        state.counted = [length, bytearray(), 0, -1] if length else None
+        state.counted = _new_pending(length, b"", 0) if length else None
 
     @cython.cfunc
     def _index_line(self, compact: bytes, response: Response, state: _RunState) -> cython.void:
@@ -603,26 +714,27 @@ class Decoder:
         colon: cython.Py_ssize_t = compact.index(b":")
         index: cython.int = int(compact[:colon], 16) & 0x0F
         data = _unhex(compact[colon + 1:])
-        pending = state.counted
         if state.sink == _SINK_FRAMES:
             state.out.append(_s.Frame(-1, data))
-        elif pending is None:
+            return
+        if state.counted is None:
             _notice(response, Kind.ISOTP_UNEXPECTED_FRAME, compact, -1)
-        elif index == pending[2]:
-            pending[1] += data
-            pending[2] = (index + 1) & 0x0F
-            if len(pending[1]) >= pending[0]:
+            return
+        pending: _Pending = state.counted
+        if index == pending.next_seq:
+            if pending.append(index, data):
                 state.counted = None
-                self._message(-1, bytes(pending[1][:pending[0]]), response, state)
+                self._message(-1, pending.payload(), response, state)
         else:
             state.counted = None
             _notice(response, Kind.ISOTP_MISSING_FRAME,
-                    f"expected line {pending[2]:X}:, got {index:X}:: message dropped", -1)
+                    f"expected line {pending.next_seq:X}:, got {index:X}:: message dropped", -1)
 
     @cython.cfunc
     def _finish(self, response: Response, state: _RunState) -> cython.void:
-        for ecu, pending in state.isotp.items():
-            _incomplete(response, ecu, pending)
+        if state.isotp:
+            for ecu, pending in state.isotp.items():
+                _incomplete(response, ecu, pending)
         if state.counted is not None:
             _incomplete(response, -1, state.counted)
         if state.legacy:
@@ -639,7 +751,9 @@ class Decoder:
             state.out.append(_s.Message(ecu, payload))
             return
         sid: cython.int = payload[0]
-        specs = self._services.get(sid)
+        if state.sink == _SINK_BATCH and self._batch_mode01(ecu, payload, len(payload), state):
+            return
+        specs = self._by_sid[sid]
         if sid == 0x49:
             self._mode09(ecu, payload, response, state)
         elif specs is not None:
@@ -732,14 +846,20 @@ class Decoder:
                 _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
                 return
             count: cython.Py_ssize_t = payload[1]
-            codes = _s.dtc_list(payload[2:], False)
-            if len(codes) < count:
+            keys = _dtc_keys(payload, 2, count, False)
+            if len(keys) < count:
                 _notice(response, Kind.TRUNCATED,
-                        f"{count} DTCs announced, {len(codes)} received", ecu)
-            codes = codes[:count]
+                        f"{count} DTCs announced, {len(keys)} received", ecu)
         else:
-            codes = _s.dtc_list(payload[1:], True)
-        self._emit(ecu, sid - 0x40, -1, _DTC_NAMES[sid], codes, "", -1, -1, response, state)
+            keys = _dtc_keys(payload, 1, len(payload), True)
+        if state.sink == _SINK_BATCH:  # one row per code, the code's 16 bits as value
+            sink: _BatchSink = state.out
+            column: cython.int = self._dtc_column + (0 if sid == 0x43 else 1 if sid == 0x47 else 2)
+            for key in keys:
+                sink.add(state.line, ecu, sid - 0x40, -1, -1, column, key)
+            return
+        self._emit(ecu, sid - 0x40, -1, _DTC_NAMES[sid], _dtc_strings(keys), "", -1, -1,
+                   response, state)
 
     @cython.cfunc
     def _mode06(self, ecu: cython.longlong, payload: bytes, response: Response,
@@ -788,7 +908,7 @@ class Decoder:
             _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
             return
         pid: cython.int = payload[1]
-        specs = self._services.get(0x49)
+        specs = self._by_sid[0x49]
         spec = specs[pid] if specs is not None else None
         if spec is None:
             _notice(response, Kind.UNKNOWN_PID, f"service 09 PID {pid:02X}: "
@@ -800,7 +920,7 @@ class Decoder:
         if self._can and pid % 0x20 != 0 and pid_spec.size != 1:
             start = 3
         data = payload[start:]
-        if len(data) < pid_spec.size:
+        if len(data) < pid_spec.size and not field.variable:  # counters: older ECUs send fewer
             _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
             return
         if field.kind == _SPECIAL:
@@ -861,7 +981,8 @@ def _assemble_legacy(frames: list) -> list:
 
 @cython.cfunc
 @cython.inline
-def _affine(field: _FieldSpec, payload: bytes, start: cython.Py_ssize_t) -> cython.double:
+def _affine(field: _FieldSpec, payload: cython.p_uchar,
+            start: cython.Py_ssize_t) -> cython.double:
     """``raw * scale + offset`` over ``nbytes`` big-endian bytes (two's complement if signed)."""
     raw: cython.longlong = 0
     k: cython.int
@@ -918,7 +1039,7 @@ def _new_state(sink: cython.int, out) -> _RunState:
     state.sink = sink
     state.out = out
     state.line = 0
-    state.isotp = {}
+    state.isotp = None
     state.counted = None
     state.legacy = None
     return state
@@ -958,13 +1079,46 @@ def _classify(line: bytes):
 def _notice(response: Response, kind, text, ecu) -> cython.void:
     if isinstance(text, bytes):
         text = text.decode("latin-1")
-    response.notices.append(_s.Notice(kind, text, ecu))
+    # tuple.__new__ skips NamedTuple's Python-level constructor: same object, faster.
+    response.notices.append(_NEW_TUPLE(_s.Notice, (kind, text, ecu)))
+
+
+_NEW_TUPLE = tuple.__new__
+# Every DTC code string, built on first use: DTC lists are long and frequent.
+_DTC_TABLE: list = [None] * 65536
 
 
 @cython.cfunc
-def _incomplete(response: Response, ecu, pending) -> cython.void:
+def _dtc_keys(payload: bytes, start: cython.Py_ssize_t, most: cython.Py_ssize_t,
+              skip_zero: cython.bint) -> list:
+    """Up to ``most`` 16-bit codes from byte pairs at ``start`` (``0000`` skipped if asked)."""
+    keys: list = []
+    i: cython.Py_ssize_t = start
+    size: cython.Py_ssize_t = len(payload)
+    while i + 1 < size and len(keys) < most:
+        key: cython.int = (payload[i] << 8) | payload[i + 1]
+        i += 2
+        if not (skip_zero and key == 0):
+            keys.append(key)
+    return keys
+
+
+@cython.cfunc
+def _dtc_strings(keys: list) -> tuple:
+    codes: list = []
+    for key in keys:
+        code = _DTC_TABLE[key]
+        if code is None:
+            code = _s.dtc_code(key >> 8, key & 0xFF)
+            _DTC_TABLE[key] = code
+        codes.append(code)
+    return tuple(codes)
+
+
+@cython.cfunc
+def _incomplete(response: Response, ecu, pending: _Pending) -> cython.void:
     _notice(response, Kind.ISOTP_INCOMPLETE,
-            f"{len(pending[1])} of {pending[0]} bytes received", ecu)
+            f"{len(pending.buffer)} of {pending.length} bytes received", ecu)
 
 
 def _checksum_ok(data: bytes, crc: bool) -> bool:

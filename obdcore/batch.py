@@ -17,7 +17,10 @@ class Batch:
     ``line``: index of the input line that completed the answer (map it to your
     timestamps); ``ecu``, ``service``, ``pid``, ``frame`` as in :class:`~obdcore.Reading`;
     ``field``: index into ``names``/``units``; ``value``: float64 in that unit.
-    Structured values (DTC lists, VINs, bitmaps...) are in ``objects`` as Readings;
+    DTCs are rows too: field ``DTC_STORED``/``DTC_PENDING``/``DTC_PERMANENT`` (unit
+    ``dtc``), one row per code, the code's two bytes as value (see :meth:`dtcs`); an
+    answer with no code adds no row. Other structured values (VINs, bitmaps, status
+    words...) are in ``objects`` as Readings;
     ``notices`` and ``negatives`` as in :class:`~obdcore.Response`.
     """
 
@@ -35,16 +38,15 @@ class Batch:
     negatives: list
 
     @classmethod
-    def from_arrays(cls, sink, columns, notices, negatives, objects=()) -> Batch:
-        """Wraps the decoder's growing ``array.array`` columns without copying."""
+    def from_arrays(cls, arrays, columns, objects, notices, negatives) -> Batch:
+        """Wraps the decoder's ``array.array`` columns (line, ecu, service, pid, frame,
+        field, value) without copying."""
+        line, ecu, service, pid, frame, field, value = (
+            np.frombuffer(a, dtype=RECORD_DTYPE[i]) if len(a) else
+            np.empty(0, dtype=RECORD_DTYPE[i]) for i, a in enumerate(arrays))
         return cls(
-            line=np.frombuffer(sink.lines, dtype=np.int64),
-            ecu=np.frombuffer(sink.ecus, dtype=np.int64),
-            service=np.frombuffer(sink.services, dtype=np.int16),
-            pid=np.frombuffer(sink.pids, dtype=np.int32),
-            frame=np.frombuffer(sink.frames, dtype=np.int16),
-            field=np.frombuffer(sink.fields, dtype=np.int32),
-            value=np.frombuffer(sink.values, dtype=np.float64),
+            line=line, ecu=ecu, service=service, pid=pid, frame=frame, field=field,
+            value=value,
             names=tuple(name for name, _ in columns),
             units=tuple(unit for _, unit in columns),
             objects=list(objects), notices=list(notices), negatives=list(negatives),
@@ -59,6 +61,16 @@ class Batch:
         for name in RECORD_DTYPE.names:
             out[name] = getattr(self, name)
         return out
+
+    def dtcs(self) -> list[tuple[int, int, str, str]]:
+        """``(line, ecu, field name, code)`` for every DTC row, e.g. ``(12, 0x7E8,
+        "DTC_STORED", "P0301")``."""
+        from obdcore.structured import dtc_code
+
+        rows = np.flatnonzero(np.isin(self.field, [i for i, unit in enumerate(self.units)
+                                                  if unit == "dtc"]))
+        return [(int(self.line[r]), int(self.ecu[r]), self.names[self.field[r]],
+                 dtc_code(int(self.value[r]) >> 8, int(self.value[r]) & 0xFF)) for r in rows]
 
     def column(self, name: str) -> np.ndarray:
         """All values of the field called ``name`` (e.g. ``"RPM"``), in line order."""

@@ -171,7 +171,7 @@ def _find_affine(function: Callable[[bytes], float], indices: set[int]) -> Affin
     """Detects ``raw * scale + offset`` by probing the formula over its byte range."""
     start, stop = min(indices), max(indices) + 1
     nbytes = stop - start
-    if nbytes > 8:
+    if nbytes > 6:  # beyond 48 bits C and Python integers would round differently
         return None
     for signed in (False, True):
         affine = _probe_affine(function, start, nbytes, signed)
