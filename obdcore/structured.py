@@ -139,7 +139,8 @@ def bitmap(data: bytes, base: int) -> tuple[int, ...]:
 
 
 _SPARK_MONITORS = ("CATALYST", "HEATED_CATALYST", "EVAPORATIVE_SYSTEM", "SECONDARY_AIR_SYSTEM",
-                   "AC_REFRIGERANT", "OXYGEN_SENSOR", "OXYGEN_SENSOR_HEATER", "EGR_VVT_SYSTEM")
+                   None, "OXYGEN_SENSOR", "OXYGEN_SENSOR_HEATER", "EGR_VVT_SYSTEM")
+# Bit 4 of the spark monitors (A/C refrigerant) is reserved in current J1979.
 _COMPRESSION_MONITORS = ("NMHC_CATALYST", "NOX_SCR_MONITOR", None, "BOOST_PRESSURE", None,
                          "EXHAUST_GAS_SENSOR", "PM_FILTER", "EGR_VVT_SYSTEM")
 _CONTINUOUS_MONITORS = ("MISFIRE", "FUEL_SYSTEM", "COMPONENTS")
