@@ -20,6 +20,11 @@ app = typer.Typer(
 app.registered_commands.extend(obd_app.registered_commands)
 
 
+@app.callback()
+def _root() -> None:
+    """NovaEvo: read a car through an ELM327 dongle, explain it, find the parts."""
+
+
 def main() -> None:
     """Entry point of the console script."""
     app()

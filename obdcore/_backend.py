@@ -13,13 +13,12 @@ if os.environ.get("NOVAEVO_PUREPYTHON", "") not in ("", "0"):
     BACKEND = "pure"
 else:
     try:
-        from obdcore import _ccore as core  # type: ignore[no-redef]
+        from obdcore import _ccore as core  # type: ignore[no-redef]  # noqa: F401
 
         BACKEND = "compiled"
     except ImportError as exc:
         if os.environ.get("NOVAEVO_REQUIRE_COMPILED", "") not in ("", "0"):
             raise ImportError(f"the compiled obdcore accelerator is required: {exc}") from exc
-        from obdcore import _core as core  # type: ignore[no-redef]
 
         BACKEND = "pure"
         sys.stderr.write("novaevo: obdcore accelerator not built, using the pure-Python "

@@ -12,7 +12,7 @@ Columns:
 ``formula`` an expression over ``A``, ``B``... (see :mod:`obdcore.formula`), or ``@name`` for
           a structured value decoded by code (bitmaps, status words, enumerations, text)
 ``unit``  the unit of the returned value (SI, or accepted for use with SI: ``°C``, ``kPa``,
-          ``km/h``, ``rpm``, ``s``, ``g/s``, ``V``, ``%``, ``ratio``...); empty for structured values
+          ``km/h``, ``rpm``, ``s``, ``g/s``, ``V``, ``%``, ``ratio``...); empty if structured
 ``min``, ``max`` the range the formula can produce (empty when not numeric)
 ``description`` one line for people
 ``header`` optional request header for manufacturer PIDs (``7E0``); empty for SAE PIDs

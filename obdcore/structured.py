@@ -244,7 +244,7 @@ def cvn(data: bytes) -> tuple[str, ...]:
 
 
 def ecu_name(data: bytes) -> str:
-    """20 bytes: a 4-character acronym, a delimiter, a 15-character name -> ``ECM-EngineControl``."""
+    """20 bytes: 4-character acronym, delimiter, 15-character name -> ``ECM-EngineControl``."""
     acronym = ascii_text(data[:4])
     name = ascii_text(data[5:20])
     return f"{acronym}-{name}" if name else acronym
