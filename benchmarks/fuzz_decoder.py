@@ -1,0 +1,106 @@
+"""Fuzz campaign: random and mutated adapter output against the compiled decoder.
+
+Every input goes through ``decode`` (and every 8th through ``frames``, ``messages`` and
+``decode_batch``) of the compiled module in one of several adapter formats; any exception
+is a failure (the decoder documents none for bad input). Every 10th input is also run
+through the pure-Python twin and the results compared. Prints the counts; exits 1 on any
+failure. ``python benchmarks/fuzz_decoder.py [--count N] [--seed S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.decode_corpus import corpus  # noqa: E402
+from obdcore import _core as pure  # noqa: E402
+from obdcore import _ccore as compiled  # noqa: E402
+
+FORMATS = [("6", True, True), ("6", False, True), ("6", False, False), ("7", True, True),
+           ("8", True, False), ("3", True, True), ("2", True, True), ("5", False, True)]
+ALPHABET = b"0123456789ABCDEF :\r\n>\x00?<ENODATSRCHIGUFLXZ7E8"
+LEGACY_SEEDS = [b"48 6B 10 41 0C 1A F8 22\r\r>", b"41 6B 10 43 01 33 00 00 00 00 9C\r\r>",
+                b"014\r0: 49 02 01 57 50 30\r1: 5A 5A 5A 39 39 5A 54\r2: 53 33\r\r>"]
+
+
+def mutate(rng: random.Random, seed: bytes) -> bytes:
+    data = bytearray(seed)
+    for _ in range(rng.randint(1, 8)):
+        position = rng.randint(0, len(data))
+        action = rng.randrange(6)
+        if action == 0 and data:
+            del data[min(position, len(data) - 1)]
+        elif action == 1:
+            data.insert(position, rng.choice(ALPHABET))
+        elif action == 2 and data:
+            data[min(position, len(data) - 1)] = rng.randrange(256)
+        elif action == 3:
+            data[position:position] = data[rng.randint(0, len(data)):][:rng.randint(1, 40)]
+        elif action == 4:
+            del data[position:]
+        else:
+            data += bytes(rng.choice(ALPHABET) for _ in range(rng.randint(1, 30)))
+    return bytes(data)
+
+
+def make_input(rng: random.Random, seeds: list[bytes]) -> bytes:
+    kind = rng.randrange(10)
+    if kind == 0:
+        return rng.randbytes(rng.randint(0, 200))
+    if kind == 1:
+        return bytes(rng.choice(ALPHABET) for _ in range(rng.randint(0, 200)))
+    if kind == 2:  # an endless line or an endless multi-frame answer
+        return b"7E8 10 FF 49 02 01 " + b"41 " * rng.randint(100, 3000)
+    return mutate(rng, rng.choice(seeds))
+
+
+def summary(response):
+    def normal(value):
+        if isinstance(value, float) and math.isnan(value):
+            return "nan"
+        if isinstance(value, tuple):
+            return tuple(normal(v) for v in value)
+        return value
+    return ([normal(r.as_tuple()) for r in response.readings], response.notices,
+            response.negatives)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    seeds = [item.raw for item in corpus(300, seed=args.seed)] + LEGACY_SEEDS
+    decoders = [(compiled.Decoder(p, headers=h, caf=c), pure.Decoder(p, headers=h, caf=c))
+                for p, h, c in FORMATS]
+    failures, compared, started = [], 0, time.perf_counter()
+    for n in range(args.count):
+        raw = make_input(rng, seeds)
+        fast, twin = decoders[n % len(decoders)]
+        try:
+            result = fast.decode(raw)
+            if n % 8 == 0:
+                fast.frames(raw), fast.messages(raw), fast.decode_batch(raw)
+            if n % 10 == 0:
+                compared += 1
+                if summary(result) != summary(twin.decode(raw)):
+                    failures.append((n, raw, "compiled and pure twin differ"))
+        except Exception as exc:  # noqa: BLE001 - any exception is what we hunt for
+            failures.append((n, raw, repr(exc)))
+    elapsed = time.perf_counter() - started
+    print(f"fuzzed {args.count:,} inputs in {elapsed:.1f} s against the compiled decoder, "
+          f"{compared:,} also compared with the pure twin: {len(failures)} failures")
+    for n, raw, why in failures[:10]:
+        print(f"  #{n}: {why}: {raw[:120]!r}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
