@@ -37,6 +37,31 @@ def replay(
         _print_table(rows, transcript or "bundled sample session", BACKEND)
 
 
+@app.command()
+def pids(
+    as_markdown: Annotated[bool, typer.Option("--markdown", help="Markdown (docs/PIDS.md).")]
+    = False,
+) -> None:
+    """List every value the decoder knows: mode, PID, name, formula, unit, range."""
+    from obdcore.pidtable import PidTable, markdown
+
+    table = PidTable.standard()
+    if as_markdown:
+        typer.echo(markdown(table), nl=False)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table(title=f"{len(table)} fields")
+    for column in ("mode", "PID", "name", "formula", "unit", "min", "max"):
+        view.add_column(column)
+    for f in table:
+        view.add_row(f"{f.mode:02X}", f"{f.pid:0{2 * f.pid_width}X}", f.name, f.formula, f.unit,
+                     "" if f.minimum is None else f"{f.minimum:g}",
+                     "" if f.maximum is None else f"{f.maximum:g}")
+    Console().print(view)
+
+
 def _rows(command: str, response) -> list[dict]:
     rows = [{"request": command, "ecu": _ecu_text(r.ecu), "name": r.name, "value": r.value,
              "unit": r.unit, "frame": r.frame if r.frame >= 0 else None}

@@ -151,6 +151,21 @@ def encode_pid(fields: tuple[FieldDef, ...], values: dict[str, float]) -> bytes:
     return bytes(data)
 
 
+def markdown(table: PidTable) -> str:
+    """The table as a Markdown document (``docs/PIDS.md`` is this, for the standard table)."""
+    out = ["# PID table", "", "Generated from `obdcore/data/pids.csv` by `novaevo pids "
+           "--markdown`; do not edit by hand.", "",
+           "| mode | PID | name | bytes | formula | unit | min | max | description |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for f in table:
+        low = "" if f.minimum is None else f"{f.minimum:g}"
+        high = "" if f.maximum is None else f"{f.maximum:g}"
+        formula = f.formula.replace("|", "\\|")
+        out.append(f"| {f.mode:02X} | {f.pid:0{2 * f.pid_width}X} | {f.name} | {f.size} | "
+                   f"`{formula}` | {f.unit} | {low} | {high} | {f.description} |")
+    return "\n".join(out) + "\n"
+
+
 @cache
 def _standard_table() -> PidTable:
     text = resources.files("obdcore").joinpath("data/pids.csv").read_text(encoding="utf-8")

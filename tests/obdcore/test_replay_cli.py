@@ -82,3 +82,14 @@ def test_sample_exchanges_decode_without_surprises():
     responses = [r for _, r in results if r is not None]
     kinds = {n.kind for r in responses for n in r.notices}
     assert kinds == {"SEARCHING", "NO_DATA"}
+
+
+def test_pid_docs_are_generated_from_the_table():
+    from pathlib import Path
+
+    result = runner.invoke(app, ["pids", "--markdown"])
+    assert result.exit_code == 0
+    committed = Path(__file__).resolve().parents[2] / "docs" / "PIDS.md"
+    assert committed.read_text(encoding="utf-8") == result.output, (
+        "docs/PIDS.md is stale: run `novaevo pids --markdown > docs/PIDS.md`")
+    assert "| 01 | 0C | RPM | 2 | `(256*A+B)/4` | rpm |" in result.output
