@@ -193,6 +193,7 @@ class _PidSpec:
 class _Pending:
     """A multi-frame message being reassembled: what was announced, what arrived."""
 
+    ecu = cython.declare(cython.longlong)
     length = cython.declare(cython.Py_ssize_t)
     buffer = cython.declare(bytearray)
     next_seq = cython.declare(cython.int)
@@ -214,8 +215,21 @@ class _Pending:
 
 
 @cython.cfunc
+def _find_pending(pendings: list, ecu: cython.longlong) -> cython.Py_ssize_t:
+    """The index of ``ecu``'s message in reassembly, -1 if none (a handful at most)."""
+    pending: _Pending
+    i: cython.Py_ssize_t
+    for i in range(len(pendings)):
+        pending = pendings[i]
+        if pending.ecu == ecu:
+            return i
+    return -1
+
+
+@cython.cfunc
 def _new_pending(length: cython.Py_ssize_t, first, next_seq: cython.int) -> _Pending:
     pending: _Pending = _Pending.__new__(_Pending)
+    pending.ecu = -1
     pending.length = length
     pending.buffer = bytearray(first)
     pending.next_seq = next_seq
@@ -231,7 +245,7 @@ class _RunState:
     sink = cython.declare(cython.int)
     out = cython.declare(object)
     line = cython.declare(cython.Py_ssize_t)
-    isotp = cython.declare(dict)  # ecu -> _Pending; created on the first first-frame
+    isotp = cython.declare(list)  # pending _Pending per ECU, oldest first; None until needed
     counted = cython.declare(object)  # headers-off multi-frame _Pending, or None
     legacy = cython.declare(dict)  # ecu -> list of frame payloads (insertion ordered)
 
@@ -664,38 +678,46 @@ class Decoder:
             return
         length: cython.Py_ssize_t = ((data[0] & 0x0F) << 8) | data[1]
         if state.isotp is None:
-            state.isotp = {}
-        elif ecu in state.isotp:
-            _incomplete(response, ecu, state.isotp[ecu])
+            state.isotp = []
+        index: cython.Py_ssize_t = _find_pending(state.isotp, ecu)
+        if index >= 0:
+            _incomplete(response, ecu, state.isotp[index])
         if length == 0:  # a 32-bit escape length: beyond any OBD answer
             _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
-            state.isotp.pop(ecu, None)
+            if index >= 0:
+                del state.isotp[index]
             return
         pending: _Pending = _new_pending(length, data[2:size], 1)
+        pending.ecu = ecu
         if len(pending.buffer) >= length:
-            state.isotp.pop(ecu, None)
+            if index >= 0:
+                del state.isotp[index]
             self._message(ecu, pending.payload(), response, state)
+        elif index >= 0:
+            state.isotp[index] = pending  # a restart keeps its place in the queue
         else:
-            state.isotp[ecu] = pending
+            state.isotp.append(pending)
 
     @cython.cfunc
     def _consecutive_frame(self, ecu: cython.longlong, data: cython.p_uchar,
                            size: cython.Py_ssize_t, response: Response,
                            state: _RunState) -> cython.void:
-        found = state.isotp.get(ecu) if state.isotp is not None else None
+        index: cython.Py_ssize_t = -1
+        if state.isotp is not None:
+            index = _find_pending(state.isotp, ecu)
         seq: cython.int = data[0] & 0x0F
-        if found is None:
+        if index < 0:
             _notice(response, Kind.ISOTP_UNEXPECTED_FRAME, _hex_text(data[:size]), ecu)
             return
-        pending: _Pending = found
+        pending: _Pending = state.isotp[index]
         if seq == pending.next_seq:
             if pending.append(seq, data[1:size]):
-                del state.isotp[ecu]
+                del state.isotp[index]
                 self._message(ecu, pending.payload(), response, state)
         elif seq == pending.last_seq:
             _notice(response, Kind.ISOTP_DUPLICATE_FRAME, _hex_text(data[:size]), ecu)
         else:
-            del state.isotp[ecu]
+            del state.isotp[index]
             _notice(response, Kind.ISOTP_MISSING_FRAME,
                     f"expected frame {pending.next_seq:X}, got {seq:X}: message dropped", ecu)
 
@@ -732,9 +754,10 @@ class Decoder:
 
     @cython.cfunc
     def _finish(self, response: Response, state: _RunState) -> cython.void:
+        pending: _Pending
         if state.isotp:
-            for ecu, pending in state.isotp.items():
-                _incomplete(response, ecu, pending)
+            for pending in state.isotp:
+                _incomplete(response, pending.ecu, pending)
         if state.counted is not None:
             _incomplete(response, -1, state.counted)
         if state.legacy:
