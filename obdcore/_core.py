@@ -195,23 +195,24 @@ class _Pending:
 
     ecu = cython.declare(cython.longlong)
     length = cython.declare(cython.Py_ssize_t)
-    buffer = cython.declare(bytearray)
+    received = cython.declare(cython.Py_ssize_t)
+    buffer = cython.declare(bytearray)  # the announced length, allocated at the first frame
     next_seq = cython.declare(cython.int)
     last_seq = cython.declare(cython.int)
 
-
     @cython.cfunc
-    def append(self, seq: cython.int, data) -> cython.bint:
-        """Adds one piece; True once the announced length has arrived."""
-        self.buffer += data
+    def append(self, seq: cython.int, data: cython.p_uchar, start: cython.Py_ssize_t,
+               end: cython.Py_ssize_t) -> cython.bint:
+        """Copies ``data[start:end]`` in (padding past the announced length is dropped);
+        True once the whole message has arrived."""
+        target: cython.p_uchar = self.buffer
+        k: cython.Py_ssize_t
+        for k in range(start, min(end, start + self.length - self.received)):
+            target[self.received] = data[k]
+            self.received += 1
         self.next_seq = (seq + 1) & 0x0F
         self.last_seq = seq
-        return len(self.buffer) >= self.length
-
-    @cython.cfunc
-    def payload(self) -> bytes:
-        del self.buffer[self.length:]  # CAN padding of the last frame
-        return bytes(self.buffer)
+        return self.received >= self.length
 
 
 @cython.cfunc
@@ -227,11 +228,12 @@ def _find_pending(pendings: list, ecu: cython.longlong) -> cython.Py_ssize_t:
 
 
 @cython.cfunc
-def _new_pending(length: cython.Py_ssize_t, first, next_seq: cython.int) -> _Pending:
+def _new_pending(length: cython.Py_ssize_t, next_seq: cython.int) -> _Pending:
     pending: _Pending = _Pending.__new__(_Pending)
     pending.ecu = -1
     pending.length = length
-    pending.buffer = bytearray(first)
+    pending.buffer = bytearray(length)
+    pending.received = 0
     pending.next_seq = next_seq
     pending.last_seq = -1
     return pending
@@ -687,12 +689,12 @@ class Decoder:
             if index >= 0:
                 del state.isotp[index]
             return
-        pending: _Pending = _new_pending(length, data[2:size], 1)
+        pending: _Pending = _new_pending(length, 1)
         pending.ecu = ecu
-        if len(pending.buffer) >= length:
+        if pending.append(0, data, 2, size):  # (the first frame carries no sequence number)
             if index >= 0:
                 del state.isotp[index]
-            self._message(ecu, pending.payload(), response, state)
+            self._complete(pending, response, state)
         elif index >= 0:
             state.isotp[index] = pending  # a restart keeps its place in the queue
         else:
@@ -711,15 +713,22 @@ class Decoder:
             return
         pending: _Pending = state.isotp[index]
         if seq == pending.next_seq:
-            if pending.append(seq, data[1:size]):
+            if pending.append(seq, data, 1, size):
                 del state.isotp[index]
-                self._message(ecu, pending.payload(), response, state)
+                self._complete(pending, response, state)
         elif seq == pending.last_seq:
             _notice(response, Kind.ISOTP_DUPLICATE_FRAME, _hex_text(data[:size]), ecu)
         else:
             del state.isotp[index]
             _notice(response, Kind.ISOTP_MISSING_FRAME,
                     f"expected frame {pending.next_seq:X}, got {seq:X}: message dropped", ecu)
+
+    @cython.cfunc
+    def _complete(self, pending: _Pending, response: Response, state: _RunState) -> cython.void:
+        """A reassembled message: batch Mode 01 straight from the buffer, else decoded."""
+        if not (state.sink == _SINK_BATCH
+                and self._batch_mode01(pending.ecu, pending.buffer, pending.length, state)):
+            self._message(pending.ecu, bytes(pending.buffer), response, state)
 
     # ------------------------------------------------------------------ headers-off multi-frame
 
@@ -728,7 +737,7 @@ class Decoder:
                        state: _RunState) -> cython.void:
         if state.counted is not None:
             _incomplete(response, -1, state.counted)
-        state.counted = _new_pending(length, b"", 0) if length else None
+        state.counted = _new_pending(length, 0) if length else None
 
     @cython.cfunc
     def _index_line(self, compact: bytes, response: Response, state: _RunState) -> cython.void:
@@ -744,9 +753,9 @@ class Decoder:
             return
         pending: _Pending = state.counted
         if index == pending.next_seq:
-            if pending.append(index, data):
+            if pending.append(index, data, 0, len(data)):
                 state.counted = None
-                self._message(-1, pending.payload(), response, state)
+                self._complete(pending, response, state)
         else:
             state.counted = None
             _notice(response, Kind.ISOTP_MISSING_FRAME,
@@ -1141,7 +1150,7 @@ def _dtc_strings(keys: list) -> tuple:
 @cython.cfunc
 def _incomplete(response: Response, ecu, pending: _Pending) -> cython.void:
     _notice(response, Kind.ISOTP_INCOMPLETE,
-            f"{len(pending.buffer)} of {pending.length} bytes received", ecu)
+            f"{pending.received} of {pending.length} bytes received", ecu)
 
 
 def _checksum_ok(data: bytes, crc: bool) -> bool:
