@@ -4,22 +4,27 @@
 test run) turns a missing accelerator into an ImportError instead of a silent fallback.
 """
 
+import importlib
 import os
 import sys
 
-if os.environ.get("NOVAEVO_PUREPYTHON", "") not in ("", "0"):
-    from obdcore import _core as core
 
-    BACKEND = "pure"
-else:
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
+
+
+def _load():
+    """Returns ``(module, "compiled" | "pure")``."""
+    if _flag("NOVAEVO_PUREPYTHON"):
+        return importlib.import_module("obdcore._core"), "pure"
     try:
-        from obdcore import _ccore as core  # type: ignore[no-redef]  # noqa: F401
-
-        BACKEND = "compiled"
+        return importlib.import_module("obdcore._ccore"), "compiled"
     except ImportError as exc:
-        if os.environ.get("NOVAEVO_REQUIRE_COMPILED", "") not in ("", "0"):
+        if _flag("NOVAEVO_REQUIRE_COMPILED"):
             raise ImportError(f"the compiled obdcore accelerator is required: {exc}") from exc
-
-        BACKEND = "pure"
         sys.stderr.write("novaevo: obdcore accelerator not built, using the pure-Python "
                          "decoder (slower, same results)\n")
+        return importlib.import_module("obdcore._core"), "pure"
+
+
+core, BACKEND = _load()
