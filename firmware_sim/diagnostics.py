@@ -291,11 +291,11 @@ class Diagnostics:
             switch = self.o2_switch_time_ms()
             tests[0x01] = [(0x05, 0x10, switch, 0.0, 300.0), (0x06, 0x10, switch * 0.9, 0.0, 300.0),
                            (0x01, 0x0B, 0.45, 0.3, 0.6)]
-            tests[0x02] = [(0x07, 0x0B, max(0.0, min(s.o2_down)), 0.0, 0.4),
+            tests[0x02] = [(0x07, 0x0B, max(0.0, s.o2_down[0]), 0.0, 0.9),
                            (0x08, 0x0B, s.down_max, 0.2, 1.1)]
             tests[0x21] = [(0x80, 0x20, min(self.catalyst_index(), 255.0), 0.0, 0.7)]
             tests[0x3D] = [(0x80, 0x17, max(0.0, -s.evap_pa / 1000.0), 0.0, 0.5)]
-            tests[0x41] = [(0x81, 0x10, 18000.0, 0.0, 60000.0)]
+            tests[0x41] = [(0x81, 0x11, 18.0, 0.0, 60.0)]  # heater: seconds to activity
         if p.has_egr:
             flow = 4.5 * (1.0 - self.physics.faults("egr_stuck"))
             tests[0x31] = [(0x80, 0x17, flow, 2.0, 20.0)]

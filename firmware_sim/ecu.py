@@ -216,6 +216,8 @@ class EngineEcu(Ecu):
     def _mode02(self, request: bytes, can: bool) -> list[bytes] | None:
         diag = self.car.diagnostics
         pairs = request[1:]
+        if len(pairs) == 1:  # "02 0C" without a frame number: frame 0, as ECUs accept it
+            pairs += b"\x00"
         if len(pairs) % 2 or not pairs:
             return None
         out = bytearray([0x42])

@@ -157,7 +157,6 @@ class Physics:
 
     def _powertrain(self, target: Target) -> None:
         s, p = self.state, self.profile
-        was_warm = s.coolant >= 60.0
         if target.cranking:
             s.running, s.rpm, s.speed, s.gear = False, 250.0 + self.rng.gauss(0, 15), 0.0, 0
             s.demand = 0.0
@@ -178,8 +177,6 @@ class Physics:
         s.rpm += (wanted - s.rpm) * min(1.0, DT / 0.3)
         s.demand = self._demand(target)
         s.fuel_cut = s.accel < -0.3 and s.speed > 15.0 and s.rpm > idle + 300
-        if not was_warm and s.coolant >= 60.0:
-            s.warmups += 1
         _ = p
 
     def _idle_target(self) -> float:
@@ -398,7 +395,10 @@ class Physics:
         heat_in = s.fuel_rate * LHV_KJ_PER_G * 1000.0 * heat_share
         if s.fuel_cut:
             heat_in = 400.0
+        was_warm = s.coolant >= 60.0
         s.coolant = self._coolant_step(s.coolant, heat_in, f("thermostat_stuck_open"))
+        if not was_warm and s.coolant >= 60.0:
+            s.warmups += 1
         s.coolant_model = self._coolant_step(s.coolant_model, heat_in, 0.0)
         soak = 14.0 * math.exp(-s.speed / 30.0) * _clamp((s.coolant - self.ambient) / 70.0, 0, 1)
         s.intake += (self.ambient + soak - s.intake) * DT / 20.0
