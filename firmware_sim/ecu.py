@@ -185,7 +185,7 @@ class EngineEcu(Ecu):
 
     def pid_bytes(self, pid: int, values: dict[str, float], freeze: bool = False) -> bytes | None:
         """The data bytes of Mode 01 ``pid`` for ``values``, None when not supported."""
-        if pid not in self.pids:
+        if pid not in self.pids and not (freeze and pid == 0x02):
             return None
         diag = self.car.diagnostics
         structured = {

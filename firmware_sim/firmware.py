@@ -344,14 +344,19 @@ class Firmware:
             self._settle(now, setup)
             self._emit(prefix, now, setup)
             return
+        # The car is advanced to the moment the request reaches it, so an answer and the
+        # ground truth read right after it describe the same instant; the rest of the
+        # exchange only moves the clock (the car catches up at the next command).
+        sent = setup + self.timing.serial_s(len(compact) + 1)
+        self._settle(now, sent)
         answers, duration = self._ask(request, protocol, count)
         lines = format_answers(answers, self._format(protocol))
         if not lines:
             lines = ["NO DATA"]
             duration = self.settings.timeout * 0.004
-        total = setup + duration + self.timing.serial_s(len(compact) + 1)
-        self._settle(now, total)
-        self._deliver(prefix, lines, now, total, is_can(protocol))
+        if not self.timing.realistic:
+            self.sim_time += duration
+        self._deliver(prefix, lines, now, sent + duration, is_can(protocol))
 
     def _format(self, protocol: str) -> Format:
         s = self.settings
