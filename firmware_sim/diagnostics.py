@@ -164,8 +164,8 @@ class Diagnostics:
         for bank in range(self.profile.banks):
             total = s.stft[bank] + s.ltft[bank]
             lean, rich = ("P0171", "P0172") if bank == 0 else ("P0174", "P0175")
-            out[lean] = total > 0.22 and s.ltft[bank] > 0.2
-            out[rich] = total < -0.22 and s.ltft[bank] < -0.2
+            out[lean] = total > 0.22
+            out[rich] = total < -0.22
 
     def _fuel_pressure(self, s: State, sensors: dict[str, float], out: dict[str, bool]) -> None:
         if s.run_time > 10.0:

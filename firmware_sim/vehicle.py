@@ -319,7 +319,7 @@ class Physics:
         if cylinder and (cylinder - 1) % banks == bank:
             misfire = s.misfire_rate * banks
         # Unburnt oxygen from a misfire reads lean: the ECU adds fuel it does not need.
-        needed = s.air_true / banks * (1.0 - misfire) / stoich - leak - purge
+        needed = s.air_true / banks / (1.0 - min(misfire, 0.5)) / stoich - leak - purge
         return needed / (commanded * pressure_factor) - 1.0
 
     def _trims(self) -> None:
