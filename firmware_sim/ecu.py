@@ -28,8 +28,6 @@ PETROL_PIDS = frozenset({
 DIESEL_PIDS = frozenset({
     0x01, 0x04, 0x05, 0x0B, 0x0C, 0x0D, 0x0F, 0x10, 0x11, 0x1C, 0x1F, 0x21, 0x23, 0x2F,
     0x30, 0x31, 0x33, 0x3C, 0x41, 0x42, 0x43, 0x46, 0x49, 0x4D, 0x4E, 0x51})
-FREEZE_PIDS = frozenset({0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0B, 0x0C, 0x0D,
-                         0x0F, 0x10, 0x11, 0x23})
 NRC_SERVICE_NOT_SUPPORTED = 0x11
 NRC_BAD_FORMAT = 0x13
 
@@ -214,14 +212,20 @@ class EngineEcu(Ecu):
         return bytes([mode, mode if self.profile.banks == 2 else 0])
 
     def _mode02(self, request: bytes, can: bool) -> list[bytes] | None:
+        """Freeze frame: ``02 PID FRAME`` pairs -> ``42 PID FRAME data`` (J1979). The short
+        form ``02 PID`` (python-obd sends it) is read as frame 0 and answered without the
+        frame byte, the way such clients decode it."""
         diag = self.car.diagnostics
         pairs = request[1:]
-        if len(pairs) == 1:  # "02 0C" without a frame number: frame 0, as ECUs accept it
+        short = len(pairs) == 1
+        if short:
             pairs += b"\x00"
         if len(pairs) % 2 or not pairs:
             return None
+        # The frame keeps every Mode 01 value at the moment of the fault (clients such as
+        # python-obd assume Mode 02 supports what Mode 01 does).
+        frozen = self.pids | {0x02} if diag.freeze else {0x00, 0x02}
         out = bytearray([0x42])
-        frozen = bitmap_pids(self.pids & FREEZE_PIDS | {0x02}) if diag.freeze else {0x00, 0x02}
         for pid, frame in zip(pairs[::2], pairs[1::2], strict=True):
             if frame != 0 or pid not in frozen:
                 continue
@@ -230,7 +234,7 @@ class EngineEcu(Ecu):
             else:
                 data = self.pid_bytes(pid, diag.freeze or {}, freeze=True)
             if data is not None:
-                out += bytes([pid, frame]) + data
+                out += bytes([pid]) + (b"" if short else bytes([frame])) + data
         return [bytes(out)] if len(out) > 1 else None
 
     # ------------------------------------------------------------------ codes
