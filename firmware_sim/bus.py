@@ -48,7 +48,7 @@ def isotp_frames(payload: bytes) -> list[bytes]:
 
 
 def _hex(data: bytes, spaces: bool) -> str:
-    return data.hex(" " if spaces else "").upper() if spaces else data.hex().upper()
+    return data.hex(" ").upper() if spaces else data.hex().upper()
 
 
 def format_answers(answers: list[Answer], fmt: Format) -> list[str]:

@@ -1,8 +1,13 @@
-"""``novaevo sim``: serve a virtual car behind an ELM327 dongle until interrupted."""
+"""``novaevo sim``: serve a virtual car behind an ELM327 dongle until interrupted.
+
+Fault syntax: ``NAME[:CYLINDER][@SEVERITY]`` (``misfire:2@0.7``, ``vacuum_leak@0.5``,
+``stall``); see :mod:`firmware_sim.faults`.
+"""
 
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 import typer
 
@@ -11,22 +16,24 @@ app = typer.Typer()
 
 @app.command()
 def sim(
-    transport: str = typer.Option("pty", help="pty (a serial device) or tcp (a Wi-Fi dongle)"),
-    port: int = typer.Option(35000, help="TCP port (0 = any free port)"),
-    host: str = typer.Option("127.0.0.1", help="TCP address to listen on"),
-    profile: str = typer.Option("petrol_1.5", help="car: petrol_1.5, petrol_v6, diesel_2.0"),
-    fault: list[str] = typer.Option([], help="NAME[:CYLINDER][@SEVERITY], repeatable"),
-    adapter: str = typer.Option("elm327", help="elm327, stn or clone"),
-    timing: str = typer.Option("fast", help="fast or realistic"),
-    seed: int = typer.Option(0, help="same seed, same answers"),
-    protocol: str = typer.Option("", help="override the car's protocol (1-9)"),
+    transport: Annotated[str, typer.Option(help="pty (a serial device) or tcp (Wi-Fi)")] = "pty",
+    port: Annotated[int, typer.Option(help="TCP port (0 = any free port)")] = 35000,
+    host: Annotated[str, typer.Option(help="TCP address to listen on")] = "127.0.0.1",
+    profile: Annotated[str, typer.Option(
+        help="car: petrol_1.5, petrol_v6, diesel_2.0")] = "petrol_1.5",
+    fault: Annotated[list[str] | None, typer.Option(
+        help="NAME[:CYLINDER][@SEVERITY], repeatable")] = None,
+    adapter: Annotated[str, typer.Option(help="elm327, stn or clone")] = "elm327",
+    timing: Annotated[str, typer.Option(help="fast or realistic")] = "fast",
+    seed: Annotated[int, typer.Option(help="same seed, same answers")] = 0,
+    protocol: Annotated[str, typer.Option(help="override the car's protocol (1-9)")] = "",
 ) -> None:
     """Serve the simulator; the first line printed is the URL to connect to."""
     from firmware_sim.errors import SimError
     from firmware_sim.server import Simulator
 
     try:
-        simulator = Simulator(transport=transport, profile=profile, faults=fault,
+        simulator = Simulator(transport=transport, profile=profile, faults=fault or [],
                               adapter=adapter, timing=timing, seed=seed, port=port, host=host,
                               protocol=protocol or None)
         simulator.start()

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from obdcore.pidtable import PidTable, encode_pid
-
 from firmware_sim.diagnostics import Diagnostics
 from firmware_sim.drive import STANDARD, DriveCycle
-from firmware_sim.faults import PETROL_ONLY, Fault
 from firmware_sim.errors import FaultSpecError
+from firmware_sim.faults import PETROL_ONLY, Fault
 from firmware_sim.profiles import EngineProfile
 from firmware_sim.vehicle import FaultSet, Physics
+from obdcore.pidtable import PidTable, encode_pid
 
 _TABLE = PidTable.standard()
 

@@ -61,7 +61,8 @@ def parse_fault(spec: str) -> Fault:
         raise FaultSpecError(f"cannot read fault {spec!r}: use NAME[:CYLINDER][@SEVERITY]")
     name, arg, sev = match["name"], match["arg"], match["sev"]
     if name not in CAR_FAULTS and name not in LINK_FAULTS:
-        raise FaultSpecError(f"unknown fault {name!r}; known: {', '.join(CAR_FAULTS + LINK_FAULTS)}")
+        known = ", ".join(CAR_FAULTS + LINK_FAULTS)
+        raise FaultSpecError(f"unknown fault {name!r}; known: {known}")
     cylinder = 0
     if arg is not None and "." not in arg and name == "misfire":
         cylinder = int(arg)

@@ -12,13 +12,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 
-from obdcore.protocols import CAN_29, ISO, J1850, PROTOCOLS, is_can, protocol_family
-
 from firmware_sim.bus import Answer, Format, format_answers
 from firmware_sim.ecu import Car, Ecu
 from firmware_sim.faults import Fault
 from firmware_sim.profiles import ADAPTERS, AdapterProfile
 from firmware_sim.timing import FAST, Timing
+from obdcore.protocols import CAN_29, ISO, J1850, PROTOCOLS, is_can, protocol_family
 
 MAX_LINE = 64  # characters kept from one command line; longer ones answer "?"
 MAX_BACKLOG = 200  # ATMA lines kept unread before "BUFFER FULL"
@@ -195,6 +194,11 @@ class Firmware:
         self.sim_time += seconds
         self.car.advance_to(self.sim_time)
 
+    def sync(self, now: float) -> None:
+        """Realistic timing: brings the car up to wall time ``now`` (for the ground truth
+        between requests). Fast timing: catches the car up with the modelled clock."""
+        self._settle(now, 0.0)
+
     def _ok(self, now: float) -> None:
         late = self.adapter.late_ok_s
         self._settle(now, self.timing.at_command_s + late)
@@ -203,7 +207,7 @@ class Firmware:
     def _at(self, command: str, now: float) -> None:  # noqa: C901 - a flat dispatch table
         """One AT command (``command`` without ``AT``, spaces removed, upper case)."""
         key = _at_key(command)
-        if key in self.adapter.missing or (key == "AT2" and "AT2" in self.adapter.missing):
+        if key in self.adapter.missing:
             self._emit(["?"], now, 0.0)
             return
         handler = _AT_HANDLERS.get(key)
@@ -418,9 +422,12 @@ class Firmware:
             answers.append(Answer(ecu.can_id, ecu.can29_source, ecu.legacy_source,
                                   tuple(messages)))
             latencies.append(self._latency(ecu, messages, can))
-        if count:
+        # With an answer count the adapter returns as soon as that many answers arrived;
+        # with fewer it still waits for the timeout.
+        counted = count is not None and 0 < count <= len(answers)
+        if counted:
             answers, latencies = answers[:count], latencies[:count]
-        return answers, self._exchange_time(latencies, count is not None, can)
+        return answers, self._exchange_time(latencies, counted, can)
 
     def _latency(self, ecu: Ecu, messages: list[bytes], can: bool) -> float:
         t = self.timing
@@ -475,7 +482,8 @@ class Firmware:
 
     def _garble(self) -> None:
         due, data = self._queue[-1]
-        junk = bytes(self.rng.choice(b"\xff\xfe#$%&\x07\x1b~") for _ in range(self.rng.randint(2, 8)))
+        count = self.rng.randint(2, 8)
+        junk = bytes(self.rng.choice(b"\xff\xfe#$%&\x07\x1b~") for _ in range(count))
         cut = self.rng.randint(0, max(0, len(data) - 2))
         self._queue[-1] = (due, data[:cut] + junk + data[cut:])
 
@@ -519,11 +527,15 @@ class Firmware:
         wide = protocol_family(protocol) == CAN_29
         ident = (0x0CF00400 if counter % 2 else 0x18FEEE00) if wide else (
             0x0C9 if counter % 2 else 0x3E9)
-        sp = " " if self.settings.spaces else ""
-        head = (ident.to_bytes(4, "big").hex(sp).upper() if wide else f"{ident:03X}")
-        body = data.hex(sp).upper() if sp else data.hex().upper()
-        text = (head + sp + body) if self.settings.headers else body
+        spaces = self.settings.spaces
+        head = _hex(ident.to_bytes(4, "big"), spaces) if wide else f"{ident:03X}"
+        body = _hex(data, spaces)
+        text = (head + (" " if spaces else "") + body) if self.settings.headers else body
         return (text + self._eol).encode("ascii")
+
+
+def _hex(data: bytes, spaces: bool) -> str:
+    return data.hex(" ").upper() if spaces else data.hex().upper()
 
 
 def _is_hex(text: str) -> bool:

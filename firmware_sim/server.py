@@ -232,8 +232,11 @@ class Simulator:
             self.firmware.advance(seconds)
 
     def truth(self) -> dict[str, object]:
-        """The car's ground truth now (see :meth:`Car.truth`)."""
+        """The car's ground truth (see :meth:`Car.truth`): in fast timing, the instant of
+        the last answer; in realistic timing, now."""
         with self.lock:
+            if self.firmware.timing.realistic:
+                self.firmware.sync(time.monotonic())
             return self.car.truth()
 
 

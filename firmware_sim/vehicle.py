@@ -156,7 +156,7 @@ class Physics:
         self._odometer()
 
     def _powertrain(self, target: Target) -> None:
-        s, p = self.state, self.profile
+        s = self.state
         if target.cranking:
             s.running, s.rpm, s.speed, s.gear = False, 250.0 + self.rng.gauss(0, 15), 0.0, 0
             s.demand = 0.0
@@ -177,7 +177,6 @@ class Physics:
         s.rpm += (wanted - s.rpm) * min(1.0, DT / 0.3)
         s.demand = self._demand(target)
         s.fuel_cut = s.accel < -0.3 and s.speed > 15.0 and s.rpm > idle + 300
-        _ = p
 
     def _idle_target(self) -> float:
         """Cold idle is raised (the ECU reads the coolant *sensor*)."""
@@ -325,11 +324,11 @@ class Physics:
     def _trims(self) -> None:
         """Closed-loop fuel control: the short trim oscillates around the correction the
         bank needs (the O2 sensor's limit cycle), the long trim slowly learns it."""
-        s, p, f = self.state, self.profile, self.faults
+        s, p = self.state, self.profile
         sensed = self._coolant_sensed(s.coolant)
         heater_ready = s.run_time > 20.0
         s.closed_loop = heater_ready and sensed >= 40.0 and not s.fuel_cut and s.demand < 0.9
-        slow = f("slow_upstream_o2")
+        slow = self.faults("slow_upstream_o2")
         frequency = (1.1 if s.rpm < 1200 else 1.6) * (1.0 - 0.7 * slow)
         s.o2_phase += frequency * DT
         wave = _triangle(s.o2_phase)
@@ -340,7 +339,6 @@ class Physics:
         s.fuel_rate = s.air_true / stoich / max(0.5, sum(s.lam[:p.banks]) / p.banks)
         if s.fuel_cut:
             s.fuel_rate = 0.0
-        _ = f
 
     def _bank_loop(self, bank: int, wave: float, sensed: float, slow: float) -> None:
         s = self.state

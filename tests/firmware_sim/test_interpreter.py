@@ -168,6 +168,29 @@ def test_timeout_and_adaptive_timing_change_the_modelled_time() -> None:
     assert with_count.sim_time - before < spent("ATAT0")
 
 
+def test_an_answer_count_larger_than_the_answers_still_waits() -> None:
+    fw = quiet(make_firmware())
+    send(fw, "0100")
+    send(fw, "ATSH7E0")
+    before = fw.sim_time
+    send(fw, "01001")
+    quick = fw.sim_time - before
+    before = fw.sim_time
+    send(fw, "01002")  # only the engine is addressed: the adapter waits for a second one
+    assert fw.sim_time - before > quick + 0.01
+
+
+def test_the_clone_answers_ok_late_in_realistic_timing() -> None:
+    def ok_delay(adapter: str) -> float:
+        fw = make_firmware(adapter=adapter, timing=REALISTIC)
+        send(fw, "ATE0", 0.0)
+        deadline = fw.next_deadline()
+        assert deadline is not None and fw.poll(deadline) == b"OK\r\r>"
+        return deadline
+
+    assert ok_delay("clone") >= ok_delay("elm327") + 0.2
+
+
 def test_voltage_reads_the_battery() -> None:
     fw = quiet(make_firmware())
     fw.advance(60)
@@ -218,3 +241,13 @@ def test_long_lines_and_control_bytes() -> None:
     fw = quiet(make_firmware())
     assert fw.feed(b"A\x00T\nI\r", 0.0) == b"ELM327 v2.2\r\r>"
     assert send(fw, "AT" + "X" * 100) == "?\r\r>"
+
+
+def test_monitor_on_29_bit_without_spaces() -> None:
+    """Found by the fuzz test: ATMA on a 29-bit bus with spaces off."""
+    fw = quiet(make_firmware(profile="diesel_2.0"))
+    send(fw, "ATS0")
+    send(fw, "ATH1")
+    frames = lines(send(fw, "ATMA", 1.0) + fw.poll(1.1).decode())
+    assert frames and all(re.fullmatch(r"(0CF00400|18FEEE00)[0-9A-F]{10}", f) for f in frames)
+    assert fw.feed(b"\r", 1.2).endswith(b"STOPPED\r\r>")
