@@ -217,7 +217,9 @@ class Physics:
         # A vacuum leak lets unmetered air in; choked flow through a hole, so it depends
         # on manifold vacuum, not on engine speed: big at idle, small at 2,500 rpm.
         vacuum = _clamp((self.baro - s.map_kpa) / self.baro, 0.0, 1.0)
-        leak = f("vacuum_leak") * 1.1 * min(1.0, vacuum / 0.47) if not p.diesel else 0.0
+        # Bigger engines have bigger hoses: the hole scales with the displacement.
+        hole = 1.1 * math.sqrt(p.displacement_l / 1.5)
+        leak = f("vacuum_leak") * hole * min(1.0, vacuum / 0.47) if not p.diesel else 0.0
         s.air_metered = max(0.3, s.air_true - leak)
 
     def _air_petrol(self) -> None:

@@ -95,6 +95,24 @@ def test_python_obd_reads_then_clears_the_fault_codes(
     assert sim.truth()["confirmed"] == [] and sim.truth()["permanent"] == ["P0300", "P0302"]
 
 
+def test_python_obd_on_the_29_bit_diesel_behind_an_stn_adapter() -> None:
+    with Simulator(transport="tcp", profile="diesel_2.0", adapter="stn", faults=["egr_stuck"],
+                   seed=3) as sim:
+        sim.advance(800)
+        connection = obd.OBD(sim.url, baudrate=38400)
+        try:
+            assert connection.protocol_id() == "7"
+            supported = [c for c in connection.supported_commands
+                         if c != obd.commands.CLEAR_DTC and c.decode is not obd.decoders.drop]
+            assert [c.name for c in supported if connection.query(c).is_null()] == []
+            codes = [code for code, _ in connection.query(obd.commands.GET_DTC).value]
+            assert codes == ["P0401"] == sim.truth()["confirmed"]
+            vin = connection.query(obd.commands.VIN).value
+            assert bytes(vin).decode() == "WVWZZZ3CZJE012345"
+        finally:
+            connection.close()
+
+
 def test_pyserial_opens_the_pty_again_and_again() -> None:
     with Simulator(transport="pty") as sim:
         for _ in range(3):
