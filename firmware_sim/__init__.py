@@ -18,16 +18,21 @@ Typical use in a test::
 Fault syntax: ``NAME[:CYLINDER][@SEVERITY]`` (:func:`parse_fault`).
 """
 
-from firmware_sim.ecu import Car
-from firmware_sim.errors import FaultSpecError, ProfileError, SimError
-from firmware_sim.faults import CAR_FAULTS, LINK_FAULTS, Fault, parse_fault
-from firmware_sim.firmware import Firmware
-from firmware_sim.profiles import ADAPTERS, ENGINES, adapter_profile, engine_profile
-from firmware_sim.server import Simulator
-from firmware_sim.timing import FAST, REALISTIC, Timing
+from importlib import import_module
 
-__all__ = [
-    "ADAPTERS", "CAR_FAULTS", "ENGINES", "FAST", "LINK_FAULTS", "REALISTIC", "Car", "Fault",
-    "FaultSpecError", "Firmware", "ProfileError", "SimError", "Simulator", "Timing",
-    "adapter_profile", "engine_profile", "parse_fault",
-]
+# Exports are loaded on first use, so that ``novaevo --help`` (which imports
+# ``firmware_sim.cli``) does not pay for the simulator and obdcore.
+_EXPORTS = {
+    "Car": "ecu", "FaultSpecError": "errors", "ProfileError": "errors", "SimError": "errors",
+    "CAR_FAULTS": "faults", "LINK_FAULTS": "faults", "Fault": "faults", "parse_fault": "faults",
+    "Firmware": "firmware", "ADAPTERS": "profiles", "ENGINES": "profiles",
+    "adapter_profile": "profiles", "engine_profile": "profiles", "Simulator": "server",
+    "FAST": "timing", "REALISTIC": "timing", "Timing": "timing",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'firmware_sim' has no attribute {name!r}")
+    return getattr(import_module(f"firmware_sim.{_EXPORTS[name]}"), name)
