@@ -173,10 +173,9 @@ class Diagnostics:
 
     def _maf(self, s: State, sensors: dict[str, float], out: dict[str, bool]) -> None:
         # Rationality against speed density, where airflow is large enough to trust it.
-        if s.rpm < 1500 or s.speed < 20 or s.coolant < 60 or self.profile.diesel:
-            if not (self.profile.diesel and s.speed > 20 and s.coolant > 60):
-                return
         p = self.profile
+        if not (s.speed > 20 and s.coolant > 60 and (p.diesel or s.rpm >= 1500)):
+            return
         if p.diesel:
             expected = p.displacement_l * s.rpm * s.ve * 1.184 / 120.0 * (
                 1.0 - s.egr_cmd / 100.0 * 0.45)

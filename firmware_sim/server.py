@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import select
 import socket
+import sys
 import threading
 import time
+import traceback
 import tty
 from collections.abc import Iterable
 
@@ -56,10 +58,18 @@ class _Loop:
         return min(_IDLE_WAIT_S, max(0.0, deadline - time.monotonic()))
 
     def exchange(self, data: bytes) -> bytes:
+        """Feeds client bytes (or polls); never lets an error kill the serving thread."""
         with self.lock:
-            if data:
-                return self.firmware.feed(data, time.monotonic())
-            return self.firmware.poll(time.monotonic())
+            try:
+                if data:
+                    return self.firmware.feed(data, time.monotonic())
+                return self.firmware.poll(time.monotonic())
+            except Exception:  # noqa: BLE001 - a simulator bug must not hang the client
+                # The fuzz tests make this unreachable as far as we know; if it happens,
+                # say so loudly and answer like a confused chip rather than go silent.
+                traceback.print_exc(file=sys.stderr)
+                self.firmware.reset_link()
+                return b"?\r\r>"
 
     def run(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError

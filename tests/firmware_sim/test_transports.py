@@ -151,6 +151,29 @@ def test_tcp_link_drop_hangs_up_and_the_next_client_is_served() -> None:
             assert client.recv(1024)
 
 
+def test_a_simulator_bug_does_not_kill_the_server(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    with Simulator(transport="tcp") as sim:
+        host, port = sim.url.removeprefix("socket://").split(":")
+        original = sim.firmware.feed
+
+        def broken(data: bytes, now: float) -> bytes:
+            if b"!" in data:
+                raise RuntimeError("simulated bug")
+            return original(data, now)
+
+        monkeypatch.setattr(sim.firmware, "feed", broken)
+        with socket.create_connection((host, int(port)), timeout=5) as client:
+            client.sendall(b"!")
+            assert client.recv(1024) == b"?\r\r>"
+            client.sendall(b"ATI\r")
+            data = b""
+            while not data.endswith(b">"):
+                data += client.recv(1024)
+            assert b"ELM327" in data
+    assert "simulated bug" in capsys.readouterr().err
+
+
 def test_ble_double() -> None:
     async def session() -> list[bytearray]:
         devices = await BleakScannerDouble().discover(timeout=1.0)
