@@ -358,6 +358,8 @@ class Firmware:
         if not lines:
             lines = ["NO DATA"]
             duration = self.settings.timeout * 0.004
+        # The answer also has to cross the serial link (about 260 us a byte at 38400).
+        duration += self.timing.serial_s(sum(len(line) + 1 for line in prefix + lines) + 2)
         if not self.timing.realistic:
             self.sim_time += duration
         self._deliver(prefix, lines, now, sent + duration, is_can(protocol))
