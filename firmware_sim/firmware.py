@@ -353,7 +353,8 @@ class Firmware:
         # exchange only moves the clock (the car catches up at the next command).
         sent = setup + self.timing.serial_s(len(compact) + 1)
         self._settle(now, sent)
-        answers, duration = self._ask(request, protocol, count)
+        request = self._unwrap(request, protocol)
+        answers, duration = self._ask(request, protocol, count) if request else ([], 0.0)
         lines = format_answers(answers, self._format(protocol))
         if not lines:
             lines = ["NO DATA"]
@@ -363,6 +364,15 @@ class Firmware:
         if not self.timing.realistic:
             self.sim_time += duration
         self._deliver(prefix, lines, now, sent + duration, is_can(protocol))
+
+    def _unwrap(self, request: bytes, protocol: str) -> bytes:
+        """With ``ATCAF0`` on CAN the client writes the ISO-TP PCI byte itself
+        (``02 01 0C``); a frame whose length byte is wrong reaches no ECU."""
+        if self.settings.caf or not is_can(protocol):
+            return request
+        if request[0] == len(request) - 1:
+            return request[1:]
+        return b""
 
     def _format(self, protocol: str) -> Format:
         s = self.settings

@@ -93,7 +93,10 @@ def test_headers_spaces_and_caf() -> None:
     send(fw, "ATH0")
     send(fw, "ATS1")
     send(fw, "ATCAF0")
-    raw = lines(send(fw, "0100"))
+    # CAF off: the first byte is the PCI; "0100" is a 1-byte request for service 00.
+    assert lines(send(fw, "0100")) == ["03 7F 00 11 00 00 00 00"]
+    assert lines(send(fw, "050100")) == ["NO DATA"]  # a wrong length reaches no ECU
+    raw = lines(send(fw, "020100"))
     assert all(len(line.split()) == 8 and line.startswith("06 41 00") for line in raw)
 
 
