@@ -27,6 +27,9 @@ def sim(
     timing: Annotated[str, typer.Option(help="fast or realistic")] = "fast",
     seed: Annotated[int, typer.Option(help="same seed, same answers")] = 0,
     protocol: Annotated[str, typer.Option(help="override the car's protocol (1-9)")] = "",
+    cycle: Annotated[str, typer.Option(help="drive cycle: standard or idle")] = "standard",
+    start: Annotated[float, typer.Option(
+        help="simulated seconds driven before serving (600: a warm engine)")] = 0.0,
 ) -> None:
     """Serve the simulator; the first line printed is the URL to connect to."""
     from firmware_sim.errors import SimError
@@ -35,7 +38,7 @@ def sim(
     try:
         simulator = Simulator(transport=transport, profile=profile, faults=fault or [],
                               adapter=adapter, timing=timing, seed=seed, port=port, host=host,
-                              protocol=protocol or None)
+                              protocol=protocol or None, cycle=cycle, start_s=start)
         simulator.start()
     except (SimError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -185,15 +185,18 @@ class Simulator:
     """A virtual car with an ELM327 dongle, served over a pty or TCP.
 
     ``with Simulator(transport="tcp", faults=["misfire:2@0.7"], seed=1) as sim:`` then
-    connect to ``sim.url``. ``sim.advance(seconds)`` drives the car's simulated clock
-    (fast timing); ``sim.truth()`` returns the ground truth. Raises :class:`ProfileError`
-    or :class:`~firmware_sim.errors.FaultSpecError` for bad names.
+    connect to ``sim.url``. ``start_s`` drives the car that long before serving; ``cycle``
+    is a drive cycle name (``standard``, ``idle``); ``protocol`` overrides the car's bus.
+    ``sim.advance(seconds)`` drives the car's simulated clock (fast timing);
+    ``sim.truth()`` returns the ground truth. Raises :class:`ProfileError` or
+    :class:`~firmware_sim.errors.FaultSpecError` for bad names.
     """
 
     def __init__(self, transport: str = "pty", profile: str = DEFAULT_ENGINE,
                  faults: Iterable[str | Fault] = (), adapter: str = "elm327",
                  timing: str | Timing = "fast", seed: int = 0, port: int = 0,
-                 host: str = "127.0.0.1", cycle: str = "standard", protocol: str | None = None):
+                 host: str = "127.0.0.1", cycle: str = "standard", protocol: str | None = None,
+                 start_s: float = 0.0):
         if transport not in ("pty", "tcp"):
             raise ProfileError(f"unknown transport {transport!r}: use pty or tcp")
         parsed = [f if isinstance(f, Fault) else parse_fault(f) for f in faults]
@@ -202,9 +205,12 @@ class Simulator:
             from dataclasses import replace
 
             car_profile = replace(car_profile, protocol=protocol)
-        self.car = Car(car_profile, parsed, seed, CYCLES[cycle])
+        self.car = Car(car_profile, parsed, seed, CYCLES.get(cycle, CYCLES["standard"]))
         self.firmware = Firmware(self.car, adapter_profile(adapter), _timing(timing), parsed,
                                  seed)
+        if cycle not in CYCLES:
+            raise ProfileError(f"unknown drive cycle {cycle!r}; known: {sorted(CYCLES)}")
+        self.firmware.advance(start_s)  # e.g. 600 s: a warm engine from the first request
         self.lock = threading.Lock()
         self.transport = transport
         self._port, self._host = port, host

@@ -204,7 +204,7 @@ def test_ble_double() -> None:
 def test_sim_command_prints_the_url_first(transport: str) -> None:
     command = [sys.executable, "-c", "from firmware_sim.cli import app; app()",
                "--transport", transport, "--port", "0", "--fault", "misfire:1@0.5",
-               "--adapter", "clone", "--seed", "4"]
+               "--adapter", "clone", "--seed", "4", "--start", "30"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         url = process.stdout.readline().strip()
@@ -216,9 +216,15 @@ def test_sim_command_prints_the_url_first(transport: str) -> None:
         process.wait(timeout=10)
 
 
-def test_sim_command_refuses_a_bad_fault() -> None:
-    result = CliRunner().invoke(sim_app, ["--fault", "flat_tyre"])
-    assert result.exit_code == 2 and "unknown fault" in result.output
+@pytest.mark.parametrize(("args", "message"), [
+    (["--fault", "flat_tyre"], "unknown fault"), (["--profile", "tractor"], "unknown car"),
+    (["--adapter", "vgate"], "unknown adapter"), (["--timing", "slow"], "unknown timing"),
+    (["--transport", "usb"], "unknown transport"), (["--cycle", "rally"], "unknown drive"),
+    (["--profile", "diesel_2.0", "--fault", "vacuum_leak"], "does not apply"),
+])
+def test_sim_command_refuses_bad_options(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(sim_app, args)
+    assert result.exit_code == 2 and message in result.output
 
 
 def test_sim_is_mounted_in_the_novaevo_command() -> None:
