@@ -204,7 +204,7 @@ class Firmware:
         self._settle(now, self.timing.at_command_s + late)
         self._emit(["OK"], now, self.timing.at_command_s + late)
 
-    def _at(self, command: str, now: float) -> None:  # noqa: C901 - a flat dispatch table
+    def _at(self, command: str, now: float) -> None:
         """One AT command (``command`` without ``AT``, spaces removed, upper case)."""
         key = _at_key(command)
         if key in self.adapter.missing:
@@ -515,7 +515,8 @@ class Firmware:
 
     def _monitor_frames(self, now: float) -> None:
         """Broadcast frames of the powertrain bus, one every ``monitor_frame_s``."""
-        due, counter = self._monitoring  # type: ignore[misc]
+        assert self._monitoring is not None  # only called while monitoring
+        due, counter = self._monitoring
         protocol = self.bus.found or self.car.profile.protocol
         produced = 0
         while due <= now and produced < 50:
