@@ -1,1 +1,38 @@
-"""ELM327 firmware emulator and virtual vehicle (issue: firmware_sim)."""
+"""ELM327 firmware emulator and virtual vehicle (issue: firmware_sim).
+
+The mirror of ``obdcore``: bytes in -> AT-command interpreter (:mod:`.firmware`) ->
+virtual vehicle (:mod:`.vehicle` physics, :mod:`.diagnostics` on-board monitors, :mod:`.ecu`
+services) -> response encoder (:mod:`.bus`) -> bytes out. The firmware is sans-I/O
+(``Firmware.feed(data, now) -> bytes``); :mod:`.server` (pty, TCP), :mod:`.ble` (a bleak
+double) and :mod:`.cli` (``novaevo sim``) are thin adapters around it.
+
+Typical use in a test::
+
+    from firmware_sim import Simulator
+
+    with Simulator(transport="tcp", faults=["misfire:2@0.7"], seed=1) as sim:
+        sim.advance(600)          # drive ten simulated minutes
+        connect_to(sim.url)       # socket://127.0.0.1:PORT (or /dev/pts/N with "pty")
+        sim.truth()               # true physics, reported values, stored codes
+
+Fault syntax: ``NAME[:CYLINDER][@SEVERITY]`` (:func:`parse_fault`).
+"""
+
+from importlib import import_module
+
+# Exports are loaded on first use, so that ``novaevo --help`` (which imports
+# ``firmware_sim.cli``) does not pay for the simulator and obdcore.
+_EXPORTS = {
+    "Car": "ecu", "FaultSpecError": "errors", "ProfileError": "errors", "SimError": "errors",
+    "CAR_FAULTS": "faults", "LINK_FAULTS": "faults", "Fault": "faults", "parse_fault": "faults",
+    "Firmware": "firmware", "ADAPTERS": "profiles", "ENGINES": "profiles",
+    "adapter_profile": "profiles", "engine_profile": "profiles", "Simulator": "server",
+    "FAST": "timing", "REALISTIC": "timing", "Timing": "timing",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'firmware_sim' has no attribute {name!r}")
+    return getattr(import_module(f"firmware_sim.{_EXPORTS[name]}"), name)

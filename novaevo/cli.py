@@ -7,6 +7,7 @@ implemented twice. Heavy imports stay inside the packages' command functions so 
 
 import typer
 
+from firmware_sim.cli import app as sim_app
 from obdcore.cli import app as obd_app
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
 
 # obdcore's commands (replay, ...) sit at the top level: they are the heart of the tool.
 app.registered_commands.extend(obd_app.registered_commands)
+app.registered_commands.extend(sim_app.registered_commands)
 
 
 @app.callback()
