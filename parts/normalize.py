@@ -62,3 +62,15 @@ def normalize_plate(plate: str) -> str:
     if fni:
         return " ".join(fni.groups())
     raise InvalidPlateError(f"not a French plate: {plate[:40]!r} (expected AB-123-CD or 1234 AB 75)")
+
+
+def build_search_text(
+    brand: str, article_number: str, name: str, type_label: str, attributes: dict | None = None
+) -> str:
+    """The text that free-text search indexes for one part: lower case, no accents.
+
+    The normalised number is included so that ``0280218119`` finds ``0 280 218 119``.
+    """
+    values = [str(v) for v in (attributes or {}).values() if isinstance(v, (str, int, float))]
+    words = [brand, article_number, normalize_number(article_number), name, type_label, *values]
+    return strip_accents(" ".join(w for w in words if w)).lower()
