@@ -26,14 +26,16 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Connection, Engine, select, tuple_
+from sqlalchemy import Connection, Engine, select
 
 from parts import vocabulary
 from parts.errors import ImportFailedError, ImportFormatError
@@ -41,6 +43,7 @@ from parts.models import Part, Supplier, VehicleType
 from parts.normalize import build_search_text, normalize_brand, normalize_number
 
 MAX_REJECT_DETAILS = 10_000
+_REPORT_LOCK = threading.Lock()
 _PRICE = re.compile(r"^(\d{1,9})(?:[.,](\d{1,2}))?$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -71,10 +74,11 @@ class ImportReport:
     seconds: float = 0.0
 
     def reject(self, line: int, reason: str, excerpt: str) -> None:
-        """Record a rejected row (details kept for the first 10,000)."""
-        self.rejected_count += 1
-        if len(self.rejected) < MAX_REJECT_DETAILS:
-            self.rejected.append(Rejected(line, reason, excerpt[:120]))
+        """Record a rejected row (details kept for the first 10,000); thread-safe."""
+        with _REPORT_LOCK:
+            self.rejected_count += 1
+            if len(self.rejected) < MAX_REJECT_DETAILS:
+                self.rejected.append(Rejected(line, reason, excerpt[:120]))
 
     @property
     def rows_per_second(self) -> float:
@@ -154,14 +158,29 @@ class _Refs:
         self.suppliers: dict[str, int] = {}
 
     def load_parts(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Look up the part ids of the keys not cached yet."""
-        missing = list({k for k in keys if k not in self.parts})
-        for start in range(0, len(missing), 400):
-            chunk = missing[start : start + 400]
-            rows = self.conn.execute(
-                select(Part.brand_norm, Part.number_norm, Part.id).where(
-                    tuple_(Part.brand_norm, Part.number_norm).in_(chunk)))
-            self.parts.update({(b, n): i for b, n, i in rows})
+        """Look up the part ids of the keys not cached yet.
+
+        Filters on ``number_norm`` alone (one indexed IN list / ``= ANY``) and matches the
+        brand here: SQLite plans a row-value ``(brand, number) IN (...)`` as a scan. Raw
+        DBAPI calls, because compiling a 500-parameter statement per batch cost more than
+        running it.
+        """
+        missing = {k for k in keys if k not in self.parts}
+        numbers = list({n for _, n in missing})
+        raw = self.conn.connection.dbapi_connection
+        cur = raw.cursor()  # type: ignore[union-attr]
+        try:
+            for start in range(0, len(numbers), 500):
+                chunk = numbers[start : start + 500]
+                if self.conn.dialect.name == "postgresql":
+                    cur.execute("SELECT brand_norm, number_norm, id FROM parts_part "
+                                "WHERE number_norm = ANY(%s)", (chunk,))
+                else:
+                    cur.execute("SELECT brand_norm, number_norm, id FROM parts_part "
+                                f"WHERE number_norm IN ({','.join('?' * len(chunk))})", chunk)
+                self.parts.update({(b, n): i for b, n, i in cur.fetchall() if (b, n) in missing})
+        finally:
+            cur.close()
         if len(self.parts) > 3_000_000:  # bound the memory of huge imports
             self.parts.clear()
 
@@ -399,7 +418,15 @@ class _Writer:
         if not k.update or not updates:
             return f"ON CONFLICT ({keys}) DO NOTHING"
         sets = ", ".join(f"{c} = excluded.{c}" for c in updates)
-        return f"ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+        # Skip rows whose values did not change: a re-import then writes nothing, which
+        # spares the full-text index and (on PostgreSQL) dead tuples.
+        if self.pg:
+            old = ", ".join(f"{k.table}.{c}" for c in updates)
+            new = ", ".join(f"excluded.{c}" for c in updates)
+            changed = f"({old}) IS DISTINCT FROM ({new})"
+        else:
+            changed = " OR ".join(f"{k.table}.{c} IS NOT excluded.{c}" for c in updates)
+        return f"ON CONFLICT ({keys}) DO UPDATE SET {sets} WHERE {changed}"
 
     def write(self, records: list[dict[str, Any]]) -> None:
         """Upsert ``records`` (dicts holding at least ``kind.columns``)."""
@@ -548,16 +575,54 @@ def _run(engine: Engine, spec: Kind, stream: BinaryIO, encoding: str, strict: bo
             _Batches(conn, spec, report, strict, max_rejects, batch_size).run(
                 _rows(lines, header, delimiter, report))
     except ImportFailedError:
+        report.rejected.sort(key=lambda r: r.line)
         raise
     except (Exception, KeyboardInterrupt) as exc:  # everything is rolled back by begin()
+        report.rejected.sort(key=lambda r: r.line)
         raise ImportFailedError(
             f"import of {spec.name} stopped and was rolled back: {type(exc).__name__}: "
             f"{str(exc).splitlines()[0][:300] if str(exc) else ''}", report) from exc
     finally:
         conn.close()
+    report.rejected.sort(key=lambda r: r.line)
     report.committed = True
     report.seconds = time.perf_counter() - started
     return report
+
+
+_DONE = object()
+
+
+def _put(out: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+    """Put unless the consumer has stopped; False when it has."""
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _parse_batches(rows: Iterable[tuple[int, dict[str, str], str]], spec: Kind,
+                   report: ImportReport, batch_size: int, out: queue.Queue[Any],
+                   stop: threading.Event) -> None:
+    """Thread body: parse rows into batches of ``_Row``; an exception is handed over too."""
+    try:
+        batch: list[_Row] = []
+        for line, row, excerpt in rows:
+            try:
+                batch.append(_Row(line, excerpt, spec.parse(row)))
+            except RowError as exc:
+                report.reject(line, str(exc), excerpt)
+            if len(batch) >= batch_size:
+                if not _put(out, batch, stop):
+                    return
+                batch = []
+        if _put(out, batch, stop):
+            _put(out, _DONE, stop)
+    except BaseException as exc:  # noqa: BLE001 - re-raised in the importing thread
+        _put(out, exc, stop)
 
 
 class _Batches:
@@ -573,19 +638,27 @@ class _Batches:
         self.seen: dict[int, int] = {}  # hash of the resolved key -> first line
 
     def run(self, rows: Iterable[tuple[int, dict[str, str], str]]) -> None:
-        """Consume every row, then flush; raises ImportFailedError to abort."""
-        batch: list[_Row] = []
-        for line, row, excerpt in rows:
+        """Consume every row, then flush; raises ImportFailedError to abort.
+
+        Parsing runs in a helper thread while this thread resolves and writes the previous
+        batch: the database work (SQLite's C code, the PostgreSQL server) releases the GIL,
+        so the two overlap on two cores. The connection never leaves this thread.
+        """
+        out: queue.Queue[Any] = queue.Queue(maxsize=3)
+        stop = threading.Event()
+        worker = threading.Thread(target=_parse_batches, daemon=True, name="parts-import-parse",
+                                  args=(rows, self.spec, self.report, self.batch_size, out, stop))
+        worker.start()
+        try:
+            while (item := out.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                self._check_limits()
+                self._flush(item)
             self._check_limits()
-            try:
-                batch.append(_Row(line, excerpt, self.spec.parse(row)))
-            except RowError as exc:
-                self.report.reject(line, str(exc), excerpt)
-            if len(batch) >= self.batch_size:
-                self._flush(batch)
-                batch = []
-        self._flush(batch)
-        self._check_limits()
+        finally:
+            stop.set()
+            worker.join(timeout=5)
 
     def _check_limits(self) -> None:
         count = self.report.rejected_count

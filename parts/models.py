@@ -138,7 +138,7 @@ class Fitment(Base):
         ForeignKey("parts_vehicle_type.id", ondelete="CASCADE"), primary_key=True
     )
     part_id: Mapped[int] = mapped_column(
-        ForeignKey("parts_part.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("parts_part.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     position: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
     year_from: Mapped[int | None] = mapped_column(SmallInteger)
@@ -155,7 +155,7 @@ class EngineFitment(Base):
 
     engine_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     part_id: Mapped[int] = mapped_column(
-        ForeignKey("parts_part.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("parts_part.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     position: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
     year_from: Mapped[int | None] = mapped_column(SmallInteger)

@@ -121,6 +121,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('engine_code', 'part_id', 'position', name=op.f('pk_parts_engine_fitment')),
     sqlite_with_rowid=False,
     )
+    # Reverse lookup (where does this part fit) and ON DELETE CASCADE from parts_part.
+    op.create_index(op.f('ix_parts_engine_fitment_part_id'), 'parts_engine_fitment', ['part_id'], unique=False)
     op.create_table('parts_fitment',
     sa.Column('vehicle_type_id', sa.Integer(), nullable=False),
     sa.Column('part_id', sa.Integer(), nullable=False),
@@ -134,6 +136,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('vehicle_type_id', 'part_id', 'position', name=op.f('pk_parts_fitment')),
     sqlite_with_rowid=False,
     )
+    # Reverse lookup (where does this part fit) and ON DELETE CASCADE from parts_part.
+    op.create_index(op.f('ix_parts_fitment_part_id'), 'parts_fitment', ['part_id'], unique=False)
     op.create_table('parts_oe_reference',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('part_id', sa.Integer(), nullable=False),
@@ -211,7 +215,8 @@ _SQLITE_FTS = (
     "CREATE TRIGGER parts_part_fts_ad AFTER DELETE ON parts_part BEGIN "
     "INSERT INTO parts_part_fts(parts_part_fts, rowid, search_text) "
     "VALUES ('delete', old.id, old.search_text); END",
-    "CREATE TRIGGER parts_part_fts_au AFTER UPDATE OF search_text ON parts_part BEGIN "
+    "CREATE TRIGGER parts_part_fts_au AFTER UPDATE OF search_text ON parts_part "
+    "WHEN old.search_text IS NOT new.search_text BEGIN "
     "INSERT INTO parts_part_fts(parts_part_fts, rowid, search_text) "
     "VALUES ('delete', old.id, old.search_text); "
     "INSERT INTO parts_part_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
