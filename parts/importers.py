@@ -524,6 +524,9 @@ def _rows(lines: Iterator[str], header: list[str], delimiter: str,
             report.reject(reader.line_num + 1,
                           f"expected {len(header)} fields, got {len(fields)}", excerpt)
             continue
+        if any("\x00" in f for f in fields):  # PostgreSQL text cannot hold NUL
+            report.reject(reader.line_num + 1, "contains a NUL byte (binary data?)", excerpt)
+            continue
         if any("\ufffd" in f for f in fields):
             report.reject(reader.line_num + 1, "bytes that are not valid in the file's encoding "
                           "(convert the file to UTF-8 or pass the right --encoding)", excerpt)
