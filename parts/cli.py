@@ -18,8 +18,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="Parts catalogue: import, demo catalogue, vehicle identification, search.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Parts catalogue: import, demo catalogue, vehicle identification, search.",
+    no_args_is_help=True,
+)
 console = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,14 +40,20 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-DbOption = typer.Option(None, "--database-url", envvar="NOVAEVO_DATABASE_URL",
-                        help="SQLAlchemy URL; default a SQLite file in NOVAEVO_DATA_DIR.")
+DbOption = typer.Option(
+    None,
+    "--database-url",
+    envvar="NOVAEVO_DATABASE_URL",
+    help="SQLAlchemy URL; default a SQLite file in NOVAEVO_DATA_DIR.",
+)
 
 
 @app.command("import")
 def import_command(
-    kind: str = typer.Argument(..., help="vehicles | articles | oe | crossrefs | fitments | offers"),
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    kind: str = typer.Argument(
+        ..., help="vehicles | articles | oe | crossrefs | fitments | offers"
+    ),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),  # noqa: B008
     encoding: str = typer.Option("utf-8", help="Text encoding of the file (e.g. cp1252)."),
     strict: bool = typer.Option(False, help="Roll back the whole import on the first bad row."),
     max_rejects: int | None = typer.Option(None, help="Roll back after more rejected rows."),
@@ -59,12 +67,23 @@ def import_command(
 
     try:
         engine = _engine(database_url)
-        with Progress("[progress.description]{task.description}", BarColumn(),
-                      DownloadColumn(), TimeRemainingColumn(), console=err) as bar:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=err,
+        ) as bar:
             task = bar.add_task(f"importing {kind}", total=file.stat().st_size)
-            report = import_csv(engine, kind, file, encoding=encoding, strict=strict,
-                                max_rejects=max_rejects,
-                                progress=lambda done: bar.update(task, completed=done))
+            report = import_csv(
+                engine,
+                kind,
+                file,
+                encoding=encoding,
+                strict=strict,
+                max_rejects=max_rejects,
+                progress=lambda done: bar.update(task, completed=done),
+            )
     except ImportFailedError as exc:
         if exc.report is not None:
             _print_rejects(exc.report)
@@ -72,9 +91,11 @@ def import_command(
     except PartsError as exc:
         _fail(str(exc))
     _print_rejects(report)
-    console.print(f"{kind}: {report.rows_read:,} rows read, {report.rows_written:,} written, "
-                  f"{report.rejected_count:,} rejected in {report.seconds:.1f} s "
-                  f"({report.rows_per_second:,.0f} rows/s)")
+    console.print(
+        f"{kind}: {report.rows_read:,} rows read, {report.rows_written:,} written, "
+        f"{report.rejected_count:,} rejected in {report.seconds:.1f} s "
+        f"({report.rows_per_second:,.0f} rows/s)"
+    )
     if report.rejected_count:
         raise typer.Exit(2)
 
@@ -88,8 +109,10 @@ def _print_rejects(report: Any) -> None:
 
 @app.command("demo-catalogue")
 def demo_catalogue(
-    vehicles: int = typer.Option(500, min=1), parts: int = typer.Option(20_000, min=1),
-    fitments_per_part: int = typer.Option(5, min=1), seed: int = 42,
+    vehicles: int = typer.Option(500, min=1),
+    parts: int = typer.Option(20_000, min=1),
+    fitments_per_part: int = typer.Option(5, min=1),
+    seed: int = 42,
     database_url: str | None = DbOption,
 ) -> None:
     """Replace the catalogue by a generated DEMO catalogue (fictional; not real fitment data)."""
@@ -97,8 +120,11 @@ def demo_catalogue(
 
     engine = _engine(database_url)
     with console.status("generating the demo catalogue") as status:
-        counts = generate(engine, DemoSize(vehicles, parts, fitments_per_part, seed=seed),
-                          progress=lambda msg: status.update(msg))
+        counts = generate(
+            engine,
+            DemoSize(vehicles, parts, fitments_per_part, seed=seed),
+            progress=lambda msg: status.update(msg),
+        )
     console.print(f"[yellow]{DEMO_LABEL.format(seed=seed)}[/yellow]")
     for table, count in counts.items():
         console.print(f"  {table}: {count:,}")
@@ -152,9 +178,14 @@ def _show_candidates(candidates: list[Any], as_json: bool) -> None:
     table = Table("score", "id", "vehicle", "engine", "years", "why")
     for c in candidates:
         v = c.vehicle
-        table.add_row(f"{c.score:.2f}", str(v.id), f"{v.make} {v.model} {v.variant}",
-                      f"{v.engine_code} {v.capacity_cc or ''} cm3 {v.power_kw or ''} kW {v.fuel}",
-                      f"{v.year_from}-{v.year_to or ''}", "; ".join(c.reasons))
+        table.add_row(
+            f"{c.score:.2f}",
+            str(v.id),
+            f"{v.make} {v.model} {v.variant}",
+            f"{v.engine_code} {v.capacity_cc or ''} cm3 {v.power_kw or ''} kW {v.fuel}",
+            f"{v.year_from}-{v.year_to or ''}",
+            "; ".join(c.reasons),
+        )
     console.print(table)
 
 
@@ -164,8 +195,10 @@ def search(
     part_type: str | None = typer.Option(None, "--type", help="Part-type code, e.g. thermostat."),
     number: str | None = typer.Option(None, help="Article or OE number, any spelling."),
     text: str | None = typer.Option(None, help="Free text."),
-    cause: list[str] = typer.Option([], help="Diagnostic cause[=probability], repeatable."),
-    page: int = 1, per_page: int = 20, currency: str = "EUR",
+    cause: list[str] = typer.Option([], help="Diagnostic cause[=probability], repeatable."),  # noqa: B008
+    page: int = 1,
+    per_page: int = 20,
+    currency: str = "EUR",
     as_json: bool = typer.Option(False, "--json"),
     database_url: str | None = DbOption,
 ) -> None:
@@ -182,17 +215,31 @@ def search(
             if cause:
                 if vehicle is None:
                     raise InvalidInputError("--cause needs --vehicle")
-                result: Any = parts_for_diagnosis(session, vehicle, _causes(cause),
-                                                  currency=currency)
+                result: Any = parts_for_diagnosis(
+                    session, vehicle, _causes(cause), currency=currency
+                )
             elif vehicle is not None and part_type:
-                result = s.search_by_vehicle(session, vehicle, part_type, page=page,
-                                             per_page=per_page, currency=currency)
+                result = s.search_by_vehicle(
+                    session, vehicle, part_type, page=page, per_page=per_page, currency=currency
+                )
             elif number:
-                result = s.search_by_number(session, number, part_type=part_type, page=page,
-                                            per_page=per_page, currency=currency)
+                result = s.search_by_number(
+                    session,
+                    number,
+                    part_type=part_type,
+                    page=page,
+                    per_page=per_page,
+                    currency=currency,
+                )
             elif text:
-                result = s.search_text(session, text, part_type=part_type, page=page,
-                                       per_page=per_page, currency=currency)
+                result = s.search_text(
+                    session,
+                    text,
+                    part_type=part_type,
+                    page=page,
+                    per_page=per_page,
+                    currency=currency,
+                )
             else:
                 raise InvalidInputError("give --vehicle and --type, --number, --text or --cause")
     except PartsError as exc:
@@ -215,7 +262,7 @@ def _causes(values: list[str]) -> list[tuple[str, float]]:
 
 def _show_search(result: Any, source: str | None, as_json: bool) -> None:
     if as_json:
-        payload = ([asdict(x) for x in result] if isinstance(result, list) else asdict(result))
+        payload = [asdict(x) for x in result] if isinstance(result, list) else asdict(result)
         console.print_json(json.dumps({"catalogue": source, "result": payload}, default=str))
         return
     if source and "DEMO" in source:
@@ -223,8 +270,10 @@ def _show_search(result: Any, source: str | None, as_json: bool) -> None:
     if isinstance(result, list):
         for sug in result:
             q = f" (cylinder {sug.qualifier})" if sug.qualifier else ""
-            console.print(f"[bold]{sug.cause}{q}[/bold] -> {sug.part_type_label} "
-                          f"(score {sug.score:.2f}, {sug.total_parts} fitting)")
+            console.print(
+                f"[bold]{sug.cause}{q}[/bold] -> {sug.part_type_label} "
+                f"(score {sug.score:.2f}, {sug.total_parts} fitting)"
+            )
             _hits_table(sug.parts)
         return
     console.print(f"page {result.page}/{max(result.pages, 1)}, {result.total:,} results")
@@ -235,7 +284,10 @@ def _hits_table(hits: list[Any]) -> None:
     table = Table("certainty", "brand", "number", "name", "best offer", "why")
     for h in hits:
         o = h.best_offer
-        offer = (f"{o.price} {o.currency} {o.supplier} "
-                 f"{'in stock' if o.in_stock else 'out of stock'}") if o else "-"
+        offer = (
+            (f"{o.price} {o.currency} {o.supplier} {'in stock' if o.in_stock else 'out of stock'}")
+            if o
+            else "-"
+        )
         table.add_row(h.certainty_label, h.brand, h.article_number, h.name, offer, h.reason)
     console.print(table)

@@ -50,8 +50,12 @@ BRANDS: tuple[tuple[str, str], ...] = (
     ("DEMO-FOXTROT", "FX-{a:03d}.{b:04d}.{c:02d}"),
 )
 FUELS = ("ES", "GO", "ES", "GO", "EE")
-POSITIONED = {"brake_pad_set": ("front", "rear"), "brake_disc": ("front", "rear"),
-              "upstream_o2_sensor": ("", ), "wiper_blade": ("front", "rear")}
+POSITIONED = {
+    "brake_pad_set": ("front", "rear"),
+    "brake_disc": ("front", "rear"),
+    "upstream_o2_sensor": ("",),
+    "wiper_blade": ("front", "rear"),
+}
 SUPPLIERS = (
     ("DEMO-S1", "Demo Supplier One", "FR", "EUR"),
     ("DEMO-S2", "Demo Supplier Two", "FR", "EUR"),
@@ -89,17 +93,51 @@ def vehicle_rows(size: DemoSize) -> Iterator[tuple]:
         year_from = 1995 + rng.randrange(26)
         fuel = FUELS[engine % len(FUELS)]
         yield (
-            vid, make, normalize_brand(make), f"Demo {make[:3].upper()}{vid % 40}",
-            f"Demo variant {vid}", f"DM{engine:04d}", 998 + (engine % 12) * 100,
-            40 + (engine % 20) * 5, fuel, year_from, year_from + 3 + rng.randrange(8),
-            f"DM{vid:06d}X", f"M10{normalize_brand(make)[:3]}VP{vid:07d}", 900_000 + vid,
+            vid,
+            make,
+            normalize_brand(make),
+            f"Demo {make[:3].upper()}{vid % 40}",
+            f"Demo variant {vid}",
+            f"DM{engine:04d}",
+            998 + (engine % 12) * 100,
+            40 + (engine % 20) * 5,
+            fuel,
+            year_from,
+            year_from + 3 + rng.randrange(8),
+            f"DM{vid:06d}X",
+            f"M10{normalize_brand(make)[:3]}VP{vid:07d}",
+            900_000 + vid,
         )
 
 
-VEHICLE_COLUMNS = ("id", "make", "make_norm", "model", "variant", "engine_code", "capacity_cc",
-                   "power_kw", "fuel", "year_from", "year_to", "type_code", "cnit", "ktype")
-PART_COLUMNS = ("id", "brand", "brand_norm", "article_number", "number_norm", "part_type_code",
-                "name", "gtin", "attributes", "search_text")
+VEHICLE_COLUMNS = (
+    "id",
+    "make",
+    "make_norm",
+    "model",
+    "variant",
+    "engine_code",
+    "capacity_cc",
+    "power_kw",
+    "fuel",
+    "year_from",
+    "year_to",
+    "type_code",
+    "cnit",
+    "ktype",
+)
+PART_COLUMNS = (
+    "id",
+    "brand",
+    "brand_norm",
+    "article_number",
+    "number_norm",
+    "part_type_code",
+    "name",
+    "gtin",
+    "attributes",
+    "search_text",
+)
 
 
 def _gtin(i: int) -> str:
@@ -118,9 +156,18 @@ def part_rows(size: DemoSize) -> Iterator[tuple]:
         number = _number(pattern, pid // len(BRANDS))
         name = f"[DEMO] {label} {brand} {pid}"
         attrs = {"demo": True, "weight_g": 50 + pid % 900}
-        yield (pid, brand, brand, number, normalize_number(number), code, name,
-               _gtin(pid) if pid % 3 else None, json.dumps(attrs),
-               build_search_text(brand, number, name, label, attrs))
+        yield (
+            pid,
+            brand,
+            brand,
+            number,
+            normalize_number(number),
+            code,
+            name,
+            _gtin(pid) if pid % 3 else None,
+            json.dumps(attrs),
+            build_search_text(brand, number, name, label, attrs),
+        )
 
 
 def oe_rows(size: DemoSize) -> Iterator[tuple]:
@@ -168,14 +215,29 @@ def offer_rows(size: DemoSize) -> Iterator[tuple]:
             yield (sid, pid, price, SUPPLIERS[sid - 1][3], stock, 1 + rng.randrange(6))
 
 
-FITMENT_COLUMNS = ("vehicle_type_id", "part_id", "position", "year_from", "year_to",
-                   "quantity", "qualifiers")
-ENGINE_FITMENT_COLUMNS = ("engine_code", "part_id", "position", "year_from", "year_to",
-                          "quantity", "qualifiers")
+FITMENT_COLUMNS = (
+    "vehicle_type_id",
+    "part_id",
+    "position",
+    "year_from",
+    "year_to",
+    "quantity",
+    "qualifiers",
+)
+ENGINE_FITMENT_COLUMNS = (
+    "engine_code",
+    "part_id",
+    "position",
+    "year_from",
+    "year_to",
+    "quantity",
+    "qualifiers",
+)
 
 
 def generate(
-    engine: Engine, size: DemoSize = DemoSize(),
+    engine: Engine,
+    size: DemoSize = DemoSize(),
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Replace the catalogue's content by a generated demo catalogue, in one transaction.
@@ -187,10 +249,13 @@ def generate(
     with engine.begin() as conn:
         clear_catalogue(conn)
         counts = _load_all(conn, size, say)
-        conn.execute(CatalogueMeta.__table__.insert(), [
-            {"key": "source", "value": DEMO_LABEL.format(seed=size.seed)},
-            {"key": "demo", "value": "1"},
-        ])
+        conn.execute(
+            CatalogueMeta.__table__.insert(),
+            [
+                {"key": "source", "value": DEMO_LABEL.format(seed=size.seed)},
+                {"key": "demo", "value": "1"},
+            ],
+        )
         _analyze(conn)
     return counts
 
@@ -199,15 +264,24 @@ def _load_all(conn: Connection, size: DemoSize, say: Callable[[str], None]) -> d
     counts: dict[str, int] = {}
     plan = (
         ("parts_vehicle_type", VEHICLE_COLUMNS, vehicle_rows(size)),
-        ("parts_supplier", ("id", "code", "name", "country"),
-         ((i, c, n, k) for i, (c, n, k, _) in enumerate(SUPPLIERS, 1))),
+        (
+            "parts_supplier",
+            ("id", "code", "name", "country"),
+            ((i, c, n, k) for i, (c, n, k, _) in enumerate(SUPPLIERS, 1)),
+        ),
         ("parts_part", PART_COLUMNS, part_rows(size)),
-        ("parts_oe_reference", ("id", "part_id", "oe_brand_norm", "oe_number", "number_norm"),
-         oe_rows(size)),
+        (
+            "parts_oe_reference",
+            ("id", "part_id", "oe_brand_norm", "oe_number", "number_norm"),
+            oe_rows(size),
+        ),
         ("parts_fitment", FITMENT_COLUMNS, fitment_rows(size)),
         ("parts_engine_fitment", ENGINE_FITMENT_COLUMNS, engine_fitment_rows(size)),
-        ("parts_offer", ("supplier_id", "part_id", "price_minor", "currency", "stock",
-                         "delivery_days"), offer_rows(size)),
+        (
+            "parts_offer",
+            ("supplier_id", "part_id", "price_minor", "currency", "stock", "delivery_days"),
+            offer_rows(size),
+        ),
     )
     for table, columns, rows in plan:
         say(f"writing {table}")
@@ -219,8 +293,19 @@ def _load_all(conn: Connection, size: DemoSize, say: Callable[[str], None]) -> d
 
 def clear_catalogue(conn: Connection) -> None:
     """Delete every catalogue row except the vocabulary tables (children first)."""
-    from parts.models import (CatalogueMeta, CrossReference, EngineFitment, Fitment,
-                              KnownVehicle, OeReference, Offer, Part, Supplier, VehicleType)
+    from parts.models import (
+        CatalogueMeta,
+        CrossReference,
+        EngineFitment,
+        Fitment,
+        KnownVehicle,
+        OeReference,
+        Offer,
+        Part,
+        Supplier,
+        VehicleType,
+    )
+
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(
             "TRUNCATE parts_offer, parts_fitment, parts_engine_fitment, parts_cross_reference,"
@@ -228,8 +313,18 @@ def clear_catalogue(conn: Connection) -> None:
             " parts_vehicle_type, parts_catalogue_meta RESTART IDENTITY"
         )
         return
-    for model in (Offer, Fitment, EngineFitment, CrossReference, OeReference, KnownVehicle,
-                  Part, Supplier, VehicleType, CatalogueMeta):
+    for model in (
+        Offer,
+        Fitment,
+        EngineFitment,
+        CrossReference,
+        OeReference,
+        KnownVehicle,
+        Part,
+        Supplier,
+        VehicleType,
+        CatalogueMeta,
+    ):
         conn.execute(delete(model))
 
 

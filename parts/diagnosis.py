@@ -1,4 +1,4 @@
-""""Parts for this diagnosis": ranked causes -> part types -> fitting parts with offers."""
+""" "Parts for this diagnosis": ranked causes -> part types -> fitting parts with offers."""
 
 from __future__ import annotations
 
@@ -29,9 +29,13 @@ class Suggestion:
 
 
 def parts_for_diagnosis(
-    session: Session, vehicle_type_id: int,
-    causes: Mapping[str, float] | Iterable[tuple[str, float]], *,
-    parts_per_type: int = 5, year: int | None = None, currency: str = "EUR",
+    session: Session,
+    vehicle_type_id: int,
+    causes: Mapping[str, float] | Iterable[tuple[str, float]],
+    *,
+    parts_per_type: int = 5,
+    year: int | None = None,
+    currency: str = "EUR",
 ) -> list[Suggestion]:
     """Turn ranked diagnostic causes into part suggestions for one vehicle type.
 
@@ -44,8 +48,14 @@ def parts_for_diagnosis(
     suggestions = [s for cause, p in pairs for s in _suggest(cause, p)]
     suggestions.sort(key=lambda s: (-s.score, s.cause, s.part_type))
     for s in suggestions:
-        page = search_by_vehicle(session, vehicle_type_id, s.part_type, year=year,
-                                 per_page=parts_per_type, currency=currency)
+        page = search_by_vehicle(
+            session,
+            vehicle_type_id,
+            s.part_type,
+            year=year,
+            per_page=parts_per_type,
+            currency=currency,
+        )
         s.parts, s.total_parts = page.items, page.total
     return suggestions
 
@@ -59,6 +69,9 @@ def _suggest(cause: str, probability: float) -> list[Suggestion]:
         ) from None
     if not 0.0 <= probability <= 1.0:
         raise InvalidInputError(f"probability of {cause} must be within 0..1, not {probability}")
-    return [Suggestion(base, qualifier, code, vocabulary.PART_TYPES[code],
-                       round(probability * weight, 4))
-            for code, weight in vocabulary.CAUSE_PART_TYPES[base]]
+    return [
+        Suggestion(
+            base, qualifier, code, vocabulary.PART_TYPES[code], round(probability * weight, 4)
+        )
+        for code, weight in vocabulary.CAUSE_PART_TYPES[base]
+    ]

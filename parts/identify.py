@@ -25,15 +25,36 @@ MAX_CANDIDATES = 200
 # WMIs whose maker name we want exactly as the catalogue spells makes; other WMIs fall back
 # to the vininfo package's offline table.
 WMI_MAKES: dict[str, str] = {
-    "VF1": "RENAULT", "VF3": "PEUGEOT", "VR3": "PEUGEOT", "VF7": "CITROEN", "VR7": "CITROEN",
-    "UU1": "DACIA", "WVW": "VOLKSWAGEN", "WV1": "VOLKSWAGEN", "WV2": "VOLKSWAGEN",
-    "WF0": "FORD", "W0L": "OPEL", "W0V": "OPEL", "ZFA": "FIAT", "VSS": "SEAT", "TMB": "SKODA",
-    "WBA": "BMW", "WDD": "MERCEDES-BENZ", "WAU": "AUDI", "VNK": "TOYOTA", "SJN": "NISSAN",
+    "VF1": "RENAULT",
+    "VF3": "PEUGEOT",
+    "VR3": "PEUGEOT",
+    "VF7": "CITROEN",
+    "VR7": "CITROEN",
+    "UU1": "DACIA",
+    "WVW": "VOLKSWAGEN",
+    "WV1": "VOLKSWAGEN",
+    "WV2": "VOLKSWAGEN",
+    "WF0": "FORD",
+    "W0L": "OPEL",
+    "W0V": "OPEL",
+    "ZFA": "FIAT",
+    "VSS": "SEAT",
+    "TMB": "SKODA",
+    "WBA": "BMW",
+    "WDD": "MERCEDES-BENZ",
+    "WAU": "AUDI",
+    "VNK": "TOYOTA",
+    "SJN": "NISSAN",
 }
 _YEAR_LETTERS = "ABCDEFGHJKLMNPRSTVWXY123456789"  # 1980 (A) ... 2009 (9), then again
-_TRANSLIT = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9))),
-             **dict(zip("JKLMN", range(1, 6))), "P": 7, "R": 9,
-             **dict(zip("STUVWXYZ", range(2, 10)))}
+_TRANSLIT = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
 _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
@@ -58,8 +79,21 @@ class VehicleSummary:
     @classmethod
     def of(cls, v: VehicleType) -> VehicleSummary:
         """Copy the columns of an ORM row."""
-        return cls(v.id, v.make, v.model, v.variant, v.engine_code, v.capacity_cc, v.power_kw,
-                   v.fuel, v.year_from, v.year_to, v.type_code, v.cnit, v.ktype)
+        return cls(
+            v.id,
+            v.make,
+            v.model,
+            v.variant,
+            v.engine_code,
+            v.capacity_cc,
+            v.power_kw,
+            v.fuel,
+            v.year_from,
+            v.year_to,
+            v.type_code,
+            v.cnit,
+            v.ktype,
+        )
 
 
 @dataclass
@@ -138,19 +172,25 @@ def identify_vin(session: Session, vin: str, *, limit: int = 10) -> VinInfo:
     known = session.scalars(select(KnownVehicle).where(KnownVehicle.vin == vin)).first()
     if known is not None:
         vehicle = session.get_one(VehicleType, known.vehicle_type_id)
-        info.candidates.append(Candidate(VehicleSummary.of(vehicle), 1.0,
-                                         [f"VIN already identified (plate {known.plate})"]))
+        info.candidates.append(
+            Candidate(
+                VehicleSummary.of(vehicle), 1.0, [f"VIN already identified (plate {known.plate})"]
+            )
+        )
         return info
     if make is not None:
         info.candidates = _vin_candidates(session, make, vin[:3], years, limit)
     return info
 
 
-def _vin_candidates(session: Session, make: str, wmi: str, years: list[int],
-                    limit: int) -> list[Candidate]:
+def _vin_candidates(
+    session: Session, make: str, wmi: str, years: list[int], limit: int
+) -> list[Candidate]:
     rows = session.scalars(
-        select(VehicleType).where(or_(VehicleType.make_norm == make,
-                                      VehicleType.make_norm.startswith(make.split()[0])))
+        select(VehicleType)
+        .where(
+            or_(VehicleType.make_norm == make, VehicleType.make_norm.startswith(make.split()[0]))
+        )
         .limit(MAX_CANDIDATES)
     )
     found = []
@@ -159,8 +199,10 @@ def _vin_candidates(session: Session, make: str, wmi: str, years: list[int],
         year = next((y for y in years if v.year_from <= y <= (v.year_to or 9999)), None)
         if year is not None:
             c.score += 0.1
-            c.reasons.append(f"position 10 may mean model year {year}, within production "
-                             f"{v.year_from}-{v.year_to or ''} (not mandatory in Europe)")
+            c.reasons.append(
+                f"position 10 may mean model year {year}, within production "
+                f"{v.year_from}-{v.year_to or ''} (not mandatory in Europe)"
+            )
         found.append(c)
     return _ranked(found, limit)
 
@@ -184,11 +226,17 @@ def identify_card(session: Session, fields: CardFields, *, limit: int = 10) -> l
     cc, kw = _parse_int(fields.p1_cc, "P.1"), _parse_kw(fields.p2_kw)
     year = _parse_year(fields.b_first_registration)
     fuel = (fields.p3_fuel or "").strip().upper()
-    query = select(VehicleType).where(or_(
-        VehicleType.cnit == cnit if cnit else False,
-        VehicleType.type_code == d2 if d2 else False,
-        _make_filter(make, cc, kw) if make else False,
-    )).limit(MAX_CANDIDATES)
+    query = (
+        select(VehicleType)
+        .where(
+            or_(
+                VehicleType.cnit == cnit if cnit else False,
+                VehicleType.type_code == d2 if d2 else False,
+                _make_filter(make, cc, kw) if make else False,
+            )
+        )
+        .limit(MAX_CANDIDATES)
+    )
     found = [_score_card(v, cnit, d2, make, cc, kw, fuel, year) for v in session.scalars(query)]
     return _ranked(found, limit)
 
@@ -202,17 +250,31 @@ def _make_filter(make: str, cc: int | None, kw: float | None):  # noqa: ANN202 -
     return clause
 
 
-def _score_card(v: VehicleType, cnit: str, d2: str, make: str, cc: int | None,
-                kw: float | None, fuel: str, year: int | None) -> Candidate:
+def _score_card(
+    v: VehicleType,
+    cnit: str,
+    d2: str,
+    make: str,
+    cc: int | None,
+    kw: float | None,
+    fuel: str,
+    year: int | None,
+) -> Candidate:
     c = Candidate(VehicleSummary.of(v), 0.0)
     checks = (
         (bool(cnit) and v.cnit == cnit, 0.6, f"D.2.1 CNIT {cnit} matches"),
         (bool(d2) and v.type_code == d2, 0.5, f"D.2 type {d2} matches"),
         (bool(make) and v.make_norm == make, 0.1, f"D.1 make {make} matches"),
-        (cc is not None and v.capacity_cc is not None and abs(v.capacity_cc - cc) <= 50, 0.1,
-         f"P.1 {cc} cm3 ~ {v.capacity_cc} cm3"),
-        (kw is not None and v.power_kw is not None and abs(v.power_kw - kw) <= 3, 0.1,
-         f"P.2 {kw:g} kW ~ {v.power_kw} kW" if kw is not None else ""),
+        (
+            cc is not None and v.capacity_cc is not None and abs(v.capacity_cc - cc) <= 50,
+            0.1,
+            f"P.1 {cc} cm3 ~ {v.capacity_cc} cm3",
+        ),
+        (
+            kw is not None and v.power_kw is not None and abs(v.power_kw - kw) <= 3,
+            0.1,
+            f"P.2 {kw:g} kW ~ {v.power_kw} kW" if kw is not None else "",
+        ),
         (bool(fuel) and v.fuel == fuel, 0.05, f"P.3 fuel {fuel} matches"),
     )
     for ok, weight, reason in checks:
@@ -285,8 +347,9 @@ def identify_plate(session: Session, plate: str) -> Candidate:
     return Candidate(VehicleSummary.of(vehicle), 1.0, [f"plate {norm} identified before"])
 
 
-def remember_plate(session: Session, plate: str, vehicle_type_id: int,
-                   vin: str | None = None) -> None:
+def remember_plate(
+    session: Session, plate: str, vehicle_type_id: int, vin: str | None = None
+) -> None:
     """Remember (or re-point) a plate and optional VIN to a vehicle type; caller commits.
 
     Raises: InvalidPlateError, InvalidVinError, NotFoundError (unknown vehicle type).

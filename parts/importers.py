@@ -39,7 +39,7 @@ from sqlalchemy import Connection, Engine, select
 
 from parts import vocabulary
 from parts.errors import ImportFailedError, ImportFormatError
-from parts.models import Part, Supplier, VehicleType
+from parts.models import Supplier, VehicleType
 from parts.normalize import build_search_text, normalize_brand, normalize_number
 
 MAX_REJECT_DETAILS = 10_000
@@ -173,11 +173,17 @@ class _Refs:
             for start in range(0, len(numbers), 500):
                 chunk = numbers[start : start + 500]
                 if self.conn.dialect.name == "postgresql":
-                    cur.execute("SELECT brand_norm, number_norm, id FROM parts_part "
-                                "WHERE number_norm = ANY(%s)", (chunk,))
+                    cur.execute(
+                        "SELECT brand_norm, number_norm, id FROM parts_part "
+                        "WHERE number_norm = ANY(%s)",
+                        (chunk,),
+                    )
                 else:
-                    cur.execute("SELECT brand_norm, number_norm, id FROM parts_part "
-                                f"WHERE number_norm IN ({','.join('?' * len(chunk))})", chunk)
+                    cur.execute(
+                        "SELECT brand_norm, number_norm, id FROM parts_part "
+                        f"WHERE number_norm IN ({','.join('?' * len(chunk))})",
+                        chunk,
+                    )
                 self.parts.update({(b, n): i for b, n, i in cur.fetchall() if (b, n) in missing})
         finally:
             cur.close()
@@ -193,7 +199,8 @@ class _Refs:
             typed = [int(v) for v in values] if column == "ktype" else values
             for start in range(0, len(typed), 400):
                 for value, vid in self.conn.execute(
-                        select(col, VehicleType.id).where(col.in_(typed[start : start + 400]))):
+                    select(col, VehicleType.id).where(col.in_(typed[start : start + 400]))
+                ):
                     self.vehicles.setdefault((column, str(value)), vid)
 
     def supplier_ids(self, codes: set[str]) -> None:
@@ -201,13 +208,19 @@ class _Refs:
         missing = [c for c in codes if c not in self.suppliers]
         if not missing:
             return
-        known = dict(self.conn.execute(
-            select(Supplier.code, Supplier.id).where(Supplier.code.in_(missing))).all())
+        known = dict(
+            self.conn.execute(
+                select(Supplier.code, Supplier.id).where(Supplier.code.in_(missing))
+            ).all()
+        )
         new = [c for c in missing if c not in known]
         if new:
             self.conn.execute(Supplier.__table__.insert(), [{"code": c, "name": c} for c in new])
-            known.update(self.conn.execute(
-                select(Supplier.code, Supplier.id).where(Supplier.code.in_(new))).all())
+            known.update(
+                self.conn.execute(
+                    select(Supplier.code, Supplier.id).where(Supplier.code.in_(new))
+                ).all()
+            )
         self.suppliers.update(known)
 
 
@@ -236,12 +249,17 @@ def _parse_vehicle(row: dict[str, str]) -> dict[str, Any]:
     if year_to is not None and year_from is not None and year_to < year_from:
         raise RowError(f"year_to {year_to} is before year_from {year_from}")
     return {
-        "ktype": _int(row, "ktype", 1, 2_000_000_000, required=True), "make": make,
-        "make_norm": normalize_brand(make), "model": _text(row, "model", 80, required=True),
-        "variant": _text(row, "variant", 120), "engine_code": _text(row, "engine_code", 32),
+        "ktype": _int(row, "ktype", 1, 2_000_000_000, required=True),
+        "make": make,
+        "make_norm": normalize_brand(make),
+        "model": _text(row, "model", 80, required=True),
+        "variant": _text(row, "variant", 120),
+        "engine_code": _text(row, "engine_code", 32),
         "capacity_cc": _int(row, "capacity_cc", 1, 30_000),
-        "power_kw": _int(row, "power_kw", 1, 2_000), "fuel": _text(row, "fuel", 8).upper(),
-        "year_from": year_from, "year_to": year_to,
+        "power_kw": _int(row, "power_kw", 1, 2_000),
+        "fuel": _text(row, "fuel", 8).upper(),
+        "year_from": year_from,
+        "year_to": year_to,
         "type_code": normalize_number(_text(row, "type_code", 40)),
         "cnit": normalize_number(_text(row, "cnit", 20)),
     }
@@ -255,16 +273,23 @@ def _parse_article(row: dict[str, str]) -> dict[str, Any]:
     gtin = _text(row, "gtin", 14) or None
     if gtin is not None and not gtin_ok(gtin):
         raise RowError(f"gtin {gtin!r} is not a valid GTIN (length or check digit)")
-    attributes = {k[5:]: v.strip() for k, v in row.items()
-                  if k and k.startswith("attr_") and v and v.strip()}
+    attributes = {
+        k[5:]: v.strip() for k, v in row.items() if k and k.startswith("attr_") and v and v.strip()
+    }
     brand, number = row["brand"].strip(), row["article_number"].strip()
     name = _text(row, "name", 200)
     return {
-        "brand": brand, "brand_norm": brand_norm, "article_number": number,
-        "number_norm": number_norm, "part_type_code": code, "name": name, "gtin": gtin,
+        "brand": brand,
+        "brand_norm": brand_norm,
+        "article_number": number,
+        "number_norm": number_norm,
+        "part_type_code": code,
+        "name": name,
+        "gtin": gtin,
         "attributes": json.dumps(attributes, ensure_ascii=False),
-        "search_text": build_search_text(brand, number, name, vocabulary.PART_TYPES[code],
-                                         attributes),
+        "search_text": build_search_text(
+            brand, number, name, vocabulary.PART_TYPES[code], attributes
+        ),
     }
 
 
@@ -272,9 +297,12 @@ def _parse_oe(row: dict[str, str]) -> dict[str, Any]:
     oe_number = _text(row, "oe_number", 64, required=True)
     if not normalize_number(oe_number):
         raise RowError("oe_number has no letter or digit")
-    return {"_part": _article_key(row),
-            "oe_brand_norm": normalize_brand(_text(row, "oe_brand", 64, required=True)),
-            "oe_number": oe_number, "number_norm": normalize_number(oe_number)}
+    return {
+        "_part": _article_key(row),
+        "oe_brand_norm": normalize_brand(_text(row, "oe_brand", 64, required=True)),
+        "oe_number": oe_number,
+        "number_norm": normalize_number(oe_number),
+    }
 
 
 def _parse_crossref(row: dict[str, str]) -> dict[str, Any]:
@@ -288,10 +316,14 @@ def _parse_fitment(row: dict[str, str]) -> dict[str, Any]:
     year_from, year_to = _int(row, "year_from", 1900, 2100), _int(row, "year_to", 1900, 2100)
     if year_from is not None and year_to is not None and year_to < year_from:
         raise RowError(f"year_to {year_to} is before year_from {year_from}")
-    record = {"_part": _article_key(row), "position": _text(row, "position", 32).lower(),
-              "year_from": year_from, "year_to": year_to,
-              "quantity": _int(row, "quantity", 1, 100) or 1,
-              "qualifiers": _text(row, "qualifiers", 200)}
+    record = {
+        "_part": _article_key(row),
+        "position": _text(row, "position", 32).lower(),
+        "year_from": year_from,
+        "year_to": year_to,
+        "quantity": _int(row, "quantity", 1, 100) or 1,
+        "qualifiers": _text(row, "qualifiers", 200),
+    }
     for column in ("ktype", "cnit", "type_code"):
         value = _text(row, column, 40)
         if value:
@@ -310,18 +342,23 @@ def _parse_offer(row: dict[str, str]) -> dict[str, Any]:
     currency = _text(row, "currency", 8, required=True).upper()
     if not _CURRENCY.fullmatch(currency):
         raise RowError(f"currency {currency!r} is not an ISO 4217 code like EUR")
-    return {"_part": _article_key(row), "_supplier": _text(row, "supplier", 32, required=True),
-            "price_minor": parse_price(_text(row, "price", 32, required=True)),
-            "currency": currency, "stock": _int(row, "stock", 0, 10_000_000) or 0,
-            "delivery_days": _int(row, "delivery_days", 0, 365)}
+    return {
+        "_part": _article_key(row),
+        "_supplier": _text(row, "supplier", 32, required=True),
+        "price_minor": parse_price(_text(row, "price", 32, required=True)),
+        "currency": currency,
+        "stock": _int(row, "stock", 0, 10_000_000) or 0,
+        "delivery_days": _int(row, "delivery_days", 0, 365),
+    }
 
 
 def _no_refs(_refs: _Refs, rows: list[_Row], _report: ImportReport) -> list[_Row]:
     return rows
 
 
-def _resolve_part(refs: _Refs, rows: list[_Row], report: ImportReport,
-                  key: str = "_part", target: str = "part_id") -> list[_Row]:
+def _resolve_part(
+    refs: _Refs, rows: list[_Row], report: ImportReport, key: str = "_part", target: str = "part_id"
+) -> list[_Row]:
     refs.load_parts(r.data[key] for r in rows)
     kept = []
     for r in rows:
@@ -365,38 +402,126 @@ def _resolve_offer(refs: _Refs, rows: list[_Row], report: ImportReport) -> list[
 
 
 _FIT_COLS = ("part_id", "position", "year_from", "year_to", "quantity", "qualifiers")
-KINDS: dict[str, Kind] = {k.name: k for k in (
-    Kind("vehicles", "parts_vehicle_type", ("ktype", "make", "model", "year_from"),
-         ("variant", "engine_code", "capacity_cc", "power_kw", "fuel", "year_to", "type_code",
-          "cnit"), ("ktype",),
-         ("ktype", "make", "make_norm", "model", "variant", "engine_code", "capacity_cc",
-          "power_kw", "fuel", "year_from", "year_to", "type_code", "cnit"),
-         _parse_vehicle, _no_refs),
-    Kind("articles", "parts_part", ("brand", "article_number", "part_type"), ("name", "gtin"),
-         ("brand_norm", "number_norm"),
-         ("brand", "brand_norm", "article_number", "number_norm", "part_type_code", "name",
-          "gtin", "attributes", "search_text"), _parse_article, _no_refs),
-    Kind("oe", "parts_oe_reference", ("brand", "article_number", "oe_brand", "oe_number"), (),
-         ("part_id", "oe_brand_norm", "number_norm"),
-         ("part_id", "oe_brand_norm", "oe_number", "number_norm"), _parse_oe, _resolve_part),
-    Kind("crossrefs", "parts_cross_reference",
-         ("brand", "article_number", "other_brand", "other_article_number", "kind"), (),
-         ("part_id", "other_part_id", "kind"), ("part_id", "other_part_id", "kind"),
-         _parse_crossref, _resolve_crossref, update=False),
-    Kind("fitments", "parts_fitment", ("brand", "article_number"),
-         ("ktype", "cnit", "type_code", "engine_code", "position", "year_from", "year_to",
-          "quantity", "qualifiers"),
-         ("vehicle_type_id", "part_id", "position"), ("vehicle_type_id", *_FIT_COLS),
-         _parse_fitment, _resolve_fitment),
-    Kind("offers", "parts_offer", ("supplier", "brand", "article_number", "price", "currency"),
-         ("stock", "delivery_days"), ("supplier_id", "part_id"),
-         ("supplier_id", "part_id", "price_minor", "currency", "stock", "delivery_days"),
-         _parse_offer, _resolve_offer),
-)}
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind(
+            "vehicles",
+            "parts_vehicle_type",
+            ("ktype", "make", "model", "year_from"),
+            (
+                "variant",
+                "engine_code",
+                "capacity_cc",
+                "power_kw",
+                "fuel",
+                "year_to",
+                "type_code",
+                "cnit",
+            ),
+            ("ktype",),
+            (
+                "ktype",
+                "make",
+                "make_norm",
+                "model",
+                "variant",
+                "engine_code",
+                "capacity_cc",
+                "power_kw",
+                "fuel",
+                "year_from",
+                "year_to",
+                "type_code",
+                "cnit",
+            ),
+            _parse_vehicle,
+            _no_refs,
+        ),
+        Kind(
+            "articles",
+            "parts_part",
+            ("brand", "article_number", "part_type"),
+            ("name", "gtin"),
+            ("brand_norm", "number_norm"),
+            (
+                "brand",
+                "brand_norm",
+                "article_number",
+                "number_norm",
+                "part_type_code",
+                "name",
+                "gtin",
+                "attributes",
+                "search_text",
+            ),
+            _parse_article,
+            _no_refs,
+        ),
+        Kind(
+            "oe",
+            "parts_oe_reference",
+            ("brand", "article_number", "oe_brand", "oe_number"),
+            (),
+            ("part_id", "oe_brand_norm", "number_norm"),
+            ("part_id", "oe_brand_norm", "oe_number", "number_norm"),
+            _parse_oe,
+            _resolve_part,
+        ),
+        Kind(
+            "crossrefs",
+            "parts_cross_reference",
+            ("brand", "article_number", "other_brand", "other_article_number", "kind"),
+            (),
+            ("part_id", "other_part_id", "kind"),
+            ("part_id", "other_part_id", "kind"),
+            _parse_crossref,
+            _resolve_crossref,
+            update=False,
+        ),
+        Kind(
+            "fitments",
+            "parts_fitment",
+            ("brand", "article_number"),
+            (
+                "ktype",
+                "cnit",
+                "type_code",
+                "engine_code",
+                "position",
+                "year_from",
+                "year_to",
+                "quantity",
+                "qualifiers",
+            ),
+            ("vehicle_type_id", "part_id", "position"),
+            ("vehicle_type_id", *_FIT_COLS),
+            _parse_fitment,
+            _resolve_fitment,
+        ),
+        Kind(
+            "offers",
+            "parts_offer",
+            ("supplier", "brand", "article_number", "price", "currency"),
+            ("stock", "delivery_days"),
+            ("supplier_id", "part_id"),
+            ("supplier_id", "part_id", "price_minor", "currency", "stock", "delivery_days"),
+            _parse_offer,
+            _resolve_offer,
+        ),
+    )
+}
 # Fitment rows naming only an engine code go to this table (same file kind).
-_ENGINE = Kind("engine-fitments", "parts_engine_fitment", (), (),
-               ("engine_code", "part_id", "position"), ("engine_code", *_FIT_COLS),
-               _parse_fitment, _no_refs)
+_ENGINE = Kind(
+    "engine-fitments",
+    "parts_engine_fitment",
+    (),
+    (),
+    ("engine_code", "part_id", "position"),
+    ("engine_code", *_FIT_COLS),
+    _parse_fitment,
+    _no_refs,
+)
 
 
 # ------------------------------------------------------------------------------ writing
@@ -437,8 +562,10 @@ class _Writer:
         if self.pg:
             self._write_pg(tuples)
             return
-        sql = (f"INSERT INTO {self.kind.table} ({', '.join(cols)}) "
-               f"VALUES ({', '.join('?' * len(cols))}) {self._conflict_sql()}")
+        sql = (
+            f"INSERT INTO {self.kind.table} ({', '.join(cols)}) "
+            f"VALUES ({', '.join('?' * len(cols))}) {self._conflict_sql()}"
+        )
         cur = self.raw.cursor()  # type: ignore[union-attr]
         try:
             cur.executemany(sql, tuples)
@@ -450,29 +577,38 @@ class _Writer:
         with self.raw.cursor() as cur:  # type: ignore[union-attr]
             if self.temp is None:
                 self.temp = f"tmp_import_{self.kind.table}"
-                cur.execute(f"CREATE TEMP TABLE {self.temp} ON COMMIT DROP AS "
-                            f"SELECT {cols} FROM {self.kind.table} WITH NO DATA")
+                cur.execute(
+                    f"CREATE TEMP TABLE {self.temp} ON COMMIT DROP AS "
+                    f"SELECT {cols} FROM {self.kind.table} WITH NO DATA"
+                )
             else:
                 cur.execute(f"TRUNCATE {self.temp}")
             with cur.copy(f"COPY {self.temp} ({cols}) FROM STDIN") as copy:
                 for row in tuples:
                     copy.write_row(row)
-            cur.execute(f"INSERT INTO {self.kind.table} ({cols}) SELECT {cols} FROM {self.temp} "
-                        f"{self._conflict_sql()}")
+            cur.execute(
+                f"INSERT INTO {self.kind.table} ({cols}) SELECT {cols} FROM {self.temp} "
+                f"{self._conflict_sql()}"
+            )
 
 
 # ------------------------------------------------------------------------------ reading
 
 
-def _decoded_lines(stream: BinaryIO, encoding: str,
-                   progress: Callable[[int], None] | None) -> Iterator[str]:
+def _decoded_lines(
+    stream: BinaryIO, encoding: str, progress: Callable[[int], None] | None
+) -> Iterator[str]:
     """Decode line by line; an undecodable line comes out with U+FFFD so its row is rejected."""
     done = 0
     first = True
     for raw in stream:
         done += len(raw)
-        if first and raw.startswith(codecs.BOM_UTF8) and encoding.replace("-", "").lower() == "utf8":
-            raw = raw[len(codecs.BOM_UTF8):]
+        if (
+            first
+            and raw.startswith(codecs.BOM_UTF8)
+            and encoding.replace("-", "").lower() == "utf8"
+        ):
+            raw = raw[len(codecs.BOM_UTF8) :]
         first = False
         try:
             line = raw.decode(encoding)
@@ -498,14 +634,16 @@ def _read_header(lines: Iterator[str], kind: Kind) -> tuple[list[str], str]:
     if missing:
         raise ImportFormatError(
             f"{kind.name} file lacks column(s) {', '.join(missing)}; header was: "
-            f"{', '.join(header)[:200]}")
+            f"{', '.join(header)[:200]}"
+        )
     if len(set(header)) != len(header):
         raise ImportFormatError("the header names a column twice")
     return header, delimiter
 
 
-def _rows(lines: Iterator[str], header: list[str], delimiter: str,
-          report: ImportReport) -> Iterator[tuple[int, dict[str, str], str]]:
+def _rows(
+    lines: Iterator[str], header: list[str], delimiter: str, report: ImportReport
+) -> Iterator[tuple[int, dict[str, str], str]]:
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
     while True:
         try:
@@ -521,15 +659,20 @@ def _rows(lines: Iterator[str], header: list[str], delimiter: str,
         report.rows_read += 1
         excerpt = delimiter.join(fields)
         if len(fields) != len(header):
-            report.reject(reader.line_num + 1,
-                          f"expected {len(header)} fields, got {len(fields)}", excerpt)
+            report.reject(
+                reader.line_num + 1, f"expected {len(header)} fields, got {len(fields)}", excerpt
+            )
             continue
         if any("\x00" in f for f in fields):  # PostgreSQL text cannot hold NUL
             report.reject(reader.line_num + 1, "contains a NUL byte (binary data?)", excerpt)
             continue
         if any("\ufffd" in f for f in fields):
-            report.reject(reader.line_num + 1, "bytes that are not valid in the file's encoding "
-                          "(convert the file to UTF-8 or pass the right --encoding)", excerpt)
+            report.reject(
+                reader.line_num + 1,
+                "bytes that are not valid in the file's encoding "
+                "(convert the file to UTF-8 or pass the right --encoding)",
+                excerpt,
+            )
             continue
         yield reader.line_num + 1, dict(zip(header, fields, strict=True)), excerpt
 
@@ -538,8 +681,14 @@ def _rows(lines: Iterator[str], header: list[str], delimiter: str,
 
 
 def import_csv(
-    engine: Engine, kind: str, source: str | Path | BinaryIO, *, encoding: str = "utf-8",
-    strict: bool = False, max_rejects: int | None = None, batch_size: int = 10_000,
+    engine: Engine,
+    kind: str,
+    source: str | Path | BinaryIO,
+    *,
+    encoding: str = "utf-8",
+    strict: bool = False,
+    max_rejects: int | None = None,
+    batch_size: int = 10_000,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import one CSV file of ``kind`` (``vehicles``, ``articles``, ``oe``, ``crossrefs``,
@@ -565,9 +714,16 @@ def import_csv(
     return _run(engine, spec, source, encoding, strict, max_rejects, batch_size, progress)
 
 
-def _run(engine: Engine, spec: Kind, stream: BinaryIO, encoding: str, strict: bool,
-         max_rejects: int | None, batch_size: int,
-         progress: Callable[[int], None] | None) -> ImportReport:
+def _run(
+    engine: Engine,
+    spec: Kind,
+    stream: BinaryIO,
+    encoding: str,
+    strict: bool,
+    max_rejects: int | None,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+) -> ImportReport:
     report = ImportReport(spec.name)
     started = time.perf_counter()
     lines = _decoded_lines(stream, encoding, progress)
@@ -576,7 +732,8 @@ def _run(engine: Engine, spec: Kind, stream: BinaryIO, encoding: str, strict: bo
     try:
         with conn.begin():
             _Batches(conn, spec, report, strict, max_rejects, batch_size).run(
-                _rows(lines, header, delimiter, report))
+                _rows(lines, header, delimiter, report)
+            )
     except ImportFailedError:
         report.rejected.sort(key=lambda r: r.line)
         raise
@@ -584,7 +741,9 @@ def _run(engine: Engine, spec: Kind, stream: BinaryIO, encoding: str, strict: bo
         report.rejected.sort(key=lambda r: r.line)
         raise ImportFailedError(
             f"import of {spec.name} stopped and was rolled back: {type(exc).__name__}: "
-            f"{str(exc).splitlines()[0][:300] if str(exc) else ''}", report) from exc
+            f"{str(exc).splitlines()[0][:300] if str(exc) else ''}",
+            report,
+        ) from exc
     finally:
         conn.close()
     report.rejected.sort(key=lambda r: r.line)
@@ -607,9 +766,14 @@ def _put(out: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
     return False
 
 
-def _parse_batches(rows: Iterable[tuple[int, dict[str, str], str]], spec: Kind,
-                   report: ImportReport, batch_size: int, out: queue.Queue[Any],
-                   stop: threading.Event) -> None:
+def _parse_batches(
+    rows: Iterable[tuple[int, dict[str, str], str]],
+    spec: Kind,
+    report: ImportReport,
+    batch_size: int,
+    out: queue.Queue[Any],
+    stop: threading.Event,
+) -> None:
     """Thread body: parse rows into batches of ``_Row``; an exception is handed over too."""
     try:
         batch: list[_Row] = []
@@ -631,8 +795,15 @@ def _parse_batches(rows: Iterable[tuple[int, dict[str, str], str]], spec: Kind,
 class _Batches:
     """Parses rows, collects batches, resolves and writes them; enforces strict/max."""
 
-    def __init__(self, conn: Connection, spec: Kind, report: ImportReport, strict: bool,
-                 max_rejects: int | None, batch_size: int) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        spec: Kind,
+        report: ImportReport,
+        strict: bool,
+        max_rejects: int | None,
+        batch_size: int,
+    ) -> None:
         self.spec, self.report = spec, report
         self.strict, self.max_rejects, self.batch_size = strict, max_rejects, batch_size
         self.refs = _Refs(conn)
@@ -649,8 +820,12 @@ class _Batches:
         """
         out: queue.Queue[Any] = queue.Queue(maxsize=3)
         stop = threading.Event()
-        worker = threading.Thread(target=_parse_batches, daemon=True, name="parts-import-parse",
-                                  args=(rows, self.spec, self.report, self.batch_size, out, stop))
+        worker = threading.Thread(
+            target=_parse_batches,
+            daemon=True,
+            name="parts-import-parse",
+            args=(rows, self.spec, self.report, self.batch_size, out, stop),
+        )
         worker.start()
         try:
             while (item := out.get()) is not _DONE:
@@ -669,11 +844,14 @@ class _Batches:
             first = self.report.rejected[0]
             raise ImportFailedError(
                 f"strict import: line {first.line} rejected ({first.reason}); rolled back, "
-                "catalogue unchanged", self.report)
+                "catalogue unchanged",
+                self.report,
+            )
         if self.max_rejects is not None and count > self.max_rejects:
             raise ImportFailedError(
                 f"more than {self.max_rejects} rejected rows; rolled back, catalogue unchanged",
-                self.report)
+                self.report,
+            )
 
     def _flush(self, batch: list[_Row]) -> None:
         if not batch:
@@ -681,12 +859,17 @@ class _Batches:
         rows = self.spec.resolve(self.refs, batch, self.report)
         main, engine = [], []
         for r in rows:
-            target = _ENGINE if "engine_code" in r.data and self.spec.name == "fitments" else self.spec
+            target = (
+                _ENGINE if "engine_code" in r.data and self.spec.name == "fitments" else self.spec
+            )
             key = hash((target.name, *(r.data[c] for c in target.conflict)))
             first = self.seen.setdefault(key, r.line)
             if first != r.line:
-                self.report.reject(r.line, f"duplicate key: same {', '.join(target.conflict)} "
-                                   f"as line {first}", r.excerpt)
+                self.report.reject(
+                    r.line,
+                    f"duplicate key: same {', '.join(target.conflict)} as line {first}",
+                    r.excerpt,
+                )
                 continue
             (engine if target is _ENGINE else main).append(r.data)
         self.writer.write(main)

@@ -29,7 +29,10 @@ def strip_accents(text: str) -> str:
 
 
 def normalize_number(number: str) -> str:
-    """Article/OE number -> upper-case letters and digits only (``"0 280-218.119"`` -> ``"0280218119"``)."""
+    """Article/OE number -> upper-case letters and digits only.
+
+    ``"0 280-218.119"`` -> ``"0280218119"``.
+    """
     return _NOT_ALNUM.sub("", strip_accents(number).upper())
 
 
@@ -63,7 +66,9 @@ def normalize_plate(plate: str) -> str:
     fni = _FNI.match(text.replace("-", " "))
     if fni:
         return " ".join(fni.groups())
-    raise InvalidPlateError(f"not a French plate: {plate[:40]!r} (expected AB-123-CD or 1234 AB 75)")
+    raise InvalidPlateError(
+        f"not a French plate: {plate[:40]!r} (expected AB-123-CD or 1234 AB 75)"
+    )
 
 
 def build_search_text(

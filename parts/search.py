@@ -44,8 +44,12 @@ MAX_TOKENS = 12
 
 # Certainty of a hit: how sure we are that the part is the right one for the request.
 CERTAIN, CONDITIONAL, PROBABLE, RELATED = 3, 2, 1, 0
-CERTAINTY_LABELS = {CERTAIN: "certain", CONDITIONAL: "conditional", PROBABLE: "probable",
-                    RELATED: "related"}
+CERTAINTY_LABELS = {
+    CERTAIN: "certain",
+    CONDITIONAL: "conditional",
+    PROBABLE: "probable",
+    RELATED: "related",
+}
 
 T = TypeVar("T")
 
@@ -141,8 +145,14 @@ def check_part_type(code: str) -> str:
 
 
 def search_by_vehicle(
-    session: Session, vehicle_type_id: int, part_type: str, *, year: int | None = None,
-    page: int = 1, per_page: int = 20, currency: str = "EUR",
+    session: Session,
+    vehicle_type_id: int,
+    part_type: str,
+    *,
+    year: int | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    currency: str = "EUR",
 ) -> Page[PartHit]:
     """Parts of ``part_type`` that fit a vehicle type, ranked and paginated.
 
@@ -165,8 +175,14 @@ def _vehicle_candidates(
     session: Session, vehicle: VehicleType, part_type: str, year: int | None
 ) -> list[_Candidate]:
     by_type = (
-        select(Fitment.part_id, Fitment.qualifiers, Fitment.year_from, Fitment.year_to,
-               Fitment.position, Fitment.quantity)
+        select(
+            Fitment.part_id,
+            Fitment.qualifiers,
+            Fitment.year_from,
+            Fitment.year_to,
+            Fitment.position,
+            Fitment.quantity,
+        )
         .join(Part, Part.id == Fitment.part_id)
         .where(Fitment.vehicle_type_id == vehicle.id, Part.part_type_code == part_type)
     )
@@ -175,19 +191,27 @@ def _vehicle_candidates(
         _add_fitment(found, row, year, CERTAIN, "fits this vehicle type")
     if vehicle.engine_code:
         by_engine = (
-            select(EngineFitment.part_id, EngineFitment.qualifiers, EngineFitment.year_from,
-                   EngineFitment.year_to, EngineFitment.position, EngineFitment.quantity)
+            select(
+                EngineFitment.part_id,
+                EngineFitment.qualifiers,
+                EngineFitment.year_from,
+                EngineFitment.year_to,
+                EngineFitment.position,
+                EngineFitment.quantity,
+            )
             .join(Part, Part.id == EngineFitment.part_id)
-            .where(EngineFitment.engine_code == vehicle.engine_code,
-                   Part.part_type_code == part_type)
+            .where(
+                EngineFitment.engine_code == vehicle.engine_code, Part.part_type_code == part_type
+            )
         )
         for row in session.execute(by_engine):
             _add_fitment(found, row, year, PROBABLE, f"fits engine code {vehicle.engine_code}")
     return list(found.values())
 
 
-def _add_fitment(found: dict[int, _Candidate], row: Sequence, year: int | None,
-                 best: int, reason: str) -> None:
+def _add_fitment(
+    found: dict[int, _Candidate], row: Sequence, year: int | None, best: int, reason: str
+) -> None:
     part_id, qualifiers, year_from, year_to, position, quantity = row
     if year is not None and not (year_from or 0) <= year <= (year_to or 9999):
         return
@@ -204,8 +228,13 @@ def _add_fitment(found: dict[int, _Candidate], row: Sequence, year: int | None,
 
 
 def search_by_number(
-    session: Session, number: str, *, part_type: str | None = None,
-    page: int = 1, per_page: int = 20, currency: str = "EUR",
+    session: Session,
+    number: str,
+    *,
+    part_type: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    currency: str = "EUR",
 ) -> Page[PartHit]:
     """Parts whose article number or OE number is ``number`` in any spelling, plus their
     cross-references (equivalents, supersessions).
@@ -222,13 +251,20 @@ def search_by_number(
     article = select(Part.id).where(Part.number_norm == norm)
     for (pid,) in session.execute(article):
         found[pid] = _Candidate(pid, CERTAIN, "article number matches")
-    oe = select(OeReference.part_id, OeReference.oe_brand_norm).where(OeReference.number_norm == norm)
+    oe = select(OeReference.part_id, OeReference.oe_brand_norm).where(
+        OeReference.number_norm == norm
+    )
     for pid, oe_brand in session.execute(oe):
-        found.setdefault(pid, _Candidate(pid, CONDITIONAL, f"replaces OE {oe_brand} {number.strip()}"))
+        found.setdefault(
+            pid, _Candidate(pid, CONDITIONAL, f"replaces OE {oe_brand} {number.strip()}")
+        )
     _add_cross_references(session, found)
     if part_type is not None:
-        keep = set(session.scalars(select(Part.id).where(
-            Part.id.in_(list(found)), Part.part_type_code == part_type)))
+        keep = set(
+            session.scalars(
+                select(Part.id).where(Part.id.in_(list(found)), Part.part_type_code == part_type)
+            )
+        )
         found = {pid: c for pid, c in found.items() if pid in keep}
     return _rank_and_page(session, list(found.values()), page, per_page, currency)
 
@@ -236,7 +272,8 @@ def search_by_number(
 def _checked_number(number: str) -> str:
     if len(number) > MAX_NUMBER_CHARS:
         raise QueryTooLongError(
-            f"a part number has at most {MAX_NUMBER_CHARS} characters, got {len(number)}")
+            f"a part number has at most {MAX_NUMBER_CHARS} characters, got {len(number)}"
+        )
     norm = normalize_number(number)
     if not norm:
         raise InvalidInputError(f"{number[:40]!r} has no letter or digit to look up")
@@ -249,13 +286,16 @@ def _add_cross_references(session: Session, found: dict[int, _Candidate]) -> Non
     ids = list(found)
     rows = session.execute(
         select(CrossReference.part_id, CrossReference.other_part_id, CrossReference.kind).where(
-            CrossReference.part_id.in_(ids) | CrossReference.other_part_id.in_(ids))
+            CrossReference.part_id.in_(ids) | CrossReference.other_part_id.in_(ids)
+        )
     )
     for part_id, other_id, kind in rows:
         new_id, source = (other_id, part_id) if part_id in found else (part_id, other_id)
         if new_id not in found:
             word = kind.replace("_", " ")
-            found[new_id] = _Candidate(new_id, PROBABLE, f"cross-reference ({word}) of part {source}")
+            found[new_id] = _Candidate(
+                new_id, PROBABLE, f"cross-reference ({word}) of part {source}"
+            )
 
 
 def _rank_and_page(
@@ -267,29 +307,57 @@ def _rank_and_page(
         best = offers.get(c.part_id, [None])[0]
         if best is None:
             return (-c.certainty, 1, 1, 0, c.part_id)
-        return (-c.certainty, not best.in_stock, best.currency != currency, best.price_minor,
-                c.part_id)
+        return (
+            -c.certainty,
+            not best.in_stock,
+            best.currency != currency,
+            best.price_minor,
+            c.part_id,
+        )
 
     ranked = sorted(candidates, key=key)
     window = ranked[(page - 1) * per_page : page * per_page]
-    parts = {p.id: p for p in session.scalars(select(Part).where(Part.id.in_([c.part_id for c in window])))}
+    parts = {
+        p.id: p
+        for p in session.scalars(select(Part).where(Part.id.in_([c.part_id for c in window])))
+    }
     items = [_hit(parts[c.part_id], c, offers.get(c.part_id, [])) for c in window]
     return Page(items, len(ranked), page, per_page)
 
 
 def _hit(part: Part, c: _Candidate, offers: list[OfferView]) -> PartHit:
-    return PartHit(part.id, part.brand, part.article_number, part.part_type_code, part.name,
-                   part.gtin, c.certainty, c.reason, c.position, c.quantity, offers)
+    return PartHit(
+        part.id,
+        part.brand,
+        part.article_number,
+        part.part_type_code,
+        part.name,
+        part.gtin,
+        c.certainty,
+        c.reason,
+        c.position,
+        c.quantity,
+        offers,
+    )
 
 
-def load_offers(session: Session, part_ids: Iterable[int], currency: str = "EUR") -> dict[int, list[OfferView]]:
+def load_offers(
+    session: Session, part_ids: Iterable[int], currency: str = "EUR"
+) -> dict[int, list[OfferView]]:
     """Offers per part id, best first (in stock, in ``currency``, cheapest, fastest)."""
     ids = list(part_ids)
     if not ids:
         return {}
     rows = session.execute(
-        select(Offer.part_id, Supplier.code, Supplier.name, Offer.price_minor, Offer.currency,
-               Offer.stock, Offer.delivery_days)
+        select(
+            Offer.part_id,
+            Supplier.code,
+            Supplier.name,
+            Offer.price_minor,
+            Offer.currency,
+            Offer.stock,
+            Offer.delivery_days,
+        )
         .join(Supplier, Supplier.id == Offer.supplier_id)
         .where(Offer.part_id.in_(ids))
     )
@@ -297,8 +365,15 @@ def load_offers(session: Session, part_ids: Iterable[int], currency: str = "EUR"
     for pid, *rest in rows:
         result.setdefault(pid, []).append(OfferView(*rest))
     for views in result.values():
-        views.sort(key=lambda o: (not o.in_stock, o.currency != currency, o.price_minor,
-                                  o.delivery_days or 99, o.supplier))
+        views.sort(
+            key=lambda o: (
+                not o.in_stock,
+                o.currency != currency,
+                o.price_minor,
+                o.delivery_days or 99,
+                o.supplier,
+            )
+        )
     return result
 
 
@@ -312,7 +387,8 @@ def text_tokens(query: str) -> list[str]:
     """
     if len(query) > MAX_QUERY_CHARS:
         raise QueryTooLongError(
-            f"search text is limited to {MAX_QUERY_CHARS} characters, got {len(query):,}")
+            f"search text is limited to {MAX_QUERY_CHARS} characters, got {len(query):,}"
+        )
     tokens = _WORD.findall(strip_accents(query).lower().replace("_", " "))[:MAX_TOKENS]
     if not tokens:
         raise InvalidInputError("the search text has no word to look for")
@@ -320,8 +396,13 @@ def text_tokens(query: str) -> list[str]:
 
 
 def search_text(
-    session: Session, query: str, *, part_type: str | None = None,
-    page: int = 1, per_page: int = 20, currency: str = "EUR",
+    session: Session,
+    query: str,
+    *,
+    part_type: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    currency: str = "EUR",
 ) -> Page[PartHit]:
     """Full-text search over brand, numbers, name, part type and attributes.
 
@@ -338,35 +419,45 @@ def search_text(
         total, ids = _text_sqlite(session, tokens, part_type, page, per_page)
     offers = load_offers(session, ids, currency)
     parts = {p.id: p for p in session.scalars(select(Part).where(Part.id.in_(ids)))}
-    items = [_hit(parts[i], _Candidate(i, PROBABLE, "text matches"), offers.get(i, []))
-             for i in ids]
+    items = [
+        _hit(parts[i], _Candidate(i, PROBABLE, "text matches"), offers.get(i, [])) for i in ids
+    ]
     return Page(items, total, page, per_page)
 
 
-def _text_sqlite(session: Session, tokens: list[str], part_type: str | None,
-                 page: int, per_page: int) -> tuple[int, list[int]]:
+def _text_sqlite(
+    session: Session, tokens: list[str], part_type: str | None, page: int, per_page: int
+) -> tuple[int, list[int]]:
     # Tokens are \w+ runs, so quoting each one makes a literal FTS5 prefix query.
     match = " ".join(f'"{t}"*' for t in tokens)
     type_filter = "AND p.part_type_code = :pt" if part_type else ""
-    base = (f"FROM parts_part_fts f JOIN parts_part p ON p.id = f.rowid "
-            f"WHERE parts_part_fts MATCH :q {type_filter}")
+    base = (
+        f"FROM parts_part_fts f JOIN parts_part p ON p.id = f.rowid "
+        f"WHERE parts_part_fts MATCH :q {type_filter}"
+    )
     params = {"q": match, "pt": part_type, "lim": per_page, "off": (page - 1) * per_page}
     total = session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
-    ids = session.scalars(text(f"SELECT p.id {base} ORDER BY f.rank, p.id LIMIT :lim OFFSET :off"),
-                          params).all()
+    ids = session.scalars(
+        text(f"SELECT p.id {base} ORDER BY f.rank, p.id LIMIT :lim OFFSET :off"), params
+    ).all()
     return total, list(ids)
 
 
-def _text_postgres(session: Session, tokens: list[str], part_type: str | None,
-                   page: int, per_page: int) -> tuple[int, list[int]]:
+def _text_postgres(
+    session: Session, tokens: list[str], part_type: str | None, page: int, per_page: int
+) -> tuple[int, list[int]]:
     tsquery = " & ".join(f"{t}:*" for t in tokens)
     type_filter = "AND part_type_code = :pt" if part_type else ""
     base = f"FROM parts_part WHERE search_tsv @@ to_tsquery('simple', :q) {type_filter}"
     params = {"q": tsquery, "pt": part_type, "lim": per_page, "off": (page - 1) * per_page}
     total = session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
-    ids = session.scalars(text(
-        f"SELECT id {base} ORDER BY ts_rank(search_tsv, to_tsquery('simple', :q)) DESC, id "
-        f"LIMIT :lim OFFSET :off"), params).all()
+    ids = session.scalars(
+        text(
+            f"SELECT id {base} ORDER BY ts_rank(search_tsv, to_tsquery('simple', :q)) DESC, id "
+            f"LIMIT :lim OFFSET :off"
+        ),
+        params,
+    ).all()
     return total, list(ids)
 
 

@@ -22,9 +22,18 @@ from parts.demo import DemoSize, clear_catalogue, generate
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SMALL = DemoSize(vehicles=60, parts=3000, fitments_per_part=4, engine_fitment_every=5)
-TABLES = ("parts_vehicle_type", "parts_part", "parts_oe_reference", "parts_cross_reference",
-          "parts_fitment", "parts_engine_fitment", "parts_supplier", "parts_offer",
-          "parts_known_vehicle", "parts_catalogue_meta")
+TABLES = (
+    "parts_vehicle_type",
+    "parts_part",
+    "parts_oe_reference",
+    "parts_cross_reference",
+    "parts_fitment",
+    "parts_engine_fitment",
+    "parts_supplier",
+    "parts_offer",
+    "parts_known_vehicle",
+    "parts_catalogue_meta",
+)
 
 
 def _postgres_url() -> str:
@@ -33,7 +42,9 @@ def _postgres_url() -> str:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated, empty catalogue database URL (string, usable by the CLI too)."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("parts_sqlite") / "catalogue.sqlite3"
@@ -97,5 +108,5 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
     with engine.connect() as conn:
         for table in TABLES:
             rows = conn.execute(text(f"SELECT * FROM {table}")).all()
-            result[table] = sorted((tuple(map(str, r)) for r in rows))
+            result[table] = sorted(tuple(map(str, r)) for r in rows)
     return result

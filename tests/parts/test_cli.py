@@ -24,8 +24,12 @@ def _run(url: str, *args: str):
 
 
 def test_import_lists_rejected_rows_and_exits_2(tiny_url, tmp_path) -> None:
-    path = catalogue.write(tmp_path, "o.csv", "supplier,brand,article_number,price,currency\n"
-                           "S1,ALPHA,TH-100,12.00,EUR\nS1,ALPHA,TH-100,1.2.3,EUR\n")
+    path = catalogue.write(
+        tmp_path,
+        "o.csv",
+        "supplier,brand,article_number,price,currency\n"
+        "S1,ALPHA,TH-100,12.00,EUR\nS1,ALPHA,TH-100,1.2.3,EUR\n",
+    )
     result = _run(tiny_url, "import", "offers", str(path))
     assert result.exit_code == 2, result.output
     assert "line 3: price '1.2.3'" in result.output
@@ -58,14 +62,24 @@ def test_search_json_and_errors(tiny_url) -> None:
 
 
 def test_identify_then_search_for_a_diagnosis(tiny_url) -> None:
-    found = _run(tiny_url, "identify", "--cnit", "M10RENVP000E123", "--remember", "AB-123-CD",
-                 "--json")
+    found = _run(
+        tiny_url, "identify", "--cnit", "M10RENVP000E123", "--remember", "AB-123-CD", "--json"
+    )
     assert found.exit_code == 0, found.output
     vehicle_id = json.loads(found.output)[0]["vehicle"]["id"]
     by_plate = _run(tiny_url, "identify", "--plate", "ab123cd", "--json")
     assert json.loads(by_plate.output)[0]["vehicle"]["id"] == vehicle_id
-    result = _run(tiny_url, "search", "--vehicle", str(vehicle_id), "--cause",
-                  "thermostat_stuck_open=0.9", "--cause", "misfire:2=0.3", "--json")
+    result = _run(
+        tiny_url,
+        "search",
+        "--vehicle",
+        str(vehicle_id),
+        "--cause",
+        "thermostat_stuck_open=0.9",
+        "--cause",
+        "misfire:2=0.3",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     first = json.loads(result.output)["result"][0]
     assert first["part_type"] == "thermostat" and first["parts"][0]["article_number"] == "TH 200"

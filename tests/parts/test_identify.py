@@ -24,9 +24,17 @@ def _id(session, ktype: int) -> int:
 
 
 def test_cnit_pins_the_type(tiny, session) -> None:
-    found = identify_card(session, CardFields(
-        d1_make="RENAULT", d21_cnit="M10RENVP000E123", p1_cc="1461", p2_kw="63,0",
-        p3_fuel="go", b_first_registration="15/03/2007"))
+    found = identify_card(
+        session,
+        CardFields(
+            d1_make="RENAULT",
+            d21_cnit="M10RENVP000E123",
+            p1_cc="1461",
+            p2_kw="63,0",
+            p3_fuel="go",
+            b_first_registration="15/03/2007",
+        ),
+    )
     best = found[0]
     assert best.vehicle.ktype == 1001 and best.score == 1.0
     assert any("CNIT" in r for r in best.reasons) and any("B 2007" in r for r in best.reasons)
@@ -38,25 +46,35 @@ def test_type_code_and_make_with_figures_rank_candidates(tiny, session) -> None:
     # Same engine in two makes: the make decides, and P.2 separates 63 kW from 50 kW.
     by_figures = identify_card(session, CardFields(d1_make="Dacia", p1_cc=1461, p2_kw="50"))
     assert [c.vehicle.ktype for c in by_figures] == [1003]
-    assert by_figures[0].reasons == ["D.1 make DACIA matches", "P.1 1461 cm3 ~ 1461 cm3",
-                                     "P.2 50 kW ~ 50 kW"]
+    assert by_figures[0].reasons == [
+        "D.1 make DACIA matches",
+        "P.1 1461 cm3 ~ 1461 cm3",
+        "P.2 50 kW ~ 50 kW",
+    ]
 
 
 def test_first_registration_outside_production_lowers_the_score(tiny, session) -> None:
-    inside = identify_card(session, CardFields(d2_type="BR0E0F", b_first_registration=dt.date(2008, 1, 1)))
-    outside = identify_card(session, CardFields(d2_type="BR0E0F", b_first_registration="01/01/1990"))
+    inside = identify_card(
+        session, CardFields(d2_type="BR0E0F", b_first_registration=dt.date(2008, 1, 1))
+    )
+    outside = identify_card(
+        session, CardFields(d2_type="BR0E0F", b_first_registration="01/01/1990")
+    )
     assert outside[0].score < inside[0].score
     assert any("outside production" in r for r in outside[0].reasons)
 
 
-@pytest.mark.parametrize("fields", [
-    CardFields(),
-    CardFields(p1_cc="1461"),
-    CardFields(d1_make="Renault", p1_cc="14x1"),
-    CardFields(d1_make="Renault", p2_kw="lots"),
-    CardFields(d1_make="Renault", b_first_registration="2007-03-15"),
-    CardFields(d1_make="Renault", b_first_registration="31/02/2007"),
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        CardFields(),
+        CardFields(p1_cc="1461"),
+        CardFields(d1_make="Renault", p1_cc="14x1"),
+        CardFields(d1_make="Renault", p2_kw="lots"),
+        CardFields(d1_make="Renault", b_first_registration="2007-03-15"),
+        CardFields(d1_make="Renault", b_first_registration="31/02/2007"),
+    ],
+)
 def test_bad_card_fields_are_refused(tiny, session, fields) -> None:
     with pytest.raises(InvalidInputError):
         identify_card(session, fields)

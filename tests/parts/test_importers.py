@@ -37,28 +37,32 @@ def test_tiny_catalogue_imports_and_reimport_is_idempotent(tiny, tmp_path) -> No
 
 
 def test_upsert_updates_price_and_stock(tiny, tmp_path, session) -> None:
-    path = catalogue.write(tmp_path, "o.csv", "supplier,brand,article_number,price,currency,stock\n"
-                           "S1,ALPHA,th 100,17.5,EUR,0\n")
+    path = catalogue.write(
+        tmp_path,
+        "o.csv",
+        "supplier,brand,article_number,price,currency,stock\nS1,ALPHA,th 100,17.5,EUR,0\n",
+    )
     report = import_csv(tiny, "offers", path)
     assert (report.rows_read, report.rows_written, report.rejected_count) == (1, 1, 0)
-    offer = session.scalars(select(Offer).join(Part, Part.id == Offer.part_id)
-                            .where(Part.brand_norm == "ALPHA")).one()
+    offer = session.scalars(
+        select(Offer).join(Part, Part.id == Offer.part_id).where(Part.brand_norm == "ALPHA")
+    ).one()
     assert (offer.price_minor, offer.stock) == (1750, 0)
 
 
 def test_bad_rows_are_rejected_with_line_and_reason(tiny, tmp_path) -> None:
     content = (
         "supplier,brand,article_number,price,currency,stock,delivery_days\n"
-        "S1,ALPHA,TH-100,12.3.4,EUR,1,1\n"             # 2 price format
-        "S1,ALPHA,TH-100,abc,EUR,1,1\n"                # 3 price format
-        "S1,ALPHA,TH-100,12.00,EURO,1,1\n"             # 4 currency
-        "S1,ALPHA,TH-100,12.00,EUR,-1,1\n"             # 5 negative stock
-        "S1,ALPHA,TH-100,12.00,EUR,1\n"                # 6 too few fields
-        "S1,NOBODY,X1,12.00,EUR,1,1\n"                 # 7 unknown article
-        "S1,ALPHA,TH-100,12.00,EUR,1,1\n"              # 8 good
-        "S1,ALPHA,T.H 100,13.00,EUR,1,1\n"             # 9 duplicate of 8 (other spelling)
-        ",ALPHA,TH-100,12.00,EUR,1,1\n"                # 10 empty supplier
-        "S1,ALPHA,TH-100,12.00,EUR,1,1,extra\n"        # 11 too many fields
+        "S1,ALPHA,TH-100,12.3.4,EUR,1,1\n"  # 2 price format
+        "S1,ALPHA,TH-100,abc,EUR,1,1\n"  # 3 price format
+        "S1,ALPHA,TH-100,12.00,EURO,1,1\n"  # 4 currency
+        "S1,ALPHA,TH-100,12.00,EUR,-1,1\n"  # 5 negative stock
+        "S1,ALPHA,TH-100,12.00,EUR,1\n"  # 6 too few fields
+        "S1,NOBODY,X1,12.00,EUR,1,1\n"  # 7 unknown article
+        "S1,ALPHA,TH-100,12.00,EUR,1,1\n"  # 8 good
+        "S1,ALPHA,T.H 100,13.00,EUR,1,1\n"  # 9 duplicate of 8 (other spelling)
+        ",ALPHA,TH-100,12.00,EUR,1,1\n"  # 10 empty supplier
+        "S1,ALPHA,TH-100,12.00,EUR,1,1,extra\n"  # 11 too many fields
     )
     report = import_csv(tiny, "offers", catalogue.write(tmp_path, "bad.csv", content))
     reasons = _reasons(report)
@@ -73,9 +77,9 @@ def test_bad_rows_are_rejected_with_line_and_reason(tiny, tmp_path) -> None:
 
 
 def test_wrong_encoding_rejects_the_row_and_the_right_one_works(engine, tmp_path, session) -> None:
-    latin1 = ("ktype;make;model;year_from\n"
-              "1;Citroën;C4;2010\n"
-              "2;Renault;Clio;2010\n").encode("latin-1")
+    latin1 = ("ktype;make;model;year_from\n1;Citroën;C4;2010\n2;Renault;Clio;2010\n").encode(
+        "latin-1"
+    )
     path = catalogue.write(tmp_path, "v.csv", latin1)
     report = import_csv(engine, "vehicles", path)
     assert _reasons(report).keys() == {2} and "encoding" in report.rejected[0].reason
@@ -86,10 +90,12 @@ def test_wrong_encoding_rejects_the_row_and_the_right_one_works(engine, tmp_path
 
 
 def test_bom_semicolons_quotes_and_nul(engine, tmp_path) -> None:
-    content = ("\ufeffbrand;article_number;part_type;name\n"
-               'ALPHA;"A;1";thermostat;"multi\nline name"\n'
-               "ALPHA;A\x002;thermostat;nul\n"
-               'ALPHA;"A3;thermostat;unclosed quote\n').encode("utf-8")
+    content = (
+        "\ufeffbrand;article_number;part_type;name\n"
+        'ALPHA;"A;1";thermostat;"multi\nline name"\n'
+        "ALPHA;A\x002;thermostat;nul\n"
+        'ALPHA;"A3;thermostat;unclosed quote\n'
+    ).encode("utf-8")
     report = import_csv(engine, "articles", catalogue.write(tmp_path, "a.csv", content))
     assert report.rows_written == 1
     assert report.rejected_count >= 1
@@ -99,12 +105,15 @@ def test_bom_semicolons_quotes_and_nul(engine, tmp_path) -> None:
     assert names == [("A;1", "multi\nline name")]
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"", "empty"),
-    (b"brand,article_number\nA,1\n", r"lacks column\(s\) part_type"),
-    (b"brand,brand,article_number,part_type\n", "twice"),
-    (b"\xff\xfe\x00b\x00r\x00a\x00n\x00d\n", "header"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "empty"),
+        (b"brand,article_number\nA,1\n", r"lacks column\(s\) part_type"),
+        (b"brand,brand,article_number,part_type\n", "twice"),
+        (b"\xff\xfe\x00b\x00r\x00a\x00n\x00d\n", "header"),
+    ],
+)
 def test_unreadable_files_fail_before_writing(engine, tmp_path, content, message) -> None:
     with pytest.raises(ImportFormatError, match=message):
         import_csv(engine, "articles", catalogue.write(tmp_path, "x.csv", content))
@@ -136,11 +145,15 @@ def test_strict_import_failing_half_way_leaves_catalogue_unchanged(tiny, tmp_pat
 
 def test_too_many_rejects_rolls_back(tiny, tmp_path) -> None:
     before = snapshot(tiny)
-    content = "supplier,brand,article_number,price,currency\n" + "S9,ALPHA,TH-100,1.00,EUR\n" + \
-        "".join(f"S9,NOBODY,{i},1.00,EUR\n" for i in range(20))
+    content = (
+        "supplier,brand,article_number,price,currency\n"
+        + "S9,ALPHA,TH-100,1.00,EUR\n"
+        + "".join(f"S9,NOBODY,{i},1.00,EUR\n" for i in range(20))
+    )
     with pytest.raises(ImportFailedError, match="more than 5 rejected"):
-        import_csv(tiny, "offers", catalogue.write(tmp_path, "o.csv", content),
-                   max_rejects=5, batch_size=3)
+        import_csv(
+            tiny, "offers", catalogue.write(tmp_path, "o.csv", content), max_rejects=5, batch_size=3
+        )
     assert snapshot(tiny) == before
 
 
@@ -169,6 +182,7 @@ def test_database_error_half_way_rolls_back(tiny, tmp_path) -> None:
         snap_types = conn.execute(text("SELECT count(*) FROM parts_part_type")).scalar_one()
     # Rows of a vocabulary type that the database no longer has: FK violation in batch 3.
     from parts import vocabulary
+
     vocabulary.PART_TYPES["ghost_type"] = "Ghost"
     try:
         content = _articles(10) + "NEW,G-1,ghost_type,ghost\n"
@@ -183,13 +197,15 @@ def test_database_error_half_way_rolls_back(tiny, tmp_path) -> None:
 
 
 def test_fitment_rows_need_a_vehicle_and_known_references(tiny, tmp_path) -> None:
-    content = ("brand,article_number,ktype,cnit,engine_code,year_from,year_to\n"
-               "ALPHA,TH-100,,,,,\n"             # 2 no vehicle
-               "ALPHA,TH-100,99999,,,,\n"        # 3 unknown ktype
-               "ALPHA,TH-100,abc,,,,\n"          # 4 ktype not a number
-               "ALPHA,TH-100,1001,,,2010,2005\n"  # 5 years reversed
-               "ALPHA,TH-100,,NOPE,,,\n"         # 6 unknown CNIT
-               "ALPHA,TH-100,1002,,,2012,2014\n")  # 7 good
+    content = (
+        "brand,article_number,ktype,cnit,engine_code,year_from,year_to\n"
+        "ALPHA,TH-100,,,,,\n"  # 2 no vehicle
+        "ALPHA,TH-100,99999,,,,\n"  # 3 unknown ktype
+        "ALPHA,TH-100,abc,,,,\n"  # 4 ktype not a number
+        "ALPHA,TH-100,1001,,,2010,2005\n"  # 5 years reversed
+        "ALPHA,TH-100,,NOPE,,,\n"  # 6 unknown CNIT
+        "ALPHA,TH-100,1002,,,2012,2014\n"
+    )  # 7 good
     report = import_csv(tiny, "fitments", catalogue.write(tmp_path, "f.csv", content))
     reasons = _reasons(report)
     assert sorted(reasons) == [2, 3, 4, 5, 6] and report.rows_written == 1

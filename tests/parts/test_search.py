@@ -7,8 +7,13 @@ from sqlalchemy import func, select, text
 
 from parts import search as s
 from parts.diagnosis import parts_for_diagnosis
-from parts.errors import (InvalidInputError, NotFoundError, QueryTooLongError,
-                          UnknownCauseError, UnknownPartTypeError)
+from parts.errors import (
+    InvalidInputError,
+    NotFoundError,
+    QueryTooLongError,
+    UnknownCauseError,
+    UnknownPartTypeError,
+)
 from parts.models import Fitment, Part, VehicleType
 from parts.vocabulary import CAUSE_IDS
 from tests.parts import catalogue
@@ -31,7 +36,12 @@ def test_vehicle_search_ranks_certainty_then_stock_then_price(tiny, session) -> 
     # conditional (DELTA, qualifier), probable (ECHO, engine code only)
     assert numbers == ["TH 200", "TH-100", "TH.300", "TH400", "TH500"]
     assert [h.certainty_label for h in page.items] == [
-        "certain", "certain", "certain", "conditional", "probable"]
+        "certain",
+        "certain",
+        "certain",
+        "conditional",
+        "probable",
+    ]
     assert "chassis" in page.items[3].reason and "K9K" in page.items[4].reason
     assert page.items[0].best_offer.price_minor == 1000  # in stock beats cheaper out of stock
     assert page.total == 5
@@ -44,9 +54,12 @@ def test_vehicle_search_by_engine_code_reaches_sibling_vehicle(tiny, session) ->
 
 def test_pagination_covers_everything_once(demo, session) -> None:
     vid, code = session.execute(
-        select(Fitment.vehicle_type_id, Part.part_type_code).join(Part, Part.id == Fitment.part_id)
+        select(Fitment.vehicle_type_id, Part.part_type_code)
+        .join(Part, Part.id == Fitment.part_id)
         .group_by(Fitment.vehicle_type_id, Part.part_type_code)
-        .order_by(func.count().desc()).limit(1)).one()
+        .order_by(func.count().desc())
+        .limit(1)
+    ).one()
     full = s.search_by_vehicle(session, vid, code, per_page=100)
     assert full.total >= 3
     seen = []
@@ -63,8 +76,9 @@ def test_pagination_covers_everything_once(demo, session) -> None:
 @pytest.mark.parametrize("page,per_page", [(0, 20), (-1, 20), (1, 0), (1, 101)])
 def test_bad_paging_is_refused(tiny, session, page, per_page) -> None:
     with pytest.raises(InvalidInputError):
-        s.search_by_vehicle(session, _vehicle_id(session, 1001), "thermostat",
-                            page=page, per_page=per_page)
+        s.search_by_vehicle(
+            session, _vehicle_id(session, 1001), "thermostat", page=page, per_page=per_page
+        )
 
 
 def test_unknown_vehicle_and_part_type(tiny, session) -> None:
@@ -74,15 +88,15 @@ def test_unknown_vehicle_and_part_type(tiny, session) -> None:
         s.search_by_vehicle(session, _vehicle_id(session, 1001), "flux_capacitor")
 
 
-@pytest.mark.parametrize("spelling", ["0 280 218 119", "0280-218-119", "0280.218.119",
-                                      "0280218119", " 0-280.218 119 "])
+@pytest.mark.parametrize(
+    "spelling", ["0 280 218 119", "0280-218-119", "0280.218.119", "0280218119", " 0-280.218 119 "]
+)
 def test_article_number_in_any_spelling(tiny, session, spelling) -> None:
     page = s.search_by_number(session, spelling)
     assert [(h.brand, h.certainty_label) for h in page.items] == [("BOSCH", "certain")]
 
 
-@pytest.mark.parametrize("spelling", ["8200 561 434", "8200-561-434", "8200.561.434",
-                                      "8200561434"])
+@pytest.mark.parametrize("spelling", ["8200 561 434", "8200-561-434", "8200.561.434", "8200561434"])
 def test_oe_number_in_any_spelling_finds_every_equivalent(tiny, session, spelling) -> None:
     page = s.search_by_number(session, spelling)
     assert sorted(h.brand for h in page.items) == ["ALPHA", "BRAVO"]
@@ -108,7 +122,12 @@ def test_number_search_bad_input(tiny, session) -> None:
 
 def test_text_search_words_prefixes_and_accents(tiny, session) -> None:
     assert {h.brand for h in s.search_text(session, "thermostat").items} == {
-        "ALPHA", "BRAVO", "CHARLIE", "DELTA", "ECHO"}
+        "ALPHA",
+        "BRAVO",
+        "CHARLIE",
+        "DELTA",
+        "ECHO",
+    }
     assert [h.brand for h in s.search_text(session, "economique").items] == ["CHARLIE"]
     assert [h.brand for h in s.search_text(session, "ÉCONOM").items] == ["CHARLIE"]
     assert [h.brand for h in s.search_text(session, "air mass").items] == ["BOSCH"]
@@ -119,10 +138,18 @@ def test_text_search_words_prefixes_and_accents(tiny, session) -> None:
     assert paged.total == 5 and len(paged.items) == 2
 
 
-@pytest.mark.parametrize("query", [
-    "'; DROP TABLE parts_part; --", "\" OR 1=1 --", "thermostat\" OR \"1\"=\"1",
-    "NEAR(a b) AND * OR ^", "x'); DELETE FROM parts_offer; --", "%_%", "a:*|b & !c",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "'; DROP TABLE parts_part; --",
+        '" OR 1=1 --',
+        'thermostat" OR "1"="1',
+        "NEAR(a b) AND * OR ^",
+        "x'); DELETE FROM parts_offer; --",
+        "%_%",
+        "a:*|b & !c",
+    ],
+)
 def test_sql_and_query_syntax_in_text_is_inert(tiny, session, query) -> None:
     before = session.scalar(select(func.count()).select_from(Part))
     try:

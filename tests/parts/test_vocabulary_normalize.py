@@ -13,10 +13,21 @@ from parts.identify import check_digit_ok, model_years
 from parts.importers import RowError, gtin_ok, parse_price
 from parts.normalize import normalize_brand, normalize_number, normalize_plate, normalize_vin
 
-SHARED_CAUSES = ["vacuum_leak", "maf_under_reading", "low_fuel_pressure", "leaking_injector",
-                 "purge_valve_stuck_open", "thermostat_stuck_open", "coolant_sensor_fault",
-                 "misfire", "low_catalyst_efficiency", "slow_upstream_o2", "dead_downstream_o2",
-                 "egr_stuck", "charging_fault"]
+SHARED_CAUSES = [
+    "vacuum_leak",
+    "maf_under_reading",
+    "low_fuel_pressure",
+    "leaking_injector",
+    "purge_valve_stuck_open",
+    "thermostat_stuck_open",
+    "coolant_sensor_fault",
+    "misfire",
+    "low_catalyst_efficiency",
+    "slow_upstream_o2",
+    "dead_downstream_o2",
+    "egr_stuck",
+    "charging_fault",
+]
 
 
 def test_every_shared_cause_maps_to_known_part_types() -> None:
@@ -38,13 +49,13 @@ def test_cause_qualifier_is_split_and_unknown_cause_raises() -> None:
 
 
 def test_vocabulary_is_readable_without_sqlalchemy() -> None:
-    code = ("import sys, parts.vocabulary; "
-            "sys.exit(1 if 'sqlalchemy' in sys.modules else 0)")
+    code = "import sys, parts.vocabulary; sys.exit(1 if 'sqlalchemy' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
-@pytest.mark.parametrize("spelling", ["0 280 218 119", "0280-218-119", "0280.218.119",
-                                      " 0280218119 ", "0-280.218 119"])
+@pytest.mark.parametrize(
+    "spelling", ["0 280 218 119", "0280-218-119", "0280.218.119", " 0280218119 ", "0-280.218 119"]
+)
 def test_number_spellings_normalise_alike(spelling: str) -> None:
     assert normalize_number(spelling) == "0280218119"
 
@@ -71,8 +82,9 @@ def test_vin_validation_and_signals() -> None:
     assert 2010 in model_years("WVWZZZ1KZAW123456")
 
 
-@pytest.mark.parametrize("text,cents", [("12.34", 1234), ("12,34", 1234), ("12,5", 1250),
-                                        ("7", 700), (" 0.99 ", 99)])
+@pytest.mark.parametrize(
+    "text,cents", [("12.34", 1234), ("12,34", 1234), ("12,5", 1250), ("7", 700), (" 0.99 ", 99)]
+)
 def test_prices_in_both_decimal_styles(text: str, cents: int) -> None:
     assert parse_price(text) == cents
 
