@@ -69,6 +69,18 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         seed_vocabulary(conn)
 
 
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Migrate the catalogue schema down to ``revision`` (``base`` drops every parts table)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
 def seed_vocabulary(conn: Connection) -> None:
     """Replace the part-type and cause-mapping rows by the ones in :mod:`parts.vocabulary`.
 
