@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, false, not_, or_, select
 from sqlalchemy.orm import Session
 
 from parts.errors import InvalidInputError, NotFoundError
@@ -186,13 +186,23 @@ def identify_vin(session: Session, vin: str, *, limit: int = 10) -> VinInfo:
 def _vin_candidates(
     session: Session, make: str, wmi: str, years: list[int], limit: int
 ) -> list[Candidate]:
-    rows = session.scalars(
-        select(VehicleType)
-        .where(
-            or_(VehicleType.make_norm == make, VehicleType.make_norm.startswith(make.split()[0]))
-        )
-        .limit(MAX_CANDIDATES)
+    of_make = or_(VehicleType.make_norm == make, VehicleType.make_norm.startswith(make.split()[0]))
+    in_years = or_(
+        false(),
+        *(
+            and_(
+                VehicleType.year_from <= y,
+                or_(VehicleType.year_to.is_(None), VehicleType.year_to >= y),
+            )
+            for y in years
+        ),
     )
+    # Types whose production covers a possible model year first, so that a make with
+    # thousands of types still yields the plausible ones; then the others, up to ``limit``.
+    base = select(VehicleType).order_by(VehicleType.id)
+    rows = list(session.scalars(base.where(of_make, in_years).limit(MAX_CANDIDATES)))
+    if len(rows) < limit:
+        rows += session.scalars(base.where(of_make, not_(in_years)).limit(limit - len(rows)))
     found = []
     for v in rows:
         c = Candidate(VehicleSummary.of(v), 0.3, [f"WMI {wmi} is {make}"])
@@ -226,18 +236,25 @@ def identify_card(session: Session, fields: CardFields, *, limit: int = 10) -> l
     cc, kw = _parse_int(fields.p1_cc, "P.1"), _parse_kw(fields.p2_kw)
     year = _parse_year(fields.b_first_registration)
     fuel = (fields.p3_fuel or "").strip().upper()
-    query = (
-        select(VehicleType)
-        .where(
-            or_(
-                VehicleType.cnit == cnit if cnit else False,
-                VehicleType.type_code == d2 if d2 else False,
-                _make_filter(make, cc, kw) if make else False,
-            )
+    # Exact codes first, in their own query, so that a make with many types cannot push
+    # the CNIT/D.2 match out of the candidate window.
+    rows: dict[int, VehicleType] = {}
+    if cnit or d2:
+        exact = or_(
+            VehicleType.cnit == cnit if cnit else false(),
+            VehicleType.type_code == d2 if d2 else false(),
         )
-        .limit(MAX_CANDIDATES)
-    )
-    found = [_score_card(v, cnit, d2, make, cc, kw, fuel, year) for v in session.scalars(query)]
+        query = select(VehicleType).where(exact).order_by(VehicleType.id).limit(MAX_CANDIDATES)
+        rows.update((v.id, v) for v in session.scalars(query))
+    if make:
+        query = (
+            select(VehicleType)
+            .where(_make_filter(make, cc, kw))
+            .order_by(VehicleType.id)
+            .limit(MAX_CANDIDATES)
+        )
+        rows.update((v.id, v) for v in session.scalars(query) if v.id not in rows)
+    found = [_score_card(v, cnit, d2, make, cc, kw, fuel, year) for v in rows.values()]
     return _ranked(found, limit)
 
 

@@ -120,3 +120,23 @@ def test_known_plate_and_vin(tiny, session) -> None:
     assert identify_plate(session, "AB-123-CD").vehicle.ktype == 1001
     with pytest.raises(NotFoundError):
         remember_plate(session, "AB-124-CD", 999_999)
+
+
+def test_exact_codes_and_plausible_years_survive_the_candidate_window(
+    demo, session, monkeypatch
+) -> None:
+    import parts.identify as ident
+
+    monkeypatch.setattr(ident, "MAX_CANDIDATES", 2)
+    last = session.scalars(
+        select(VehicleType)
+        .where(VehicleType.make_norm == "PEUGEOT")
+        .order_by(VehicleType.id.desc())
+    ).first()
+    found = identify_card(session, CardFields(d1_make="Peugeot", d21_cnit=last.cnit))
+    assert found[0].vehicle.id == last.id and found[0].score >= 0.7
+    letter = "ABCDEFGHJKLMNPRSTVWXY123456789"[(last.year_from - 1980) % 30]
+    info = identify_vin(session, f"VF3ABCDEF{letter}1234567", limit=2)
+    best = info.candidates[0]
+    assert len(best.reasons) == 2 and "model year" in best.reasons[1]
+    assert best.vehicle.year_from <= last.year_from <= best.vehicle.year_to
