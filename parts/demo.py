@@ -291,6 +291,20 @@ def _load_all(conn: Connection, size: DemoSize, say: Callable[[str], None]) -> d
     return counts
 
 
+CATALOGUE_TABLES = (
+    "parts_vehicle_type",
+    "parts_supplier",
+    "parts_part",
+    "parts_oe_reference",
+    "parts_cross_reference",
+    "parts_fitment",
+    "parts_engine_fitment",
+    "parts_offer",
+    "parts_known_vehicle",
+    "parts_catalogue_meta",
+)
+
+
 def clear_catalogue(conn: Connection) -> None:
     """Delete every catalogue row except the vocabulary tables (children first)."""
     from parts.models import (
@@ -338,5 +352,8 @@ def _reset_sequences(conn: Connection) -> None:
 
 
 def _analyze(conn: Connection) -> None:
-    # Fresh statistics so that the planners pick the fitment index, not a scan.
-    conn.exec_driver_sql("ANALYZE")
+    """Fresh statistics so that the planners pick the fitment index, not a scan."""
+    # Only our tables: a bare ANALYZE on PostgreSQL would walk (and lock) every table of
+    # the database, other applications' included.
+    for table in (*CATALOGUE_TABLES, "parts_part_type"):
+        conn.exec_driver_sql(f"ANALYZE {table}")
