@@ -26,6 +26,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import operator
 import queue
 import re
 import threading
@@ -443,7 +444,7 @@ KINDS: dict[str, Kind] = {
             "parts_part",
             ("brand", "article_number", "part_type"),
             ("name", "gtin"),
-            ("brand_norm", "number_norm"),
+            ("number_norm", "brand_norm"),
             (
                 "brand",
                 "brand_norm",
@@ -463,7 +464,7 @@ KINDS: dict[str, Kind] = {
             "parts_oe_reference",
             ("brand", "article_number", "oe_brand", "oe_number"),
             (),
-            ("part_id", "oe_brand_norm", "number_norm"),
+            ("number_norm", "oe_brand_norm", "part_id"),
             ("part_id", "oe_brand_norm", "oe_number", "number_norm"),
             _parse_oe,
             _resolve_part,
@@ -558,7 +559,7 @@ class _Writer:
         if not records:
             return
         cols = self.kind.columns
-        tuples = [tuple(r[c] for c in cols) for r in records]
+        tuples = list(map(operator.itemgetter(*cols), records))  # cols has >= 2 names
         if self.pg:
             self._write_pg(tuples)
             return

@@ -86,13 +86,14 @@ class Part(Base):
     """An article: a brand and its article number, of one part type."""
 
     __tablename__ = "parts_part"
-    __table_args__ = (UniqueConstraint("brand_norm", "number_norm"),)
+    # Number first, so that this index also serves every lookup by number.
+    __table_args__ = (UniqueConstraint("number_norm", "brand_norm"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     brand: Mapped[str] = mapped_column(String(64))
     brand_norm: Mapped[str] = mapped_column(String(64))
     article_number: Mapped[str] = mapped_column(String(64))
-    number_norm: Mapped[str] = mapped_column(String(64), index=True)
+    number_norm: Mapped[str] = mapped_column(String(64))
     part_type_code: Mapped[str] = mapped_column(ForeignKey("parts_part_type.code"), index=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     gtin: Mapped[str | None] = mapped_column(String(14))
@@ -105,13 +106,15 @@ class OeReference(Base):
     """An original-equipment number (vehicle maker's number) that an article replaces."""
 
     __tablename__ = "parts_oe_reference"
-    __table_args__ = (UniqueConstraint("part_id", "oe_brand_norm", "number_norm"),)
+    __table_args__ = (UniqueConstraint("number_norm", "oe_brand_norm", "part_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    part_id: Mapped[int] = mapped_column(ForeignKey("parts_part.id", ondelete="CASCADE"))
+    part_id: Mapped[int] = mapped_column(
+        ForeignKey("parts_part.id", ondelete="CASCADE"), index=True
+    )
     oe_brand_norm: Mapped[str] = mapped_column(String(64))
     oe_number: Mapped[str] = mapped_column(String(64))
-    number_norm: Mapped[str] = mapped_column(String(64), index=True)
+    number_norm: Mapped[str] = mapped_column(String(64))
 
 
 class CrossReference(Base):

@@ -129,14 +129,12 @@ def upgrade() -> None:
             ["part_type_code"], ["parts_part_type.code"], name=op.f("fk_parts_part_part_type_code")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_parts_part")),
+        # Number first: the lookup by number (search, import resolution) is covered by it.
         sa.UniqueConstraint(
-            "brand_norm", "number_norm", name=op.f("uq_parts_part_brand_norm_number_norm")
+            "number_norm", "brand_norm", name=op.f("uq_parts_part_number_norm_brand_norm")
         ),
     )
     with op.batch_alter_table("parts_part", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_parts_part_number_norm"), ["number_norm"], unique=False
-        )
         batch_op.create_index(
             batch_op.f("ix_parts_part_part_type_code"), ["part_type_code"], unique=False
         )
@@ -233,17 +231,15 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_parts_oe_reference")),
+        # Number first: the OE lookup is covered by the unique index.
         sa.UniqueConstraint(
-            "part_id",
-            "oe_brand_norm",
             "number_norm",
-            name=op.f("uq_parts_oe_reference_part_id_oe_brand_norm_number_norm"),
+            "oe_brand_norm",
+            "part_id",
+            name=op.f("uq_parts_oe_reference_number_norm_oe_brand_norm_part_id"),
         ),
     )
-    with op.batch_alter_table("parts_oe_reference", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_parts_oe_reference_number_norm"), ["number_norm"], unique=False
-        )
+    op.create_index(op.f("ix_parts_oe_reference_part_id"), "parts_oe_reference", ["part_id"])
 
     op.create_table(
         "parts_offer",
@@ -283,8 +279,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_parts_offer_part_id"))
 
     op.drop_table("parts_offer")
-    with op.batch_alter_table("parts_oe_reference", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_parts_oe_reference_number_norm"))
 
     op.drop_table("parts_oe_reference")
     op.drop_table("parts_fitment")
@@ -295,7 +289,6 @@ def downgrade() -> None:
     op.drop_table("parts_cross_reference")
     with op.batch_alter_table("parts_part", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_parts_part_part_type_code"))
-        batch_op.drop_index(batch_op.f("ix_parts_part_number_norm"))
 
     op.drop_table("parts_part")
     op.drop_table("parts_known_vehicle")
