@@ -370,7 +370,7 @@ def load_offers(
                 not o.in_stock,
                 o.currency != currency,
                 o.price_minor,
-                o.delivery_days or 99,
+                99 if o.delivery_days is None else o.delivery_days,
                 o.supplier,
             )
         )

@@ -194,3 +194,24 @@ def test_demo_catalogue_is_labelled(demo, session) -> None:
     assert "NOT real fitment data" in s.catalogue_source(session)
     names = session.scalars(select(Part.name).limit(20)).all()
     assert all(n.startswith("[DEMO]") for n in names)
+
+
+def test_offers_prefer_stock_then_the_wanted_currency_then_price(tiny, session, tmp_path) -> None:
+    from parts.importers import import_csv
+
+    feed = catalogue.write(
+        tmp_path,
+        "gbp.csv",
+        "supplier,brand,article_number,price,currency,stock,delivery_days\n"
+        "UK1,ALPHA,TH-100,5.00,GBP,3,0\n"
+        "S3,ALPHA,TH-100,25.00,EUR,1,0\n",
+    )
+    assert import_csv(tiny, "offers", feed).rows_written == 2
+    hit = s.search_by_number(session, "TH100").items[0]
+    assert [(o.supplier, o.currency) for o in hit.offers] == [
+        ("S1", "EUR"),
+        ("S3", "EUR"),
+        ("UK1", "GBP"),
+    ]
+    hit = s.search_by_number(session, "TH100", currency="GBP").items[0]
+    assert hit.best_offer.supplier == "UK1" and str(hit.best_offer.price) == "5.00"
