@@ -169,13 +169,35 @@ def write_article_csv(path: Path, rows: int) -> None:
             )
 
 
-def bench_import(engine, size: DemoSize, workdir: Path, rows: int) -> dict[str, float]:
-    """Rows/s of an offers import (resolving articles) and an articles import (with FTS)."""
+def write_fitment_csv(path: Path, size: DemoSize, rows: int) -> None:
+    """``rows`` new fitments (position ``bench``) of demo parts to vehicles by KType."""
+    from parts.demo import part_rows
+
+    rng = random.Random(13)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["brand", "article_number", "ktype", "position", "quantity", "qualifiers"])
+        for n, row in enumerate(part_rows(size)):
+            if n >= rows:
+                break
+            ktype = 900_000 + rng.randrange(1, size.vehicles + 1)
+            w.writerow([row[1], row[3], ktype, "bench", 1, ""])
+
+
+def bench_import(
+    engine, size: DemoSize, workdir: Path, rows: int, kinds: list[str]
+) -> dict[str, float]:
+    """Rows/s of offers (resolving articles), articles (with full-text indexing) and
+    fitments (resolving articles and KTypes) imports through the real importer."""
     rates = {}
-    offers, articles = workdir / "bench_offers.csv", workdir / "bench_articles.csv"
-    write_offer_csv(offers, size, min(rows, size.parts * 3))
-    write_article_csv(articles, rows)
-    for kind, path in (("offers", offers), ("articles", articles)):
+    writers = {
+        "offers": lambda p: write_offer_csv(p, size, min(rows, size.parts)),
+        "articles": lambda p: write_article_csv(p, rows),
+        "fitments": lambda p: write_fitment_csv(p, size, min(rows, size.parts)),
+    }
+    for kind in kinds:
+        path = workdir / f"bench_{kind}.csv"
+        writers[kind](path)
         report = import_csv(engine, kind, path)
         assert report.rejected_count == 0, report.rejected[:3]
         rates[f"import {kind} ({report.rows_read:,} rows)"] = report.rows_per_second
@@ -191,6 +213,8 @@ def main() -> None:
     ap.add_argument("--fitments-per-part", type=int, default=5)
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--import-rows", type=int, default=1_000_000)
+    ap.add_argument("--imports", default="offers,articles,fitments", help="kinds to time")
+    ap.add_argument("--skip-search", action="store_true")
     ap.add_argument("--reuse", action="store_true", help="skip generation (catalogue exists)")
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "novaevo_bench")
     args = ap.parse_args()
@@ -216,13 +240,15 @@ def run_backend(backend: str, size: DemoSize, args: argparse.Namespace) -> None:
         dt = time.perf_counter() - t0
         total = sum(counts.values())
         print(f"  generated {total:,} rows in {dt:.1f} s ({total / dt:,.0f} rows/s)", flush=True)
-    for name, (p50, p95, worst) in bench_search(engine, size, args.queries).items():
+    searches = {} if args.skip_search else bench_search(engine, size, args.queries)
+    for name, (p50, p95, worst) in searches.items():
         print(
             f"  search {name:32s} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  max {worst:7.2f} ms"
             f"  goal/p95 = {GOAL_P95_MS / p95:5.1f}x",
             flush=True,
         )
-    for name, rate in bench_import(engine, size, args.workdir, args.import_rows).items():
+    imports = bench_import(engine, size, args.workdir, args.import_rows, args.imports.split(","))
+    for name, rate in imports.items():
         print(
             f"  {name:40s} {rate:10,.0f} rows/s  rate/goal = {rate / GOAL_ROWS_PER_S:4.2f}x",
             flush=True,
