@@ -247,7 +247,8 @@ def run_backend(backend: str, size: DemoSize, args: argparse.Namespace) -> None:
             f"  goal/p95 = {GOAL_P95_MS / p95:5.1f}x",
             flush=True,
         )
-    imports = bench_import(engine, size, args.workdir, args.import_rows, args.imports.split(","))
+    kinds = [k for k in args.imports.split(",") if k]
+    imports = bench_import(engine, size, args.workdir, args.import_rows, kinds)
     for name, rate in imports.items():
         print(
             f"  {name:40s} {rate:10,.0f} rows/s  rate/goal = {rate / GOAL_ROWS_PER_S:4.2f}x",

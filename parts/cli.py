@@ -130,6 +130,17 @@ def demo_catalogue(
         console.print(f"  {table}: {count:,}")
 
 
+@app.command("optimize")
+def optimize_command(database_url: str | None = DbOption) -> None:
+    """Maintenance after large imports: cluster fitments (PostgreSQL), statistics, FTS merge."""
+    from parts.db import optimize
+
+    engine = _engine(database_url)
+    with console.status("optimising the catalogue"):
+        optimize(engine)
+    console.print("catalogue optimised")
+
+
 @app.command("identify")
 def identify(
     vin: str | None = typer.Option(None, help="VIN (field E)."),

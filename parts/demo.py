@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, delete
 
 from parts import vocabulary
 from parts.bulk import bulk_insert
+from parts.db import optimize
 from parts.models import CatalogueMeta
 from parts.normalize import build_search_text, normalize_brand, normalize_number
 
@@ -256,7 +257,7 @@ def generate(
                 {"key": "demo", "value": "1"},
             ],
         )
-        _analyze(conn)
+    optimize(engine)
     return counts
 
 
@@ -289,20 +290,6 @@ def _load_all(conn: Connection, size: DemoSize, say: Callable[[str], None]) -> d
     if conn.dialect.name == "postgresql":
         _reset_sequences(conn)
     return counts
-
-
-CATALOGUE_TABLES = (
-    "parts_vehicle_type",
-    "parts_supplier",
-    "parts_part",
-    "parts_oe_reference",
-    "parts_cross_reference",
-    "parts_fitment",
-    "parts_engine_fitment",
-    "parts_offer",
-    "parts_known_vehicle",
-    "parts_catalogue_meta",
-)
 
 
 def clear_catalogue(conn: Connection) -> None:
@@ -349,11 +336,3 @@ def _reset_sequences(conn: Connection) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
         )
-
-
-def _analyze(conn: Connection) -> None:
-    """Fresh statistics so that the planners pick the fitment index, not a scan."""
-    # Only our tables: a bare ANALYZE on PostgreSQL would walk (and lock) every table of
-    # the database, other applications' included.
-    for table in (*CATALOGUE_TABLES, "parts_part_type"):
-        conn.exec_driver_sql(f"ANALYZE {table}")

@@ -102,3 +102,13 @@ def test_parts_commands_are_mounted_on_novaevo() -> None:
     assert result.exit_code == 0
     for command in ("import", "demo-catalogue", "identify", "search"):
         assert command in result.output
+
+
+def test_optimize_command_keeps_results(tiny_url, engine, session) -> None:
+    from parts.search import search_by_number
+
+    before = [h.part_id for h in search_by_number(session, "8200561434").items]
+    result = _run(tiny_url, "optimize")
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    assert [h.part_id for h in search_by_number(session, "8200561434").items] == before
