@@ -1,0 +1,304 @@
+"""``novaevo parts ...``: import files, generate the demo catalogue, identify, search.
+
+Every command turns a :class:`parts.errors.PartsError` into a red message and exit code 1
+(never a traceback). ``import`` exits 0 when every row went in, 2 when the import was
+committed but some rows were rejected (they are listed), 1 when it failed and was rolled
+back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="Parts catalogue: import, demo catalogue, vehicle identification, search.",
+    no_args_is_help=True,
+)
+console = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _engine(database_url: str | None):  # noqa: ANN202 - sqlalchemy Engine, imported lazily
+    from parts.db import make_engine, upgrade
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    return engine
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+DbOption = typer.Option(
+    None,
+    "--database-url",
+    envvar="NOVAEVO_DATABASE_URL",
+    help="SQLAlchemy URL; default a SQLite file in NOVAEVO_DATA_DIR.",
+)
+
+
+@app.command("import")
+def import_command(
+    kind: str = typer.Argument(
+        ..., help="vehicles | articles | oe | crossrefs | fitments | offers"
+    ),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),  # noqa: B008
+    encoding: str = typer.Option("utf-8", help="Text encoding of the file (e.g. cp1252)."),
+    strict: bool = typer.Option(False, help="Roll back the whole import on the first bad row."),
+    max_rejects: int | None = typer.Option(None, help="Roll back after more rejected rows."),
+    database_url: str | None = DbOption,
+) -> None:
+    """Import a CSV file (one transaction; rejected rows are listed with their reason)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from parts.errors import ImportFailedError, PartsError
+    from parts.importers import import_csv
+
+    try:
+        engine = _engine(database_url)
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task(f"importing {kind}", total=file.stat().st_size)
+            report = import_csv(
+                engine,
+                kind,
+                file,
+                encoding=encoding,
+                strict=strict,
+                max_rejects=max_rejects,
+                progress=lambda done: bar.update(task, completed=done),
+            )
+    except ImportFailedError as exc:
+        if exc.report is not None:
+            _print_rejects(exc.report)
+        _fail(str(exc))
+    except PartsError as exc:
+        _fail(str(exc))
+    _print_rejects(report)
+    console.print(
+        f"{kind}: {report.rows_read:,} rows read, {report.rows_written:,} written, "
+        f"{report.rejected_count:,} rejected in {report.seconds:.1f} s "
+        f"({report.rows_per_second:,.0f} rows/s)"
+    )
+    if report.rejected_count:
+        raise typer.Exit(2)
+
+
+def _print_rejects(report: Any) -> None:
+    for r in report.rejected[:200]:
+        err.print(f"line {r.line}: {r.reason} | {r.excerpt}", highlight=False, markup=False)
+    if report.rejected_count > 200:
+        err.print(f"... and {report.rejected_count - 200:,} more rejected rows")
+
+
+@app.command("demo-catalogue")
+def demo_catalogue(
+    vehicles: int = typer.Option(500, min=1),
+    parts: int = typer.Option(20_000, min=1),
+    fitments_per_part: int = typer.Option(5, min=1),
+    seed: int = 42,
+    database_url: str | None = DbOption,
+) -> None:
+    """Replace the catalogue by a generated DEMO catalogue (fictional; not real fitment data)."""
+    from parts.demo import DEMO_LABEL, DemoSize, generate
+
+    engine = _engine(database_url)
+    with console.status("generating the demo catalogue") as status:
+        counts = generate(
+            engine,
+            DemoSize(vehicles, parts, fitments_per_part, seed=seed),
+            progress=lambda msg: status.update(msg),
+        )
+    console.print(f"[yellow]{DEMO_LABEL.format(seed=seed)}[/yellow]")
+    for table, count in counts.items():
+        console.print(f"  {table}: {count:,}")
+
+
+@app.command("optimize")
+def optimize_command(database_url: str | None = DbOption) -> None:
+    """Maintenance after large imports: cluster fitments (PostgreSQL), statistics, FTS merge."""
+    from parts.db import optimize
+
+    engine = _engine(database_url)
+    with console.status("optimising the catalogue"):
+        optimize(engine)
+    console.print("catalogue optimised")
+
+
+@app.command("identify")
+def identify(
+    vin: str | None = typer.Option(None, help="VIN (field E)."),
+    plate: str | None = typer.Option(None, help="A plate (field A) identified before."),
+    make: str | None = typer.Option(None, "--make", help="D.1"),
+    type_code: str | None = typer.Option(None, "--type", help="D.2"),
+    cnit: str | None = typer.Option(None, help="D.2.1"),
+    cc: str | None = typer.Option(None, help="P.1 cylinder capacity, cm3"),
+    kw: str | None = typer.Option(None, help="P.2 power, kW"),
+    fuel: str | None = typer.Option(None, help="P.3 fuel code (ES, GO, ...)"),
+    first_registration: str | None = typer.Option(None, help="B, DD/MM/YYYY"),
+    remember: str | None = typer.Option(None, help="Remember the best candidate for this plate."),
+    as_json: bool = typer.Option(False, "--json"),
+    database_url: str | None = DbOption,
+) -> None:
+    """Identify the vehicle type from a VIN, a known plate or registration-card fields."""
+    from parts import identify as ident
+    from parts.db import session_factory
+    from parts.errors import PartsError
+
+    try:
+        engine = _engine(database_url)
+        with session_factory(engine)() as session:
+            if plate and not (vin or make or type_code or cnit):
+                candidates = [ident.identify_plate(session, plate)]
+            elif vin and not (make or type_code or cnit):
+                candidates = ident.identify_vin(session, vin).candidates
+            else:
+                fields = ident.CardFields(make, type_code, cnit, cc, kw, fuel, first_registration)
+                candidates = ident.identify_card(session, fields)
+            if remember and candidates:
+                ident.remember_plate(session, remember, candidates[0].vehicle.id, vin)
+                session.commit()
+    except PartsError as exc:
+        _fail(str(exc))
+    _show_candidates(candidates, as_json)
+
+
+def _show_candidates(candidates: list[Any], as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps([asdict(c) for c in candidates]))
+        return
+    if not candidates:
+        console.print("no candidate vehicle type")
+        return
+    table = Table("score", "id", "vehicle", "engine", "years", "why")
+    for c in candidates:
+        v = c.vehicle
+        table.add_row(
+            f"{c.score:.2f}",
+            str(v.id),
+            f"{v.make} {v.model} {v.variant}",
+            f"{v.engine_code} {v.capacity_cc or ''} cm3 {v.power_kw or ''} kW {v.fuel}",
+            f"{v.year_from}-{v.year_to or ''}",
+            "; ".join(c.reasons),
+        )
+    console.print(table)
+
+
+@app.command("search")
+def search(
+    vehicle: int | None = typer.Option(None, help="Vehicle type id (from identify)."),
+    part_type: str | None = typer.Option(None, "--type", help="Part-type code, e.g. thermostat."),
+    number: str | None = typer.Option(None, help="Article or OE number, any spelling."),
+    text: str | None = typer.Option(None, help="Free text."),
+    cause: list[str] = typer.Option([], help="Diagnostic cause[=probability], repeatable."),  # noqa: B008
+    page: int = 1,
+    per_page: int = 20,
+    currency: str = "EUR",
+    as_json: bool = typer.Option(False, "--json"),
+    database_url: str | None = DbOption,
+) -> None:
+    """Search parts by vehicle + type, by number, by free text, or for diagnosed causes."""
+    from parts import search as s
+    from parts.db import session_factory
+    from parts.diagnosis import parts_for_diagnosis
+    from parts.errors import InvalidInputError, PartsError
+
+    try:
+        engine = _engine(database_url)
+        with session_factory(engine)() as session:
+            source = s.catalogue_source(session)
+            if cause:
+                if vehicle is None:
+                    raise InvalidInputError("--cause needs --vehicle")
+                result: Any = parts_for_diagnosis(
+                    session, vehicle, _causes(cause), currency=currency
+                )
+            elif vehicle is not None and part_type:
+                result = s.search_by_vehicle(
+                    session, vehicle, part_type, page=page, per_page=per_page, currency=currency
+                )
+            elif number:
+                result = s.search_by_number(
+                    session,
+                    number,
+                    part_type=part_type,
+                    page=page,
+                    per_page=per_page,
+                    currency=currency,
+                )
+            elif text:
+                result = s.search_text(
+                    session,
+                    text,
+                    part_type=part_type,
+                    page=page,
+                    per_page=per_page,
+                    currency=currency,
+                )
+            else:
+                raise InvalidInputError("give --vehicle and --type, --number, --text or --cause")
+    except PartsError as exc:
+        _fail(str(exc))
+    _show_search(result, source, as_json)
+
+
+def _causes(values: list[str]) -> list[tuple[str, float]]:
+    from parts.errors import InvalidInputError
+
+    pairs = []
+    for value in values:
+        cause, _, prob = value.partition("=")
+        try:
+            pairs.append((cause, float(prob) if prob else 1.0))
+        except ValueError:
+            raise InvalidInputError(f"--cause {value!r}: probability must be a number") from None
+    return pairs
+
+
+def _show_search(result: Any, source: str | None, as_json: bool) -> None:
+    if as_json:
+        payload = [asdict(x) for x in result] if isinstance(result, list) else asdict(result)
+        console.print_json(json.dumps({"catalogue": source, "result": payload}, default=str))
+        return
+    if source and "DEMO" in source:
+        console.print(f"[yellow]{source}[/yellow]")
+    if isinstance(result, list):
+        for sug in result:
+            q = f" (cylinder {sug.qualifier})" if sug.qualifier else ""
+            console.print(
+                f"[bold]{sug.cause}{q}[/bold] -> {sug.part_type_label} "
+                f"(score {sug.score:.2f}, {sug.total_parts} fitting)"
+            )
+            _hits_table(sug.parts)
+        return
+    console.print(f"page {result.page}/{max(result.pages, 1)}, {result.total:,} results")
+    _hits_table(result.items)
+
+
+def _hits_table(hits: list[Any]) -> None:
+    table = Table("certainty", "brand", "number", "name", "best offer", "why")
+    for h in hits:
+        o = h.best_offer
+        offer = (
+            (f"{o.price} {o.currency} {o.supplier} {'in stock' if o.in_stock else 'out of stock'}")
+            if o
+            else "-"
+        )
+        table.add_row(h.certainty_label, h.brand, h.article_number, h.name, offer, h.reason)
+    console.print(table)

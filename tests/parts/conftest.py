@@ -1,0 +1,112 @@
+"""Fixtures: every DB test runs on SQLite AND on the real PostgreSQL server.
+
+PostgreSQL isolation: one schema per test session with a unique name (dropped at the end,
+so an interrupted run never breaks the next one); SQLite: a file in pytest's tmp dir.
+Each test starts from an empty catalogue (vocabulary kept), so tests never see each
+other's rows. The PostgreSQL URL is ``NOVAEVO_TEST_POSTGRES_URL``, else
+``NOVAEVO_DATABASE_URL`` when it is a PostgreSQL URL, else the local server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, make_url, text
+
+from parts.db import make_engine, session_factory, upgrade
+from parts.demo import DemoSize, clear_catalogue, generate
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SMALL = DemoSize(vehicles=60, parts=3000, fitments_per_part=4, engine_fitment_every=5)
+TABLES = (
+    "parts_vehicle_type",
+    "parts_part",
+    "parts_oe_reference",
+    "parts_cross_reference",
+    "parts_fitment",
+    "parts_engine_fitment",
+    "parts_supplier",
+    "parts_offer",
+    "parts_known_vehicle",
+    "parts_catalogue_meta",
+)
+
+
+def _postgres_url() -> str:
+    url = os.environ.get("NOVAEVO_TEST_POSTGRES_URL") or os.environ.get("NOVAEVO_DATABASE_URL", "")
+    return url if url.startswith("postgresql") else DEFAULT_PG
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated, empty catalogue database URL (string, usable by the CLI too)."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("parts_sqlite") / "catalogue.sqlite3"
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    schema = f"parts_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    base = make_url(_postgres_url())
+    admin = make_engine(base.render_as_string(hide_password=False))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+    rendered = url.render_as_string(hide_password=False)
+    engine = make_engine(rendered)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield rendered
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_engine(db_url: str) -> Iterator[Engine]:
+    """One engine per backend for the whole session."""
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(session_engine: Engine) -> Engine:
+    """An engine on an empty catalogue (the vocabulary tables stay seeded)."""
+    with session_engine.begin() as conn:
+        clear_catalogue(conn)
+    return session_engine
+
+
+@pytest.fixture
+def demo(engine: Engine) -> Engine:
+    """An engine on a small generated demo catalogue (60 vehicles, 3,000 parts)."""
+    generate(engine, SMALL)
+    return engine
+
+
+@pytest.fixture
+def session(engine: Engine):
+    """An ORM session on the (empty or demo) catalogue of this test."""
+    with session_factory(engine)() as s:
+        yield s
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple]]:
+    """Every catalogue row, sorted: to prove that a failed import changed nothing."""
+    result = {}
+    with engine.connect() as conn:
+        for table in TABLES:
+            rows = conn.execute(text(f"SELECT * FROM {table}")).all()
+            result[table] = sorted(tuple(map(str, r)) for r in rows)
+    return result

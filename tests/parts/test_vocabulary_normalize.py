@@ -1,0 +1,101 @@
+"""Plain-data vocabulary and the normalisation helpers (no database)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from parts import vocabulary
+from parts.errors import InvalidPlateError, InvalidVinError
+from parts.identify import check_digit_ok, model_years
+from parts.importers import RowError, gtin_ok, parse_price
+from parts.normalize import normalize_brand, normalize_number, normalize_plate, normalize_vin
+
+SHARED_CAUSES = [
+    "vacuum_leak",
+    "maf_under_reading",
+    "low_fuel_pressure",
+    "leaking_injector",
+    "purge_valve_stuck_open",
+    "thermostat_stuck_open",
+    "coolant_sensor_fault",
+    "misfire",
+    "low_catalyst_efficiency",
+    "slow_upstream_o2",
+    "dead_downstream_o2",
+    "egr_stuck",
+    "charging_fault",
+]
+
+
+def test_every_shared_cause_maps_to_known_part_types() -> None:
+    assert sorted(vocabulary.CAUSE_IDS) == sorted(SHARED_CAUSES)
+    assert sorted(vocabulary.CAUSE_PART_TYPES) == sorted(SHARED_CAUSES)
+    for pairs in vocabulary.CAUSE_PART_TYPES.values():
+        assert pairs
+        for code, weight in pairs:
+            assert code in vocabulary.PART_TYPES
+            assert 0 < weight <= 1
+
+
+def test_cause_qualifier_is_split_and_unknown_cause_raises() -> None:
+    assert vocabulary.split_cause("misfire:2") == ("misfire", "2")
+    assert vocabulary.split_cause("egr_stuck") == ("egr_stuck", None)
+    assert vocabulary.part_types_for_cause("misfire:4")[0][0] == "spark_plug"
+    with pytest.raises(KeyError):
+        vocabulary.split_cause("flux_capacitor")
+
+
+def test_vocabulary_is_readable_without_sqlalchemy() -> None:
+    code = "import sys, parts.vocabulary; sys.exit(1 if 'sqlalchemy' in sys.modules else 0)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "spelling", ["0 280 218 119", "0280-218-119", "0280.218.119", " 0280218119 ", "0-280.218 119"]
+)
+def test_number_spellings_normalise_alike(spelling: str) -> None:
+    assert normalize_number(spelling) == "0280218119"
+
+
+def test_brand_and_plate_normalisation() -> None:
+    assert normalize_brand(" Citroën  ds ") == "CITROEN DS"
+    assert normalize_number("bkr6e") == "BKR6E"
+    assert normalize_plate("ab123cd") == "AB-123-CD"
+    assert normalize_plate("AB 123 CD") == "AB-123-CD"
+    assert normalize_plate("1234 ab 75") == "1234 AB 75"
+    assert normalize_plate("123 ABC 2A") == "123 ABC 2A"
+    for bad in ("AB-123-SS", "OI-123-AB", "hello", "12345678"):
+        with pytest.raises(InvalidPlateError):
+            normalize_plate(bad)
+
+
+def test_vin_validation_and_signals() -> None:
+    assert normalize_vin("vf1 rfb00x56789012") == "VF1RFB00X56789012"
+    for bad in ("VF1RFB00X5678901", "VF1RFB00X5678901O", "VF1RFB00X56789012X", "'; DROP"):
+        with pytest.raises(InvalidVinError):
+            normalize_vin(bad)
+    assert check_digit_ok("1M8GDM9AXKP042788")
+    assert not check_digit_ok("1M8GDM9A1KP042788")
+    assert 2010 in model_years("WVWZZZ1KZAW123456")
+
+
+@pytest.mark.parametrize(
+    "text,cents", [("12.34", 1234), ("12,34", 1234), ("12,5", 1250), ("7", 700), (" 0.99 ", 99)]
+)
+def test_prices_in_both_decimal_styles(text: str, cents: int) -> None:
+    assert parse_price(text) == cents
+
+
+@pytest.mark.parametrize("text", ["12.3.4", "abc", "-5", "1 234,00", "12.345", "", "1e3"])
+def test_prices_in_a_wrong_format_are_refused(text: str) -> None:
+    with pytest.raises(RowError, match="price"):
+        parse_price(text)
+
+
+def test_gtin_check_digit() -> None:
+    assert gtin_ok("4006381333931")
+    assert not gtin_ok("4006381333932")
+    assert not gtin_ok("40063813339")
