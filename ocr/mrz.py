@@ -67,10 +67,13 @@ class MrzData:
     """What the MRZ says, with the validity of each check digit."""
 
     plate: str | None = None
+    plate_check: str | None = None
     plate_ok: bool = False
     vin: str | None = None
+    vin_check: str | None = None
     vin_ok: bool = False
     date_yymmdd: str | None = None
+    date_check: str | None = None
     date_ok: bool = False
     genre: str | None = None
     body: str | None = None
@@ -123,6 +126,7 @@ def parse_line1(text: str, data: MrzData) -> None:
         data.warnings.append("MRZ line 1 not parsable")
         return
     data.plate, data.vin = match["plate"], match["vin"]
+    data.plate_check, data.vin_check, data.date_check = match["pc"], match["vc"], match["dc"]
     data.plate_ok = check_digit(data.plate) == match["pc"]
     data.vin_ok = check_digit(data.vin) == match["vc"]
     data.date_yymmdd = match["date"]
