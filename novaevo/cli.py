@@ -8,6 +8,7 @@ implemented twice. Heavy imports stay inside the packages' command functions so 
 import typer
 
 from obdcore.cli import app as obd_app
+from ocr.cli import app as ocr_app
 
 app = typer.Typer(
     name="novaevo",
@@ -18,6 +19,7 @@ app = typer.Typer(
 
 # obdcore's commands (replay, ...) sit at the top level: they are the heart of the tool.
 app.registered_commands.extend(obd_app.registered_commands)
+app.registered_commands.extend(ocr_app.registered_commands)
 
 
 def main() -> None:

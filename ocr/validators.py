@@ -175,11 +175,25 @@ def check_number(raw: str, kind: Kind, low: float | None, high: float | None) ->
 
 # ----- closed lists, codes, text ------------------------------------------------------
 
+_CONFUSION_KEY = str.maketrans({"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "|": "1",
+                                 "S": "5", "B": "8", "Z": "2", "G": "6", "T": "7"})
+
+
+def confusion_key(text: str) -> str:
+    """Maps every character to a representative of its look-alike class (O, D, Q, 0 -> 0)."""
+    return text.upper().translate(_CONFUSION_KEY)
+
+
 def check_closed(raw: str, choices: tuple[str, ...]) -> Checked:
-    """Snaps ``raw`` to the closest entry of ``choices`` when it is close enough."""
+    """Snaps ``raw`` to an entry of ``choices``: exact, then equal up to look-alike
+    characters (CL -> CI, G0 -> GO), then the closest fuzzy match when close enough."""
     text = raw.upper().replace(" ", "") if " " not in "".join(choices) else raw.upper().strip()
     if text in choices:
         return Checked(text, text, True)
+    alike = [c for c in choices if confusion_key(c) == confusion_key(text)]
+    if len(alike) == 1:
+        return Checked(alike[0], alike[0], True, repaired=True,
+                       warnings=[f"{raw!r} read as {alike[0]!r} (look-alike characters)"])
     best = process.extractOne(text, choices, scorer=fuzz.ratio)
     if best and best[1] >= 75:
         return Checked(best[0], best[0], True, repaired=True,
@@ -194,10 +208,29 @@ def check_code(raw: str) -> Checked:
     return Checked(text, text, valid, warnings=[] if valid else ["unexpected characters"])
 
 
+_WORD_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B"})
+
+
+def _letters_in_words(text: str) -> str:
+    """In words that are clearly alphabetic (3+ letters, at most 2 digits), digits that look
+    like letters become those letters (B0RDEAUX -> BORDEAUX); codes like C5 or 308 stay."""
+    def fix(match: re.Match[str]) -> str:
+        word = match.group()
+        letters = sum(c.isalpha() for c in word)
+        digits = sum(c.isdigit() for c in word)
+        if letters >= 3 and 0 < digits <= 2 and all(c in "0158" for c in word if c.isdigit()):
+            return word.translate(_WORD_LETTER)
+        return word
+    return re.sub(r"[A-Z0-9]+", fix, text)
+
+
 def check_text(raw: str) -> Checked:
-    """Normalises free text (collapses spaces); valid when not empty."""
+    """Normalises free text (collapses spaces, fixes digits inside words); valid when not
+    empty."""
     text = re.sub(r"\s+", " ", raw.upper()).strip()
-    return Checked(text, text, bool(text), warnings=[] if text else ["empty"])
+    fixed = _letters_in_words(text)
+    return Checked(fixed, fixed, bool(fixed), repaired=fixed != text,
+                   warnings=[] if fixed else ["empty"])
 
 
 def check_make(raw: str) -> Checked:
