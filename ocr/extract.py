@@ -60,6 +60,11 @@ def reconcile(printed: str, from_mrz: str | None, check: str | None) -> tuple[st
         return None, "none"
     ok = lambda s: bool(s) and _safe_check(s) == check  # noqa: E731
     if printed and ok(printed):
+        if printed != from_mrz and ok(from_mrz) and len(printed) == len(from_mrz):
+            # Letters and digits 10 apart (G/6, A/0, U/0) share a check digit: the digit
+            # cannot tell which reading is right. The MRZ font is made for OCR: prefer it,
+            # but flag the field.
+            return from_mrz, "ambiguous"
         return printed, "both"
     if ok(from_mrz) and (not printed or len(printed) != len(from_mrz)
                          or _alike_only(printed, from_mrz)):
@@ -122,6 +127,9 @@ def _apply_mrz(code: str, fields: dict[str, FieldResult], value: str | None, how
     repaired = _field(code, value, 0.97, make)
     repaired.source = "mrz" if current is None or not current.text else "both"
     repaired.confidence = 0.97 if repaired.valid else repaired.confidence
+    if how == "ambiguous":
+        repaired.source, repaired.confidence = "mrz", 0.7
+        repaired.warnings.append("printed and MRZ readings both satisfy the check digit")
     if current is not None and current.text:
         note = f"printed {code} {current.text!r} disagrees with MRZ; repaired to {repaired.text!r}"
         repaired.warnings.append(note)
@@ -132,11 +140,16 @@ def _apply_mrz(code: str, fields: dict[str, FieldResult], value: str | None, how
 def _reconcile_mrz(fields: dict[str, FieldResult], data: mrzmod.MrzData,
                    warnings: list[str]) -> None:
     plate = fields.get("A")
-    value, how = reconcile(_compact(plate.text) if plate else "", data.plate, data.plate_check)
+    # Characters a plate or VIN never holds are fixed on the MRZ side too before comparing.
+    mrz_plate = data.plate
+    if mrz_plate and check_field("A", mrz_plate).valid:
+        mrz_plate = _compact(check_field("A", mrz_plate).text)
+    value, how = reconcile(_compact(plate.text) if plate else "", mrz_plate, data.plate_check)
     _apply_mrz("A", fields, _plate_text(value, plate) if value else None, how,
                data.plate or "", warnings)
     vin = fields.get("E")
-    value, how = reconcile(_compact(vin.text) if vin else "", data.vin, data.vin_check)
+    mrz_vin = data.vin.replace("I", "1").replace("O", "0").replace("Q", "0") if data.vin else None
+    value, how = reconcile(_compact(vin.text) if vin else "", mrz_vin, data.vin_check)
     _apply_mrz("E", fields, value, how, data.vin or "", warnings)
     _reconcile_date(fields, data, warnings)
     _agree("J.1", fields, data.genre, warnings)

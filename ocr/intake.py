@@ -62,7 +62,9 @@ def read_bytes(source: str | Path | bytes) -> bytes:
 def _open(data: bytes) -> Image.Image:
     _register_heif()
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
+            image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
         raise NotAnImage("not an image (unknown or unsupported format)") from exc
     except Image.DecompressionBombError as exc:

@@ -81,7 +81,8 @@ def _readings(prefix: str) -> list[tuple[str, bool]]:
         code = (letter + rest).rstrip(".")
         if code in CODES:
             out.append((code, exact))
-        elif rest[:1].isdigit() and f"{letter}.{rest}".rstrip(".") in CODES and len(prefix) == 2:
+        elif (first.isalpha() and rest[:1].isdigit() and len(prefix) == 2
+              and f"{letter}.{rest}" in CODES):
             out.append((f"{letter}.{rest}".rstrip("."), False))  # "R1": dot not seen
     return out
 
