@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -15,9 +16,10 @@ app = typer.Typer(add_completion=False)
 
 @app.command("ocr")
 def ocr_command(
-    photo: Path = typer.Argument(..., help="Photo or scan of the card (JPEG, PNG, WebP, HEIC)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the documented JSON structure."),
-    engine: str = typer.Option("paddle", "--engine", help="OCR engine: paddle or rapid."),
+    photo: Annotated[Path, typer.Argument(help="Photo or scan of the card (JPEG, PNG, WebP, "
+                                               "HEIC).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the documented JSON.")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="paddle or rapid.")] = "paddle",
 ) -> None:
     """Read a French registration card (carte grise): plate, VIN, make, model, ..."""
     from ocr.engines import ENGINES

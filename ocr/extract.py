@@ -37,13 +37,13 @@ def _compact(text: str) -> str:
 
 def _combos(printed: str, other: str) -> list[str]:
     """All strings taking each differing character from either side (at most 2^4)."""
-    diffs = [i for i, (a, b) in enumerate(zip(printed, other)) if a != b]
+    diffs = [i for i, (a, b) in enumerate(zip(printed, other, strict=False)) if a != b]
     if len(diffs) > _MAX_DIFFS:
         return []
     out = []
     for choice in itertools.product((0, 1), repeat=len(diffs)):
         chars = list(printed)
-        for pick, i in zip(choice, diffs):
+        for pick, i in zip(choice, diffs, strict=False):
             chars[i] = (printed, other)[pick][i]
         out.append("".join(chars))
     return out
@@ -79,7 +79,7 @@ def reconcile(printed: str, from_mrz: str | None, check: str | None) -> tuple[st
 
 
 def _alike_only(a: str, b: str) -> bool:
-    return all(x == y or frozenset((x, y)) in _ALIKE for x, y in zip(a, b))
+    return all(x == y or frozenset((x, y)) in _ALIKE for x, y in zip(a, b, strict=False))
 
 
 def _safe_check(text: str) -> str | None:

@@ -8,10 +8,10 @@ parts search or the vehicle identity).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """How a field's value is typed and validated."""
 
     PLATE = "plate"

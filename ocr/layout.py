@@ -23,11 +23,20 @@ CODES = frozenset(FIELDS)
 # The true letter always comes first and is preferred.
 _LETTER_READINGS: dict[str, tuple[str, ...]] = {
     "Κ": ("K",), "κ": ("K",), "k": ("K",), "1": ("I", "J"), "l": ("I", "J"), "|": ("I", "J"),
-    "!": ("I", "J"), "t": ("I",), "i": ("I",), "j": ("J",), "0": ("D", "Q"), "O": ("O", "D", "Q"),
-    "o": ("D", "Q"), "5": ("S",), "s": ("S",), "8": ("B",), "2": ("Z",), "z": ("Z",),
-    "6": ("G",), "R": ("P",), "r": ("P",), "p": ("P",), "v": ("V", "Y"), "y": ("Y",),
-    "u": ("U",), "x": ("X",), "c": ("C",), "e": ("E",),
+    "!": ("I", "J"), "t": ("I",), "i": ("I",), "j": ("J",), "L": ("I", "J"),
+    "0": ("D", "Q", "U"), "O": ("O", "D", "Q", "U"), "o": ("D", "Q", "U"),
+    "5": ("S",), "s": ("S",), "$": ("S",), "8": ("B",), "2": ("Z",), "z": ("Z",),
+    "6": ("G",), "C": ("C", "G"), "R": ("P",), "r": ("P",), "p": ("P",),
+    "V": ("V", "Y"), "v": ("V", "Y"), "y": ("Y",), "¥": ("Y",), "￥": ("Y",),
+    "E": ("E", "F"), "e": ("E", "F"), "€": ("E", "F"), "#": ("F",),
+    "u": ("U",), "x": ("X",), "c": ("C", "G"),
 }
+# Symbols OCR produces for code letters; a word is cut before them ("50,00¥4" -> "50,00 ¥4").
+_CODE_SYMBOLS = "¥￥€$"
+_SUFFIXES: dict[str, tuple[str, ...]] = {}
+for _code in sorted(FIELDS):
+    _SUFFIXES.setdefault(_code[1:], ())
+    _SUFFIXES[_code[1:]] += (_code,)
 _SEPARATORS = ".,·:;"
 _STRICT_KINDS = {"plate", "vin", "date", "int", "decimal", "money", "closed"}
 
@@ -39,6 +48,7 @@ class Candidate:
     code: str
     tail: str
     exact: bool  # the letter was read as itself (not through a look-alike)
+    wildcard: bool = False  # the letter was unreadable: any code with this suffix
 
 
 @dataclass
@@ -81,7 +91,8 @@ def _readings(prefix: str) -> list[tuple[str, bool]]:
         code = (letter + rest).rstrip(".")
         if code in CODES:
             out.append((code, exact))
-        elif (first.isalpha() and rest[:1].isdigit() and len(prefix) == 2
+        elif ((first.isalpha() or first in _CODE_SYMBOLS) and rest[:1].isdigit()
+              and len(prefix) == 2
               and f"{letter}.{rest}" in CODES):
             out.append((f"{letter}.{rest}".rstrip("."), False))  # "R1": dot not seen
     return out
@@ -93,8 +104,10 @@ def code_candidates(word: str, at_start: bool) -> list[Candidate]:
     ``S.15`` gives S.1 + "5"; ``G.1173`` gives G.1 + "173" and G + "1173"; ``1 `` gives I
     and J. A reading is kept when its value tail is empty or valid for the code. A code
     without its dot, or read through a look-alike letter, must start the box, and a
-    look-alike reading only keeps a tail of a strictly typed field (a date, a number...),
-    because a lone letter or digit inside a value is usually part of that value.
+    look-alike reading only keeps a short tail of a strictly typed field (a date, a
+    number...), because a lone letter or digit inside a value is usually part of it. An
+    unreadable letter followed by the code's dot and number (``#.2``, ``'.``) stands for
+    every code with that ending, to be settled by the value and the other codes.
     """
     found: list[Candidate] = []
     for cut in range(min(len(word), 6), 0, -1):
@@ -102,29 +115,42 @@ def code_candidates(word: str, at_start: bool) -> list[Candidate]:
         if tail[:1] in tuple(_SEPARATORS):
             continue
         dotted = prefix[-1] in _SEPARATORS or "." in prefix[1:] or "," in prefix[1:]
+        symbol = prefix[0] in _CODE_SYMBOLS  # never part of a value: a code even mid-box
         for code, exact in _readings(prefix):
-            if not dotted and not at_start:
+            if not (dotted or symbol) and not at_start:
                 continue
-            if not exact and not at_start:
+            if not (exact or symbol) and not at_start:
                 continue
             if not _tail_ok(code, tail, exact):
                 continue
             if all(c.code != code or c.tail != tail for c in found):
                 found.append(Candidate(code, tail, exact))
+    if not found and at_start:
+        found = _wildcards(word)
     return found
+
+
+def _wildcards(word: str) -> list[Candidate]:
+    match = re.fullmatch(r"[^\sA-Za-z0-9]?[A-Za-z0-9]?([.,·]\d?)", word)
+    if match is None:
+        return []
+    suffix = match.group(1).replace(",", ".").replace("·", ".").rstrip(".")
+    return [Candidate(code, "", False, wildcard=True) for code in _SUFFIXES.get(suffix, ())]
 
 
 def _tail_ok(code: str, tail: str, exact: bool) -> bool:
     if not tail:
         return True
-    if not exact and FIELDS[code].kind.value not in _STRICT_KINDS:
+    strict = FIELDS[code].kind.value in _STRICT_KINDS
+    # "0.2.1M10..." is surely D.2.1 + CNIT; "0.13" must stay a decimal, not D.1 + "3".
+    if not exact and not strict and not ("." in code and len(tail) >= 4):
         return False
     return check_field(code, tail).valid
 
 
 def split_box(box: TextBox, box_id: int = 0) -> list[Piece]:
     """Cuts one OCR box into code and value pieces, each placed along the box."""
-    text = box.text.strip()
+    text = re.sub(f"(?<=\\S)(?=[{_CODE_SYMBOLS}])", " ", box.text.strip())
     if not text:
         return []
     width = max(box.x1 - box.x0, 1.0)
@@ -151,10 +177,30 @@ def _same_line(a: Piece, b: Piece) -> bool:
     return overlap > 0.5 * min(a.y1 - a.y0, b.y1 - b.y0)
 
 
-def _owner(piece: Piece, codes: list[Piece]) -> Piece | None:
+def _assign(pieces: list[Piece], codes: list[Piece]) -> dict[int, list[Piece]]:
+    """Gives each value piece to the nearest code on its left on the same line.
+
+    A value may run far from its code (a long address in several boxes) as long as each
+    fragment follows the previous one closely: the allowed gap is measured from the right
+    end of what the code already holds. Fragments further away are stray and dropped.
+    """
+    values: dict[int, list[Piece]] = {id(c): [] for c in codes}
+    reach = {id(c): c.x1 for c in codes}
+    for piece in sorted((p for p in pieces if not p.is_code), key=lambda p: p.x0):
+        owner = _nearest_code(piece, codes)
+        if owner is None:
+            continue
+        height = max(piece.y1 - piece.y0, 1.0)
+        if owner.box == piece.box or piece.x0 - reach[id(owner)] < 6 * height:
+            values[id(owner)].append(piece)
+            reach[id(owner)] = max(reach[id(owner)], piece.x1)
+    return values
+
+
+def _nearest_code(piece: Piece, codes: list[Piece]) -> Piece | None:
     """The code on the same line whose right end is closest on the left of ``piece``."""
     height = max(piece.y1 - piece.y0, 1.0)
-    best, best_gap = None, 12 * height  # a value more than ~12 line heights away is stray
+    best, best_gap = None, float("inf")
     for code in codes:
         gap = piece.x0 - code.x1
         if gap < -0.8 * height or not _same_line(piece, code):
@@ -172,7 +218,8 @@ def _rank(candidate: Candidate, value: str) -> float:
     valid = bool(full) and check_field(candidate.code, full).valid
     # A code standing alone as a word has an unambiguous boundary with its value.
     alone = 0.5 * (candidate.tail == "")
-    return 2.0 * valid + 1.0 * candidate.exact + 0.1 * len(candidate.code) + alone
+    guess = -1.5 * candidate.wildcard  # below any reading of a visible letter
+    return 2.0 * valid + 1.0 * candidate.exact + 0.1 * len(candidate.code) + alone + guess
 
 
 def pair(boxes: list[TextBox]) -> dict[str, RawField]:
@@ -184,12 +231,7 @@ def pair(boxes: list[TextBox]) -> dict[str, RawField]:
     """
     pieces = [p for i, box in enumerate(boxes) for p in split_box(box, i)]
     codes = [p for p in pieces if p.is_code]
-    values: dict[int, list[Piece]] = {id(c): [] for c in codes}
-    for piece in pieces:
-        if not piece.is_code:
-            owner = _owner(piece, codes)
-            if owner is not None:
-                values[id(owner)].append(piece)
+    values = _assign(pieces, codes)
     options = []
     for code_piece in codes:
         parts = sorted(values[id(code_piece)], key=lambda p: p.x0)

@@ -251,7 +251,7 @@ def _background(rng: np.random.Generator) -> Image.Image:
     xs = np.arange(0, CARD_W, 6)
     for k in range(0, CARD_H, 18):
         ys = k + 7 * np.sin(xs / 55.0 + phase + k / 40.0)
-        draw.line(list(zip(xs.tolist(), ys.tolist())), fill=(200, 222, 204), width=1)
+        draw.line(list(zip(xs.tolist(), ys.tolist(), strict=False)), fill=(200, 222, 204), width=1)
     draw.rectangle([0, 0, CARD_W - 1, CARD_H - 1], outline=(150, 170, 150), width=3)
     return pil
 
@@ -288,7 +288,7 @@ def render(truth: dict[str, str], mrz_lines: tuple[str, str] | None, printer: Pr
                   stroke_width=printer.bold, stroke_fill=printer.ink)
     if mrz_lines:
         mrz_font = _fit_font("mono", 29, mrz_lines[0], CARD_W - 120)
-        for line, y in zip(mrz_lines, MRZ_Y):
+        for line, y in zip(mrz_lines, MRZ_Y, strict=False):
             draw.text((60 + printer.dx, y + printer.dy), line, font=mrz_font, fill=(10, 10, 10))
     return img
 
@@ -366,7 +366,8 @@ def photograph(card: Image.Image, rng: np.random.Generator, exif_rotate: bool = 
     out_w = int(rng.integers(1150, 1700))
     out_h = int(out_w * rng.uniform(0.72, 0.85))
     cw, ch = out_w * scale, out_w * scale * CARD_H / CARD_W
-    cx, cy = out_w / 2 + rng.uniform(-0.06, 0.06) * out_w, out_h / 2 + rng.uniform(-.05, .05) * out_h
+    cx = out_w / 2 + rng.uniform(-0.06, 0.06) * out_w
+    cy = out_h / 2 + rng.uniform(-0.05, 0.05) * out_h
     rot = math.radians(rng.uniform(-10, 10))
     corners = np.array([[-cw / 2, -ch / 2], [cw / 2, -ch / 2], [cw / 2, ch / 2], [-cw / 2, ch / 2]])
     corners = corners + rng.uniform(-0.05, 0.05, (4, 2)) * [cw, ch]

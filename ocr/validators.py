@@ -68,7 +68,8 @@ def check_plate(raw: str) -> Checked:
         return Checked(text, text, True)
     candidate = _siv_candidate(text) if len(re.sub(r"[^A-Z0-9]", "", text)) == 7 else None
     if candidate and _SIV.match(candidate):
-        result = _siv_rules(candidate, repaired=candidate.replace("-", "") != compact.replace("-", ""))
+        changed = candidate.replace("-", "") != compact.replace("-", "")
+        result = _siv_rules(candidate, repaired=changed)
         if result.repaired:
             result.warnings.append(f"plate repaired from {raw!r}")
         return result
@@ -90,15 +91,16 @@ def _siv_rules(plate: str, repaired: bool) -> Checked:
 
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 _VIN_VALUES = {**{str(d): d for d in range(10)},
-               **dict(zip("ABCDEFGH", range(1, 9))), **dict(zip("JKLMN", range(1, 6))),
-               "P": 7, "R": 9, **dict(zip("STUVWXYZ", range(2, 10)))}
+               **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+               **dict(zip("JKLMN", range(1, 6), strict=True)),
+               "P": 7, "R": 9, **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
 
 
 def vin_check_digit_ok(vin: str) -> bool:
     """True when position 9 holds the ISO 3779 / North-American check digit of ``vin``."""
     if len(vin) != 17 or any(c not in _VIN_VALUES for c in vin):
         return False
-    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS))
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=False))
     expected = "X" if total % 11 == 10 else str(total % 11)
     return vin[8] == expected
 
@@ -130,7 +132,7 @@ def _check_wmi(checked: Checked, make: str) -> None:
         return
     # One confusable character off a known WMI of this make: repair it.
     for wmi in wmis:
-        diffs = [(a, b) for a, b in zip(checked.text[:3], wmi) if a != b]
+        diffs = [(a, b) for a, b in zip(checked.text[:3], wmi, strict=False) if a != b]
         if len(diffs) == 1 and (TO_DIGIT.get(diffs[0][0]) == diffs[0][1]
                                 or TO_LETTER.get(diffs[0][0]) == diffs[0][1]):
             checked.text = checked.value = wmi + checked.text[3:]
@@ -201,6 +203,44 @@ def check_closed(raw: str, choices: tuple[str, ...]) -> Checked:
     return Checked(text, text, False, warnings=["not in the closed list"])
 
 
+_APPROVAL = re.compile(r"(.?)(\d{1,2}\*\d{2,4}/\d{2,4}\*\d{4}\*\d{2})")
+
+
+def check_approval(raw: str) -> Checked:
+    """Validates an EC type-approval number (K), e.g. ``E2*2007/46*0123*05``.
+
+    The leading lowercase ``e`` is often misread (0, @, C, dropped) and ``*`` read as ``°``;
+    when the rest has the approval shape, the ``E`` is restored.
+    """
+    text = re.sub(r"\s+", "", raw.upper()).replace("°", "*").replace("×", "*")
+    match = _APPROVAL.fullmatch(text)
+    if match and match.group(1) != "E" and not match.group(1).isdigit() or (
+            match and match.group(1) == "0"):
+        fixed = "E" + match.group(2)
+        return Checked(fixed, fixed, True, repaired=True,
+                       warnings=[f"approval number prefix repaired from {raw!r}"])
+    if match is None and _APPROVAL.fullmatch("E" + text) and text[:1].isdigit():
+        fixed = "E" + text
+        return Checked(fixed, fixed, True, repaired=True,
+                       warnings=[f"approval number prefix restored in {raw!r}"])
+    return check_code(text)
+
+
+def check_cnit(raw: str) -> Checked:
+    """Validates a CNIT (D.2.1). In the 15-character form ``M10`` + 3-letter make code +
+    ``VP``/``CT``... the make and genre letters cannot be digits: look-alikes are repaired
+    there only (``M10V0LVP...`` -> ``M10VOLVP...``)."""
+    checked = check_code(raw)
+    text = checked.text
+    if len(text) == 15 and text.startswith("M1"):
+        head = "".join(TO_LETTER.get(c, c) for c in text[3:8])
+        fixed = text[:3] + head + text[8:]
+        if fixed != text:
+            return Checked(fixed, fixed, checked.valid, repaired=True,
+                           warnings=[f"CNIT letters repaired from {raw!r}"])
+    return checked
+
+
 def check_code(raw: str) -> Checked:
     """Validates an uppercase alphanumeric code (type D.2, CNIT D.2.1, approval K)."""
     text = re.sub(r"\s+", "", raw.upper())
@@ -257,8 +297,22 @@ def check_field(code: str, raw: str, make: str | None = None) -> Checked:
         return check_number(raw, spec.kind, spec.low, spec.high)
     if spec.kind is Kind.CLOSED:
         return check_closed(raw, CLOSED_LISTS[code])
+    if code == "K":
+        return check_approval(raw)
+    if code == "D.2.1":
+        return check_cnit(raw)
     if spec.kind is Kind.CODE:
         return check_code(raw)
     if code == "D.1":
-        return check_make(raw)
+        return _needs_letter(check_make(raw))
+    if code == "C.1":
+        return _needs_letter(check_text(raw))
     return check_text(raw)
+
+
+def _needs_letter(checked: Checked) -> Checked:
+    """Names and makes are words: a value without any letter is not one of them."""
+    if checked.valid and not any(c.isalpha() for c in checked.text):
+        checked.valid = False
+        checked.warnings.append("expected letters")
+    return checked

@@ -106,3 +106,25 @@ def test_mrz_lines_are_separated():
                                box("CRFRAWT817WN0WF0TD918X1K59271380309253VP<<<<", 50, 795)])
     assert lines[0].startswith("CRFRA") and lines[1].startswith("BREAK")
     assert len(others) == 1
+
+
+def test_code_glued_after_a_value_through_a_symbol_is_split():
+    got = pair([box("Y.3 50,00￥411,00", 396, 552, 120)])
+    assert got["Y.3"].text == "50,00" and got["Y.4"].text == "11,00"
+
+
+def test_unreadable_letter_settled_by_elimination_and_grammar():
+    # "#.2" could be any code ending in ".2"; F.1 and F.3 are read, D.2 and J.2 too: the
+    # value 2150 is a valid mass, so F.2 it is.
+    boxes = [box("F.1 2150", 600, 146), box("#.2 2150", 600, 186), box("F.3 3710", 600, 222),
+             box("D.2 TXL5RXSH", 40, 345), box("J.2 AC", 600, 418)]
+    got = pair(boxes)
+    assert got["F.2"].text == "2150" and got["D.2"].text == "TXL5RXSH"
+
+
+def test_value_fragments_chain_along_the_line():
+    # OCR cut the address into boxes; the last one is far from the code but close to the
+    # previous fragment.
+    boxes = [box("C.3", 40, 315, 30), box("49 RUE VICTOR HUGO", 80, 315, 250),
+             box("59000", 345, 315, 70), box("LILLE", 430, 315, 70)]
+    assert pair(boxes)["C.3"].text == "49 RUE VICTOR HUGO 59000 LILLE"

@@ -1,6 +1,5 @@
 """End to end with the real models: both engines, clean scans, photos, bad inputs."""
 
-import io
 import json
 
 import numpy as np

@@ -1,8 +1,17 @@
 import pytest
 
 from ocr.fields import CLOSED_LISTS, Kind
-from ocr.validators import (check_closed, check_code, check_date, check_field, check_number,
-                            check_plate, check_text, check_vin, vin_check_digit_ok)
+from ocr.validators import (
+    check_closed,
+    check_code,
+    check_date,
+    check_field,
+    check_number,
+    check_plate,
+    check_text,
+    check_vin,
+    vin_check_digit_ok,
+)
 
 
 @pytest.mark.parametrize("plate", ["AB-123-CD", "FG-001-HJ", "1234 AB 75", "12 ABC 2A", "5 AB 974"])
@@ -89,3 +98,23 @@ def test_closed_lists():
 def test_make_snapped_to_known_make():
     assert check_field("D.1", "RENAUIT").value == "RENAULT"
     assert check_field("D.1", "LADA").value == "LADA"
+
+
+def test_approval_number_prefix_repaired():
+    from ocr.validators import check_approval
+
+    assert check_approval("07*2001/116*2177*18").value == "E7*2001/116*2177*18"
+    assert check_approval("@2*2018/858*4509*31").value == "E2*2018/858*4509*31"
+    assert check_approval("7*2007/46*1425°03").value == "E7*2007/46*1425*03"
+    assert check_approval("e11*2007/46*6129*30").value == "E11*2007/46*6129*30"
+
+
+def test_cnit_letters_repaired_only_in_letter_positions():
+    assert check_field("D.2.1", "M10V0LVP9UP94WG").value == "M10VOLVP9UP94WG"
+    assert check_field("D.2.1", "M10RENVP0000123").value == "M10RENVP0000123"
+
+
+def test_names_and_makes_need_letters():
+    assert not check_field("D.1", "74").valid
+    assert not check_field("C.1", "2150").valid
+    assert check_field("D.3", "308").valid
