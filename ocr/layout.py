@@ -162,7 +162,8 @@ def split_box(box: TextBox, box_id: int = 0) -> list[Piece]:
     for match in re.finditer(r"\S+", text):
         word, start = match.group(), match.start()
         options = code_candidates(word, at_start=not pieces)
-        if options and not any(c.exact for c in options) and pieces and not pieces[-1].is_code:
+        if (options and not any(c.exact for c in options) and word[0] not in _CODE_SYMBOLS
+                and pieces and not pieces[-1].is_code):
             options = []  # a look-alike code right after a value is more likely value text
         code_end = match.end() - len(options[0].tail) if options else match.end()
         pieces.append(Piece(word, options, xpos(start), xpos(code_end), box.y0, box.y1,
