@@ -191,8 +191,6 @@ def _cache_root() -> Path:
 
 def _place(src: Path, dst: Path) -> None:
     """Links (or copies when links are refused) ``src`` to ``dst``."""
-    if dst.exists() or dst.is_symlink():
-        dst.unlink()
     try:
         dst.symlink_to(src)
     except OSError:
@@ -204,8 +202,12 @@ def _place(src: Path, dst: Path) -> None:
 def paddle_model_dirs(models: Path | None = None) -> tuple[Path, Path]:
     """Builds (once) the PaddleOCR-style detection and recognition model directories.
 
-    Returns (det_dir, rec_dir). Raises ModelUnavailable when the ONNX files are unusable.
+    They are assembled in a private temporary directory and renamed into place, so two
+    processes starting together never see a half-written directory. Returns (det_dir,
+    rec_dir). Raises ModelUnavailable when the ONNX files are unusable.
     """
+    import shutil
+
     import yaml
 
     models = models or model_dir()
@@ -213,19 +215,26 @@ def paddle_model_dirs(models: Path | None = None) -> tuple[Path, Path]:
         f"{(models / REC_FILE).resolve()}:{(models / REC_FILE).stat().st_size}".encode()
     ).hexdigest()[:12]
     root = _cache_root() / f"paddle-{stamp}"
-    det, rec = root / "det", root / "rec"
-    if (rec / "inference.yml").is_file() and (det / "inference.yml").is_file():
-        return det, rec
-    for directory, onnx_file in ((det, DET_FILE), (rec, REC_FILE)):
-        directory.mkdir(parents=True, exist_ok=True)
-        _place(models / onnx_file, directory / "inference.onnx")
-    with open(det / "inference.yml", "w", encoding="utf-8") as fh:
-        yaml.safe_dump(_det_config(), fh)
-    tmp = rec / "inference.yml.tmp"  # written last and renamed: a crash leaves no half file
-    with open(tmp, "w", encoding="utf-8") as fh:
-        yaml.safe_dump(_rec_config(_character_list(models / REC_FILE)), fh, allow_unicode=True)
-    tmp.replace(rec / "inference.yml")
-    return det, rec
+    if (root / "rec" / "inference.yml").is_file() and (root / "det" / "inference.yml").is_file():
+        return root / "det", root / "rec"
+    tmp = Path(tempfile.mkdtemp(prefix=f".paddle-{stamp}-", dir=root.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the cache may be shared
+    try:
+        configs = {"det": _det_config(), "rec": _rec_config(_character_list(models / REC_FILE))}
+        for sub, onnx_file in (("det", DET_FILE), ("rec", REC_FILE)):
+            (tmp / sub).mkdir()
+            _place(models / onnx_file, tmp / sub / "inference.onnx")
+            with open(tmp / sub / "inference.yml", "w", encoding="utf-8") as fh:
+                yaml.safe_dump(configs[sub], fh, allow_unicode=True)
+        try:
+            tmp.rename(root)
+        except OSError:  # another process won the race (or a stale directory is there)
+            if not (root / "rec" / "inference.yml").is_file():
+                shutil.rmtree(root, ignore_errors=True)
+                tmp.rename(root)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return root / "det", root / "rec"
 
 
 class PaddleEngine:
