@@ -229,7 +229,7 @@ def _card_check(boxes: list[TextBox], raw: dict[str, RawField], mrz_lines: list[
     if foreign and not french:
         raise ForeignCard("registration card from another country: only French cards "
                           "(certificat d'immatriculation) are supported")
-    if len(raw) < MIN_CODES and not mrz_lines:
+    if sum(not f.by_position for f in raw.values()) < MIN_CODES and not mrz_lines:
         raise NoCardFound("no registration card found in the image")
     if not french:
         plate = raw.get("A")
@@ -238,19 +238,25 @@ def _card_check(boxes: list[TextBox], raw: dict[str, RawField], mrz_lines: list[
 
 
 def extract(boxes: list[TextBox], engine: str = "?", found_in_photo: bool = False,
-            timings: dict[str, float] | None = None) -> CardResult:
+            timings: dict[str, float] | None = None,
+            size: tuple[int, int] | None = None) -> CardResult:
     """Turns OCR boxes of one card into a validated ``CardResult``.
 
+    ``size`` is the (width, height) of the card canvas the boxes come from; when given,
+    the printed form's layout helps with unreadable code labels.
     Raises NoCardFound (too few field codes and no MRZ) or ForeignCard.
     """
     others, mrz_lines = split_mrz(boxes)
-    raw = pair(others)
+    raw = pair(others, size)
     _card_check(boxes, raw, mrz_lines)
     fields: dict[str, FieldResult] = {}
     for code in ("D.1",) + tuple(c for c in FIELDS if c != "D.1"):  # make first: VIN WMI check
         if code in raw and raw[code].text:
             make = fields["D.1"].value if "D.1" in fields else None
             fields[code] = _field(code, raw[code].text, raw[code].score, make)
+            if raw[code].by_position:
+                fields[code].confidence *= 0.9
+                fields[code].warnings.append("code label unreadable: field found by its place")
     warnings: list[str] = []
     mrz_summary = None
     if mrz_lines:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ocr import mrz
 from ocr.engines import TextBox
 from ocr.fields import FIELDS
+from ocr.template import LAYOUT, label_position, row_pitch
 from ocr.validators import check_field
 
 CODES = frozenset(FIELDS)
@@ -63,6 +64,8 @@ class Piece:
     y1: float
     score: float
     box: int = 0  # index of the OCR box the piece comes from
+    word: str = ""  # the whole OCR word (code and glued value)
+    first: bool = False  # the piece starts its OCR box
 
     @property
     def is_code(self) -> bool:
@@ -76,6 +79,7 @@ class RawField:
     code: str
     text: str
     score: float
+    by_position: bool = False  # the code label was unreadable: found by its place
 
 
 def _readings(prefix: str) -> list[tuple[str, bool]]:
@@ -167,7 +171,7 @@ def split_box(box: TextBox, box_id: int = 0) -> list[Piece]:
             options = []  # a look-alike code right after a value is more likely value text
         code_end = match.end() - len(options[0].tail) if options else match.end()
         pieces.append(Piece(word, options, xpos(start), xpos(code_end), box.y0, box.y1,
-                            box.score, box_id))
+                            box.score, box_id, word, first=not pieces))
         if options and options[0].tail:
             pieces[-1].text = word[: len(word) - len(options[0].tail)]
     return pieces
@@ -223,14 +227,60 @@ def _rank(candidate: Candidate, value: str) -> float:
     return 2.0 * valid + 1.0 * candidate.exact + 0.1 * len(candidate.code) + alone + guess
 
 
-def pair(boxes: list[TextBox]) -> dict[str, RawField]:
-    """Pairs codes and values by position; returns {code: RawField} for codes found.
+def _rel(piece: Piece, size: tuple[int, int]) -> tuple[float, float]:
+    return piece.x0 / size[0], (piece.y0 + piece.y1) / 2 / size[1]
 
-    Each value fragment goes to the nearest code on its left on the same line; then each
-    code piece picks, among its readings, the best one given its value and the codes
-    already taken by more plausible pieces. MRZ lines must be removed beforehand.
-    """
-    pieces = [p for i, box in enumerate(boxes) for p in split_box(box, i)]
+
+def _position_term(code: str, piece: Piece, size: tuple[int, int] | None) -> float:
+    """Bonus when a code label sits where the form prints that code, malus when far off."""
+    if size is None:
+        return 0.0
+    (px, py), (tx, ty) = _rel(piece, size), label_position(code)
+    dx, dy = abs(px - tx), abs(py - ty)
+    if dy <= 0.5 * row_pitch() and dx <= 0.03:
+        return 0.8
+    if dy > 1.5 * row_pitch() or dx > 0.12:
+        return -0.8
+    return 0.0
+
+
+def _codes_at(piece: Piece, size: tuple[int, int]) -> list[str]:
+    """Codes whose label the form prints right where ``piece`` starts (tight tolerance:
+    values start a label's width further right, so they never qualify)."""
+    px, py = _rel(piece, size)
+    out = []
+    for code in LAYOUT:
+        tx, ty = label_position(code)
+        if abs(px - tx) <= 0.016 and abs(py - ty) <= 0.45 * row_pitch():
+            out.append(code)
+    return out
+
+
+def _add_position_readings(pieces: list[Piece], size: tuple[int, int]) -> None:
+    """Gives a box-starting piece found at a code's printed place that code as a reading,
+    even when its letters are unreadable ("R&8" at P.6 -> P.6 + "8")."""
+    for piece in pieces:
+        if not piece.first:
+            continue
+        for code in _codes_at(piece, size):
+            if any(c.code == code for c in piece.candidates):
+                continue
+            had_readings = bool(piece.candidates)
+            strict = FIELDS[code].kind.value in _STRICT_KINDS
+            for cut in range(1, min(4, len(piece.word))):
+                tail = piece.word[cut:]
+                # Only a strictly typed value can be cut off garbage reliably ("R&8").
+                if (not had_readings and strict and tail[0].isalnum()
+                        and check_field(code, tail).valid):
+                    piece.candidates.append(Candidate(code, tail, False, wildcard=True))
+                    break
+            if had_readings or (len(piece.word) <= 3 and not piece.candidates):
+                piece.candidates.append(Candidate(code, "", False, wildcard=True))
+
+
+def _resolve(pieces: list[Piece], size: tuple[int, int] | None
+             ) -> tuple[dict[str, RawField], set[int]]:
+    """One round: values to codes by position, then each code piece picks its reading."""
     codes = [p for p in pieces if p.is_code]
     values = _assign(pieces, codes)
     options = []
@@ -239,7 +289,8 @@ def pair(boxes: list[TextBox]) -> dict[str, RawField]:
         value = " ".join(p.text for p in parts)
         score = min([p.score for p in parts] + [code_piece.score])
         for cand in code_piece.candidates:
-            options.append((_rank(cand, value), id(code_piece), cand, value, score))
+            rank = _rank(cand, value) + _position_term(cand.code, code_piece, size)
+            options.append((rank, id(code_piece), cand, value, score))
     options.sort(key=lambda o: -o[0])
     result: dict[str, RawField] = {}
     done: set[int] = set()
@@ -247,9 +298,53 @@ def pair(boxes: list[TextBox]) -> dict[str, RawField]:
         if piece_id in done or cand.code in result:
             continue
         done.add(piece_id)
-        result[cand.code] = RawField(cand.code, " ".join(t for t in (cand.tail, value) if t),
-                                     score)
+        text = " ".join(t for t in (cand.tail, value) if t)
+        result[cand.code] = RawField(cand.code, text, score, by_position=cand.wildcard)
+    return result, done
+
+
+def pair(boxes: list[TextBox], size: tuple[int, int] | None = None) -> dict[str, RawField]:
+    """Pairs codes and values by position; returns {code: RawField} for codes found.
+
+    Each value fragment goes to the nearest code on its left on the same line; then each
+    code piece picks, among its readings, the best one given its value, its place on the
+    card (when ``size``, the canvas (width, height) of a whole card, is given) and the
+    codes already taken by more plausible pieces. A piece that ends up as no code goes
+    back to being value text, and the round is run again. MRZ lines must be removed
+    beforehand.
+    """
+    pieces = [p for i, box in enumerate(boxes) for p in split_box(box, i)]
+    if size is not None:
+        _add_position_readings(pieces, size)
+    result, done = _resolve(pieces, size)
+    losers = [p for p in pieces if p.is_code and id(p) not in done]
+    if losers:
+        for piece in losers:
+            piece.candidates, piece.text = [], piece.word
+        result, _ = _resolve(pieces, size)
+    if size is not None:
+        _orphans(pieces, result, size)
     return result
+
+
+def _orphans(pieces: list[Piece], result: dict[str, RawField], size: tuple[int, int]) -> None:
+    """Values whose code label was not detected at all: a value printed right where the
+    form expects the value of a missing code is taken for it when its grammar fits."""
+    codes = [p for p in pieces if p.is_code]
+    taken = {id(v) for values in _assign(pieces, codes).values() for v in values}
+    free = [p for p in pieces if not p.is_code and id(p) not in taken]
+    for code in LAYOUT:
+        if code in result:
+            continue
+        tx, ty = label_position(code)
+        near = [p for p in free if -0.015 <= _rel(p, size)[0] - tx <= 0.07
+                and abs(_rel(p, size)[1] - ty) <= 0.45 * row_pitch()]
+        if len(near) != 1:
+            continue
+        piece = near[0]
+        if check_field(code, piece.word).valid:
+            result[code] = RawField(code, piece.word, piece.score, by_position=True)
+            free.remove(piece)
 
 
 def split_mrz(boxes: list[TextBox]) -> tuple[list[TextBox], list[str]]:

@@ -42,14 +42,15 @@ class CardReader:
         start = time.perf_counter()
         boxes = self.engine.read(card)
         timings["ocr"] = _ms(start)
+        size = (card.shape[1], card.shape[0])
         start = time.perf_counter()
         try:
-            result = extract(boxes, self.engine.name, found, timings)
+            result = extract(boxes, self.engine.name, found, timings, size)
         except NoCardFound as first_error:
             # An upside-down card reads as garbage: one retry rotated by 180 degrees.
             boxes = self.engine.read(np.ascontiguousarray(card[::-1, ::-1]))
             try:
-                result = extract(boxes, self.engine.name, found, timings)
+                result = extract(boxes, self.engine.name, found, timings, size)
             except NoCardFound:
                 raise first_error from None
         timings["extract"] = _ms(start)

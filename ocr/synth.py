@@ -19,9 +19,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from ocr import fonts, mrz
 from ocr.fields import ENV_CLASSES, MAKE_WMIS
+from ocr.template import CARD_H, CARD_W, LAYOUT, MRZ_Y
 from ocr.validators import vin_check_digit_ok
-
-CARD_W, CARD_H = 1400, 900
 
 # Makes with commercial names (D.3) they sell in France.
 MODELS: dict[str, tuple[str, ...]] = {
@@ -196,26 +195,6 @@ def _cnit(rng, make: str) -> str:
 
 # ----- layout --------------------------------------------------------------------------------
 
-# code -> (x of the code, y of the line top, width of the cell) in card pixels. The three
-# columns and the tax/mention rows follow the arrangement of the French card.
-LAYOUT: dict[str, tuple[int, int, int]] = {}
-
-
-def _column(codes: list[str], x: int, y0: int, step: int, width: int) -> None:
-    for i, code in enumerate(codes):
-        LAYOUT[code] = (x, y0 + i * step, width)
-
-
-_column(["A", "B", "C.1", "C.3", "D.1", "D.2", "D.2.1", "D.3", "E"], 40, 140, 58, 520)
-_column(["I", "F.1", "F.2", "F.3", "G", "G.1", "J", "J.1", "J.2", "J.3", "V.9"], 600, 140, 47,
-        440)
-_column(["K", "P.1", "P.2", "P.3", "P.6", "Q", "S.1", "U.1", "U.2", "V.7", "X.1"], 1090, 140, 47,
-        290)
-for _i, _code in enumerate(["Y.1", "Y.2", "Y.3", "Y.4", "Y.5", "Y.6"]):
-    LAYOUT[_code] = (40 + _i * 225, 680, 210)
-for _i, _code in enumerate(["Z.1", "Z.2", "Z.3", "Z.4"]):
-    LAYOUT[_code] = (40 + _i * 340, 728, 330)
-MRZ_Y = (790, 838)
 
 
 @dataclass

@@ -253,13 +253,17 @@ _WORD_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B"})
 
 def _letters_in_words(text: str) -> str:
     """In words that are clearly alphabetic (3+ letters, at most 2 digits), digits that look
-    like letters become those letters (B0RDEAUX -> BORDEAUX); codes like C5 or 308 stay."""
+    like letters become those letters (B0RDEAUX -> BORDEAUX), and the reverse in clearly
+    numeric words (35O00 -> 35000); codes like C5 or 308 stay."""
     def fix(match: re.Match[str]) -> str:
         word = match.group()
         letters = sum(c.isalpha() for c in word)
         digits = sum(c.isdigit() for c in word)
         if letters >= 3 and 0 < digits <= 2 and all(c in "0158" for c in word if c.isdigit()):
             return word.translate(_WORD_LETTER)
+        # The other way round: a postcode or house number with a letter misread in it.
+        if digits >= 3 and 0 < letters <= 2 and all(c in TO_DIGIT for c in word if c.isalpha()):
+            return _digits(word)
         return word
     return re.sub(r"[A-Z0-9]+", fix, text)
 
