@@ -128,3 +128,26 @@ def test_value_fragments_chain_along_the_line():
     boxes = [box("C.3", 40, 315, 30), box("49 RUE VICTOR HUGO", 80, 315, 250),
              box("59000", 345, 315, 70), box("LILLE", 430, 315, 70)]
     assert pair(boxes)["C.3"].text == "49 RUE VICTOR HUGO 59000 LILLE"
+
+
+CANVAS = (1146, 736)  # the warped card canvas the pipeline hands to the engine
+
+
+def test_unreadable_label_found_by_its_place_on_the_form():
+    garbled = box("R&8", 890, 266, 60, h=26)  # P.6's label misread, its value glued
+    assert "P.6" not in pair([garbled])  # the text alone says nothing
+    got = pair([garbled], CANVAS)
+    assert got["P.6"].text == "8" and got["P.6"].by_position
+
+
+def test_value_without_any_label_found_by_its_place():
+    value = box("19/12/2016", 488, 112, 150, h=26)  # I's label was not detected at all
+    assert pair([value]) == {}
+    got = pair([value, box("A. AB-123-CD", 27, 112, 190, h=26)], CANVAS)
+    assert got["I"].text == "19/12/2016" and got["A"].text == "AB-123-CD"
+
+
+def test_position_does_not_override_a_readable_label():
+    # A readable "P.1" printed where P.6 should be keeps its own reading.
+    got = pair([box("P.1 1598", 890, 266, 90, h=26)], CANVAS)
+    assert got["P.1"].text == "1598" and "P.6" not in got
