@@ -6,6 +6,13 @@ This module splits each box into pieces (codes and value fragments) using the co
 and the value grammar, places each piece on the card by interpolating its characters along
 the box, then gives every value fragment to the nearest code on its left on the same line.
 The order of the boxes never matters.
+
+Code labels are small and often misread ("R1" for P.1, "¥.2" for Y.2, "1" for I or J):
+each code piece keeps every reading its letters allow, and the final choice weighs the
+value's grammar, the letter's exactness, the other codes found, and - when the canvas
+size of a whole card is known - where the printed form puts each code
+(``ocr.template``). That last prior also recovers a field whose label is unreadable or
+missing, with ``RawField.by_position`` set so the caller can lower its confidence.
 """
 
 from __future__ import annotations
