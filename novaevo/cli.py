@@ -9,6 +9,7 @@ import typer
 
 from firmware_sim.cli import app as sim_app
 from obdcore.cli import app as obd_app
+from ocr.cli import app as ocr_app
 from parts.cli import app as parts_app
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app = typer.Typer(
 # obdcore's commands (replay, ...) sit at the top level: they are the heart of the tool.
 app.registered_commands.extend(obd_app.registered_commands)
 app.registered_commands.extend(sim_app.registered_commands)
+app.registered_commands.extend(ocr_app.registered_commands)
 app.add_typer(parts_app, name="parts")
 
 

@@ -1,1 +1,39 @@
-"""Registration-card (carte grise) OCR (to be built)."""
+"""Registration-card (French "carte grise") OCR.
+
+Read a card::
+
+    from ocr import CardReader
+    reader = CardReader("paddle")          # or "rapid"; load once, read many
+    result = reader.read("photo.heic")     # path or bytes: JPEG, PNG, WebP, HEIC
+    result.value("E"), result.fields["E"].confidence, result.to_dict()
+
+The steps: ``intake`` (decode, limits, EXIF orientation) -> ``preprocess`` (find the card,
+correct perspective, even the light) -> ``engines`` (PaddleOCR or RapidOCR on ONNX Runtime,
+offline) -> ``layout`` (pair codes and values by position) -> ``extract`` (validators,
+MRZ check digits, cross-checks) -> ``result`` (the documented JSON structure).
+Bad input raises a subclass of ``ocr.errors.OcrError``. ``ocr.synth`` generates cards and
+phone photos with ground truth; ``python -m ocr.evaluate`` measures accuracy.
+"""
+
+from ocr.errors import (
+    BlankImage,
+    ForeignCard,
+    ImageTooLarge,
+    ModelUnavailable,
+    NoCardFound,
+    NotAnImage,
+    OcrError,
+    TruncatedImage,
+)
+
+__all__ = ["CardReader", "read_card", "OcrError", "NotAnImage", "TruncatedImage",
+           "ImageTooLarge", "NoCardFound", "BlankImage", "ForeignCard", "ModelUnavailable"]
+
+
+def __getattr__(name: str):
+    # The pipeline imports cv2 and the engines: load it only when asked for.
+    if name in ("CardReader", "read_card"):
+        from ocr import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(name)

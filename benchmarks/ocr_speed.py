@@ -1,0 +1,107 @@
+"""Speed of the registration-card reader: cold start and per-card latency, both engines.
+
+    python benchmarks/ocr_speed.py [--cards 30]
+
+Cold start = a fresh Python process importing the package, loading the engine and reading
+one card (interpreter start-up excluded). Latency = warm reads of generated cards, half
+clean scans and half phone photos; p50 and p95. PaddleOCR (the default) is compared with
+RapidOCR (the peer) in the same run and the ratio printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ocr import synth  # noqa: E402
+from ocr.evaluate import clean_scan  # noqa: E402
+
+COLD = """
+import sys, time
+t = time.perf_counter()
+from ocr.pipeline import CardReader
+reader = CardReader(sys.argv[1])
+reader.read(sys.argv[2])
+print(time.perf_counter() - t)
+"""
+
+
+def samples(cards: int, seed: int) -> list[bytes]:
+    out = []
+    for i in range(cards):
+        rng = np.random.default_rng(seed + i)
+        card = synth.make_card(rng)
+        out.append(clean_scan(card, rng) if i % 2 == 0 else synth.photograph(card.image, rng))
+    return out
+
+
+def cold_start(engine: str, path: str, runs: int) -> list[float]:
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=root)
+    times = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", COLD, engine, path], capture_output=True,
+                             text=True, env=env, check=True)
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return times
+
+
+def warm(engine: str, data: list[bytes]) -> list[float]:
+    from ocr.errors import OcrError
+    from ocr.pipeline import CardReader
+
+    reader = CardReader(engine)
+    reader.read(data[0])  # first inference allocates ONNX Runtime buffers
+    times = []
+    for item in data:
+        start = time.perf_counter()
+        try:
+            reader.read(item)
+        except OcrError:
+            pass
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cards", type=int, default=30)
+    parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=777)
+    args = parser.parse_args()
+    data = samples(args.cards, args.seed)
+    with tempfile.NamedTemporaryFile(suffix=".jpg", delete=False) as fh:
+        fh.write(data[1])
+    print(f"cpu cores: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.2f}")
+    figures = {}
+    for engine in ("paddle", "rapid"):
+        cold = cold_start(engine, fh.name, args.cold_runs)
+        lat = warm(engine, data)
+        figures[engine] = (statistics.median(cold), pct(lat, 0.5), pct(lat, 0.95))
+        print(f"{engine:7} cold start median {figures[engine][0]:.2f} s (runs: "
+              f"{', '.join(f'{c:.2f}' for c in cold)}); per card p50 {figures[engine][1]:.2f} s, "
+              f"p95 {figures[engine][2]:.2f} s over {len(lat)} cards")
+    p, r = figures["paddle"], figures["rapid"]
+    print(f"rapid / paddle ratio: cold {r[0] / p[0]:.2f}x, p50 {r[1] / p[1]:.2f}x, "
+          f"p95 {r[2] / p[2]:.2f}x")
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    os.unlink(fh.name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,286 @@
+"""From OCR text boxes to validated fields: pairing, MRZ reconciliation, cross-checks.
+
+This step is pure (no image, no engine): text boxes in, ``CardResult`` out, so it is tested
+directly with hand-made boxes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from ocr import mrz as mrzmod
+from ocr.engines import TextBox
+from ocr.errors import ForeignCard, NoCardFound
+from ocr.fields import CRITICAL_CODES, FIELDS
+from ocr.layout import RawField, pair, split_mrz
+from ocr.result import CardResult, FieldResult
+from ocr.validators import check_field
+
+MIN_CODES = 4
+_FRENCH_MARKERS = ("CERTIFICAT D'IMMATRICULATION", "REPUBLIQUE FRANCAISE")
+_FOREIGN_MARKERS = ("ZULASSUNG", "BUNDESREPUBLIK", "DEUTSCHLAND", "KENTEKENBEWIJS",
+                    "PERMESSO DI CIRCOLAZIONE", "CERTIFICADO DE MATRICULA", "BELGIQUE",
+                    "KINGDOM", "ITALIANA", "ESPANA", "ZASSUNGSBESCHEINIGUNG")
+# Look-alike pairs tried when the printed text and the MRZ disagree on a character.
+_ALIKE = {frozenset(p) for p in ("O0", "D0", "Q0", "I1", "L1", "S5", "B8", "Z2", "G6", "T7",
+                                 "MN", "A4", "U0")}
+_MAX_DIFFS = 4
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", text.upper())
+
+
+def _combos(printed: str, other: str) -> list[str]:
+    """All strings taking each differing character from either side (at most 2^4)."""
+    diffs = [i for i, (a, b) in enumerate(zip(printed, other, strict=False)) if a != b]
+    if len(diffs) > _MAX_DIFFS:
+        return []
+    out = []
+    for choice in itertools.product((0, 1), repeat=len(diffs)):
+        chars = list(printed)
+        for pick, i in zip(choice, diffs, strict=False):
+            chars[i] = (printed, other)[pick][i]
+        out.append("".join(chars))
+    return out
+
+
+def reconcile(printed: str, from_mrz: str | None, check: str | None) -> tuple[str | None, str]:
+    """Chooses between the printed and MRZ readings of a check-digit-protected value.
+
+    Both are compact strings (no separators). Returns (value, how): ``how`` is ``both``
+    (the check digit confirms the printed value), ``mrz`` (the MRZ repaired it), ``mix``
+    (a character-by-character mix confirmed by the check digit) or ``none``.
+    """
+    if not from_mrz or check is None:
+        return None, "none"
+    ok = lambda s: bool(s) and _safe_check(s) == check  # noqa: E731
+    if printed and ok(printed):
+        if printed != from_mrz and ok(from_mrz) and len(printed) == len(from_mrz):
+            # Letters and digits 10 apart (G/6, A/0, U/0) share a check digit: the digit
+            # cannot tell which reading is right. The MRZ font is made for OCR: prefer it,
+            # but flag the field.
+            return from_mrz, "ambiguous"
+        return printed, "both"
+    if ok(from_mrz) and (not printed or len(printed) != len(from_mrz)
+                         or _alike_only(printed, from_mrz)):
+        return from_mrz, "mrz"
+    if printed and len(printed) == len(from_mrz):
+        for candidate in _combos(printed, from_mrz):
+            if ok(candidate):
+                return candidate, "mix"
+    if ok(from_mrz):
+        return from_mrz, "mrz"
+    return None, "none"
+
+
+def _alike_only(a: str, b: str) -> bool:
+    return all(x == y or frozenset((x, y)) in _ALIKE for x, y in zip(a, b, strict=False))
+
+
+def _safe_check(text: str) -> str | None:
+    try:
+        return mrzmod.check_digit(text)
+    except ValueError:
+        return None
+
+
+def _field(code: str, text: str, score: float, make: str | None) -> FieldResult:
+    """Validates one printed field and gives it a confidence."""
+    checked = check_field(code, text, make)
+    confidence = score
+    if not checked.valid:
+        confidence *= 0.3
+    elif checked.repaired:
+        confidence *= 0.92
+    return FieldResult(code, FIELDS[code].meaning, checked.value if checked.valid else None,
+                       checked.text, confidence, "printed", checked.valid,
+                       list(checked.warnings))
+
+
+def _plate_text(compact: str, printed: FieldResult | None) -> str:
+    if printed is not None and _compact(printed.text) == compact and printed.valid:
+        return printed.text
+    siv = re.fullmatch(r"([A-Z]{2})(\d{3})([A-Z]{2})", compact)
+    if siv:
+        return "-".join(siv.groups())
+    fni = re.fullmatch(r"(\d{1,4})([A-Z]{1,3})(\d{2,3}|2A|2B)", compact)
+    return " ".join(fni.groups()) if fni else compact
+
+
+def _apply_mrz(code: str, fields: dict[str, FieldResult], value: str | None, how: str,
+               shown: str, warnings: list[str]) -> None:
+    """Confirms or repairs field ``code`` from the MRZ reconciliation outcome."""
+    current = fields.get(code)
+    if value is None:
+        if current is not None and shown:
+            current.warnings.append(f"MRZ reads {shown!r}, check digit does not confirm")
+        return
+    make = fields["D.1"].value if "D.1" in fields else None
+    if how == "both" and current is not None:
+        current.source, current.confidence = "both", max(current.confidence, 0.995)
+        return
+    repaired = _field(code, value, 0.97, make)
+    repaired.source = "mrz" if current is None or not current.text else "both"
+    repaired.confidence = 0.97 if repaired.valid else repaired.confidence
+    if how == "ambiguous":
+        repaired.source, repaired.confidence = "mrz", 0.7
+        repaired.warnings.append("printed and MRZ readings both satisfy the check digit")
+    if current is not None and current.text:
+        note = f"printed {code} {current.text!r} disagrees with MRZ; repaired to {repaired.text!r}"
+        repaired.warnings.append(note)
+        warnings.append(note)
+    fields[code] = repaired
+
+
+def _reconcile_mrz(fields: dict[str, FieldResult], data: mrzmod.MrzData,
+                   warnings: list[str]) -> None:
+    plate = fields.get("A")
+    # Characters a plate or VIN never holds are fixed on the MRZ side too before comparing.
+    mrz_plate = data.plate
+    if mrz_plate and check_field("A", mrz_plate).valid:
+        mrz_plate = _compact(check_field("A", mrz_plate).text)
+    value, how = reconcile(_compact(plate.text) if plate else "", mrz_plate, data.plate_check)
+    _apply_mrz("A", fields, _plate_text(value, plate) if value else None, how,
+               data.plate or "", warnings)
+    vin = fields.get("E")
+    mrz_vin = data.vin.replace("I", "1").replace("O", "0").replace("Q", "0") if data.vin else None
+    value, how = reconcile(_compact(vin.text) if vin else "", mrz_vin, data.vin_check)
+    _apply_mrz("E", fields, value, how, data.vin or "", warnings)
+    _reconcile_date(fields, data, warnings)
+    _agree("J.1", fields, data.genre, warnings)
+    _agree("D.1", fields, data.make, warnings)
+    _agree("D.3", fields, data.model, warnings)
+
+
+def _reconcile_date(fields: dict[str, FieldResult], data: mrzmod.MrzData,
+                    warnings: list[str]) -> None:
+    date = fields.get("B")
+    printed = ""
+    century = None
+    if date is not None and re.fullmatch(r"\d{2}/\d{2}/\d{4}", date.text):
+        d, m, y = date.text.split("/")
+        printed, century = y[2:] + m + d, y[:2]
+    value, how = reconcile(printed, data.date_yymmdd, data.date_check)
+    if value is not None:
+        if century is None:
+            century = "20" if int(value[:2]) <= 30 else "19"
+        value = f"{value[4:6]}/{value[2:4]}/{century}{value[:2]}"
+    _apply_mrz("B", fields, value, how, data.date_yymmdd or "", warnings)
+
+
+def _loose(text: str) -> str:
+    """Comparison key that ignores separators and O/0, I/1 confusions."""
+    return _compact(text).replace("0", "O").replace("1", "I")
+
+
+def _agree(code: str, fields: dict[str, FieldResult], from_mrz: str | None,
+           warnings: list[str]) -> None:
+    """Uses an MRZ text without a check digit: confirms when equal, fills when missing."""
+    if not from_mrz:
+        return
+    current = fields.get(code)
+    if current is not None and current.text and _loose(current.text) == _loose(from_mrz):
+        current.source = "both"
+        current.confidence = max(current.confidence, 0.97 if current.valid else 0.6)
+        return
+    if current is None or not current.valid:
+        candidate = _field(code, from_mrz.replace("<", " "), 0.85, None)
+        if candidate.valid:
+            candidate.source = "mrz"
+            fields[code] = candidate
+        return
+    if fuzz.ratio(_loose(current.text), _loose(from_mrz)) < 100:
+        note = f"printed {code} {current.text!r} differs from MRZ {from_mrz!r}"
+        current.warnings.append(note)
+        current.confidence = min(current.confidence, 0.7)
+        warnings.append(note)
+
+
+def _cross_checks(fields: dict[str, FieldResult], warnings: list[str]) -> None:
+    """Consistency rules between fields (genre vs category, masses, tax total)."""
+    genre, category = fields.get("J.1"), fields.get("J")
+    if genre and category and genre.value == "VP" and category.value in ("N1", "M2"):
+        category.warnings.append("J.1 is VP: category repaired to M1 (M/N confusion)")
+        category.value = category.text = "M1"
+    taxes = [fields.get(f"Y.{i}") for i in range(1, 7)]
+    if all(t is not None and isinstance(t.value, float) for t in taxes):
+        total = round(sum(t.value for t in taxes[:5]), 2)
+        if abs(total - taxes[5].value) > 0.005:
+            note = f"Y.1..Y.5 add up to {total:.2f}, Y.6 reads {taxes[5].value:.2f}"
+            warnings.append(note)
+            for tax in taxes:
+                tax.confidence = min(tax.confidence, 0.75)
+                tax.warnings.append(note)
+        else:
+            for tax in taxes:
+                tax.confidence = max(tax.confidence, 0.97)
+
+
+def _card_check(boxes: list[TextBox], raw: dict[str, RawField], mrz_lines: list[str]) -> None:
+    """Raises NoCardFound / ForeignCard when the boxes do not look like a French card."""
+    text = " ".join(b.text.upper() for b in boxes)
+    french = bool(mrz_lines) or any(fuzz.partial_ratio(m, text) >= 85 for m in _FRENCH_MARKERS)
+    foreign = any(fuzz.partial_ratio(m, text) >= 85 for m in _FOREIGN_MARKERS)
+    if foreign and not french:
+        raise ForeignCard("registration card from another country: only French cards "
+                          "(certificat d'immatriculation) are supported")
+    if sum(not f.by_position for f in raw.values()) < MIN_CODES and not mrz_lines:
+        raise NoCardFound("no registration card found in the image")
+    if not french:
+        plate = raw.get("A")
+        if plate is None or not check_field("A", plate.text).valid:
+            raise ForeignCard("registration card without French markers or French plate")
+
+
+def extract(boxes: list[TextBox], engine: str = "?", found_in_photo: bool = False,
+            timings: dict[str, float] | None = None,
+            size: tuple[int, int] | None = None) -> CardResult:
+    """Turns OCR boxes of one card into a validated ``CardResult``.
+
+    ``size`` is the (width, height) of the card canvas the boxes come from; when given,
+    the printed form's layout helps with unreadable code labels.
+    Raises NoCardFound (too few field codes and no MRZ) or ForeignCard.
+    """
+    others, mrz_lines = split_mrz(boxes)
+    raw = pair(others, size)
+    _card_check(boxes, raw, mrz_lines)
+    fields: dict[str, FieldResult] = {}
+    for code in ("D.1",) + tuple(c for c in FIELDS if c != "D.1"):  # make first: VIN WMI check
+        if code in raw and raw[code].text:
+            make = fields["D.1"].value if "D.1" in fields else None
+            fields[code] = _field(code, raw[code].text, raw[code].score, make)
+            if raw[code].by_position:
+                fields[code].confidence *= 0.9
+                fields[code].warnings.append("code label unreadable: field found by its place")
+    warnings: list[str] = []
+    mrz_summary = None
+    if mrz_lines:
+        data = mrzmod.parse(mrz_lines)
+        _reconcile_mrz(fields, data, warnings)
+        warnings.extend(data.warnings)
+        mrz_summary = _mrz_summary(mrz_lines, data)
+    _cross_checks(fields, warnings)
+    ordered = {code: fields[code] for code in FIELDS if code in fields}
+    return _finish(ordered, engine, mrz_summary, found_in_photo, warnings, timings or {})
+
+
+def _mrz_summary(lines: list[str], data: mrzmod.MrzData) -> dict[str, Any]:
+    return {"lines": lines, "plate_ok": data.plate_ok, "vin_ok": data.vin_ok,
+            "date_ok": data.date_ok, "formula": data.formula, "formula_ok": data.formula_ok}
+
+
+def _finish(fields: dict[str, FieldResult], engine: str, mrz_summary: dict[str, Any] | None,
+            found_in_photo: bool, warnings: list[str], timings: dict[str, float]) -> CardResult:
+    missing = [c for c in CRITICAL_CODES if c not in fields]
+    uncertain = missing + [c for c in CRITICAL_CODES if c in fields and fields[c].uncertain]
+    uncertain += [c for c, f in fields.items() if c not in CRITICAL_CODES and f.uncertain]
+    for code in missing:
+        warnings.append(f"critical field {code} not found")
+    status = "needs_review" if any(c in CRITICAL_CODES for c in uncertain) else "ok"
+    return CardResult(status, engine, fields, mrz_summary, found_in_photo, uncertain, warnings,
+                      timings)

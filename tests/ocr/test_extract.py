@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+
+from ocr import mrz
+from ocr.engines import TextBox
+from ocr.errors import ForeignCard, NoCardFound
+from ocr.extract import extract, reconcile
+
+LINE1, LINE2 = mrz.build_lines("AB-123-CD", "VF1RFB00X12345678", "12/03/2019", "VP", "CI",
+                               "RENAULT", "CLIO", "2019AB12345")
+
+
+def box(text, x, y, width=None, h=24, score=0.95):
+    width = width if width is not None else 14 * len(text)
+    quad = np.array([[x, y], [x + width, y], [x + width, y + h], [x, y + h]], np.float32)
+    return TextBox(text, score, quad)
+
+
+def card_boxes(plate="AB-123-CD", vin="VF1RFB00X12345678", date="12/03/2019", make="RENAULT",
+               mrz_lines=(LINE1, LINE2), category="M1"):
+    boxes = [box("CERTIFICAT D'IMMATRICULATION", 40, 60),
+             box(f"A. {plate}", 40, 140), box(f"B. {date}", 40, 200),
+             box("C.1 DUPONT JEAN", 40, 260), box(f"D.1 {make}", 40, 372),
+             box("D.3 CLIO", 40, 540), box(f"E. {vin}", 40, 600),
+             box(f"J. {category}", 600, 420), box("J.1 VP", 600, 467), box("P.6 5", 1090, 340)]
+    return boxes + [box(line, 50, 790 + 48 * i) for i, line in enumerate(mrz_lines)]
+
+
+def test_mrz_confirms_fields():
+    result = extract(card_boxes())
+    for code in ("A", "B", "E", "J.1", "D.1", "D.3"):
+        assert result.fields[code].source == "both", code
+    assert result.fields["E"].confidence > 0.99
+    assert result.status == "ok"
+    assert result.value("B") == "2019-03-12"
+
+
+def test_mrz_repairs_a_misread_vin_and_reports_it():
+    result = extract(card_boxes(vin="VF1RFB00X1234S678"))  # 5 misread as S
+    vin = result.fields["E"]
+    assert vin.value == "VF1RFB00X12345678"
+    assert any("disagrees with MRZ" in w for w in vin.warnings)
+    assert any("disagrees with MRZ" in w for w in result.warnings)
+
+
+def test_check_digit_blind_confusion_is_flagged_uncertain():
+    # G (16) and 6 are 10 apart: both readings satisfy the same check digit.
+    result = extract(card_boxes(vin="VF1RFB00X12345G78"))
+    vin = result.fields["E"]
+    assert vin.value == "VF1RFB00X12345678" and vin.uncertain
+    assert result.status == "needs_review"
+
+
+def test_printed_value_confirmed_by_check_digit_when_the_mrz_text_is_misread():
+    bad_mrz = LINE1.replace("VF1RFB00X", "VF1RFBOOX")
+    result = extract(card_boxes(mrz_lines=(bad_mrz, LINE2)))
+    assert result.fields["E"].value == "VF1RFB00X12345678"
+    assert result.fields["E"].source == "both"
+
+
+def test_mrz_plate_and_date_repair():
+    result = extract(card_boxes(plate="AB-128-CD", date="12/08/2019"))
+    assert result.fields["A"].value == "AB-123-CD"
+    assert result.fields["B"].value == "2019-03-12"
+
+
+def test_unconfirmed_disagreement_is_flagged():
+    other = mrz.build_lines("ZZ-999-ZZ", "VF1RFB00X99999999", "01/01/2001", "VP", "CI",
+                            "RENAULT", "CLIO", "2019AB12345")
+    result = extract(card_boxes(mrz_lines=other))
+    # Neither the printed VIN nor any mix satisfies the MRZ check digit of another VIN:
+    # the MRZ VIN wins only through its own check digit, and the change is reported.
+    assert any("MRZ" in w for w in result.fields["E"].warnings)
+
+
+def test_reconcile_mixes_characters_under_the_check_digit():
+    vin = "VF1RFB00X12345678"
+    check = mrz.check_digit(vin)
+    assert reconcile(vin, vin, check) == (vin, "both")
+    assert reconcile("VF1RFB0OX12345678", vin, check) == (vin, "mrz")
+    # Printed B-for-8 and MRZ S-for-5: only the mix of both satisfies the check digit.
+    assert reconcile("VF1RFB00X12345B78", "VF1RFB00X1234S678", check) == (vin, "mix")
+    assert reconcile(vin, None, None) == (None, "none")
+
+
+def test_category_repaired_from_genre():
+    result = extract(card_boxes(category="N1"))
+    assert result.fields["J"].value == "M1"
+
+
+def test_missing_critical_field_needs_review():
+    boxes = [b for b in card_boxes() if not b.text.startswith("C.1")]
+    result = extract(boxes)
+    assert result.status == "needs_review" and "C.1" in result.uncertain_fields
+
+
+def test_too_few_codes_is_no_card():
+    with pytest.raises(NoCardFound):
+        extract([box("SUPERMARCHE DU CENTRE", 40, 40), box("BAGUETTE 1,20 EUR", 40, 100)])
+
+
+def test_german_card_is_foreign():
+    boxes = [box("ZULASSUNGSBESCHEINIGUNG TEIL I", 40, 60), box("A. B-AB 1234", 40, 140),
+             box("B. 12/03/2019", 40, 200), box("D.1 RENAULT", 40, 372),
+             box("E. VF1RFB00X12345678", 40, 600), box("P.6 5", 1090, 340)]
+    with pytest.raises(ForeignCard):
+        extract(boxes)
+
+
+def test_json_shape():
+    data = extract(card_boxes()).to_dict()
+    field = data["fields"]["E"]
+    assert set(field) == {"code", "meaning", "value", "text", "confidence", "source", "valid",
+                          "uncertain", "warnings"}
+    assert data["status"] in ("ok", "needs_review") and data["mrz"]["vin_ok"]

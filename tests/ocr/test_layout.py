@@ -1,0 +1,153 @@
+import random
+
+import numpy as np
+
+from ocr.engines import TextBox
+from ocr.layout import code_candidates, pair, split_mrz
+
+
+def box(text: str, x: float, y: float, width: float | None = None, h: float = 24,
+        score: float = 0.95) -> TextBox:
+    width = width if width is not None else 14 * len(text)
+    quad = np.array([[x, y], [x + width, y], [x + width, y + h], [x, y + h]], np.float32)
+    return TextBox(text, score, quad)
+
+
+ROWS = [  # code box, value box on the same line; three columns like the card
+    (box("A.", 40, 140, 22), box("AB-123-CD", 75, 138)),
+    (box("B.", 40, 198, 22), box("25/09/2003", 75, 198)),
+    (box("E.", 40, 600, 22), box("VF1RFB00X12345678", 75, 600)),
+    (box("F.1", 600, 198, 30), box("1623", 640, 198)),
+    (box("P.1", 1090, 198, 30), box("1598", 1130, 198)),
+    (box("P.6", 1090, 340, 30), box("7", 1130, 340)),
+    (box("D.1", 40, 372, 30), box("RENAULT", 80, 372)),
+]
+
+
+def _flat(rows):
+    return [b for row in rows for b in row]
+
+
+def test_pairs_by_position_whatever_the_box_order():
+    expected = {"A": "AB-123-CD", "B": "25/09/2003", "E": "VF1RFB00X12345678",
+                "F.1": "1623", "P.1": "1598", "P.6": "7", "D.1": "RENAULT"}
+    boxes = _flat(ROWS)
+    for seed in range(5):
+        random.Random(seed).shuffle(boxes)
+        assert {c: f.text for c, f in pair(boxes).items()} == expected
+
+
+def test_value_goes_to_nearest_code_on_its_left_not_previous_in_text_order():
+    # Text order would give "1623" to B (its box comes right after B's value).
+    boxes = [box("B.", 40, 198, 22), box("25/09/2003", 75, 198), box("1623", 640, 198),
+             box("F.1", 600, 198, 30)]
+    got = pair(boxes)
+    assert got["B"].text == "25/09/2003" and got["F.1"].text == "1623"
+
+
+def test_value_on_another_line_is_not_paired():
+    got = pair([box("D.3", 40, 540, 30), box("CLIO", 40, 600)])
+    assert got["D.3"].text == ""
+
+
+def test_merged_code_and_value_are_split_with_the_grammar():
+    assert pair([box("S.15", 1090, 420)])["S.1"].text == "5"
+    assert pair([box("P.11598", 1090, 198)])["P.1"].text == "1598"
+    assert pair([box("B.25/09/2003", 40, 198)])["B"].text == "25/09/2003"
+    assert pair([box("J.M1", 600, 420)])["J"].text == "M1"
+
+
+def test_ambiguous_merge_resolved_by_the_other_boxes():
+    # "G.1173" could be G.1 = 173 or G = 1173; G.1 is printed elsewhere, so it is G.
+    got = pair([box("G.1173", 600, 330), box("G.1 1098", 600, 374)])
+    assert got["G"].text == "1173" and got["G.1"].text == "1098"
+    alone = pair([box("G.1173", 600, 330)])
+    assert "G.1" in alone  # without other evidence the longer code wins
+
+
+def test_row_merged_into_one_box_is_split_at_each_code():
+    got = pair([box("Y.1 559,00 Y.2 0,00 Y.3 0,00", 40, 680, 600)])
+    assert (got["Y.1"].text, got["Y.2"].text, got["Y.3"].text) == ("559,00", "0,00", "0,00")
+
+
+def test_look_alike_code_letters():
+    got = pair([box("R1 2823", 1090, 190), box("1 M1", 600, 420), box("1.1 VP", 600, 467),
+                box("κ. e11*2007/46*6129*30", 1090, 140), box("0.1 FORD", 40, 372)])
+    assert got["P.1"].text == "2823"
+    assert got["J"].text == "M1" and got["J.1"].text == "VP"
+    assert got["K"].text == "e11*2007/46*6129*30"
+    assert got["D.1"].text == "FORD"
+
+
+def test_one_reads_as_i_or_j_depending_on_the_value():
+    assert pair([box("1.30/11/2004", 600, 140)])["I"].text == "30/11/2004"
+    assert "J" in pair([box("1 M1", 600, 420)])
+
+
+def test_number_value_is_not_taken_for_a_code():
+    assert code_candidates("11", at_start=True) == []  # not J.1 without its dot
+    got = pair([box("P.6", 890, 270, 46), box("11", 931, 273, 31)])
+    assert got["P.6"].text == "11" and "J.1" not in got
+
+
+def test_decimal_value_is_not_taken_for_a_code():
+    assert code_candidates("0,13", at_start=True) == []
+    assert code_candidates("RUE", at_start=False) == []
+
+
+def test_long_value_in_one_box_is_kept_whole():
+    got = pair([box("C.3 49 RUE VICTOR HUGO 59000 LILLE", 40, 315, 500)])
+    assert got["C.3"].text == "49 RUE VICTOR HUGO 59000 LILLE"
+
+
+def test_mrz_lines_are_separated():
+    others, lines = split_mrz([box("A.", 40, 140, 22),
+                               box("BREAK<<FORD<<FOCUS<<<<<<<<<<<<<<2003LJ062340", 50, 840),
+                               box("CRFRAWT817WN0WF0TD918X1K59271380309253VP<<<<", 50, 795)])
+    assert lines[0].startswith("CRFRA") and lines[1].startswith("BREAK")
+    assert len(others) == 1
+
+
+def test_code_glued_after_a_value_through_a_symbol_is_split():
+    got = pair([box("Y.3 50,00￥411,00", 396, 552, 120)])
+    assert got["Y.3"].text == "50,00" and got["Y.4"].text == "11,00"
+
+
+def test_unreadable_letter_settled_by_elimination_and_grammar():
+    # "#.2" could be any code ending in ".2"; F.1 and F.3 are read, D.2 and J.2 too: the
+    # value 2150 is a valid mass, so F.2 it is.
+    boxes = [box("F.1 2150", 600, 146), box("#.2 2150", 600, 186), box("F.3 3710", 600, 222),
+             box("D.2 TXL5RXSH", 40, 345), box("J.2 AC", 600, 418)]
+    got = pair(boxes)
+    assert got["F.2"].text == "2150" and got["D.2"].text == "TXL5RXSH"
+
+
+def test_value_fragments_chain_along_the_line():
+    # OCR cut the address into boxes; the last one is far from the code but close to the
+    # previous fragment.
+    boxes = [box("C.3", 40, 315, 30), box("49 RUE VICTOR HUGO", 80, 315, 250),
+             box("59000", 345, 315, 70), box("LILLE", 430, 315, 70)]
+    assert pair(boxes)["C.3"].text == "49 RUE VICTOR HUGO 59000 LILLE"
+
+
+CANVAS = (1146, 736)  # the warped card canvas the pipeline hands to the engine
+
+
+def test_unreadable_label_found_by_its_place_on_the_form():
+    garbled = box("R&8", 890, 266, 60, h=26)  # P.6's label misread, its value glued
+    assert "P.6" not in pair([garbled])  # the text alone says nothing
+    got = pair([garbled], CANVAS)
+    assert got["P.6"].text == "8" and got["P.6"].by_position
+
+
+def test_value_without_any_label_found_by_its_place():
+    value = box("19/12/2016", 488, 112, 150, h=26)  # I's label was not detected at all
+    assert pair([value]) == {}
+    got = pair([value, box("A. AB-123-CD", 27, 112, 190, h=26)], CANVAS)
+    assert got["I"].text == "19/12/2016" and got["A"].text == "AB-123-CD"
+
+
+def test_position_does_not_override_a_readable_label():
+    # A readable "P.1" printed where P.6 should be keeps its own reading.
+    got = pair([box("P.1 1598", 890, 266, 90, h=26)], CANVAS)
+    assert got["P.1"].text == "1598" and "P.6" not in got

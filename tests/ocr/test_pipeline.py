@@ -1,0 +1,112 @@
+"""End to end with the real models: both engines, clean scans, photos, bad inputs."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from ocr import synth
+from ocr.cli import app
+from ocr.engines import PaddleEngine, RapidEngine
+from ocr.errors import BlankImage, ForeignCard, ModelUnavailable, NoCardFound
+from ocr.evaluate import norm
+from ocr.fields import CRITICAL_CODES
+from tests.ocr.conftest import encode
+
+
+def _critical_errors(result, truth):
+    return {c: (result.text(c), truth[c]) for c in CRITICAL_CODES
+            if norm(result.text(c)) != norm(truth[c])}
+
+
+def test_clean_scan_both_engines(any_reader, card, card_png):
+    result = any_reader.read(card_png)
+    assert _critical_errors(result, card.truth) == {}
+    assert result.fields["E"].source == "both"
+    right = sum(norm(result.text(c)) == norm(v) for c, v in card.truth.items() if v)
+    assert right >= 0.9 * sum(1 for v in card.truth.values() if v)
+
+
+def test_phone_photo_on_a_table(paddle_reader, card, photo_jpeg):
+    result = paddle_reader.read(photo_jpeg)
+    assert result.card_found_in_photo
+    assert _critical_errors(result, card.truth) == {}
+
+
+def test_heic_photo_with_exif_rotation(paddle_reader, card):
+    exif = Image.Exif()
+    exif[0x0112] = 8  # pixels stored rotated: the viewer must rotate 90 degrees CCW... back
+    stored = card.image.transpose(Image.Transpose.ROTATE_270)
+    data = encode(stored, "HEIF", exif=exif.tobytes(), quality=90)
+    result = paddle_reader.read(data)
+    assert result.text("E") == card.truth["E"]
+
+
+def test_upside_down_card_is_retried(rapid_reader, card):
+    data = encode(card.image.rotate(180), "PNG")
+    assert rapid_reader.read(data).text("A") == card.truth["A"]
+
+
+def test_photo_of_something_else(paddle_reader):
+    data = encode(synth.make_non_card(np.random.default_rng(5)), "JPEG")
+    with pytest.raises(NoCardFound) as info:
+        paddle_reader.read(data)
+    assert info.value.kind == "no_card_found"
+
+
+def test_card_from_another_country(paddle_reader):
+    foreign = synth.make_foreign_card(np.random.default_rng(9))
+    with pytest.raises(ForeignCard):
+        paddle_reader.read(encode(foreign.image, "PNG"))
+
+
+def test_noise_only_image(paddle_reader):
+    rng = np.random.default_rng(1)
+    noise = (rng.normal(128, 40, (600, 800, 3))).clip(0, 255).astype(np.uint8)
+    with pytest.raises(NoCardFound):
+        paddle_reader.read(encode(Image.fromarray(noise), "JPEG"))
+
+
+@pytest.mark.parametrize("engine", [PaddleEngine, RapidEngine])
+def test_missing_model_is_one_clear_error(engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("NOVAEVO_OCR_MODEL_DIR", str(tmp_path))
+    with pytest.raises(ModelUnavailable) as info:
+        engine()
+    assert "no download" in str(info.value)
+
+
+def test_broken_model_is_one_clear_error(tmp_path, monkeypatch):
+    from ocr.engines import DET_FILE, REC_FILE
+
+    for name in (DET_FILE, REC_FILE):
+        (tmp_path / name).write_bytes(b"not an onnx model" * 10_000)
+    monkeypatch.setenv("NOVAEVO_OCR_MODEL_DIR", str(tmp_path))
+    monkeypatch.setenv("NOVAEVO_OCR_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(ModelUnavailable):
+        RapidEngine()
+    with pytest.raises(ModelUnavailable):
+        PaddleEngine()
+
+
+def test_cli_json(tmp_path, card_png, card):
+    path = tmp_path / "card.png"
+    path.write_bytes(card_png)
+    out = CliRunner().invoke(app, [str(path), "--json", "--engine", "rapid"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["fields"]["A"]["value"] == card.truth["A"]
+
+
+def test_cli_bad_inputs(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    out = CliRunner().invoke(app, [str(text), "--json"])
+    assert out.exit_code == 2 and json.loads(out.stdout)["status"] == "not_an_image"
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (300, 200), "white").save(blank)
+    out = CliRunner().invoke(app, [str(blank)])
+    assert out.exit_code == BlankImage.exit_code and "no registration card" in out.output
+    out = CliRunner().invoke(app, [str(blank), "--engine", "tesseract"])
+    assert out.exit_code == 2
