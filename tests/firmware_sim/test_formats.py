@@ -8,17 +8,13 @@ import itertools
 
 import pytest
 
-from obdcore import BACKEND, Decoder
+from obdcore import Decoder
 from obdcore import core as obdcore_core
 from obdcore.protocols import is_can
 from tests.firmware_sim.helpers import lines, make_firmware, quiet, send
 
 ENGINE_ID = {"6": 0x7E8, "8": 0x7E8, "7": 0x18DAF110, "9": 0x18DAF110}
 COMBOS = list(itertools.product("123456789", (False, True), (False, True), (False, True)))
-# The compiled obdcore reads the legacy check byte with a negative index under
-# wraparound=False (see the report): it flags every legacy frame with headers on.
-_COMPILED_CHECKSUM_BUG = pytest.mark.xfail(
-    BACKEND == "compiled", reason="obdcore compiled _checksum_ok bug (data[-1])", strict=False)
 
 
 def _params() -> list:
@@ -26,8 +22,7 @@ def _params() -> list:
     for protocol, headers, spaces, caf in COMBOS:
         if not is_can(protocol) and not caf:
             continue  # CAF only shapes CAN output
-        marks = [_COMPILED_CHECKSUM_BUG] if not is_can(protocol) and headers else []
-        params.append(pytest.param(protocol, headers, spaces, caf, marks=marks,
+        params.append(pytest.param(protocol, headers, spaces, caf,
                                    id=f"p{protocol}-h{int(headers)}-s{int(spaces)}-c{int(caf)}"))
     return params
 
@@ -125,14 +120,6 @@ def test_freeze_frame_and_mode06_decode() -> None:
     answer = send(fw, "06A3")
     count = fw.car.diagnostics.misfire_cycle[1]
     assert count > 0
-    if BACKEND == "compiled":
-        # The compiled obdcore segfaults on Mode 06 answers (tests[-1] under
-        # wraparound=False, see the report): check the records by hand instead.
-        payload = decoder.messages(answer)[0][0].payload
-        records = [payload[i:i + 9] for i in range(1, len(payload), 9)]
-        assert [r[1] for r in records] == [0x0B, 0x0C]
-        assert int.from_bytes(records[1][3:5], "big") == count
-        return
     results = decoder.decode(answer).readings[0].value
     assert [t.tid for t in results] == [0x0B, 0x0C]
     assert results[1].value == count
