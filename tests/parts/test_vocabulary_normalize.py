@@ -6,6 +6,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parts import vocabulary
 from parts.errors import InvalidPlateError, InvalidVinError
@@ -99,3 +101,31 @@ def test_gtin_check_digit() -> None:
     assert gtin_ok("4006381333931")
     assert not gtin_ok("4006381333932")
     assert not gtin_ok("40063813339")
+
+
+@given(
+    st.text(alphabet="ABCDEFGHJKLMNPRSTVWXYZ0123456789", min_size=1, max_size=20),
+    st.lists(st.sampled_from([" ", "-", ".", "/"]), max_size=20),
+    st.randoms(use_true_random=False),
+)
+def test_separators_never_change_a_normalised_number(number, separators, rnd) -> None:
+    spelled = list(number)
+    for sep in separators:
+        spelled.insert(rnd.randrange(len(spelled) + 1), sep)
+    respelled = "".join(spelled)
+    assert normalize_number(respelled) == number
+    assert normalize_number(respelled.lower()) == number
+    assert normalize_number(normalize_number(respelled)) == number
+
+
+@given(st.text(max_size=300))
+def test_text_tokens_are_safe_words_or_a_typed_error(query) -> None:
+    from parts.errors import InvalidInputError
+    from parts.search import text_tokens
+
+    try:
+        tokens = text_tokens(query)
+    except InvalidInputError:
+        return
+    assert 1 <= len(tokens) <= 12
+    assert all(t and all(ch.isalnum() for ch in t) for t in tokens)
