@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from obdcore import core as _obdcore
+from obdcore.isotp import segment
 from obdcore.protocols import CAN_11, CAN_29, J1850, protocol_family
 
 
@@ -39,12 +40,7 @@ class Answer:
 
 def isotp_frames(payload: bytes) -> list[bytes]:
     """ISO 15765-2 frames (PCI included, no padding) carrying ``payload``."""
-    if len(payload) <= 7:
-        return [bytes([len(payload)]) + payload]
-    frames = [bytes([0x10 | (len(payload) >> 8), len(payload) & 0xFF]) + payload[:6]]
-    for seq, start in enumerate(range(6, len(payload), 7), start=1):
-        frames.append(bytes([0x20 | (seq & 0x0F)]) + payload[start:start + 7])
-    return frames
+    return segment(payload, pad=False)
 
 
 def _hex(data: bytes, spaces: bool) -> str:
