@@ -96,7 +96,19 @@ def main() -> None:
     for name, seconds in rows:
         print(f"{name:28} {len(items) / seconds:12,.0f} {seconds / len(items) * 1e6:10.2f} "
               f"{baseline / seconds:13.1f}x")
+    if compiled is not None:
+        _polling_log(items, args.repeat)
     print(f"python {sys.version.split()[0]}, obd {obd.__version__}")
+
+
+def _polling_log(items, repeat: int) -> None:
+    """The batch API's own use: replaying a polling log (Mode 01 answers only, single and
+    multi-PID, one or two ECUs), python-obd again as the peer."""
+    polling = [i for i in items if i.kind in ("single PID", "multi-PID", "two ECUs")]
+    baseline = best_of(repeat, python_obd_runner(polling))
+    batch = best_of(repeat, batch_runner(compiled, polling))
+    print(f"polling log ({len(polling)} answers): python-obd {len(polling) / baseline:,.0f}/s, "
+          f"obdcore compiled batch {len(polling) / batch:,.0f}/s: {baseline / batch:.1f}x")
 
 
 if __name__ == "__main__":

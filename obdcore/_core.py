@@ -456,6 +456,7 @@ class Decoder:
         (hex digits and spaces) are turned into frames straight from the buffer; any other
         line takes the general path (``_line``) exactly as the pure twin does."""
         text: cython.p_uchar = raw
+        hex_values: cython.p_uchar = _HEX_VALUES
         size: cython.Py_ssize_t = len(raw)
         nibbles = cython.declare(cython.uchar[257])  # MAX_LINE_BYTES + 1
         data = cython.declare(cython.uchar[129])  # MAX_LINE_BYTES // 2 + 1
@@ -476,13 +477,23 @@ class Decoder:
             j: cython.Py_ssize_t
             for j in range(start, end):
                 c: cython.int = text[j]
+                h: cython.int = hex_values[c]
+                if h < 16:  # the common case first: a hex digit
+                    if count >= MAX_LINE_BYTES:
+                        clean = False
+                        break
+                    nibbles[count] = h
+                    count += 1
+                    visible += pending_spaces + 1
+                    pending_spaces = 0
+                    continue
                 if c == 0 or c == 62:  # NUL (clones after reset) and the prompt are dropped
                     continue
                 if c == 32:
                     if visible:
                         pending_spaces += 1
                     continue
-                h: cython.int = _hexval(c)
+                h = _hexval(c)
                 if h < 0 or count >= MAX_LINE_BYTES:
                     clean = False
                     break
@@ -1040,6 +1051,11 @@ def _normal_request(request):
     if request is None:
         return None
     return _as_bytes(request).upper().replace(b" ", b"").strip()
+
+
+# Byte -> hex digit value, 255 for anything else (the compiled line scanner's table).
+_HEX_VALUES: bytes = bytes(int(chr(b), 16) if chr(b) in "0123456789ABCDEFabcdef" else 255
+                           for b in range(256))
 
 
 @cython.cfunc
