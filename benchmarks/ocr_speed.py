@@ -4,8 +4,9 @@
 
 Cold start = a fresh Python process importing the package, loading the engine and reading
 one card (interpreter start-up excluded). Latency = warm reads of generated cards, half
-clean scans and half phone photos; p50 and p95. PaddleOCR (the default) is compared with
-RapidOCR (the peer) in the same run and the ratio printed.
+clean scans and half phone photos; p50 and p95. Both engines run in the same process and
+read each card in turn (and the cold starts alternate), so that the load of a shared
+machine affects both alike; the ratio is printed.
 """
 
 from __future__ import annotations
@@ -45,31 +46,36 @@ def samples(cards: int, seed: int) -> list[bytes]:
     return out
 
 
-def cold_start(engine: str, path: str, runs: int) -> list[float]:
+def cold_start(engines: tuple[str, ...], path: str, runs: int) -> dict[str, list[float]]:
+    """Fresh-process cold starts, alternating engines so that load drift hits both alike."""
     root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=root)
-    times = []
+    times: dict[str, list[float]] = {e: [] for e in engines}
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", COLD, engine, path], capture_output=True,
-                             text=True, env=env, check=True)
-        times.append(float(out.stdout.strip().splitlines()[-1]))
+        for engine in engines:
+            out = subprocess.run([sys.executable, "-c", COLD, engine, path], capture_output=True,
+                                 text=True, env=env, check=True)
+            times[engine].append(float(out.stdout.strip().splitlines()[-1]))
     return times
 
 
-def warm(engine: str, data: list[bytes]) -> list[float]:
+def warm(engines: tuple[str, ...], data: list[bytes]) -> dict[str, list[float]]:
+    """Warm per-card latency; both engines read each card in turn (interleaved)."""
     from ocr.errors import OcrError
     from ocr.pipeline import CardReader
 
-    reader = CardReader(engine)
-    reader.read(data[0])  # first inference allocates ONNX Runtime buffers
-    times = []
+    readers = {e: CardReader(e) for e in engines}
+    for reader in readers.values():
+        reader.read(data[0])  # first inference allocates ONNX Runtime buffers
+    times: dict[str, list[float]] = {e: [] for e in engines}
     for item in data:
-        start = time.perf_counter()
-        try:
-            reader.read(item)
-        except OcrError:
-            pass
-        times.append(time.perf_counter() - start)
+        for engine, reader in readers.items():
+            start = time.perf_counter()
+            try:
+                reader.read(item)
+            except OcrError:
+                pass
+            times[engine].append(time.perf_counter() - start)
     return times
 
 
@@ -88,14 +94,17 @@ def main() -> None:
     with tempfile.NamedTemporaryFile(suffix=".jpg", delete=False) as fh:
         fh.write(data[1])
     print(f"cpu cores: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.2f}")
+    engines = ("paddle", "rapid")
+    cold = cold_start(engines, fh.name, args.cold_runs)
+    lat = warm(engines, data)
     figures = {}
-    for engine in ("paddle", "rapid"):
-        cold = cold_start(engine, fh.name, args.cold_runs)
-        lat = warm(engine, data)
-        figures[engine] = (statistics.median(cold), pct(lat, 0.5), pct(lat, 0.95))
+    for engine in engines:
+        figures[engine] = (statistics.median(cold[engine]), pct(lat[engine], 0.5),
+                           pct(lat[engine], 0.95))
         print(f"{engine:7} cold start median {figures[engine][0]:.2f} s (runs: "
-              f"{', '.join(f'{c:.2f}' for c in cold)}); per card p50 {figures[engine][1]:.2f} s, "
-              f"p95 {figures[engine][2]:.2f} s over {len(lat)} cards")
+              f"{', '.join(f'{c:.2f}' for c in cold[engine])}); per card p50 "
+              f"{figures[engine][1]:.2f} s, p95 {figures[engine][2]:.2f} s over "
+              f"{len(lat[engine])} cards")
     p, r = figures["paddle"], figures["rapid"]
     print(f"rapid / paddle ratio: cold {r[0] / p[0]:.2f}x, p50 {r[1] / p[1]:.2f}x, "
           f"p95 {r[2] / p[2]:.2f}x")
