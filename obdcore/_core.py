@@ -1185,8 +1185,3 @@ def j1850_crc(body: bytes) -> int:
         for _ in range(8):
             crc = ((crc << 1) ^ 0x1D) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
     return crc ^ 0xFF
-
-
-def is_compiled() -> bool:
-    """True in the Cython build of this module."""
-    return cython.compiled
