@@ -229,7 +229,9 @@ def _card_check(boxes: list[TextBox], raw: dict[str, RawField], mrz_lines: list[
     if foreign and not french:
         raise ForeignCard("registration card from another country: only French cards "
                           "(certificat d'immatriculation) are supported")
-    if sum(not f.by_position for f in raw.values()) < MIN_CODES and not mrz_lines:
+    # Only codes read letter for letter count: look-alike readings ("5.1" for S.1) and the
+    # layout prior would find "codes" in any price list.
+    if sum(f.exact for f in raw.values()) < MIN_CODES and not mrz_lines:
         raise NoCardFound("no registration card found in the image")
     if not french:
         plate = raw.get("A")

@@ -113,3 +113,13 @@ def test_json_shape():
     assert set(field) == {"code", "meaning", "value", "text", "confidence", "source", "valid",
                           "uncertain", "warnings"}
     assert data["status"] in ("ok", "needs_review") and data["mrz"]["vin_ok"]
+
+
+def test_price_list_is_no_card_not_a_foreign_card():
+    # Prices such as "5.13" read like look-alike codes (S.1 + "3"); they must not count.
+    boxes = [box("SUPERMARCHE DU CENTRE", 360, 90)]
+    boxes += [box(f"{p} EUR", 700, 160 + 55 * i) for i, p in
+              enumerate(["5.13", "1.20", "0.99", "6.15", "2.35", "8.40"])]
+    with pytest.raises(NoCardFound) as info:
+        extract(boxes, size=(1146, 736))
+    assert info.value.kind == "no_card_found"
