@@ -123,3 +123,11 @@ def test_price_list_is_no_card_not_a_foreign_card():
     with pytest.raises(NoCardFound) as info:
         extract(boxes, size=(1146, 736))
     assert info.value.kind == "no_card_found"
+
+
+def test_space_lost_by_ocr_is_restored_from_the_mrz():
+    lines = mrz.build_lines("AB-123-CD", "VF1RFB00X12345678", "12/03/2019", "VP", "CI",
+                            "TOYOTA", "AYGO X", "2019AB12345")
+    boxes = [b for b in card_boxes(mrz_lines=lines) if not b.text.startswith("D.3")]
+    result = extract(boxes + [box("D.3 AYGOX", 40, 540)])
+    assert result.fields["D.3"].value == "AYGO X" and result.fields["D.3"].source == "both"
