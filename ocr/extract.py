@@ -178,6 +178,28 @@ def _loose(text: str) -> str:
     return _compact(text).replace("0", "O").replace("1", "I")
 
 
+def _respace(printed: str, from_mrz: str) -> str:
+    """Puts back a space the printed reading lost where the MRZ shows a separator
+    (printed "AYGOX", MRZ "AYGO<X" -> "AYGO X"); the printed characters are kept."""
+    out, i = [], 0
+    for char in from_mrz:
+        if char in "< ":
+            if i < len(printed) and not printed[i].isalnum():
+                out.append(printed[i])
+                i += 1
+            elif out and out[-1] != " ":
+                out.append(" ")
+            continue
+        while i < len(printed) and not printed[i].isalnum():
+            out.append(printed[i])
+            i += 1
+        if i < len(printed):
+            out.append(printed[i])
+            i += 1
+    out.extend(printed[i:])
+    return "".join(out).strip()
+
+
 def _agree(code: str, fields: dict[str, FieldResult], from_mrz: str | None,
            warnings: list[str]) -> None:
     """Uses an MRZ text without a check digit: confirms when equal, fills when missing."""
@@ -185,6 +207,10 @@ def _agree(code: str, fields: dict[str, FieldResult], from_mrz: str | None,
         return
     current = fields.get(code)
     if current is not None and current.text and _loose(current.text) == _loose(from_mrz):
+        spaced = _respace(current.text, from_mrz)
+        if spaced != current.text:
+            current.warnings.append(f"separator restored from the MRZ: {spaced!r}")
+            current.text = current.value = spaced
         current.source = "both"
         current.confidence = max(current.confidence, 0.97 if current.valid else 0.6)
         return
@@ -229,7 +255,9 @@ def _card_check(boxes: list[TextBox], raw: dict[str, RawField], mrz_lines: list[
     if foreign and not french:
         raise ForeignCard("registration card from another country: only French cards "
                           "(certificat d'immatriculation) are supported")
-    if sum(not f.by_position for f in raw.values()) < MIN_CODES and not mrz_lines:
+    # Only codes read letter for letter count: look-alike readings ("5.1" for S.1) and the
+    # layout prior would find "codes" in any price list.
+    if sum(f.exact for f in raw.values()) < MIN_CODES and not mrz_lines:
         raise NoCardFound("no registration card found in the image")
     if not french:
         plate = raw.get("A")

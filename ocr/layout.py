@@ -87,6 +87,7 @@ class RawField:
     text: str
     score: float
     by_position: bool = False  # the code label was unreadable: found by its place
+    exact: bool = False  # the code label was read letter for letter
 
 
 def _readings(prefix: str) -> list[tuple[str, bool]]:
@@ -306,7 +307,8 @@ def _resolve(pieces: list[Piece], size: tuple[int, int] | None
             continue
         done.add(piece_id)
         text = " ".join(t for t in (cand.tail, value) if t)
-        result[cand.code] = RawField(cand.code, text, score, by_position=cand.wildcard)
+        result[cand.code] = RawField(cand.code, text, score, by_position=cand.wildcard,
+                                     exact=cand.exact)
     return result, done
 
 

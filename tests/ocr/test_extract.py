@@ -113,3 +113,21 @@ def test_json_shape():
     assert set(field) == {"code", "meaning", "value", "text", "confidence", "source", "valid",
                           "uncertain", "warnings"}
     assert data["status"] in ("ok", "needs_review") and data["mrz"]["vin_ok"]
+
+
+def test_price_list_is_no_card_not_a_foreign_card():
+    # Prices such as "5.13" read like look-alike codes (S.1 + "3"); they must not count.
+    boxes = [box("SUPERMARCHE DU CENTRE", 360, 90)]
+    boxes += [box(f"{p} EUR", 700, 160 + 55 * i) for i, p in
+              enumerate(["5.13", "1.20", "0.99", "6.15", "2.35", "8.40"])]
+    with pytest.raises(NoCardFound) as info:
+        extract(boxes, size=(1146, 736))
+    assert info.value.kind == "no_card_found"
+
+
+def test_space_lost_by_ocr_is_restored_from_the_mrz():
+    lines = mrz.build_lines("AB-123-CD", "VF1RFB00X12345678", "12/03/2019", "VP", "CI",
+                            "TOYOTA", "AYGO X", "2019AB12345")
+    boxes = [b for b in card_boxes(mrz_lines=lines) if not b.text.startswith("D.3")]
+    result = extract(boxes + [box("D.3 AYGOX", 40, 540)])
+    assert result.fields["D.3"].value == "AYGO X" and result.fields["D.3"].source == "both"
