@@ -203,27 +203,26 @@ def check_closed(raw: str, choices: tuple[str, ...]) -> Checked:
     return Checked(text, text, False, warnings=["not in the closed list"])
 
 
-_APPROVAL = re.compile(r"(.?)(\d{1,2}\*\d{2,4}/\d{2,4}\*\d{4}\*\d{2})")
+_APPROVAL = re.compile(r"E\d{1,2}\*\d{2,4}/\d{2,4}\*\d{4}\*\d{2}")
 
 
 def check_approval(raw: str) -> Checked:
     """Validates an EC type-approval number (K), e.g. ``E2*2007/46*0123*05``.
 
-    The leading lowercase ``e`` is often misread (0, @, C, dropped) and ``*`` read as ``°``;
-    when the rest has the approval shape, the ``E`` is restored.
+    The leading lowercase ``e`` is often misread (0, @, C) or dropped, and ``*`` read as
+    ``°``: when the rest has the approval shape, the ``E`` is restored (a country number
+    never starts with 0, so a leading 0 is the misread ``e``).
     """
     text = re.sub(r"\s+", "", raw.upper()).replace("°", "*").replace("×", "*")
-    match = _APPROVAL.fullmatch(text)
-    if match and match.group(1) != "E" and not match.group(1).isdigit() or (
-            match and match.group(1) == "0"):
-        fixed = "E" + match.group(2)
-        return Checked(fixed, fixed, True, repaired=True,
-                       warnings=[f"approval number prefix repaired from {raw!r}"])
-    if match is None and _APPROVAL.fullmatch("E" + text) and text[:1].isdigit():
-        fixed = "E" + text
-        return Checked(fixed, fixed, True, repaired=True,
-                       warnings=[f"approval number prefix restored in {raw!r}"])
-    return check_code(text)
+    if _APPROVAL.fullmatch(text):
+        return Checked(text, text, True, repaired=text != raw.strip().upper())
+    candidates = ["E" + text[1:], "E" + text] if text[:1] == "0" or not text[:1].isdigit() \
+        else ["E" + text]
+    for fixed in candidates:
+        if _APPROVAL.fullmatch(fixed):
+            return Checked(fixed, fixed, True, repaired=True,
+                           warnings=[f"approval number prefix repaired from {raw!r}"])
+    return Checked(text, text, False, warnings=["not an EC type-approval number"])
 
 
 def check_cnit(raw: str) -> Checked:

@@ -107,6 +107,8 @@ def test_approval_number_prefix_repaired():
     assert check_approval("@2*2018/858*4509*31").value == "E2*2018/858*4509*31"
     assert check_approval("7*2007/46*1425°03").value == "E7*2007/46*1425*03"
     assert check_approval("e11*2007/46*6129*30").value == "E11*2007/46*6129*30"
+    assert check_approval("10*2018/858*9656*32").value == "E10*2018/858*9656*32"  # e dropped
+    assert not check_approval("HELLO").valid
 
 
 def test_cnit_letters_repaired_only_in_letter_positions():
