@@ -20,11 +20,17 @@ def replay(
 ) -> None:
     """Feed a recorded ELM327 session back through the decoder and print the readings."""
     from obdcore import BACKEND
-    from obdcore.replay import TranscriptError, read_transcript, replay, sample_transcript
+    from obdcore.replay import (
+        TranscriptError,
+        read_transcript,
+        read_transcript_file,
+        replay,
+        sample_transcript,
+    )
 
     try:
-        data = sample_transcript() if transcript is None else transcript.read_bytes()
-        exchanges = read_transcript(data)
+        exchanges = (read_transcript(sample_transcript()) if transcript is None
+                     else read_transcript_file(transcript))
     except (OSError, TranscriptError) as exc:
         typer.echo(f"novaevo replay: cannot read {transcript}: {exc}", err=True)
         raise typer.Exit(2) from None

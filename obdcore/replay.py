@@ -64,6 +64,18 @@ class AdapterSettings:
             self.protocol = None  # "0" (automatic) or something we cannot use
 
 
+def read_transcript_file(path) -> list[Exchange]:
+    """Reads a transcript file, refusing an oversized one before loading it.
+
+    Raises :class:`TranscriptError` (not a transcript, too large) or :class:`OSError`.
+    """
+    from pathlib import Path
+
+    if Path(path).stat().st_size > MAX_TRANSCRIPT_BYTES:
+        raise TranscriptError(f"transcript larger than {MAX_TRANSCRIPT_BYTES} bytes")
+    return read_transcript(Path(path).read_bytes())
+
+
 def read_transcript(data: bytes) -> list[Exchange]:
     """Splits a transcript into exchanges; raises :class:`TranscriptError` when the data
     is not one."""

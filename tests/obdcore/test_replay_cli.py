@@ -54,6 +54,14 @@ def test_replay_of_a_text_file_without_exchanges(tmp_path):
     assert result.exit_code == 2 and "no ELM327 exchange" in result.output
 
 
+def test_oversized_transcript_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as handle:  # sparse: no 65 MB written to disk
+        handle.truncate(65 * 1024 * 1024)
+    result = runner.invoke(app, ["replay", str(path)])
+    assert result.exit_code == 2 and "larger than" in result.output
+
+
 def test_transcript_with_garbage_answers_still_replays(tmp_path):
     path = tmp_path / "session.txt"
     path.write_bytes(b">ATH1\rOK\r\r>010D\r\x80\xffjunk\r7E8 03 41 0D 32\r\r>")
