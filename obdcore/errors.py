@@ -20,3 +20,30 @@ class TableError(ObdError, ValueError):
 
 class ProtocolError(ObdError, ValueError):
     """An unknown or unsupported ELM327 protocol was named."""
+
+
+# ---------------------------------------------------------------- talking to a dongle
+
+
+class LinkError(ObdError, OSError):
+    """Talking to the adapter failed: the base of every connection error."""
+
+
+class DeviceNotFound(LinkError):
+    """No adapter at the given address, or none found when looking for one."""
+
+
+class LinkLost(LinkError):
+    """The link to the adapter went away (unplugged, out of range, socket closed)."""
+
+
+class AdapterTimeout(LinkError):
+    """The adapter did not finish its answer (no ``>`` prompt) before the deadline."""
+
+
+class NotAnAdapter(LinkError):
+    """Something answers at that address, but it does not behave like an ELM327."""
+
+
+class NoVehicle(LinkError):
+    """The adapter answers but no vehicle does (ignition off, wrong protocol, no car)."""
