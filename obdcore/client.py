@@ -13,6 +13,7 @@ Values come back in SI units with their unit names, as the decoder gives them.
 from __future__ import annotations
 
 import asyncio
+import difflib
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
@@ -98,12 +99,17 @@ class Client(Session):
 
         ``rates``: Hz per name, one rate for all, or None for dashboard defaults
         (:data:`obdcore.polling.DEFAULT_RATES_HZ`); 0 means as fast as the link allows.
-        ``persistent``: keep reconnecting after a failed recovery (a logging session)
-        instead of raising the :class:`LinkError`.
+        ``ecu``: ask that ECU alone; by default the ECU that supports every named PID,
+        if there is one (else every ECU answers). ``persistent``: keep reconnecting after
+        a failed recovery (a logging session) instead of raising the :class:`LinkError`.
         """
         items = self._poll_items(list(names), rates)
         wanted = {name for item in items for name in item.names}
-        scheduler = Scheduler(items, self._per_request(items))
+        scheduler = Scheduler(items, self._per_request(items), self.clock())
+        if any(item.mode == 1 and item.pid > 0x20 for item in items):
+            await self.supported_pids()
+        if ecu is None:
+            ecu = self._sole_source(items)
         while True:
             batch = scheduler.next_request(self.clock())
             if not batch:
@@ -138,7 +144,7 @@ class Client(Session):
         table = self.decoder.table
         by_pid: dict[tuple[int, int], list[str]] = {}
         for name in names:
-            definition = table.by_name(name)
+            definition = _field(table, name)
             if definition.mode not in (1, 0x22):
                 raise TableError(f"{name} is not a live value (Mode {definition.mode:02X})")
             by_pid.setdefault((definition.mode, definition.pid), []).append(name)
@@ -149,6 +155,16 @@ class Client(Session):
             hz = _rate(rates, pid_names)
             items.append(PollItem(mode, pid, tuple(pid_names), 1.0 / hz if hz > 0 else 0.0))
         return items
+
+    def _sole_source(self, items: list[PollItem]) -> int | None:
+        """The ECU (lowest ID) that supports every Mode 01 PID of ``items``, None when
+        none does. A dashboard addressed to it physically gets one answer per request
+        and need not wait for the slower ECUs that repeat some values (speed)."""
+        pids = {item.pid for item in items if item.mode == 1}
+        if len(pids) != len(items):
+            return None
+        sources = [ecu for ecu, supported in sorted(self.supported.items()) if pids <= supported]
+        return sources[0] if sources else None
 
     def _per_request(self, items: list[PollItem]) -> int:
         return multi_pid_limit(self.protocol or "6") if items[0].mode == 1 else 1
@@ -297,6 +313,16 @@ class Client(Session):
             "voltage": await self.voltage(),
             "latency_ms": round(self.latency_s * 1000, 1) if self.latency_s else None,
         }
+
+
+def _field(table: PidTable, name: str):
+    """The table field called ``name``; :class:`TableError` naming close matches."""
+    try:
+        return table.by_name(name)
+    except KeyError:
+        close = difflib.get_close_matches(name.upper(), [f.name for f in table], n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise TableError(f"no value called {name!r}{hint}") from None
 
 
 def _rate(rates, names: list[str]) -> float:

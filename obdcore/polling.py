@@ -43,14 +43,17 @@ class PollItem:
 class Scheduler:
     """Hands out due PIDs, most overdue first, at most ``per_request`` at a time.
 
-    ``items``: the PIDs to poll; ``per_request``: PIDs one request may carry.
+    ``items``: the PIDs to poll; ``per_request``: PIDs one request may carry; ``now``: the
+    caller's clock at the start.
     """
 
-    def __init__(self, items: list[PollItem], per_request: int = 6):
+    def __init__(self, items: list[PollItem], per_request: int = 6, now: float = 0.0):
         if not items:
             raise ValueError("nothing to poll")
         self.items = items
         self.per_request = max(1, per_request)
+        for item in items:  # everything is due at the start
+            item.due = now
 
     def next_request(self, now: float) -> list[PollItem]:
         """The PIDs to ask for now (same mode), empty when none is due yet."""

@@ -59,8 +59,9 @@ PROBE_RETRY = TRANSIENT - {Kind.CAN_ERROR, Kind.BUS_ERROR, Kind.UNKNOWN_COMMAND}
 # Signs that the adapter reset itself (power dip): its settings are gone.
 RESET_SIGNS = frozenset({Kind.IDENTITY, Kind.LOW_VOLTAGE_RESET})
 BAUD_CANDIDATES = (38400, 9600, 115200, 230400, 57600, 500000, 19200, 1000000, 2000000)
-MAX_RETRIES = 2
+MAX_RETRIES = 3
 _RECONNECT_DELAYS_S = (0.05, 0.2, 0.5, 1.0, 2.0)
+_FOUND, _SILENT, _WRONG = "found", "silent", "wrong"  # outcomes of a protocol probe
 
 
 class State(StrEnum):
@@ -148,7 +149,7 @@ class Session:
         self.ecus: list[int] = []
         self.supported: dict[int, set[int]] = {}  # ECU -> Mode 01 PIDs
         self.latency_s: float | None = None
-        self.vin_hint: str | None = None
+        self.tried_protocols: list[str] = []  # this connection's protocol probes, in order
         self.events: deque[StateEvent] = deque(maxlen=1000)
         self.stats = Stats()
         self._decoder = None
@@ -165,7 +166,7 @@ class Session:
         self._emit(State.CONNECTING, self.device)
         await self._open_transport()
         try:
-            await self._initialise(identify=True)
+            await self._first_initialise()
         except BaseException:
             await self.transport.close()
             raise
@@ -229,10 +230,11 @@ class Session:
             if kinds & RESET_SIGNS or any(r.ecu < 0 for r in response.readings):
                 await self._reinitialise("the adapter reset itself")
                 continue
-            if not kinds & TRANSIENT or attempt == MAX_RETRIES:
+            damage = sorted(kinds & TRANSIENT) + (["no prompt"] if answer.truncated else [])
+            if not damage or attempt == MAX_RETRIES:
                 return response
             self.stats.retries += 1
-            self._emit(State.RETRYING, f"{wire}: {', '.join(sorted(kinds & TRANSIENT))}")
+            self._emit(State.RETRYING, f"{wire}: {', '.join(damage)}")
         return response
 
     def _count_suffix(self, count: int | None) -> str:
@@ -403,6 +405,20 @@ class Session:
         raise NotAnAdapter(f"{self.device}: no ELM327 prompt at any of "
                            f"{', '.join(map(str, BAUD_CANDIDATES))} baud")
 
+    async def _first_initialise(self) -> None:
+        """Initialises the adapter, reopening the link if it drops meanwhile (a flaky
+        Bluetooth or Wi-Fi dongle often does just after connecting)."""
+        for delay in _RECONNECT_DELAYS_S[:3]:
+            try:
+                await self._initialise(identify=True)
+                return
+            except LinkLost as exc:
+                self._emit(State.RECONNECTING, str(exc))
+                await self.transport.close()
+                await asyncio.sleep(delay)
+                await self.transport.open()
+        await self._initialise(identify=True)
+
     async def _initialise(self, identify: bool) -> None:
         self._header = None
         await self._reset()
@@ -463,17 +479,31 @@ class Session:
         else:
             known = [self.protocol or (remembered.protocol if remembered else None)]
             order = [p for p in dict.fromkeys(known + list(FALLBACK_ORDER)) if p]
+        silent = []
         for candidate in order:
-            if await self._try_protocol(candidate):
+            outcome = await self._try_protocol(candidate)
+            if outcome == _FOUND:
                 self._remember(remembered)
                 return
+            if outcome == _SILENT:
+                silent.append(candidate)
+        # NO DATA is ambiguous (a bus nobody answers on, or ECUs still waking up): the
+        # candidates that gave it get a few more tries before the car is declared absent.
+        for _round in range(MAX_RETRIES):
+            for candidate in silent:
+                if await self._try_protocol(candidate) == _FOUND:
+                    self._remember(remembered)
+                    return
         raise NoVehicle(f"{self.device}: the adapter answers but no vehicle does on "
                         f"protocols {', '.join(order)} (is the ignition on?)")
 
-    async def _try_protocol(self, candidate: str) -> bool:
-        """Selects ``candidate`` (``0``: the adapter's own search) and asks ``0100``."""
+    async def _try_protocol(self, candidate: str) -> str:
+        """Selects ``candidate`` (``0``: the adapter's own search) and asks ``0100``.
+        Returns ``_FOUND``, ``_SILENT`` (NO DATA: maybe) or ``_WRONG``."""
+        self.tried_protocols.append(candidate)
         await self._setting(f"ATSP{candidate}")
         slow = candidate == "0" or protocol_family(candidate) in (J1850, ISO)
+        outcome = _WRONG
         for _attempt in range(MAX_RETRIES):
             try:
                 answer = await self._exchange("0100", self.timeouts.search_s if slow
@@ -485,7 +515,7 @@ class Session:
             if candidate == "0":
                 number = protocol_from_dpn((await self._plain("ATDPN", 1.0)).text)
                 if number is None:
-                    return False
+                    return _SILENT
             self._use_protocol(number)
             response = self.decoder.decode(answer.text, request="0100")
             bitmaps = [r for r in response.readings if r.name == "PIDS_A"]
@@ -493,10 +523,12 @@ class Session:
                 self.ecus = sorted({r.ecu for r in bitmaps})
                 self.supported = {r.ecu: set(r.value) for r in bitmaps}
                 self.latency_s = answer.elapsed
-                return True
-            if not {notice.kind for notice in response.notices} & PROBE_RETRY:
-                return False
-        return False
+                return _FOUND
+            kinds = {notice.kind for notice in response.notices}
+            outcome = _SILENT if Kind.NO_DATA in kinds else _WRONG
+            if not kinds & PROBE_RETRY:
+                break
+        return outcome
 
     def _use_protocol(self, number: str) -> None:
         if number != self.protocol:
