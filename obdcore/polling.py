@@ -2,8 +2,9 @@
 
 A dashboard wants engine speed ten times a second and coolant temperature every two
 seconds; asking for everything at the fastest rate would waste most of a slow link.
-:class:`Scheduler` keeps a due time per PID and hands out the most overdue ones, up to the
-number one request may carry (6 on CAN). It never reads a clock: the caller passes ``now``.
+:class:`Scheduler` keeps a due time per PID and hands out the due ones that waited longest,
+up to the number one request may carry (6 on CAN). It never reads a clock: the caller
+passes ``now``.
 """
 
 from __future__ import annotations
@@ -38,10 +39,11 @@ class PollItem:
     names: tuple[str, ...]
     period: float
     due: float = 0.0
+    turn: int = 0  # when it was last polled (a counter): the longest-waiting goes first
 
 
 class Scheduler:
-    """Hands out due PIDs, most overdue first, at most ``per_request`` at a time.
+    """Hands out due PIDs, least recently polled first, at most ``per_request`` at a time.
 
     ``items``: the PIDs to poll; ``per_request``: PIDs one request may carry; ``now``: the
     caller's clock at the start.
@@ -52,12 +54,14 @@ class Scheduler:
             raise ValueError("nothing to poll")
         self.items = items
         self.per_request = max(1, per_request)
+        self._turns = 0
         for item in items:  # everything is due at the start
             item.due = now
 
     def next_request(self, now: float) -> list[PollItem]:
         """The PIDs to ask for now (same mode), empty when none is due yet."""
-        due = sorted((item for item in self.items if item.due <= now), key=lambda i: i.due)
+        due = sorted((item for item in self.items if item.due <= now),
+                     key=lambda item: item.turn)
         if not due:
             return []
         mode = due[0].mode
@@ -69,6 +73,8 @@ class Scheduler:
         fast as it can instead of bursting to make up for missed samples."""
         for item in items:
             item.due = max(item.due + item.period, now) if item.period else now
+            self._turns += 1
+            item.turn = self._turns
 
     def wait_time(self, now: float) -> float:
         """Seconds until the next PID is due (0 when one is due now)."""

@@ -385,9 +385,11 @@ class Session:
             await self._detect_baud()
 
     async def _detect_baud(self) -> None:
-        """Finds the adapter's serial speed: at each candidate rate, a line of DEL
-        characters (harmless to the chip) must bring back a prompt within
-        ``detect_baud_s``. The remembered rate is tried first."""
+        """Finds the adapter's serial speed: at each candidate rate, ``ATI`` must bring
+        back a prompt within ``detect_baud_s`` (at a wrong rate the chip sees garbage and
+        stays silent or prints noise). Not an empty line: that would repeat the last
+        command, which may have been a clear-codes request. The remembered rate is tried
+        first, then the current one, then the common ones."""
         remembered = self.memory.recall(self.device) if self.memory else None
         first = [remembered.baud] if remembered and remembered.baud else []
         current = getattr(self.transport, "baud", None)
@@ -395,7 +397,7 @@ class Session:
             if baud is None:
                 continue
             await self.transport.set_baud(baud)
-            await self.transport.write(b"\x7f\x7f\r")
+            await self.transport.write(b"ATI\r")
             seen, deadline = bytearray(), self.clock() + self.timeouts.detect_baud_s
             while self.clock() < deadline and b">" not in seen:
                 seen += await self.transport.read(deadline - self.clock())

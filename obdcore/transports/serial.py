@@ -33,7 +33,7 @@ class SerialTransport(Transport):
     @property
     def baud_adjustable(self) -> bool:  # type: ignore[override]
         """A real UART only: pyserial URLs and pseudo-terminals ignore the baud rate."""
-        return "://" not in self.url and not _is_pty(self._port)
+        return "://" not in self.url and not _is_pty(self.url, self._port)
 
     async def _open(self) -> None:
         try:
@@ -93,13 +93,13 @@ class SerialTransport(Transport):
             self._port = None
 
 
-def _is_pty(port: serial.SerialBase | None) -> bool:
+def _is_pty(url: str, port: serial.SerialBase | None) -> bool:
     """True for a pseudo-terminal (a simulator, socat): it has no line speed."""
+    name = os.path.realpath(url)
     fileno = getattr(port, "fileno", None)
-    if fileno is None:
-        return False
-    try:
-        name = os.ttyname(fileno())
-    except (OSError, ValueError, TypeError):
-        return False
-    return name.startswith(("/dev/pts/", "/dev/ttyp"))
+    if fileno is not None:
+        try:
+            name = os.ttyname(fileno())
+        except (OSError, ValueError, TypeError):
+            pass
+    return name.startswith(("/dev/pts/", "/dev/ttyp", "/dev/pty"))
