@@ -219,7 +219,8 @@ class Device:
                 char = BleakGATTCharacteristic(spec, next(handles), spec.uuid,
                                                list(spec.properties), lambda: self.payload,
                                                service)
-                cccd = next(handles) if "notify" in spec.properties else None
+                notifies = {"notify", "indicate"} & set(spec.properties)
+                cccd = next(handles) if notifies else None
                 if keep:
                     table.add_characteristic(char)
                     if cccd is not None:
@@ -394,7 +395,6 @@ class SimBleakClient(BaseBleakClient):
     def _attach(self, device: Device) -> None:
         self._device, device.client = device, self
         device.connections += 1
-        device.peer.reset_link()  # a new client finds an empty line buffer
         self.services = device.gatt(self._wanted)
         self._connected = True
         self._wake = asyncio.Event()
@@ -427,6 +427,7 @@ class SimBleakClient(BaseBleakClient):
         device = self._device
         if device is not None and device.client is self:
             device.client = None
+            # The next client finds an empty line buffer and no pending hang-up.
             device.peer.reset_link()
 
     async def pair(self, *args: Any, **kwargs: Any) -> None:
