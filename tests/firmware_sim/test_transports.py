@@ -1,10 +1,9 @@
-"""How clients reach the simulator: a real pty (pyserial, python-obd), a real TCP socket,
-the BLE double and the ``sim`` command. python-obd 0.7.3, unmodified, is the client that
-must read everything it sees as supported and agree with the ground truth."""
+"""How clients reach the simulator: a real pty (pyserial, python-obd), a real TCP socket
+and the ``sim`` command (BLE is in ``test_ble.py``). python-obd 0.7.3, unmodified, is the
+client that must read everything it sees as supported and agree with the ground truth."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import subprocess
 import sys
@@ -15,17 +14,8 @@ import pytest
 import serial
 from typer.testing import CliRunner
 
-from firmware_sim.ble import (
-    NOTIFY_UUID,
-    SERVICE_UUID,
-    WRITE_UUID,
-    BleakClientDouble,
-    BleakScannerDouble,
-    BleError,
-)
 from firmware_sim.cli import app as sim_app
 from firmware_sim.server import Simulator
-from tests.firmware_sim.helpers import make_firmware
 
 FAULT = "misfire:2@0.8"
 # Values compared with the ground truth, and the resolution of their encoding.
@@ -172,32 +162,6 @@ def test_a_simulator_bug_does_not_kill_the_server(monkeypatch: pytest.MonkeyPatc
                 data += client.recv(1024)
             assert b"ELM327" in data
     assert "simulated bug" in capsys.readouterr().err
-
-
-def test_ble_double() -> None:
-    async def session() -> list[bytearray]:
-        devices = await BleakScannerDouble().discover(timeout=1.0)
-        assert devices[0].name == "OBDII" and SERVICE_UUID in devices[0].service_uuids
-        client = BleakClientDouble(devices[0], make_firmware())
-        with pytest.raises(BleError):
-            await client.write_gatt_char(WRITE_UUID, b"ATZ\r")
-        chunks: list[bytearray] = []
-        async with client:
-            assert client.is_connected
-            services = await client.get_services()
-            assert "notify" in services.get_characteristic("FFF1").properties
-            assert "write" in services.get_characteristic(WRITE_UUID).properties
-            await client.start_notify(NOTIFY_UUID, lambda char, data: chunks.append(data))
-            await client.write_gatt_char("fff2", b"ATE0\r0902\r", response=False)
-            await client.stop_notify(NOTIFY_UUID)
-        assert not client.is_connected
-        return chunks
-
-    chunks = asyncio.run(session())
-    assert len(chunks) > 3 and all(len(chunk) <= 20 for chunk in chunks)
-    text = b"".join(chunks)
-    assert text.startswith(b"ATE0\rOK\r\r>") and text.endswith(b"\r\r>")
-    assert b"0: 49 02 01" in text
 
 
 @pytest.mark.parametrize("transport", ["tcp", "pty"])
