@@ -4,7 +4,7 @@ The mirror of ``obdcore``: bytes in -> AT-command interpreter (:mod:`.firmware`)
 virtual vehicle (:mod:`.vehicle` physics, :mod:`.diagnostics` on-board monitors, :mod:`.ecu`
 services) -> response encoder (:mod:`.bus`) -> bytes out. The firmware is sans-I/O
 (``Firmware.feed(data, now) -> bytes``); :mod:`.server` (pty, TCP), :mod:`.ble` (a bleak
-double) and :mod:`.cli` (``novaevo sim``) are thin adapters around it.
+backend) and :mod:`.cli` (``novaevo sim``) are thin adapters around it.
 
 Typical use in a test::
 

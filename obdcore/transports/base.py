@@ -58,7 +58,11 @@ class Transport(ABC):
         self._arrived = asyncio.Event()
         self._inbox.clear()
         self._lost = None
-        await self._open()
+        try:
+            await self._open()
+        except BaseException:
+            await self._close()  # a half-opened device must not leak its handle or thread
+            raise
 
     async def write(self, data: bytes) -> None:
         """Sends ``data``; raises :class:`~obdcore.errors.LinkLost`."""
