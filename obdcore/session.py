@@ -64,6 +64,15 @@ _RECONNECT_DELAYS_S = (0.05, 0.2, 0.5, 1.0, 2.0)
 _FOUND, _SILENT, _WRONG = "found", "silent", "wrong"  # outcomes of a protocol probe
 
 
+def _answer_began(received: bytes, command: str) -> bool:
+    """True once something other than the echoed command arrived, unless the adapter is
+    still searching for the protocol or initialising the bus (seconds of silence there
+    are normal)."""
+    if b"SEARCHING" in received or b"BUS INIT" in received:
+        return False
+    return bool(received.replace(command.encode("ascii"), b"").strip(b"\r\n\x00 "))
+
+
 class State(StrEnum):
     """Connection states reported through :class:`StateEvent`."""
 
@@ -224,7 +233,7 @@ class Session:
     async def _ask(self, wire: str, timeout: float):
         """One OBD exchange and its decoding, asked again while the answer is damaged."""
         for attempt in range(MAX_RETRIES + 1):
-            answer = await self._exchange(wire, timeout)
+            answer = await self._exchange(wire, timeout, quiet=True)
             response = self.decoder.decode(answer.text, request=wire)
             kinds = {notice.kind for notice in response.notices}
             if kinds & RESET_SIGNS or any(r.ecu < 0 for r in response.readings):
@@ -257,39 +266,43 @@ class Session:
 
     # ================================================================== exchanges
 
-    async def _exchange(self, command: str, timeout: float) -> Answer:
-        """Writes ``command`` and reads up to its prompt. A prompt that never comes after
-        an answer began is taken as lost (``quiet_s`` of silence): the answer is returned
-        as it is and the next exchange resynchronises first. Raises :class:`AdapterTimeout`
-        when nothing usable came, :class:`LinkLost` when the link went away."""
+    async def _exchange(self, command: str, timeout: float, quiet: bool = False) -> Answer:
+        """Writes ``command`` and reads up to its prompt, for at most ``timeout`` seconds.
+
+        ``quiet``: an OBD request, whose answer lines come without long gaps; once an
+        answer began, ``quiet_s`` of silence means its prompt got lost, and the answer is
+        returned as it is (flagged ``truncated``; the next exchange resynchronises first).
+        Raises :class:`AdapterTimeout` when nothing usable came, :class:`LinkLost` when
+        the link went away."""
         if self._needs_resync:
             await self._resync()
         self.link.stray_bytes += len(self.transport.discard_input())
         await self.transport.write(self.link.start(command, self.clock()))
         deadline = self.clock() + timeout
-        received, searching = bytearray(), False
+        received = bytearray()
         while True:
             wait = deadline - self.clock()
-            if received and not searching:
+            began = quiet and _answer_began(received, command)
+            if began:
                 wait = min(wait, self.timeouts.quiet_s)
             if wait <= 0:
-                return self._no_prompt(command, timeout, received)
+                return self._no_prompt(command, timeout)
             try:
                 data = await self.transport.read(wait)
             except LinkLost:
                 self.link.abandon()
                 raise
             if not data:
-                if received and not searching:
-                    return self._no_prompt(command, timeout, received)
+                if began:
+                    return self._no_prompt(command, timeout)
                 continue
-            received += data[:256]  # enough to see what kind of answer it is
-            searching = searching or b"SEARCHING" in received or b"BUS INIT" in received
+            if len(received) < 256:  # enough to see what kind of answer it is
+                received += data[:256]
             answer = self.link.receive(data, self.clock())
             if answer is not None:
                 return answer
 
-    def _no_prompt(self, command: str, timeout: float, received: bytes) -> Answer:
+    def _no_prompt(self, command: str, timeout: float) -> Answer:
         started = self.clock() - timeout
         partial = self.link.abandon()
         self._needs_resync = True

@@ -30,7 +30,8 @@ class TcpTransport(Transport):
             reader, self._writer = await asyncio.wait_for(
                 asyncio.open_connection(self.host, self.port), self.connect_timeout)
         except (OSError, TimeoutError) as exc:
-            raise DeviceNotFound(f"cannot connect to {self.url}: {str(exc) or 'timed out'}") from None
+            reason = str(exc) or "timed out"
+            raise DeviceNotFound(f"cannot connect to {self.url}: {reason}") from None
         sock = self._writer.get_extra_info("socket")
         if sock is not None:  # a request is a few bytes: send it now, not after Nagle's wait
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -201,3 +201,14 @@ def test_unknown_value_name_is_a_table_error():
 
         with pytest.raises(TableError, match="did you mean RPM"):
             run(with_car(sim, bad))
+
+
+@pytest.mark.parametrize("adapter", ["elm327", "stn", "clone"])
+def test_connects_in_realistic_timing(adapter):
+    """Real delays: a reset that echoes at once and answers a second later, late OKs."""
+    with Simulator(transport="pty", adapter=adapter, timing="realistic", start_s=300) as sim:
+        async def first_value(car):
+            return (await car.query("RPM")).value("RPM"), car.adapter.clone
+
+        rpm, clone = run(with_car(sim, first_value))
+    assert rpm > 500 and clone == (adapter == "clone")
