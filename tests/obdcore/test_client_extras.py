@@ -20,6 +20,7 @@ from obdcore.logfile import SampleLog
 from obdcore.memory import Memory
 from obdcore.session import State
 from obdcore.sync import SyncClient
+from obdcore.transports import transport_for
 from obdcore.transports.base import Transport
 from tests.obdcore.test_client_sim import run
 
@@ -166,3 +167,30 @@ def test_persistent_stream_waits_for_the_car_to_come_back():
     states = [event.state for event in events]
     failed = states.index(State.FAILED)
     assert State.RECOVERED in states[failed:]
+
+
+def test_pyserial_urls_work_as_serial_ports():
+    """pyserial's own socket:// handler (``serial+socket://``) reaches a Wi-Fi dongle
+    through the serial transport; ``loop://`` hands back what was written."""
+    with Simulator(transport="tcp", start_s=300) as sim:
+        url = sim.url.replace("socket://", "serial+socket://")
+
+        async def vin():
+            async with Client(url) as car:
+                return type(car.transport).__name__, await car.vin()
+
+        assert run(vin()) == ("SerialTransport", "VF1RJA00068123456")
+
+    async def loop_back():
+        transport = transport_for("loop://")
+        await transport.open()
+        try:
+            await transport.write(b"ATI\r")
+            echoed = b""
+            while len(echoed) < 4:
+                echoed += await transport.read(1.0)
+            return echoed
+        finally:
+            await transport.close()
+
+    assert run(loop_back()) == b"ATI\r"
