@@ -225,14 +225,15 @@ class Session:
         """
         async with self._lock:
             self.stats.requests += 1
-            await self._address(ecu)
             wire = request + self._count_suffix(1 if ecu is not None else answers)
             limit = timeout or self.timeouts.request_s
-            return await self._with_recovery(lambda left: self._ask(wire, min(left, limit)))
+            return await self._with_recovery(lambda left: self._ask(wire, ecu, min(left, limit)))
 
-    async def _ask(self, wire: str, timeout: float):
-        """One OBD exchange and its decoding, asked again while the answer is damaged."""
+    async def _ask(self, wire: str, ecu: int | None, timeout: float):
+        """One OBD exchange and its decoding, asked again while the answer is damaged.
+        The header is checked before every try: a re-initialised adapter forgot it."""
         for attempt in range(MAX_RETRIES + 1):
+            await self._address(ecu)
             answer = await self._exchange(wire, timeout, quiet=True)
             response = self.decoder.decode(answer.text, request=wire)
             kinds = {notice.kind for notice in response.notices}
@@ -259,8 +260,7 @@ class Session:
                   else functional_header(self.protocol))
         if header is None or header == self._header:
             return
-        answer = await self._with_recovery(
-            lambda left: self._exchange(f"ATSH{header}", min(left, self.timeouts.command_s)))
+        answer = await self._exchange(f"ATSH{header}", self.timeouts.command_s)
         if "OK" in answer.lines:
             self._header = header
 

@@ -200,3 +200,17 @@ def test_concurrent_calls_are_serialised():
 
         rpm, vin, dtcs, speed = run(_with(sim, both))
     assert rpm.value("RPM") and speed.value("SPEED") is not None and vin and dtcs == []
+
+
+def test_a_physically_addressed_request_stays_addressed_across_a_reconnect():
+    with Simulator(transport="tcp", start_s=300) as sim:
+        async def ask_transmission(car):
+            await car.read_did(0xF190, ecu=0x7E9)
+            inject(sim, "link_drop", 1.0)
+            asyncio.get_running_loop().call_later(0.3, inject, sim, "link_drop", 0.0)
+            response = await car.request("0100", ecu=0x7E9)
+            return response, car.stats.reconnects
+
+        response, reconnects = run(_with(sim, ask_transmission))
+    assert reconnects >= 1
+    assert {r.ecu for r in response.readings} == {0x7E9}  # not the engine, which is faster
