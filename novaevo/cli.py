@@ -7,8 +7,12 @@ implemented twice. Heavy imports stay inside the packages' command functions so 
 
 import typer
 
+import firmware_sim
 from firmware_sim.cli import app as sim_app
 from obdcore.cli import app as obd_app
+from obdcore.cli_car import app as car_app
+from obdcore.cli_connect import use_simulator
+from obdcore.cli_stream import app as stream_app
 from ocr.cli import app as ocr_app
 from parts.cli import app as parts_app
 
@@ -19,11 +23,18 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# obdcore's commands (replay, ...) sit at the top level: they are the heart of the tool.
+# obdcore's commands (scan, info, live, dtc, ..., replay) sit at the top level: they are
+# the heart of the tool.
+app.registered_commands.extend(car_app.registered_commands)
+app.registered_commands.extend(stream_app.registered_commands)
 app.registered_commands.extend(obd_app.registered_commands)
 app.registered_commands.extend(sim_app.registered_commands)
 app.registered_commands.extend(ocr_app.registered_commands)
 app.add_typer(parts_app, name="parts")
+
+# --sim: obdcore may not import the simulator (DESIGN.md), so the composition root lends it
+# (firmware_sim loads it on first use, keeping `novaevo --help` fast).
+use_simulator(lambda **options: firmware_sim.Simulator(**options))
 
 
 @app.callback()

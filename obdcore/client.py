@@ -144,9 +144,7 @@ class Client(Session):
         table = self.decoder.table
         by_pid: dict[tuple[int, int], list[str]] = {}
         for name in names:
-            definition = _field(table, name)
-            if definition.mode not in (1, 0x22):
-                raise TableError(f"{name} is not a live value (Mode {definition.mode:02X})")
+            definition = _live_field(table, name)
             by_pid.setdefault((definition.mode, definition.pid), []).append(name)
         if not by_pid:
             raise TableError("no value named")
@@ -323,6 +321,23 @@ def _field(table: PidTable, name: str):
         close = difflib.get_close_matches(name.upper(), [f.name for f in table], n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise TableError(f"no value called {name!r}{hint}") from None
+
+
+def _live_field(table: PidTable, name: str):
+    """The field called ``name`` if :meth:`Client.stream` can poll it, else :class:`TableError`."""
+    definition = _field(table, name)
+    if definition.mode not in (1, 0x22):
+        raise TableError(f"{name} is not a live value (Mode {definition.mode:02X})")
+    return definition
+
+
+def check_live_names(names: Iterable[str], table: PidTable | None = None) -> None:
+    """Raises :class:`TableError` (naming close matches) unless :meth:`Client.stream` can
+    poll every name in ``table`` (default: the standard one). Lets a caller refuse a typo
+    before a connection that may take seconds."""
+    table = table or PidTable.standard()
+    for name in names:
+        _live_field(table, name)
 
 
 def _rate(rates, names: list[str]) -> float:
