@@ -456,10 +456,13 @@ class Session:
         self.adapter.identity = identity_line(answer.lines, answer.command)
 
     async def _plain(self, command: str, timeout: float) -> Answer:
-        """One exchange without recovery; a silent device is reported as not an adapter."""
+        """One exchange without recovery. Silence before the adapter identified itself
+        means it is no adapter (:class:`NotAnAdapter`); after, a plain timeout."""
         try:
             return await self._exchange(command, timeout)
         except AdapterTimeout:
+            if self.adapter.identity:
+                raise
             raise NotAnAdapter(f"{self.device}: no ELM327 prompt after {command} "
                                f"within {timeout:.1f} s") from None
 
@@ -556,8 +559,12 @@ class Session:
         answers costs that, not the default 200 ms."""
         if not self.adapter.counts_answers or len(self.ecus) > 15:
             return
-        answer = await self._plain("0100" + self._count_suffix(len(self.ecus)),
-                                   self.timeouts.request_s)
+        try:
+            answer = await self._plain("0100" + self._count_suffix(len(self.ecus)),
+                                       self.timeouts.request_s)
+        except AdapterTimeout:  # tuning is a refinement: keep the adapter's default
+            await self._resync("no answer while measuring latency")
+            return
         self.latency_s = answer.elapsed
         steps = min(0x32, max(0x0A, math.ceil((2 * answer.elapsed + 0.02) / 0.004)))
         await self._setting(f"ATST{steps:02X}")
