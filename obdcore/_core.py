@@ -20,6 +20,9 @@ from obdcore.protocols import CAN_11, CAN_29, J1850, protocol_family, protocol_n
 
 MAX_RESPONSE_BYTES = 65536  # one answer; an ELM327's own buffer holds 512 bytes
 MAX_LINE_BYTES = 256  # the longest real line (29-bit CAN, spaces) is under 40 characters
+# The same limit as a C constant: the compiled line scanner compares against it once per
+# character, and a module global would be a Python int comparison each time.
+_LINE_LIMIT = cython.declare(cython.Py_ssize_t, MAX_LINE_BYTES)
 
 _HEX_DIGITS = b"0123456789ABCDEF"
 _DTC_NAMES = {0x43: "DTC_STORED", 0x47: "DTC_PENDING", 0x4A: "DTC_PERMANENT"}
@@ -278,6 +281,7 @@ class _BatchSink:
     structured values become :class:`Reading` objects in the response)."""
 
     count = cython.declare(cython.Py_ssize_t)
+    capacity = cython.declare(cython.Py_ssize_t)  # rows the arrays hold (a C int: no len())
     arrays = cython.declare(list)
     columns = cython.declare(list)
     lines = cython.declare(cython.long[:])
@@ -303,6 +307,7 @@ class _BatchSink:
             for new, old in zip(arrays, self.arrays, strict=True):
                 new[:self.count] = old[:self.count]
         self.arrays = arrays
+        self.capacity = capacity
         # Memoryviews: C-speed stores in the compiled build, cheap ones in the twin.
         views = [memoryview(a) for a in arrays]
         self.lines, self.ecus, self.services, self.pids = views[0], views[1], views[2], views[3]
@@ -313,7 +318,7 @@ class _BatchSink:
             pid: cython.int, frame: cython.int, column: cython.int,
             value: cython.double) -> cython.void:
         n: cython.Py_ssize_t = self.count
-        if n == len(self.arrays[0]):
+        if n == self.capacity:
             self._allocate(2 * n)
         self.lines[n] = line
         self.ecus[n] = ecu
@@ -354,6 +359,7 @@ class Decoder:
     _dids = cython.declare(dict)  # DID -> _PidSpec (service 0x22)
     _columns = cython.declare(list)  # batch column index -> (name, unit)
     _dtc_column = cython.declare(cython.int)  # batch columns of DTC_STORED/PENDING/PERMANENT
+    _header_digits = cython.declare(cython.Py_ssize_t)  # CAN ID hex digits on a PCI line
 
     def __init__(self, protocol="6", headers=True, caf=True, table=None):
         self.protocol = protocol_number(protocol)
@@ -363,6 +369,9 @@ class Decoder:
         self._can = self.family == CAN_11 or self.family == CAN_29
         # The adapter prints the ISO-TP PCI byte with headers on, or with CAF off.
         self._pci = self._can and (self.headers or not self.caf)
+        self._header_digits = 0
+        if self._pci and self.headers:
+            self._header_digits = 3 if self.family == CAN_11 else 8
         self.table = table if table is not None else PidTable.standard()
         self._prepare_table(self.table)
 
@@ -458,8 +467,8 @@ class Decoder:
         text: cython.p_uchar = raw
         hex_values: cython.p_uchar = _HEX_VALUES
         size: cython.Py_ssize_t = len(raw)
-        nibbles = cython.declare(cython.uchar[257])  # MAX_LINE_BYTES + 1
-        data = cython.declare(cython.uchar[129])  # MAX_LINE_BYTES // 2 + 1
+        nibbles = cython.declare(cython.uchar[257])  # _LINE_LIMIT + 1
+        data = cython.declare(cython.uchar[129])  # _LINE_LIMIT // 2 + 1
         i: cython.Py_ssize_t = 0
         line_number: cython.Py_ssize_t = -1
         while i <= size:
@@ -479,7 +488,7 @@ class Decoder:
                 c: cython.int = text[j]
                 h: cython.int = hex_values[c]
                 if h < 16:  # the common case first: a hex digit
-                    if count >= MAX_LINE_BYTES:
+                    if count >= _LINE_LIMIT:
                         clean = False
                         break
                     nibbles[count] = h
@@ -494,23 +503,21 @@ class Decoder:
                         pending_spaces += 1
                     continue
                 h = _hexval(c)
-                if h < 0 or count >= MAX_LINE_BYTES:
+                if h < 0 or count >= _LINE_LIMIT:
                     clean = False
                     break
                 nibbles[count] = h
                 count += 1
                 visible += pending_spaces + 1
                 pending_spaces = 0
-            if not clean or visible > MAX_LINE_BYTES:
+            if not clean or visible > _LINE_LIMIT:
                 line = raw[start:end].upper().translate(None, b"\x00>").strip()
                 if line:
                     self._line(line, request, response, state)
                 continue
             if count == 0:
                 continue
-            header: cython.Py_ssize_t = 0
-            if self._pci and self.headers:
-                header = 3 if self.family == CAN_11 else 8
+            header: cython.Py_ssize_t = self._header_digits
             if not self._pci and count == 3:
                 self._start_counted(_nibbles_value(nibbles, 0, 3), response, state)
                 continue
@@ -577,7 +584,7 @@ class Decoder:
 
     @cython.cfunc
     def _line(self, line: bytes, request, response: Response, state: _RunState) -> cython.void:
-        if len(line) > MAX_LINE_BYTES:
+        if len(line) > _LINE_LIMIT:
             _notice(response, Kind.LINE_TOO_LONG, line[:40] + b"...", -1)
             return
         compact: bytes = line.replace(b" ", b"")
@@ -597,9 +604,7 @@ class Decoder:
                   state: _RunState) -> cython.void:
         size: cython.Py_ssize_t = len(compact)
         if self._pci:
-            header: cython.Py_ssize_t = 0
-            if self.headers:
-                header = 3 if self.family == CAN_11 else 8
+            header: cython.Py_ssize_t = self._header_digits
             if size < header + 2 or (size - header) % 2 != 0:
                 _notice(response, _classify(line), line, -1)
             else:
