@@ -242,6 +242,17 @@ def _new_pending(length: cython.Py_ssize_t, next_seq: cython.int) -> _Pending:
     return pending
 
 
+# The compiled build's ISO-TP reassembly: one C slot per message being reassembled, so a
+# multi-frame answer allocates no Python object (see Decoder._first_frame_slot). ``data``
+# points into a 4096-byte bytearray the run state keeps alive (ISO-TP: at most 4095 bytes).
+# ``length`` 0 marks a free slot (a message in reassembly announced at least one byte).
+_Slot = cython.struct(ecu=cython.longlong, length=cython.Py_ssize_t,
+                      received=cython.Py_ssize_t, next_seq=cython.int, last_seq=cython.int,
+                      data=cython.p_uchar)
+_SLOTS = cython.declare(cython.int, 16)  # the size of the slot arrays below
+_SLOT_BYTES = cython.declare(cython.Py_ssize_t, 4096)
+
+
 @cython.final
 @cython.cclass
 class _RunState:
@@ -253,6 +264,18 @@ class _RunState:
     isotp = cython.declare(list)  # pending _Pending per ECU, oldest first; None until needed
     counted = cython.declare(object)  # headers-off multi-frame _Pending, or None
     legacy = cython.declare(dict)  # ecu -> list of frame payloads (insertion ordered)
+    # Compiled build only: the same queue as ``isotp`` in C slots. ``order[:used]`` are
+    # the slots in use, oldest first; ``buffers`` owns the slots' bytes (slot k has
+    # buffers[k] once used). A 17th simultaneous message (only garbage does that) moves
+    # the queue to ``isotp`` and sets ``slots_off`` for the rest of the run.
+    used = cython.declare(cython.int)
+    order = cython.declare(cython.int[16])
+    slot = cython.declare(_Slot[16])
+    buffers = cython.declare(list)
+    slots_off = cython.declare(cython.bint)
+    # Compiled batch only: a non-data line's raw text -> the Notice it made (logs repeat
+    # ``NO DATA`` and friends); None until needed.
+    notice_cache = cython.declare(dict)
 
     def __init__(self, sink, out):
         self.sink = sink
@@ -261,6 +284,10 @@ class _RunState:
         self.isotp = None
         self.counted = None
         self.legacy = None
+        self.used = 0
+        self.buffers = None
+        self.slots_off = False
+        self.notice_cache = None
 
     def legacy_frame(self, ecu, data) -> None:
         if self.legacy is None:
@@ -270,6 +297,81 @@ class _RunState:
             self.legacy[ecu] = [data]
         else:
             frames.append(data)
+
+
+# ============================================================================ ISO-TP slots
+# Helpers of the compiled build's C-slot reassembly (Decoder._first_frame_slot). Indices
+# into ``order`` ("positions") are below ``used``; slot numbers are below _SLOTS.
+
+@cython.cfunc
+def _find_slot(state: _RunState, ecu: cython.longlong) -> cython.int:
+    """The queue position of ``ecu``'s message in reassembly, -1 if none."""
+    k: cython.int
+    for k in range(state.used):
+        if state.slot[state.order[k]].ecu == ecu:
+            return k
+    return -1
+
+
+@cython.cfunc
+def _take_slot(state: _RunState) -> cython.int:
+    """Puts a free slot at the end of the queue (the caller checked ``used < _SLOTS``)
+    and returns its position; its buffer is allocated on its first use in the run."""
+    number: cython.int = 0
+    while state.slot[number].length != 0:  # a free slot exists: used < _SLOTS
+        number += 1
+    if state.buffers is None:
+        state.buffers = []
+    if number == len(state.buffers):  # slots are taken lowest first: the next new one
+        buffer = bytearray(_SLOT_BYTES)
+        state.buffers.append(buffer)
+        state.slot[number].data = buffer
+    state.order[state.used] = number
+    state.used += 1
+    return state.used - 1
+
+
+@cython.cfunc
+def _drop_slot(state: _RunState, position: cython.int) -> cython.void:
+    """Frees the slot at ``position`` (its bytes stay readable until it is taken again)
+    and closes the gap in the queue, like ``del isotp[index]``."""
+    state.slot[state.order[position]].length = 0
+    k: cython.int
+    for k in range(position, state.used - 1):
+        state.order[k] = state.order[k + 1]
+    state.used -= 1
+
+
+@cython.cfunc
+def _slot_append(slot: cython.pointer(_Slot), seq: cython.int, data: cython.p_uchar,
+                 start: cython.Py_ssize_t, end: cython.Py_ssize_t) -> cython.void:
+    """``_Pending.append`` for a slot: copies ``data[start:end]`` up to the announced
+    length (so at most 4095 bytes: within the slot's 4096-byte buffer)."""
+    k: cython.Py_ssize_t
+    for k in range(start, min(end, start + slot.length - slot.received)):
+        slot.data[slot.received] = data[k]
+        slot.received += 1
+    slot.next_seq = (seq + 1) & 0x0F
+    slot.last_seq = seq
+
+
+@cython.cfunc
+def _slots_to_pendings(state: _RunState) -> cython.void:
+    """Moves the queue from the C slots to ``_Pending`` objects, for the rest of the run."""
+    pending: _Pending
+    k: cython.int
+    state.isotp = []  # (empty until now: the slots were in use)
+    for k in range(state.used):
+        slot: cython.pointer(_Slot) = cython.address(state.slot[state.order[k]])
+        pending = _new_pending(slot.length, slot.next_seq)
+        pending.ecu = slot.ecu
+        pending.received = slot.received
+        pending.last_seq = slot.last_seq
+        pending.buffer[:slot.received] = slot.data[:slot.received]
+        state.isotp.append(pending)
+        slot.length = 0
+    state.used = 0
+    state.slots_off = True
 
 
 # ============================================================================ batch output
@@ -302,7 +404,8 @@ class _BatchSink:
 
         from obdcore.batch import RECORD_DTYPE
 
-        arrays = [np.zeros(capacity, dtype=RECORD_DTYPE[i]) for i in range(7)]
+        # Uninitialised: only the first ``count`` rows are ever read.
+        arrays = [np.empty(capacity, dtype=RECORD_DTYPE[i]) for i in range(7)]
         if self.arrays is not None:
             for new, old in zip(arrays, self.arrays, strict=True):
                 new[:self.count] = old[:self.count]
@@ -427,9 +530,12 @@ class Decoder:
 
     def decode_batch(self, raw):
         """Decodes a whole log of answers at once into columns (see :class:`Batch`)."""
-        sink = _BatchSink(self._columns)
+        data: bytes = _as_bytes(raw)
+        # About one row per 16 input bytes (a single-PID answer spends ~30 on one row):
+        # rarely a reallocation, and an untouched tail costs no memory.
+        sink = _BatchSink(self._columns, len(data) // 16 + 64)
         response = Response()
-        self._run(_as_bytes(raw), None, response, _SINK_BATCH, sink)
+        self._run(data, None, response, _SINK_BATCH, sink)
         return sink.finish(response)
 
     # ------------------------------------------------------------------ lines
@@ -511,9 +617,7 @@ class Decoder:
                 visible += pending_spaces + 1
                 pending_spaces = 0
             if not clean or visible > _LINE_LIMIT:
-                line = raw[start:end].upper().translate(None, b"\x00>").strip()
-                if line:
-                    self._line(line, request, response, state)
+                self._odd_line(raw[start:end], request, response, state)
                 continue
             if count == 0:
                 continue
@@ -535,18 +639,33 @@ class Decoder:
             if state.sink == _SINK_FRAMES or not self._pci:
                 self._frame(ecu, data[:nbytes], response, state)
             elif not (state.sink == _SINK_BATCH
-                      and self._batch_single_frame(ecu, data, nbytes, state)):
+                      and self._batch_single_frame(ecu, data, nbytes, response, state)):
                 self._isotp(ecu, data, nbytes, response, state)
 
     @cython.cfunc
     def _batch_single_frame(self, ecu: cython.longlong, data: cython.p_uchar,
-                            size: cython.Py_ssize_t, state: _RunState) -> cython.bint:
+                            size: cython.Py_ssize_t, response: Response,
+                            state: _RunState) -> cython.bint:
         """Compiled batch shortcut for a classic single frame straight from the line
         buffer; False (nothing stored) sends the frame down the general path."""
         length: cython.Py_ssize_t = data[0] & 0x0F
         if data[0] >> 4 != 0 or length < 2 or length + 1 > size:
             return False
-        return self._batch_mode01(ecu, data + 1, length, state)
+        return self._batch_message(ecu, data + 1, length, response, state)
+
+    @cython.cfunc
+    def _batch_message(self, ecu: cython.longlong, payload: cython.p_uchar,
+                       size: cython.Py_ssize_t, response: Response,
+                       state: _RunState) -> cython.bint:
+        """Batch: stores a numeric Mode 01 answer or a DTC list straight from the bytes,
+        as ``_message`` would; False (nothing done) for any other message."""
+        if self._batch_mode01(ecu, payload, size, state):
+            return True
+        sid: cython.int = payload[0]
+        if (sid == 0x43 or sid == 0x47 or sid == 0x4A) and self._by_sid[sid] is None:
+            self._dtc_rows(ecu, payload, size, response, state)
+            return True
+        return False
 
     @cython.cfunc
     def _batch_mode01(self, ecu: cython.longlong, payload: cython.p_uchar,
@@ -583,21 +702,45 @@ class Decoder:
         return True
 
     @cython.cfunc
-    def _line(self, line: bytes, request, response: Response, state: _RunState) -> cython.void:
+    def _odd_line(self, text: bytes, request, response: Response,
+                  state: _RunState) -> cython.void:
+        """The compiled scanner's general path for a line that is not clean hex (``text``
+        as read). In a batch, a line that made nothing but a notice makes the very same
+        notice object the next time it is seen: logs repeat ``NO DATA`` and friends."""
+        cache: dict = state.notice_cache
+        if cache is not None:
+            notice = cache.get(text)
+            if notice is not None:
+                response.notices.append(notice)
+                return
+        line = text.upper().translate(None, b"\x00>").strip()
+        if line and self._line(line, request, response, state) and state.sink == _SINK_BATCH:
+            if cache is None:
+                cache = state.notice_cache = {}
+            if len(cache) < 1024:  # a bound for logs of garbage, all lines different
+                cache[text] = response.notices[len(response.notices) - 1]
+
+    @cython.cfunc
+    def _line(self, line: bytes, request, response: Response, state: _RunState) -> cython.bint:
+        """One stripped, upper-case line. True when all it did was add one notice that
+        depends on nothing but the line (no request echo, no ISO-TP state)."""
         if len(line) > _LINE_LIMIT:
             _notice(response, Kind.LINE_TOO_LONG, line[:40] + b"...", -1)
-            return
+            return True
         compact: bytes = line.replace(b" ", b"")
         if request is not None and compact == request:
-            return
+            return False
         if not compact.translate(None, _HEX_DIGITS):
             self._hex_line(compact, line, response, state)
-        elif b"<" in line:  # "7E8 03 41 0D 00 <DATA ERROR": the bytes are unreliable
+            return False
+        if b"<" in line:  # "7E8 03 41 0D 00 <DATA ERROR": the bytes are unreliable
             _notice(response, Kind.RX_ERROR if b"RX" in line else Kind.DATA_ERROR, line, -1)
         elif not self._pci and self._can and _is_index_line(compact):
             self._index_line(compact, response, state)
+            return False
         else:
             _notice(response, _classify(line), line, -1)
+        return request is None
 
     @cython.cfunc
     def _hex_line(self, compact: bytes, line: bytes, response: Response,
@@ -667,9 +810,15 @@ class Decoder:
         if kind == 0:
             self._single_frame(ecu, data, size, response, state)
         elif kind == 1:
-            self._first_frame(ecu, data, size, response, state)
+            if cython.compiled and not state.slots_off:
+                self._first_frame_slot(ecu, data, size, response, state)
+            else:
+                self._first_frame(ecu, data, size, response, state)
         elif kind == 2:
-            self._consecutive_frame(ecu, data, size, response, state)
+            if cython.compiled and not state.slots_off:
+                self._consecutive_frame_slot(ecu, data, size, response, state)
+            else:
+                self._consecutive_frame(ecu, data, size, response, state)
         elif kind != 3:  # 3 = flow control, sent by the tester side: nothing to decode
             _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
 
@@ -695,22 +844,24 @@ class Decoder:
             _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
             return
         length: cython.Py_ssize_t = ((data[0] & 0x0F) << 8) | data[1]
+        pending: _Pending
         if state.isotp is None:
             state.isotp = []
         index: cython.Py_ssize_t = _find_pending(state.isotp, ecu)
         if index >= 0:
-            _incomplete(response, ecu, state.isotp[index])
+            pending = state.isotp[index]
+            _incomplete(response, ecu, pending.received, pending.length)
         if length == 0:  # a 32-bit escape length: beyond any OBD answer
             _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
             if index >= 0:
                 del state.isotp[index]
             return
-        pending: _Pending = _new_pending(length, 1)
+        pending = _new_pending(length, 1)
         pending.ecu = ecu
         if pending.append(0, data, 2, size):  # (the first frame carries no sequence number)
             if index >= 0:
                 del state.isotp[index]
-            self._complete(pending, response, state)
+            self._complete(ecu, pending.buffer, length, response, state)
         elif index >= 0:
             state.isotp[index] = pending  # a restart keeps its place in the queue
         else:
@@ -731,7 +882,7 @@ class Decoder:
         if seq == pending.next_seq:
             if pending.append(seq, data, 1, size):
                 del state.isotp[index]
-                self._complete(pending, response, state)
+                self._complete(ecu, pending.buffer, pending.length, response, state)
         elif seq == pending.last_seq:
             _notice(response, Kind.ISOTP_DUPLICATE_FRAME, _hex_text(data[:size]), ecu)
         else:
@@ -739,20 +890,84 @@ class Decoder:
             _notice(response, Kind.ISOTP_MISSING_FRAME,
                     f"expected frame {pending.next_seq:X}, got {seq:X}: message dropped", ecu)
 
+    # The compiled build reassembles in the run state's C slots instead of _Pending objects:
+    # the same queue, the same notices in the same order (the twin-equality tests and the
+    # fuzz campaign compare the two), but no Python object per message.
+
     @cython.cfunc
-    def _complete(self, pending: _Pending, response: Response, state: _RunState) -> cython.void:
-        """A reassembled message: batch Mode 01 straight from the buffer, else decoded."""
+    def _first_frame_slot(self, ecu: cython.longlong, data: cython.p_uchar,
+                          size: cython.Py_ssize_t, response: Response,
+                          state: _RunState) -> cython.void:
+        """``_first_frame`` on the C slots (compiled build only)."""
+        if size < 3:
+            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
+            return
+        length: cython.Py_ssize_t = ((data[0] & 0x0F) << 8) | data[1]
+        index: cython.int = _find_slot(state, ecu)
+        if index >= 0:
+            _incomplete(response, ecu, state.slot[state.order[index]].received,
+                        state.slot[state.order[index]].length)
+        if length == 0:  # a 32-bit escape length: beyond any OBD answer
+            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
+            if index >= 0:
+                _drop_slot(state, index)
+            return
+        if index < 0:
+            if state.used == _SLOTS:  # garbage: go on with _Pending objects for this run
+                _slots_to_pendings(state)
+                self._first_frame(ecu, data, size, response, state)
+                return
+            index = _take_slot(state)  # a restart (index >= 0) keeps its place in the queue
+        slot: cython.pointer(_Slot) = cython.address(state.slot[state.order[index]])
+        slot.ecu = ecu
+        slot.length = length
+        slot.received = 0
+        _slot_append(slot, 0, data, 2, size)  # (the first frame carries no sequence number)
+        if slot.received >= length:
+            _drop_slot(state, index)
+            self._complete(ecu, slot.data, length, response, state)
+
+    @cython.cfunc
+    def _consecutive_frame_slot(self, ecu: cython.longlong, data: cython.p_uchar,
+                                size: cython.Py_ssize_t, response: Response,
+                                state: _RunState) -> cython.void:
+        """``_consecutive_frame`` on the C slots (compiled build only)."""
+        index: cython.int = _find_slot(state, ecu)
+        seq: cython.int = data[0] & 0x0F
+        if index < 0:
+            _notice(response, Kind.ISOTP_UNEXPECTED_FRAME, _hex_text(data[:size]), ecu)
+            return
+        slot: cython.pointer(_Slot) = cython.address(state.slot[state.order[index]])
+        if seq == slot.next_seq:
+            _slot_append(slot, seq, data, 1, size)
+            if slot.received >= slot.length:
+                length: cython.Py_ssize_t = slot.length
+                _drop_slot(state, index)  # (the slot's bytes stay put until its next use)
+                self._complete(ecu, slot.data, length, response, state)
+        elif seq == slot.last_seq:
+            _notice(response, Kind.ISOTP_DUPLICATE_FRAME, _hex_text(data[:size]), ecu)
+        else:
+            _drop_slot(state, index)
+            _notice(response, Kind.ISOTP_MISSING_FRAME,
+                    f"expected frame {slot.next_seq:X}, got {seq:X}: message dropped", ecu)
+
+    @cython.cfunc
+    def _complete(self, ecu: cython.longlong, payload: cython.p_uchar, size: cython.Py_ssize_t,
+                  response: Response, state: _RunState) -> cython.void:
+        """A reassembled message of ``size`` bytes: a batch stores Mode 01 and DTC answers
+        straight from the buffer, anything else is decoded from a bytes copy."""
         if not (state.sink == _SINK_BATCH
-                and self._batch_mode01(pending.ecu, pending.buffer, pending.length, state)):
-            self._message(pending.ecu, bytes(pending.buffer), response, state)
+                and self._batch_message(ecu, payload, size, response, state)):
+            self._message(ecu, bytes(payload[:size]), response, state)
 
     # ------------------------------------------------------------------ headers-off multi-frame
 
     @cython.cfunc
     def _start_counted(self, length: cython.Py_ssize_t, response: Response,
                        state: _RunState) -> cython.void:
-        if state.counted is not None:
-            _incomplete(response, -1, state.counted)
+        pending: _Pending = state.counted
+        if pending is not None:
+            _incomplete(response, -1, pending.received, pending.length)
         state.counted = _new_pending(length, 0) if length else None
 
     @cython.cfunc
@@ -771,7 +986,7 @@ class Decoder:
         if index == pending.next_seq:
             if pending.append(index, data, 0, len(data)):
                 state.counted = None
-                self._complete(pending, response, state)
+                self._complete(-1, pending.buffer, pending.length, response, state)
         else:
             state.counted = None
             _notice(response, Kind.ISOTP_MISSING_FRAME,
@@ -780,11 +995,16 @@ class Decoder:
     @cython.cfunc
     def _finish(self, response: Response, state: _RunState) -> cython.void:
         pending: _Pending
+        k: cython.int
+        for k in range(state.used):  # (only one of the two queues is ever in use)
+            _incomplete(response, state.slot[state.order[k]].ecu,
+                        state.slot[state.order[k]].received, state.slot[state.order[k]].length)
         if state.isotp:
             for pending in state.isotp:
-                _incomplete(response, pending.ecu, pending)
+                _incomplete(response, pending.ecu, pending.received, pending.length)
         if state.counted is not None:
-            _incomplete(response, -1, state.counted)
+            pending = state.counted
+            _incomplete(response, -1, pending.received, pending.length)
         if state.legacy:
             for ecu, frames in state.legacy.items():
                 for payload in _assemble_legacy(frames):
@@ -889,6 +1109,9 @@ class Decoder:
               state: _RunState) -> cython.void:
         """Mode 03/07/0A. CAN: a count byte then pairs; legacy: pairs padded with 0000."""
         sid: cython.int = payload[0]
+        if state.sink == _SINK_BATCH:
+            self._dtc_rows(ecu, payload, len(payload), response, state)
+            return
         if self._can:
             if len(payload) < 2:
                 _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
@@ -900,14 +1123,34 @@ class Decoder:
                         f"{count} DTCs announced, {len(keys)} received", ecu)
         else:
             keys = _dtc_keys(payload, 1, len(payload), True)
-        if state.sink == _SINK_BATCH:  # one row per code, the code's 16 bits as value
-            sink: _BatchSink = state.out
-            column: cython.int = self._dtc_column + (0 if sid == 0x43 else 1 if sid == 0x47 else 2)
-            for key in keys:
-                sink.add(state.line, ecu, sid - 0x40, -1, -1, column, key)
-            return
         self._emit(ecu, sid - 0x40, -1, _DTC_NAMES[sid], _dtc_strings(keys), "", -1, -1,
                    response, state)
+
+    @cython.cfunc
+    def _dtc_rows(self, ecu: cython.longlong, payload: cython.p_uchar, size: cython.Py_ssize_t,
+                  response: Response, state: _RunState) -> cython.void:
+        """Batch ``_dtcs``: one row per code, the code's 16 bits as value, written straight
+        from the message bytes (no list of codes); the same codes and notices."""
+        sid: cython.int = payload[0]
+        sink: _BatchSink = state.out
+        column: cython.int = self._dtc_column + (0 if sid == 0x43 else 1 if sid == 0x47 else 2)
+        i: cython.Py_ssize_t = 1
+        count: cython.Py_ssize_t = size  # legacy: as many as there are pairs
+        found: cython.Py_ssize_t = 0
+        if self._can:
+            if size < 2:
+                _notice(response, Kind.TRUNCATED, _hex_text(payload[:size]), ecu)
+                return
+            count = payload[1]
+            i = 2
+        while i + 1 < size and found < count:
+            key: cython.int = (payload[i] << 8) | payload[i + 1]
+            i += 2
+            if self._can or key != 0:  # legacy answers pad with 0000
+                sink.add(state.line, ecu, sid - 0x40, -1, -1, column, key)
+                found += 1
+        if self._can and found < count:
+            _notice(response, Kind.TRUNCATED, f"{count} DTCs announced, {found} received", ecu)
 
     @cython.cfunc
     def _mode06(self, ecu: cython.longlong, payload: bytes, response: Response,
@@ -1095,6 +1338,10 @@ def _new_state(sink: cython.int, out) -> _RunState:
     state.isotp = None
     state.counted = None
     state.legacy = None
+    state.used = 0
+    state.buffers = None
+    state.slots_off = False
+    state.notice_cache = None
     return state
 
 
@@ -1169,9 +1416,9 @@ def _dtc_strings(keys: list) -> tuple:
 
 
 @cython.cfunc
-def _incomplete(response: Response, ecu, pending: _Pending) -> cython.void:
-    _notice(response, Kind.ISOTP_INCOMPLETE,
-            f"{pending.received} of {pending.length} bytes received", ecu)
+def _incomplete(response: Response, ecu: cython.longlong, received: cython.Py_ssize_t,
+                length: cython.Py_ssize_t) -> cython.void:
+    _notice(response, Kind.ISOTP_INCOMPLETE, f"{received} of {length} bytes received", ecu)
 
 
 def _checksum_ok(data: bytes, crc: bool) -> bool:
