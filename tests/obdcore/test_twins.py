@@ -12,6 +12,7 @@ from obdcore import PidTable, _core
 from obdcore.isotp import can_answer_lines
 from obdcore.pidtable import encode_pid
 from tests.obdcore.conftest import BUILDS
+from tests.obdcore.logs import formatted_logs
 
 needs_both = pytest.mark.skipif(
     "compiled" not in BUILDS,
@@ -43,6 +44,15 @@ def normal(value):
 def summary(response):
     return ([normal(r.as_tuple()) for r in response.readings], list(response.notices),
             list(response.negatives))
+
+
+def batch_summary(batch):
+    """Everything a Batch holds, comparable (NaN equal to NaN)."""
+    return ({column: getattr(batch, column).tolist()
+             for column in ("line", "ecu", "service", "pid", "frame", "field")},
+            [normal(v) for v in batch.value.tolist()],
+            [normal(r.as_tuple()) for r in batch.objects], batch.notices, batch.negatives,
+            batch.names, batch.units)
 
 
 @st.composite
@@ -88,12 +98,23 @@ def test_twins_batch_identically(raws, fmt):
     blob = b"\r".join(raws)
     ours = BUILDS["compiled"].Decoder(protocol, headers=headers, caf=caf).decode_batch(blob)
     theirs = _core.Decoder(protocol, headers=headers, caf=caf).decode_batch(blob)
-    for column in ("line", "ecu", "service", "pid", "frame", "field"):
-        assert getattr(ours, column).tolist() == getattr(theirs, column).tolist()
-    assert [normal(v) for v in ours.value.tolist()] == [normal(v) for v in theirs.value.tolist()]
-    assert [normal(r.as_tuple()) for r in ours.objects] == [
-        normal(r.as_tuple()) for r in theirs.objects]
-    assert ours.notices == theirs.notices and ours.negatives == theirs.negatives
+    assert batch_summary(ours) == batch_summary(theirs)
+
+
+@needs_both
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=formatted_logs())
+def test_twins_agree_on_damaged_logs(case):
+    """CAN and legacy logs: interleaved multi-frame answers of many ECUs (the compiled C-slot
+    reassembly, its overflow to _Pending objects), DTC rows, repeated notices (the batch
+    notice cache), lost and repeated frames, garbage: every API, the same results."""
+    (protocol, headers, caf), log = case
+    compiled = BUILDS["compiled"].Decoder(protocol, headers=headers, caf=caf)
+    pure = _core.Decoder(protocol, headers=headers, caf=caf)
+    assert batch_summary(compiled.decode_batch(log)) == batch_summary(pure.decode_batch(log))
+    assert summary(compiled.decode(log)) == summary(pure.decode(log))
+    assert compiled.messages(log) == pure.messages(log)
+    assert compiled.frames(log) == pure.frames(log)
 
 
 @settings(max_examples=300, deadline=None,
