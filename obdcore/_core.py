@@ -38,6 +38,10 @@ _SINK_MESSAGES = cython.declare(cython.int, 1)
 _SINK_FRAMES = cython.declare(cython.int, 2)
 _SINK_BATCH = cython.declare(cython.int, 3)
 
+# True in the compiled build: guards its C-only paths (a plain global is cheaper than
+# ``cython.compiled``, an attribute lookup, in the twin's hot paths).
+_COMPILED = cython.declare(cython.bint, cython.compiled)
+
 
 # ============================================================================ result objects
 
@@ -386,13 +390,13 @@ class _BatchSink:
     capacity = cython.declare(cython.Py_ssize_t)  # rows the arrays hold (a C int: no len())
     arrays = cython.declare(list)
     columns = cython.declare(list)
-    lines = cython.declare(cython.long[:])
-    ecus = cython.declare(cython.long[:])
-    services = cython.declare(cython.short[:])
-    pids = cython.declare(cython.int[:])
-    frames = cython.declare(cython.short[:])
-    fields = cython.declare(cython.int[:])
-    values = cython.declare(cython.double[:])
+    lines = cython.declare(cython.long[::1])
+    ecus = cython.declare(cython.long[::1])
+    services = cython.declare(cython.short[::1])
+    pids = cython.declare(cython.int[::1])
+    frames = cython.declare(cython.short[::1])
+    fields = cython.declare(cython.int[::1])
+    values = cython.declare(cython.double[::1])
 
     def __init__(self, columns, capacity=4096):
         self.columns = columns
@@ -416,10 +420,16 @@ class _BatchSink:
         self.lines, self.ecus, self.services, self.pids = views[0], views[1], views[2], views[3]
         self.frames, self.fields, self.values = views[4], views[5], views[6]
 
+    # Unchecked stores, proven safe: 0 <= n < capacity, the length of every column, and
+    # the views are set by __init__ (the only way to build a sink) before any add.
     @cython.cfunc
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    @cython.initializedcheck(False)
+    @cython.exceptval(-1)
     def add(self, line: cython.Py_ssize_t, ecu: cython.longlong, service: cython.int,
             pid: cython.int, frame: cython.int, column: cython.int,
-            value: cython.double) -> cython.void:
+            value: cython.double) -> cython.int:
         n: cython.Py_ssize_t = self.count
         if n == self.capacity:
             self._allocate(2 * n)
@@ -431,12 +441,14 @@ class _BatchSink:
         self.fields[n] = column
         self.values[n] = value
         self.count = n + 1
+        return 0
 
-    def finish(self, response: Response):
+    def finish(self, response: Response, names: tuple, units: tuple):
         from obdcore.batch import Batch
 
         return Batch.from_arrays([a[:self.count] for a in self.arrays], self.columns,
-                                 response.readings, response.notices, response.negatives)
+                                 response.readings, response.notices, response.negatives,
+                                 names=names, units=units)
 
 
 # ============================================================================ the decoder
@@ -461,6 +473,8 @@ class Decoder:
     _by_sid = cython.declare(list)  # response SID -> list of 256 _PidSpec or None, or None
     _dids = cython.declare(dict)  # DID -> _PidSpec (service 0x22)
     _columns = cython.declare(list)  # batch column index -> (name, unit)
+    _names = cython.declare(tuple)  # the same, as Batch.names and Batch.units
+    _units = cython.declare(tuple)
     _dtc_column = cython.declare(cython.int)  # batch columns of DTC_STORED/PENDING/PERMANENT
     _header_digits = cython.declare(cython.Py_ssize_t)  # CAN ID hex digits on a PCI line
 
@@ -498,6 +512,8 @@ class Decoder:
         self._by_sid[0x42] = self._by_sid[0x41]  # Mode 02 freeze frames use Mode 01 PIDs
         self._dtc_column = len(self._columns)
         self._columns.extend((name, "dtc") for name in _DTC_NAMES.values())
+        self._names = tuple(name for name, _ in self._columns)
+        self._units = tuple(unit for _, unit in self._columns)
 
     # ------------------------------------------------------------------ public API
 
@@ -536,7 +552,7 @@ class Decoder:
         sink = _BatchSink(self._columns, len(data) // 16 + 64)
         response = Response()
         self._run(data, None, response, _SINK_BATCH, sink)
-        return sink.finish(response)
+        return sink.finish(response, self._names, self._units)
 
     # ------------------------------------------------------------------ lines
 
@@ -571,7 +587,7 @@ class Decoder:
         (hex digits and spaces) are turned into frames straight from the buffer; any other
         line takes the general path (``_line``) exactly as the pure twin does."""
         text: cython.p_uchar = raw
-        hex_values: cython.p_uchar = _HEX_VALUES
+        classes: cython.p_uchar = _CHAR_CLASSES
         size: cython.Py_ssize_t = len(raw)
         nibbles = cython.declare(cython.uchar[257])  # _LINE_LIMIT + 1
         data = cython.declare(cython.uchar[129])  # _LINE_LIMIT // 2 + 1
@@ -579,44 +595,38 @@ class Decoder:
         line_number: cython.Py_ssize_t = -1
         while i <= size:
             start: cython.Py_ssize_t = i
-            while i < size and text[i] != 13 and text[i] != 10:
-                i += 1
-            end: cython.Py_ssize_t = i
-            i += 1
             line_number += 1
             state.line = line_number
             count: cython.Py_ssize_t = 0
-            visible: cython.Py_ssize_t = 0  # characters between the first and last non-space
-            pending_spaces: cython.Py_ssize_t = 0
+            spaces: cython.Py_ssize_t = 0
             clean: cython.bint = request is None and self._can
-            j: cython.Py_ssize_t
-            for j in range(start, end):
-                c: cython.int = text[j]
-                h: cython.int = hex_values[c]
+            # One pass to the end of the line: hex digits become nibbles, spaces are
+            # counted, NUL (clones after a reset) and the prompt are dropped; anything
+            # else, or too many digits, sends the line to the general path.
+            while i < size:
+                h: cython.int = classes[text[i]]
                 if h < 16:  # the common case first: a hex digit
-                    if count >= _LINE_LIMIT:
+                    if count == _LINE_LIMIT:
                         clean = False
                         break
                     nibbles[count] = h
                     count += 1
-                    visible += pending_spaces + 1
-                    pending_spaces = 0
-                    continue
-                if c == 0 or c == 62:  # NUL (clones after reset) and the prompt are dropped
-                    continue
-                if c == 32:
-                    if visible:
-                        pending_spaces += 1
-                    continue
-                h = _hexval(c)
-                if h < 0 or count >= _LINE_LIMIT:
+                elif h == _C_SPACE:
+                    spaces += 1
+                elif h == _C_END:
+                    break
+                elif h != _C_DROP:
                     clean = False
                     break
-                nibbles[count] = h
-                count += 1
-                visible += pending_spaces + 1
-                pending_spaces = 0
-            if not clean or visible > _LINE_LIMIT:
+                i += 1
+            while i < size and text[i] != 13 and text[i] != 10:  # (only after a break)
+                i += 1
+            end: cython.Py_ssize_t = i
+            i += 1
+            # The general path strips the line: only digits and the spaces between them
+            # count towards its length limit (counted again only when it could matter).
+            if not clean or (count + spaces > _LINE_LIMIT
+                             and _stripped_length(text, start, end) > _LINE_LIMIT):
                 self._odd_line(raw[start:end], request, response, state)
                 continue
             if count == 0:
@@ -668,6 +678,8 @@ class Decoder:
         return False
 
     @cython.cfunc
+    @cython.boundscheck(False)  # ``specs`` has 256 entries, indexed by a byte: in range
+    @cython.wraparound(False)
     def _batch_mode01(self, ecu: cython.longlong, payload: cython.p_uchar,
                       size: cython.Py_ssize_t, state: _RunState) -> cython.bint:
         """Batch: a Mode 01 answer whose PIDs are all numeric goes straight into the
@@ -676,6 +688,8 @@ class Decoder:
         if payload[0] != 0x41:
             return False
         specs: list = self._by_sid[0x41]
+        if specs is None:  # a table without Mode 01
+            return False
         i: cython.Py_ssize_t = 1
         spec: _PidSpec
         while i < size:  # check the whole answer before storing anything
@@ -810,12 +824,12 @@ class Decoder:
         if kind == 0:
             self._single_frame(ecu, data, size, response, state)
         elif kind == 1:
-            if cython.compiled and not state.slots_off:
+            if _COMPILED and not state.slots_off:
                 self._first_frame_slot(ecu, data, size, response, state)
             else:
                 self._first_frame(ecu, data, size, response, state)
         elif kind == 2:
-            if cython.compiled and not state.slots_off:
+            if _COMPILED and not state.slots_off:
                 self._consecutive_frame_slot(ecu, data, size, response, state)
             else:
                 self._consecutive_frame(ecu, data, size, response, state)
@@ -956,9 +970,12 @@ class Decoder:
                   response: Response, state: _RunState) -> cython.void:
         """A reassembled message of ``size`` bytes: a batch stores Mode 01 and DTC answers
         straight from the buffer, anything else is decoded from a bytes copy."""
-        if not (state.sink == _SINK_BATCH
-                and self._batch_message(ecu, payload, size, response, state)):
-            self._message(ecu, bytes(payload[:size]), response, state)
+        if state.sink == _SINK_BATCH and self._batch_message(ecu, payload, size, response, state):
+            return
+        if _COMPILED:
+            self._message(ecu, payload[:size], response, state)  # (a C buffer: copied)
+        else:
+            self._message(ecu, bytes(payload), response, state)  # (a bytearray of ``size``)
 
     # ------------------------------------------------------------------ headers-off multi-frame
 
@@ -996,9 +1013,11 @@ class Decoder:
     def _finish(self, response: Response, state: _RunState) -> cython.void:
         pending: _Pending
         k: cython.int
-        for k in range(state.used):  # (only one of the two queues is ever in use)
-            _incomplete(response, state.slot[state.order[k]].ecu,
-                        state.slot[state.order[k]].received, state.slot[state.order[k]].length)
+        if _COMPILED:  # (only one of the two queues is ever in use)
+            for k in range(state.used):
+                _incomplete(response, state.slot[state.order[k]].ecu,
+                            state.slot[state.order[k]].received,
+                            state.slot[state.order[k]].length)
         if state.isotp:
             for pending in state.isotp:
                 _incomplete(response, pending.ecu, pending.received, pending.length)
@@ -1272,6 +1291,7 @@ def _assemble_legacy(frames: list) -> list:
 
 @cython.cfunc
 @cython.inline
+@cython.exceptval(check=False)  # arithmetic only: it cannot raise
 def _affine(field: _FieldSpec, payload: cython.p_uchar,
             start: cython.Py_ssize_t) -> cython.double:
     """``raw * scale + offset`` over ``nbytes`` big-endian bytes (two's complement if signed)."""
@@ -1301,22 +1321,41 @@ def _normal_request(request):
     return _as_bytes(request).upper().replace(b" ", b"").strip()
 
 
-# Byte -> hex digit value, 255 for anything else (the compiled line scanner's table).
-_HEX_VALUES: bytes = bytes(int(chr(b), 16) if chr(b) in "0123456789ABCDEFabcdef" else 255
-                           for b in range(256))
+# The compiled line scanner's table: byte -> hex digit value (0-15), or a class.
+_C_SPACE = cython.declare(cython.int, 16)
+_C_DROP = cython.declare(cython.int, 17)  # NUL and the prompt '>': removed from lines
+_C_END = cython.declare(cython.int, 18)  # CR, LF: end of line
+_C_OTHER = cython.declare(cython.int, 255)  # anything else: not a clean hex line
+
+
+def _char_class(byte: int) -> int:
+    char = chr(byte)
+    if char in "0123456789ABCDEFabcdef":
+        return int(char, 16)
+    return {" ": _C_SPACE, "\x00": _C_DROP, ">": _C_DROP, "\r": _C_END, "\n": _C_END}.get(
+        char, _C_OTHER)
+
+
+_CHAR_CLASSES: bytes = bytes(_char_class(b) for b in range(256))
 
 
 @cython.cfunc
-@cython.inline
-def _hexval(c: cython.int) -> cython.int:
-    """The value of one hex digit character, -1 for anything else."""
-    if 48 <= c <= 57:
-        return c - 48
-    if 65 <= c <= 70:
-        return c - 55
-    if 97 <= c <= 102:
-        return c - 87
-    return -1
+def _stripped_length(text: cython.p_uchar, start: cython.Py_ssize_t,
+                     end: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """A clean line's length once NUL and '>' are removed and it is stripped: its hex
+    digits and the spaces between the first and the last of them."""
+    classes: cython.p_uchar = _CHAR_CLASSES
+    length: cython.Py_ssize_t = 0
+    pending: cython.Py_ssize_t = 0
+    j: cython.Py_ssize_t
+    for j in range(start, end):
+        h: cython.int = classes[text[j]]
+        if h < 16:
+            length += pending + 1
+            pending = 0
+        elif h == _C_SPACE and length:
+            pending += 1
+    return length
 
 
 @cython.cfunc
@@ -1338,10 +1377,8 @@ def _new_state(sink: cython.int, out) -> _RunState:
     state.isotp = None
     state.counted = None
     state.legacy = None
-    state.used = 0
-    state.buffers = None
-    state.slots_off = False
-    state.notice_cache = None
+    # The compiled build's own fields (slots, notice cache) start zeroed and None from
+    # __new__; the twin never reads them (every read is behind _COMPILED).
     return state
 
 
