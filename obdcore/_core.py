@@ -144,6 +144,7 @@ class _FieldSpec:
     unit = cython.declare(object)
     func = cython.declare(object)
     variable = cython.declare(cython.bint)
+    text = cython.declare(cython.bint)  # a special that is plain ASCII text (VINs...)
 
     def __init__(self, field):
         self.name = field.name
@@ -154,11 +155,13 @@ class _FieldSpec:
         self.scale = 1.0
         self.offset = 0.0
         self.variable = False
+        self.text = False
         self.func = None
         if field.special is not None:
             self.kind = _SPECIAL
             self.func = _s.SPECIAL[field.special]
             self.variable = field.special in _s.VARIABLE_LENGTH
+            self.text = field.special in _TEXT_SPECIALS
         elif field.compiled.affine is not None:
             affine = field.compiled.affine
             self.kind = _AFFINE
@@ -1233,7 +1236,9 @@ class Decoder:
         if len(data) < pid_spec.size and not field.variable:  # counters: older ECUs send fewer
             _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
             return
-        if field.kind == _SPECIAL:
+        if field.text:
+            value = _ascii_text(data)
+        elif field.kind == _SPECIAL:
             value = field.func(data, pid)
         elif field.kind == _AFFINE:
             value = _affine(field, data, 0)
@@ -1303,6 +1308,17 @@ def _affine(field: _FieldSpec, payload: cython.p_uchar,
     if field.signed and raw >= (cython.cast(cython.longlong, 1) << (8 * field.nbytes - 1)):
         raw -= cython.cast(cython.longlong, 1) << (8 * field.nbytes)
     return cython.cast(cython.double, raw) * field.scale + field.offset
+
+
+# The specials whose value is ``structured.ascii_text(data)``: decoded by _ascii_text.
+_TEXT_SPECIALS = ("vin", "ascii")
+
+
+@cython.cfunc
+def _ascii_text(data: bytes) -> str:
+    """``structured.ascii_text`` without its three Python calls (through the special's
+    lambda): logs hold many VINs. A property test pins the two equal."""
+    return data.strip(b"\x00").decode("ascii", "replace")
 
 
 @cython.cfunc

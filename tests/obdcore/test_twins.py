@@ -164,3 +164,13 @@ def test_decode_of_encode_round_trips(can, field):
         assert abs(decoded - value) <= abs(affine.scale) / 2 + 1e-9
         # And exactly: the decoded value encodes back to the very same bytes.
         assert encode_pid(fields, {field.name: decoded}) == data
+
+
+@given(data=st.binary(max_size=40))
+def test_text_specials_decode_as_the_structured_module_does(data):
+    """The decoder reads VINs and other ASCII items itself (no Python call per VIN):
+    exactly what the structured module's specials return."""
+    from obdcore import structured
+
+    for special in _core._TEXT_SPECIALS:
+        assert _core._ascii_text(data) == structured.SPECIAL[special](data, 0x02)
