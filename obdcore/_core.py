@@ -196,6 +196,79 @@ class _PidSpec:
                 self.all_affine = False
 
 
+# ============================================================================ batch output
+
+@cython.final
+@cython.cclass
+class _BatchSink:
+    """Growing numpy columns for :meth:`Decoder.decode_batch` (numeric values only;
+    structured values become :class:`Reading` objects in the response)."""
+
+    count = cython.declare(cython.Py_ssize_t)
+    capacity = cython.declare(cython.Py_ssize_t)  # rows the arrays hold (a C int: no len())
+    arrays = cython.declare(list)
+    columns = cython.declare(list)
+    lines = cython.declare(cython.long[::1])
+    ecus = cython.declare(cython.long[::1])
+    services = cython.declare(cython.short[::1])
+    pids = cython.declare(cython.int[::1])
+    frames = cython.declare(cython.short[::1])
+    fields = cython.declare(cython.int[::1])
+    values = cython.declare(cython.double[::1])
+
+    def __init__(self, columns, capacity=4096):
+        self.columns = columns
+        self.count = 0
+        self._allocate(capacity)
+
+    def _allocate(self, capacity) -> None:
+        import numpy as np
+
+        from obdcore.batch import RECORD_DTYPE
+
+        # Uninitialised: only the first ``count`` rows are ever read.
+        arrays = [np.empty(capacity, dtype=RECORD_DTYPE[i]) for i in range(7)]
+        if self.arrays is not None:
+            for new, old in zip(arrays, self.arrays, strict=True):
+                new[:self.count] = old[:self.count]
+        self.arrays = arrays
+        self.capacity = capacity
+        # Memoryviews: C-speed stores in the compiled build, cheap ones in the twin.
+        views = [memoryview(a) for a in arrays]
+        self.lines, self.ecus, self.services, self.pids = views[0], views[1], views[2], views[3]
+        self.frames, self.fields, self.values = views[4], views[5], views[6]
+
+    # Unchecked stores, proven safe: 0 <= n < capacity, the length of every column, and
+    # the views are set by __init__ (the only way to build a sink) before any add.
+    @cython.cfunc
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    @cython.initializedcheck(False)
+    @cython.exceptval(-1, check=False)  # -1: an exception (cheap to test)
+    def add(self, line: cython.Py_ssize_t, ecu: cython.longlong, service: cython.int,
+            pid: cython.int, frame: cython.int, column: cython.int,
+            value: cython.double) -> cython.int:
+        n: cython.Py_ssize_t = self.count
+        if n == self.capacity:
+            self._allocate(2 * n)
+        self.lines[n] = line
+        self.ecus[n] = ecu
+        self.services[n] = service
+        self.pids[n] = pid
+        self.frames[n] = frame
+        self.fields[n] = column
+        self.values[n] = value
+        self.count = n + 1
+        return 0
+
+    def finish(self, response: Response, names: tuple, units: tuple):
+        from obdcore.batch import Batch
+
+        return Batch.from_arrays([a[:self.count] for a in self.arrays], self.columns,
+                                 response.readings, response.notices, response.negatives,
+                                 names=names, units=units)
+
+
 # ============================================================================ run state
 
 @cython.final
@@ -267,6 +340,7 @@ class _RunState:
 
     sink = cython.declare(cython.int)
     out = cython.declare(object)
+    rows = cython.declare(_BatchSink)  # ``out`` of a batch, typed (None otherwise)
     line = cython.declare(cython.Py_ssize_t)
     isotp = cython.declare(list)  # pending _Pending per ECU, oldest first; None until needed
     counted = cython.declare(object)  # headers-off multi-frame _Pending, or None
@@ -287,6 +361,7 @@ class _RunState:
     def __init__(self, sink, out):
         self.sink = sink
         self.out = out
+        self.rows = out if sink == _SINK_BATCH else None
         self.line = 0
         self.isotp = None
         self.counted = None
@@ -379,79 +454,6 @@ def _slots_to_pendings(state: _RunState) -> cython.void:
         slot.length = 0
     state.used = 0
     state.slots_off = True
-
-
-# ============================================================================ batch output
-
-@cython.final
-@cython.cclass
-class _BatchSink:
-    """Growing numpy columns for :meth:`Decoder.decode_batch` (numeric values only;
-    structured values become :class:`Reading` objects in the response)."""
-
-    count = cython.declare(cython.Py_ssize_t)
-    capacity = cython.declare(cython.Py_ssize_t)  # rows the arrays hold (a C int: no len())
-    arrays = cython.declare(list)
-    columns = cython.declare(list)
-    lines = cython.declare(cython.long[::1])
-    ecus = cython.declare(cython.long[::1])
-    services = cython.declare(cython.short[::1])
-    pids = cython.declare(cython.int[::1])
-    frames = cython.declare(cython.short[::1])
-    fields = cython.declare(cython.int[::1])
-    values = cython.declare(cython.double[::1])
-
-    def __init__(self, columns, capacity=4096):
-        self.columns = columns
-        self.count = 0
-        self._allocate(capacity)
-
-    def _allocate(self, capacity) -> None:
-        import numpy as np
-
-        from obdcore.batch import RECORD_DTYPE
-
-        # Uninitialised: only the first ``count`` rows are ever read.
-        arrays = [np.empty(capacity, dtype=RECORD_DTYPE[i]) for i in range(7)]
-        if self.arrays is not None:
-            for new, old in zip(arrays, self.arrays, strict=True):
-                new[:self.count] = old[:self.count]
-        self.arrays = arrays
-        self.capacity = capacity
-        # Memoryviews: C-speed stores in the compiled build, cheap ones in the twin.
-        views = [memoryview(a) for a in arrays]
-        self.lines, self.ecus, self.services, self.pids = views[0], views[1], views[2], views[3]
-        self.frames, self.fields, self.values = views[4], views[5], views[6]
-
-    # Unchecked stores, proven safe: 0 <= n < capacity, the length of every column, and
-    # the views are set by __init__ (the only way to build a sink) before any add.
-    @cython.cfunc
-    @cython.boundscheck(False)
-    @cython.wraparound(False)
-    @cython.initializedcheck(False)
-    @cython.exceptval(-1)
-    def add(self, line: cython.Py_ssize_t, ecu: cython.longlong, service: cython.int,
-            pid: cython.int, frame: cython.int, column: cython.int,
-            value: cython.double) -> cython.int:
-        n: cython.Py_ssize_t = self.count
-        if n == self.capacity:
-            self._allocate(2 * n)
-        self.lines[n] = line
-        self.ecus[n] = ecu
-        self.services[n] = service
-        self.pids[n] = pid
-        self.frames[n] = frame
-        self.fields[n] = column
-        self.values[n] = value
-        self.count = n + 1
-        return 0
-
-    def finish(self, response: Response, names: tuple, units: tuple):
-        from obdcore.batch import Batch
-
-        return Batch.from_arrays([a[:self.count] for a in self.arrays], self.columns,
-                                 response.readings, response.notices, response.negatives,
-                                 names=names, units=units)
 
 
 # ============================================================================ the decoder
@@ -656,6 +658,7 @@ class Decoder:
                 self._isotp(ecu, data, nbytes, response, state)
 
     @cython.cfunc
+    @cython.exceptval(-1, check=False)  # -1: an exception (cheap to test)
     def _batch_single_frame(self, ecu: cython.longlong, data: cython.p_uchar,
                             size: cython.Py_ssize_t, response: Response,
                             state: _RunState) -> cython.bint:
@@ -667,6 +670,7 @@ class Decoder:
         return self._batch_message(ecu, data + 1, length, response, state)
 
     @cython.cfunc
+    @cython.exceptval(-1, check=False)  # -1: an exception (cheap to test)
     def _batch_message(self, ecu: cython.longlong, payload: cython.p_uchar,
                        size: cython.Py_ssize_t, response: Response,
                        state: _RunState) -> cython.bint:
@@ -681,6 +685,7 @@ class Decoder:
         return False
 
     @cython.cfunc
+    @cython.exceptval(-1, check=False)  # -1: an exception (cheap to test)
     @cython.boundscheck(False)  # ``specs`` has 256 entries, indexed by a byte: in range
     @cython.wraparound(False)
     def _batch_mode01(self, ecu: cython.longlong, payload: cython.p_uchar,
@@ -705,7 +710,7 @@ class Decoder:
             i += 1 + spec.size
         if i != size:
             return False
-        sink: _BatchSink = state.out
+        sink: _BatchSink = state.rows
         field: _FieldSpec
         i = 1
         while i < size:
@@ -1113,7 +1118,7 @@ class Decoder:
               unit, frame: cython.int, column: cython.int, response: Response,
               state: _RunState) -> cython.void:
         if state.sink == _SINK_BATCH and column >= 0 and type(value) is float:
-            sink: _BatchSink = state.out
+            sink: _BatchSink = state.rows
             sink.add(state.line, ecu, service, pid, frame, column, value)
             return
         reading: Reading = Reading.__new__(Reading)
@@ -1154,7 +1159,7 @@ class Decoder:
         """Batch ``_dtcs``: one row per code, the code's 16 bits as value, written straight
         from the message bytes (no list of codes); the same codes and notices."""
         sid: cython.int = payload[0]
-        sink: _BatchSink = state.out
+        sink: _BatchSink = state.rows
         column: cython.int = self._dtc_column + (0 if sid == 0x43 else 1 if sid == 0x47 else 2)
         i: cython.Py_ssize_t = 1
         count: cython.Py_ssize_t = size  # legacy: as many as there are pairs
@@ -1389,6 +1394,7 @@ def _new_state(sink: cython.int, out) -> _RunState:
     state: _RunState = _RunState.__new__(_RunState)
     state.sink = sink
     state.out = out
+    state.rows = out if sink == _SINK_BATCH else None
     state.line = 0
     state.isotp = None
     state.counted = None
