@@ -590,7 +590,8 @@ class Decoder:
                    state: _RunState) -> cython.void:
         """The compiled build's line loop, inlined on purpose for speed: clean CAN lines
         (hex digits and spaces) are turned into frames straight from the buffer; any other
-        line takes the general path (``_line``) exactly as the pure twin does."""
+        line takes the general path (``_odd_line``, then ``_line`` exactly as the pure
+        twin does)."""
         text: cython.p_uchar = raw
         classes: cython.p_uchar = _CHAR_CLASSES
         size: cython.Py_ssize_t = len(raw)
@@ -608,7 +609,7 @@ class Decoder:
             # One pass to the end of the line: hex digits become nibbles, spaces are
             # counted, NUL (clones after a reset) and the prompt are dropped; anything
             # else, or too many digits, sends the line to the general path.
-            while i < size:
+            while clean and i < size:
                 h: cython.int = classes[text[i]]
                 if h < 16:  # the common case first: a hex digit
                     if count == _LINE_LIMIT:
