@@ -113,7 +113,9 @@ def test_twins_agree_on_damaged_logs(case):
     pure = _core.Decoder(protocol, headers=headers, caf=caf)
     assert batch_summary(compiled.decode_batch(log)) == batch_summary(pure.decode_batch(log))
     assert summary(compiled.decode(log)) == summary(pure.decode(log))
-    assert compiled.messages(log) == pure.messages(log)
+    messages = compiled.messages(log)
+    assert messages == pure.messages(log)
+    assert all(type(message.payload) is bytes for message in messages[0])
     assert compiled.frames(log) == pure.frames(log)
 
 
