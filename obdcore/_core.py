@@ -20,6 +20,9 @@ from obdcore.protocols import CAN_11, CAN_29, J1850, protocol_family, protocol_n
 
 MAX_RESPONSE_BYTES = 65536  # one answer; an ELM327's own buffer holds 512 bytes
 MAX_LINE_BYTES = 256  # the longest real line (29-bit CAN, spaces) is under 40 characters
+# The same limit as a C constant: the compiled line scanner compares against it once per
+# character, and a module global would be a Python int comparison each time.
+_LINE_LIMIT = cython.declare(cython.Py_ssize_t, MAX_LINE_BYTES)
 
 _HEX_DIGITS = b"0123456789ABCDEF"
 _DTC_NAMES = {0x43: "DTC_STORED", 0x47: "DTC_PENDING", 0x4A: "DTC_PERMANENT"}
@@ -34,6 +37,10 @@ _SINK_DECODE = cython.declare(cython.int, 0)
 _SINK_MESSAGES = cython.declare(cython.int, 1)
 _SINK_FRAMES = cython.declare(cython.int, 2)
 _SINK_BATCH = cython.declare(cython.int, 3)
+
+# True in the compiled build: guards its C-only paths (a plain global is cheaper than
+# ``cython.compiled``, an attribute lookup, in the twin's hot paths).
+_COMPILED = cython.declare(cython.bint, cython.compiled)
 
 
 # ============================================================================ result objects
@@ -137,6 +144,7 @@ class _FieldSpec:
     unit = cython.declare(object)
     func = cython.declare(object)
     variable = cython.declare(cython.bint)
+    text = cython.declare(cython.bint)  # a special that is plain ASCII text (VINs...)
 
     def __init__(self, field):
         self.name = field.name
@@ -147,11 +155,13 @@ class _FieldSpec:
         self.scale = 1.0
         self.offset = 0.0
         self.variable = False
+        self.text = False
         self.func = None
         if field.special is not None:
             self.kind = _SPECIAL
             self.func = _s.SPECIAL[field.special]
             self.variable = field.special in _s.VARIABLE_LENGTH
+            self.text = field.special in _TEXT_SPECIALS
         elif field.compiled.affine is not None:
             affine = field.compiled.affine
             self.kind = _AFFINE
@@ -184,6 +194,79 @@ class _PidSpec:
         for field in fields:
             if field.kind != _AFFINE:
                 self.all_affine = False
+
+
+# ============================================================================ batch output
+
+@cython.final
+@cython.cclass
+class _BatchSink:
+    """Growing numpy columns for :meth:`Decoder.decode_batch` (numeric values only;
+    structured values become :class:`Reading` objects in the response)."""
+
+    count = cython.declare(cython.Py_ssize_t)
+    capacity = cython.declare(cython.Py_ssize_t)  # rows the arrays hold (a C int: no len())
+    arrays = cython.declare(list)
+    columns = cython.declare(list)
+    lines = cython.declare(cython.long[::1])
+    ecus = cython.declare(cython.long[::1])
+    services = cython.declare(cython.short[::1])
+    pids = cython.declare(cython.int[::1])
+    frames = cython.declare(cython.short[::1])
+    fields = cython.declare(cython.int[::1])
+    values = cython.declare(cython.double[::1])
+
+    def __init__(self, columns, capacity=4096):
+        self.columns = columns
+        self.count = 0
+        self._allocate(capacity)
+
+    def _allocate(self, capacity) -> None:
+        import numpy as np
+
+        from obdcore.batch import RECORD_DTYPE
+
+        # Uninitialised: only the first ``count`` rows are ever read.
+        arrays = [np.empty(capacity, dtype=RECORD_DTYPE[i]) for i in range(7)]
+        if self.arrays is not None:
+            for new, old in zip(arrays, self.arrays, strict=True):
+                new[:self.count] = old[:self.count]
+        self.arrays = arrays
+        self.capacity = capacity
+        # Memoryviews: C-speed stores in the compiled build, cheap ones in the twin.
+        views = [memoryview(a) for a in arrays]
+        self.lines, self.ecus, self.services, self.pids = views[0], views[1], views[2], views[3]
+        self.frames, self.fields, self.values = views[4], views[5], views[6]
+
+    # Unchecked stores, proven safe: 0 <= n < capacity, the length of every column, and
+    # the views are set by __init__ (the only way to build a sink) before any add.
+    @cython.cfunc
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    @cython.initializedcheck(False)
+    @cython.exceptval(-1, check=False)  # -1: an exception (cheap to test)
+    def add(self, line: cython.Py_ssize_t, ecu: cython.longlong, service: cython.int,
+            pid: cython.int, frame: cython.int, column: cython.int,
+            value: cython.double) -> cython.int:
+        n: cython.Py_ssize_t = self.count
+        if n == self.capacity:
+            self._allocate(2 * n)
+        self.lines[n] = line
+        self.ecus[n] = ecu
+        self.services[n] = service
+        self.pids[n] = pid
+        self.frames[n] = frame
+        self.fields[n] = column
+        self.values[n] = value
+        self.count = n + 1
+        return 0
+
+    def finish(self, response: Response, names: tuple, units: tuple):
+        from obdcore.batch import Batch
+
+        return Batch.from_arrays([a[:self.count] for a in self.arrays], self.columns,
+                                 response.readings, response.notices, response.negatives,
+                                 names=names, units=units)
 
 
 # ============================================================================ run state
@@ -239,6 +322,17 @@ def _new_pending(length: cython.Py_ssize_t, next_seq: cython.int) -> _Pending:
     return pending
 
 
+# The compiled build's ISO-TP reassembly: one C slot per message being reassembled, so a
+# multi-frame answer allocates no Python object (see Decoder._first_frame_slot). ``data``
+# points into a 4096-byte bytearray the run state keeps alive (ISO-TP: at most 4095 bytes).
+# ``length`` 0 marks a free slot (a message in reassembly announced at least one byte).
+_Slot = cython.struct(ecu=cython.longlong, length=cython.Py_ssize_t,
+                      received=cython.Py_ssize_t, next_seq=cython.int, last_seq=cython.int,
+                      data=cython.p_uchar)
+_SLOTS = cython.declare(cython.int, 16)  # the size of the slot arrays below
+_SLOT_BYTES = cython.declare(cython.Py_ssize_t, 4096)
+
+
 @cython.final
 @cython.cclass
 class _RunState:
@@ -246,18 +340,36 @@ class _RunState:
 
     sink = cython.declare(cython.int)
     out = cython.declare(object)
+    rows = cython.declare(_BatchSink)  # ``out`` of a batch, typed (None otherwise)
     line = cython.declare(cython.Py_ssize_t)
     isotp = cython.declare(list)  # pending _Pending per ECU, oldest first; None until needed
     counted = cython.declare(object)  # headers-off multi-frame _Pending, or None
     legacy = cython.declare(dict)  # ecu -> list of frame payloads (insertion ordered)
+    # Compiled build only: the same queue as ``isotp`` in C slots. ``order[:used]`` are
+    # the slots in use, oldest first; ``buffers`` owns the slots' bytes (slot k has
+    # buffers[k] once used). A 17th simultaneous message (only garbage does that) moves
+    # the queue to ``isotp`` and sets ``slots_off`` for the rest of the run.
+    used = cython.declare(cython.int)
+    order = cython.declare(cython.int[16])
+    slot = cython.declare(_Slot[16])
+    buffers = cython.declare(list)
+    slots_off = cython.declare(cython.bint)
+    # Compiled batch only: a non-data line's raw text -> the Notice it made (logs repeat
+    # ``NO DATA`` and friends); None until needed.
+    notice_cache = cython.declare(dict)
 
     def __init__(self, sink, out):
         self.sink = sink
         self.out = out
+        self.rows = out if sink == _SINK_BATCH else None
         self.line = 0
         self.isotp = None
         self.counted = None
         self.legacy = None
+        self.used = 0
+        self.buffers = None
+        self.slots_off = False
+        self.notice_cache = None
 
     def legacy_frame(self, ecu, data) -> None:
         if self.legacy is None:
@@ -269,66 +381,79 @@ class _RunState:
             frames.append(data)
 
 
-# ============================================================================ batch output
+# ============================================================================ ISO-TP slots
+# Helpers of the compiled build's C-slot reassembly (Decoder._first_frame_slot). Indices
+# into ``order`` ("positions") are below ``used``; slot numbers are below _SLOTS.
 
-@cython.final
-@cython.cclass
-class _BatchSink:
-    """Growing numpy columns for :meth:`Decoder.decode_batch` (numeric values only;
-    structured values become :class:`Reading` objects in the response)."""
+@cython.cfunc
+def _find_slot(state: _RunState, ecu: cython.longlong) -> cython.int:
+    """The queue position of ``ecu``'s message in reassembly, -1 if none."""
+    k: cython.int
+    for k in range(state.used):
+        if state.slot[state.order[k]].ecu == ecu:
+            return k
+    return -1
 
-    count = cython.declare(cython.Py_ssize_t)
-    arrays = cython.declare(list)
-    columns = cython.declare(list)
-    lines = cython.declare(cython.long[:])
-    ecus = cython.declare(cython.long[:])
-    services = cython.declare(cython.short[:])
-    pids = cython.declare(cython.int[:])
-    frames = cython.declare(cython.short[:])
-    fields = cython.declare(cython.int[:])
-    values = cython.declare(cython.double[:])
 
-    def __init__(self, columns, capacity=4096):
-        self.columns = columns
-        self.count = 0
-        self._allocate(capacity)
+@cython.cfunc
+def _take_slot(state: _RunState) -> cython.int:
+    """Puts a free slot at the end of the queue (the caller checked ``used < _SLOTS``)
+    and returns its position; its buffer is allocated on its first use in the run."""
+    number: cython.int = 0
+    while state.slot[number].length != 0:  # a free slot exists: used < _SLOTS
+        number += 1
+    if state.buffers is None:
+        state.buffers = []
+    if number == len(state.buffers):  # slots are taken lowest first: the next new one
+        buffer = bytearray(_SLOT_BYTES)
+        state.buffers.append(buffer)
+        state.slot[number].data = buffer
+    state.order[state.used] = number
+    state.used += 1
+    return state.used - 1
 
-    def _allocate(self, capacity) -> None:
-        import numpy as np
 
-        from obdcore.batch import RECORD_DTYPE
+@cython.cfunc
+def _drop_slot(state: _RunState, position: cython.int) -> cython.void:
+    """Frees the slot at ``position`` (its bytes stay readable until it is taken again)
+    and closes the gap in the queue, like ``del isotp[index]``."""
+    state.slot[state.order[position]].length = 0
+    k: cython.int
+    for k in range(position, state.used - 1):
+        state.order[k] = state.order[k + 1]
+    state.used -= 1
 
-        arrays = [np.zeros(capacity, dtype=RECORD_DTYPE[i]) for i in range(7)]
-        if self.arrays is not None:
-            for new, old in zip(arrays, self.arrays, strict=True):
-                new[:self.count] = old[:self.count]
-        self.arrays = arrays
-        # Memoryviews: C-speed stores in the compiled build, cheap ones in the twin.
-        views = [memoryview(a) for a in arrays]
-        self.lines, self.ecus, self.services, self.pids = views[0], views[1], views[2], views[3]
-        self.frames, self.fields, self.values = views[4], views[5], views[6]
 
-    @cython.cfunc
-    def add(self, line: cython.Py_ssize_t, ecu: cython.longlong, service: cython.int,
-            pid: cython.int, frame: cython.int, column: cython.int,
-            value: cython.double) -> cython.void:
-        n: cython.Py_ssize_t = self.count
-        if n == len(self.arrays[0]):
-            self._allocate(2 * n)
-        self.lines[n] = line
-        self.ecus[n] = ecu
-        self.services[n] = service
-        self.pids[n] = pid
-        self.frames[n] = frame
-        self.fields[n] = column
-        self.values[n] = value
-        self.count = n + 1
+@cython.cfunc
+def _slot_append(slot: cython.pointer(_Slot), seq: cython.int, data: cython.p_uchar,
+                 start: cython.Py_ssize_t, end: cython.Py_ssize_t) -> cython.void:
+    """``_Pending.append`` for a slot: copies ``data[start:end]`` up to the announced
+    length (so at most 4095 bytes: within the slot's 4096-byte buffer)."""
+    k: cython.Py_ssize_t
+    for k in range(start, min(end, start + slot.length - slot.received)):
+        slot.data[slot.received] = data[k]
+        slot.received += 1
+    slot.next_seq = (seq + 1) & 0x0F
+    slot.last_seq = seq
 
-    def finish(self, response: Response):
-        from obdcore.batch import Batch
 
-        return Batch.from_arrays([a[:self.count] for a in self.arrays], self.columns,
-                                 response.readings, response.notices, response.negatives)
+@cython.cfunc
+def _slots_to_pendings(state: _RunState) -> cython.void:
+    """Moves the queue from the C slots to ``_Pending`` objects, for the rest of the run."""
+    pending: _Pending
+    k: cython.int
+    state.isotp = []  # (empty until now: the slots were in use)
+    for k in range(state.used):
+        slot: cython.pointer(_Slot) = cython.address(state.slot[state.order[k]])
+        pending = _new_pending(slot.length, slot.next_seq)
+        pending.ecu = slot.ecu
+        pending.received = slot.received
+        pending.last_seq = slot.last_seq
+        pending.buffer[:slot.received] = slot.data[:slot.received]
+        state.isotp.append(pending)
+        slot.length = 0
+    state.used = 0
+    state.slots_off = True
 
 
 # ============================================================================ the decoder
@@ -353,7 +478,10 @@ class Decoder:
     _by_sid = cython.declare(list)  # response SID -> list of 256 _PidSpec or None, or None
     _dids = cython.declare(dict)  # DID -> _PidSpec (service 0x22)
     _columns = cython.declare(list)  # batch column index -> (name, unit)
+    _names = cython.declare(tuple)  # the same, as Batch.names and Batch.units
+    _units = cython.declare(tuple)
     _dtc_column = cython.declare(cython.int)  # batch columns of DTC_STORED/PENDING/PERMANENT
+    _header_digits = cython.declare(cython.Py_ssize_t)  # CAN ID hex digits on a PCI line
 
     def __init__(self, protocol="6", headers=True, caf=True, table=None):
         self.protocol = protocol_number(protocol)
@@ -363,6 +491,9 @@ class Decoder:
         self._can = self.family == CAN_11 or self.family == CAN_29
         # The adapter prints the ISO-TP PCI byte with headers on, or with CAF off.
         self._pci = self._can and (self.headers or not self.caf)
+        self._header_digits = 0
+        if self._pci and self.headers:
+            self._header_digits = 3 if self.family == CAN_11 else 8
         self.table = table if table is not None else PidTable.standard()
         self._prepare_table(self.table)
 
@@ -386,6 +517,8 @@ class Decoder:
         self._by_sid[0x42] = self._by_sid[0x41]  # Mode 02 freeze frames use Mode 01 PIDs
         self._dtc_column = len(self._columns)
         self._columns.extend((name, "dtc") for name in _DTC_NAMES.values())
+        self._names = tuple(name for name, _ in self._columns)
+        self._units = tuple(unit for _, unit in self._columns)
 
     # ------------------------------------------------------------------ public API
 
@@ -418,10 +551,13 @@ class Decoder:
 
     def decode_batch(self, raw):
         """Decodes a whole log of answers at once into columns (see :class:`Batch`)."""
-        sink = _BatchSink(self._columns)
+        data: bytes = _as_bytes(raw)
+        # About one row per 16 input bytes (a single-PID answer spends ~30 on one row):
+        # rarely a reallocation, and an untouched tail costs no memory.
+        sink = _BatchSink(self._columns, len(data) // 16 + 64)
         response = Response()
-        self._run(_as_bytes(raw), None, response, _SINK_BATCH, sink)
-        return sink.finish(response)
+        self._run(data, None, response, _SINK_BATCH, sink)
+        return sink.finish(response, self._names, self._units)
 
     # ------------------------------------------------------------------ lines
 
@@ -454,63 +590,54 @@ class Decoder:
                    state: _RunState) -> cython.void:
         """The compiled build's line loop, inlined on purpose for speed: clean CAN lines
         (hex digits and spaces) are turned into frames straight from the buffer; any other
-        line takes the general path (``_line``) exactly as the pure twin does."""
+        line takes the general path (``_odd_line``, then ``_line`` exactly as the pure
+        twin does)."""
         text: cython.p_uchar = raw
-        hex_values: cython.p_uchar = _HEX_VALUES
+        classes: cython.p_uchar = _CHAR_CLASSES
         size: cython.Py_ssize_t = len(raw)
-        nibbles = cython.declare(cython.uchar[257])  # MAX_LINE_BYTES + 1
-        data = cython.declare(cython.uchar[129])  # MAX_LINE_BYTES // 2 + 1
+        nibbles = cython.declare(cython.uchar[257])  # _LINE_LIMIT + 1
+        data = cython.declare(cython.uchar[129])  # _LINE_LIMIT // 2 + 1
         i: cython.Py_ssize_t = 0
         line_number: cython.Py_ssize_t = -1
         while i <= size:
             start: cython.Py_ssize_t = i
-            while i < size and text[i] != 13 and text[i] != 10:
-                i += 1
-            end: cython.Py_ssize_t = i
-            i += 1
             line_number += 1
             state.line = line_number
             count: cython.Py_ssize_t = 0
-            visible: cython.Py_ssize_t = 0  # characters between the first and last non-space
-            pending_spaces: cython.Py_ssize_t = 0
+            spaces: cython.Py_ssize_t = 0
             clean: cython.bint = request is None and self._can
-            j: cython.Py_ssize_t
-            for j in range(start, end):
-                c: cython.int = text[j]
-                h: cython.int = hex_values[c]
+            # One pass to the end of the line: hex digits become nibbles, spaces are
+            # counted, NUL (clones after a reset) and the prompt are dropped; anything
+            # else, or too many digits, sends the line to the general path.
+            while clean and i < size:
+                h: cython.int = classes[text[i]]
                 if h < 16:  # the common case first: a hex digit
-                    if count >= MAX_LINE_BYTES:
+                    if count == _LINE_LIMIT:
                         clean = False
                         break
                     nibbles[count] = h
                     count += 1
-                    visible += pending_spaces + 1
-                    pending_spaces = 0
-                    continue
-                if c == 0 or c == 62:  # NUL (clones after reset) and the prompt are dropped
-                    continue
-                if c == 32:
-                    if visible:
-                        pending_spaces += 1
-                    continue
-                h = _hexval(c)
-                if h < 0 or count >= MAX_LINE_BYTES:
+                elif h == _C_SPACE:
+                    spaces += 1
+                elif h == _C_END:
+                    break
+                elif h != _C_DROP:
                     clean = False
                     break
-                nibbles[count] = h
-                count += 1
-                visible += pending_spaces + 1
-                pending_spaces = 0
-            if not clean or visible > MAX_LINE_BYTES:
-                line = raw[start:end].upper().translate(None, b"\x00>").strip()
-                if line:
-                    self._line(line, request, response, state)
+                i += 1
+            while i < size and text[i] != 13 and text[i] != 10:  # (only after a break)
+                i += 1
+            end: cython.Py_ssize_t = i
+            i += 1
+            # The general path strips the line: only digits and the spaces between them
+            # count towards its length limit (counted again only when it could matter).
+            if not clean or (count + spaces > _LINE_LIMIT
+                             and _stripped_length(text, start, end) > _LINE_LIMIT):
+                self._odd_line(raw[start:end], request, response, state)
                 continue
             if count == 0:
                 continue
-            header: cython.Py_ssize_t = 0
-            if self._pci and self.headers:
-                header = 3 if self.family == CAN_11 else 8
+            header: cython.Py_ssize_t = self._header_digits
             if not self._pci and count == 3:
                 self._start_counted(_nibbles_value(nibbles, 0, 3), response, state)
                 continue
@@ -528,20 +655,40 @@ class Decoder:
             if state.sink == _SINK_FRAMES or not self._pci:
                 self._frame(ecu, data[:nbytes], response, state)
             elif not (state.sink == _SINK_BATCH
-                      and self._batch_single_frame(ecu, data, nbytes, state)):
+                      and self._batch_single_frame(ecu, data, nbytes, response, state)):
                 self._isotp(ecu, data, nbytes, response, state)
 
     @cython.cfunc
+    @cython.exceptval(-1, check=False)  # -1: an exception (cheap to test)
     def _batch_single_frame(self, ecu: cython.longlong, data: cython.p_uchar,
-                            size: cython.Py_ssize_t, state: _RunState) -> cython.bint:
+                            size: cython.Py_ssize_t, response: Response,
+                            state: _RunState) -> cython.bint:
         """Compiled batch shortcut for a classic single frame straight from the line
         buffer; False (nothing stored) sends the frame down the general path."""
         length: cython.Py_ssize_t = data[0] & 0x0F
         if data[0] >> 4 != 0 or length < 2 or length + 1 > size:
             return False
-        return self._batch_mode01(ecu, data + 1, length, state)
+        return self._batch_message(ecu, data + 1, length, response, state)
 
     @cython.cfunc
+    @cython.exceptval(-1, check=False)  # -1: an exception (cheap to test)
+    def _batch_message(self, ecu: cython.longlong, payload: cython.p_uchar,
+                       size: cython.Py_ssize_t, response: Response,
+                       state: _RunState) -> cython.bint:
+        """Batch: stores a numeric Mode 01 answer or a DTC list straight from the bytes,
+        as ``_message`` would; False (nothing done) for any other message."""
+        if self._batch_mode01(ecu, payload, size, state):
+            return True
+        sid: cython.int = payload[0]
+        if (sid == 0x43 or sid == 0x47 or sid == 0x4A) and self._by_sid[sid] is None:
+            self._dtc_rows(ecu, payload, size, response, state)
+            return True
+        return False
+
+    @cython.cfunc
+    @cython.exceptval(-1, check=False)  # -1: an exception (cheap to test)
+    @cython.boundscheck(False)  # ``specs`` has 256 entries, indexed by a byte: in range
+    @cython.wraparound(False)
     def _batch_mode01(self, ecu: cython.longlong, payload: cython.p_uchar,
                       size: cython.Py_ssize_t, state: _RunState) -> cython.bint:
         """Batch: a Mode 01 answer whose PIDs are all numeric goes straight into the
@@ -550,6 +697,8 @@ class Decoder:
         if payload[0] != 0x41:
             return False
         specs: list = self._by_sid[0x41]
+        if specs is None:  # a table without Mode 01
+            return False
         i: cython.Py_ssize_t = 1
         spec: _PidSpec
         while i < size:  # check the whole answer before storing anything
@@ -562,7 +711,7 @@ class Decoder:
             i += 1 + spec.size
         if i != size:
             return False
-        sink: _BatchSink = state.out
+        sink: _BatchSink = state.rows
         field: _FieldSpec
         i = 1
         while i < size:
@@ -576,30 +725,52 @@ class Decoder:
         return True
 
     @cython.cfunc
-    def _line(self, line: bytes, request, response: Response, state: _RunState) -> cython.void:
-        if len(line) > MAX_LINE_BYTES:
+    def _odd_line(self, text: bytes, request, response: Response,
+                  state: _RunState) -> cython.void:
+        """The compiled scanner's general path for a line that is not clean hex (``text``
+        as read). In a batch, a line that made nothing but a notice makes the very same
+        notice object the next time it is seen: logs repeat ``NO DATA`` and friends."""
+        cache: dict = state.notice_cache
+        if cache is not None:
+            notice = cache.get(text)
+            if notice is not None:
+                response.notices.append(notice)
+                return
+        line = text.upper().translate(None, b"\x00>").strip()
+        if line and self._line(line, request, response, state) and state.sink == _SINK_BATCH:
+            if cache is None:
+                cache = state.notice_cache = {}
+            if len(cache) < 1024:  # a bound for logs of garbage, all lines different
+                cache[text] = response.notices[len(response.notices) - 1]
+
+    @cython.cfunc
+    def _line(self, line: bytes, request, response: Response, state: _RunState) -> cython.bint:
+        """One stripped, upper-case line. True when all it did was add one notice that
+        depends on nothing but the line (no request echo, no ISO-TP state)."""
+        if len(line) > _LINE_LIMIT:
             _notice(response, Kind.LINE_TOO_LONG, line[:40] + b"...", -1)
-            return
+            return True
         compact: bytes = line.replace(b" ", b"")
         if request is not None and compact == request:
-            return
+            return False
         if not compact.translate(None, _HEX_DIGITS):
             self._hex_line(compact, line, response, state)
-        elif b"<" in line:  # "7E8 03 41 0D 00 <DATA ERROR": the bytes are unreliable
+            return False
+        if b"<" in line:  # "7E8 03 41 0D 00 <DATA ERROR": the bytes are unreliable
             _notice(response, Kind.RX_ERROR if b"RX" in line else Kind.DATA_ERROR, line, -1)
         elif not self._pci and self._can and _is_index_line(compact):
             self._index_line(compact, response, state)
+            return False
         else:
             _notice(response, _classify(line), line, -1)
+        return request is None
 
     @cython.cfunc
     def _hex_line(self, compact: bytes, line: bytes, response: Response,
                   state: _RunState) -> cython.void:
         size: cython.Py_ssize_t = len(compact)
         if self._pci:
-            header: cython.Py_ssize_t = 0
-            if self.headers:
-                header = 3 if self.family == CAN_11 else 8
+            header: cython.Py_ssize_t = self._header_digits
             if size < header + 2 or (size - header) % 2 != 0:
                 _notice(response, _classify(line), line, -1)
             else:
@@ -662,9 +833,15 @@ class Decoder:
         if kind == 0:
             self._single_frame(ecu, data, size, response, state)
         elif kind == 1:
-            self._first_frame(ecu, data, size, response, state)
+            if _COMPILED and not state.slots_off:
+                self._first_frame_slot(ecu, data, size, response, state)
+            else:
+                self._first_frame(ecu, data, size, response, state)
         elif kind == 2:
-            self._consecutive_frame(ecu, data, size, response, state)
+            if _COMPILED and not state.slots_off:
+                self._consecutive_frame_slot(ecu, data, size, response, state)
+            else:
+                self._consecutive_frame(ecu, data, size, response, state)
         elif kind != 3:  # 3 = flow control, sent by the tester side: nothing to decode
             _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
 
@@ -690,22 +867,24 @@ class Decoder:
             _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
             return
         length: cython.Py_ssize_t = ((data[0] & 0x0F) << 8) | data[1]
+        pending: _Pending
         if state.isotp is None:
             state.isotp = []
         index: cython.Py_ssize_t = _find_pending(state.isotp, ecu)
         if index >= 0:
-            _incomplete(response, ecu, state.isotp[index])
+            pending = state.isotp[index]
+            _incomplete(response, ecu, pending.received, pending.length)
         if length == 0:  # a 32-bit escape length: beyond any OBD answer
             _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
             if index >= 0:
                 del state.isotp[index]
             return
-        pending: _Pending = _new_pending(length, 1)
+        pending = _new_pending(length, 1)
         pending.ecu = ecu
         if pending.append(0, data, 2, size):  # (the first frame carries no sequence number)
             if index >= 0:
                 del state.isotp[index]
-            self._complete(pending, response, state)
+            self._complete(ecu, pending.buffer, length, response, state)
         elif index >= 0:
             state.isotp[index] = pending  # a restart keeps its place in the queue
         else:
@@ -726,7 +905,7 @@ class Decoder:
         if seq == pending.next_seq:
             if pending.append(seq, data, 1, size):
                 del state.isotp[index]
-                self._complete(pending, response, state)
+                self._complete(ecu, pending.buffer, pending.length, response, state)
         elif seq == pending.last_seq:
             _notice(response, Kind.ISOTP_DUPLICATE_FRAME, _hex_text(data[:size]), ecu)
         else:
@@ -734,20 +913,87 @@ class Decoder:
             _notice(response, Kind.ISOTP_MISSING_FRAME,
                     f"expected frame {pending.next_seq:X}, got {seq:X}: message dropped", ecu)
 
+    # The compiled build reassembles in the run state's C slots instead of _Pending objects:
+    # the same queue, the same notices in the same order (the twin-equality tests and the
+    # fuzz campaign compare the two), but no Python object per message.
+
     @cython.cfunc
-    def _complete(self, pending: _Pending, response: Response, state: _RunState) -> cython.void:
-        """A reassembled message: batch Mode 01 straight from the buffer, else decoded."""
-        if not (state.sink == _SINK_BATCH
-                and self._batch_mode01(pending.ecu, pending.buffer, pending.length, state)):
-            self._message(pending.ecu, bytes(pending.buffer), response, state)
+    def _first_frame_slot(self, ecu: cython.longlong, data: cython.p_uchar,
+                          size: cython.Py_ssize_t, response: Response,
+                          state: _RunState) -> cython.void:
+        """``_first_frame`` on the C slots (compiled build only)."""
+        if size < 3:
+            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
+            return
+        length: cython.Py_ssize_t = ((data[0] & 0x0F) << 8) | data[1]
+        index: cython.int = _find_slot(state, ecu)
+        if index >= 0:
+            _incomplete(response, ecu, state.slot[state.order[index]].received,
+                        state.slot[state.order[index]].length)
+        if length == 0:  # a 32-bit escape length: beyond any OBD answer
+            _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
+            if index >= 0:
+                _drop_slot(state, index)
+            return
+        if index < 0:
+            if state.used == _SLOTS:  # garbage: go on with _Pending objects for this run
+                _slots_to_pendings(state)
+                self._first_frame(ecu, data, size, response, state)
+                return
+            index = _take_slot(state)  # a restart (index >= 0) keeps its place in the queue
+        slot: cython.pointer(_Slot) = cython.address(state.slot[state.order[index]])
+        slot.ecu = ecu
+        slot.length = length
+        slot.received = 0
+        _slot_append(slot, 0, data, 2, size)  # (the first frame carries no sequence number)
+        if slot.received >= length:
+            _drop_slot(state, index)
+            self._complete(ecu, slot.data, length, response, state)
+
+    @cython.cfunc
+    def _consecutive_frame_slot(self, ecu: cython.longlong, data: cython.p_uchar,
+                                size: cython.Py_ssize_t, response: Response,
+                                state: _RunState) -> cython.void:
+        """``_consecutive_frame`` on the C slots (compiled build only)."""
+        index: cython.int = _find_slot(state, ecu)
+        seq: cython.int = data[0] & 0x0F
+        if index < 0:
+            _notice(response, Kind.ISOTP_UNEXPECTED_FRAME, _hex_text(data[:size]), ecu)
+            return
+        slot: cython.pointer(_Slot) = cython.address(state.slot[state.order[index]])
+        if seq == slot.next_seq:
+            _slot_append(slot, seq, data, 1, size)
+            if slot.received >= slot.length:
+                length: cython.Py_ssize_t = slot.length
+                _drop_slot(state, index)  # (the slot's bytes stay put until its next use)
+                self._complete(ecu, slot.data, length, response, state)
+        elif seq == slot.last_seq:
+            _notice(response, Kind.ISOTP_DUPLICATE_FRAME, _hex_text(data[:size]), ecu)
+        else:
+            _drop_slot(state, index)
+            _notice(response, Kind.ISOTP_MISSING_FRAME,
+                    f"expected frame {slot.next_seq:X}, got {seq:X}: message dropped", ecu)
+
+    @cython.cfunc
+    def _complete(self, ecu: cython.longlong, payload: cython.p_uchar, size: cython.Py_ssize_t,
+                  response: Response, state: _RunState) -> cython.void:
+        """A reassembled message of ``size`` bytes: a batch stores Mode 01 and DTC answers
+        straight from the buffer, anything else is decoded from a bytes copy."""
+        if state.sink == _SINK_BATCH and self._batch_message(ecu, payload, size, response, state):
+            return
+        if _COMPILED:
+            self._message(ecu, payload[:size], response, state)  # (a C buffer: copied)
+        else:
+            self._message(ecu, bytes(payload), response, state)  # (a bytearray of ``size``)
 
     # ------------------------------------------------------------------ headers-off multi-frame
 
     @cython.cfunc
     def _start_counted(self, length: cython.Py_ssize_t, response: Response,
                        state: _RunState) -> cython.void:
-        if state.counted is not None:
-            _incomplete(response, -1, state.counted)
+        pending: _Pending = state.counted
+        if pending is not None:
+            _incomplete(response, -1, pending.received, pending.length)
         state.counted = _new_pending(length, 0) if length else None
 
     @cython.cfunc
@@ -766,7 +1012,7 @@ class Decoder:
         if index == pending.next_seq:
             if pending.append(index, data, 0, len(data)):
                 state.counted = None
-                self._complete(pending, response, state)
+                self._complete(-1, pending.buffer, pending.length, response, state)
         else:
             state.counted = None
             _notice(response, Kind.ISOTP_MISSING_FRAME,
@@ -775,11 +1021,18 @@ class Decoder:
     @cython.cfunc
     def _finish(self, response: Response, state: _RunState) -> cython.void:
         pending: _Pending
+        k: cython.int
+        if _COMPILED:  # (only one of the two queues is ever in use)
+            for k in range(state.used):
+                _incomplete(response, state.slot[state.order[k]].ecu,
+                            state.slot[state.order[k]].received,
+                            state.slot[state.order[k]].length)
         if state.isotp:
             for pending in state.isotp:
-                _incomplete(response, pending.ecu, pending)
+                _incomplete(response, pending.ecu, pending.received, pending.length)
         if state.counted is not None:
-            _incomplete(response, -1, state.counted)
+            pending = state.counted
+            _incomplete(response, -1, pending.received, pending.length)
         if state.legacy:
             for ecu, frames in state.legacy.items():
                 for payload in _assemble_legacy(frames):
@@ -866,7 +1119,7 @@ class Decoder:
               unit, frame: cython.int, column: cython.int, response: Response,
               state: _RunState) -> cython.void:
         if state.sink == _SINK_BATCH and column >= 0 and type(value) is float:
-            sink: _BatchSink = state.out
+            sink: _BatchSink = state.rows
             sink.add(state.line, ecu, service, pid, frame, column, value)
             return
         reading: Reading = Reading.__new__(Reading)
@@ -884,6 +1137,9 @@ class Decoder:
               state: _RunState) -> cython.void:
         """Mode 03/07/0A. CAN: a count byte then pairs; legacy: pairs padded with 0000."""
         sid: cython.int = payload[0]
+        if state.sink == _SINK_BATCH:
+            self._dtc_rows(ecu, payload, len(payload), response, state)
+            return
         if self._can:
             if len(payload) < 2:
                 _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
@@ -895,14 +1151,34 @@ class Decoder:
                         f"{count} DTCs announced, {len(keys)} received", ecu)
         else:
             keys = _dtc_keys(payload, 1, len(payload), True)
-        if state.sink == _SINK_BATCH:  # one row per code, the code's 16 bits as value
-            sink: _BatchSink = state.out
-            column: cython.int = self._dtc_column + (0 if sid == 0x43 else 1 if sid == 0x47 else 2)
-            for key in keys:
-                sink.add(state.line, ecu, sid - 0x40, -1, -1, column, key)
-            return
         self._emit(ecu, sid - 0x40, -1, _DTC_NAMES[sid], _dtc_strings(keys), "", -1, -1,
                    response, state)
+
+    @cython.cfunc
+    def _dtc_rows(self, ecu: cython.longlong, payload: cython.p_uchar, size: cython.Py_ssize_t,
+                  response: Response, state: _RunState) -> cython.void:
+        """Batch ``_dtcs``: one row per code, the code's 16 bits as value, written straight
+        from the message bytes (no list of codes); the same codes and notices."""
+        sid: cython.int = payload[0]
+        sink: _BatchSink = state.rows
+        column: cython.int = self._dtc_column + (0 if sid == 0x43 else 1 if sid == 0x47 else 2)
+        i: cython.Py_ssize_t = 1
+        count: cython.Py_ssize_t = size  # legacy: as many as there are pairs
+        found: cython.Py_ssize_t = 0
+        if self._can:
+            if size < 2:
+                _notice(response, Kind.TRUNCATED, _hex_text(payload[:size]), ecu)
+                return
+            count = payload[1]
+            i = 2
+        while i + 1 < size and found < count:
+            key: cython.int = (payload[i] << 8) | payload[i + 1]
+            i += 2
+            if self._can or key != 0:  # legacy answers pad with 0000
+                sink.add(state.line, ecu, sid - 0x40, -1, -1, column, key)
+                found += 1
+        if self._can and found < count:
+            _notice(response, Kind.TRUNCATED, f"{count} DTCs announced, {found} received", ecu)
 
     @cython.cfunc
     def _mode06(self, ecu: cython.longlong, payload: bytes, response: Response,
@@ -966,7 +1242,9 @@ class Decoder:
         if len(data) < pid_spec.size and not field.variable:  # counters: older ECUs send fewer
             _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
             return
-        if field.kind == _SPECIAL:
+        if field.text:
+            value = _ascii_text(data)
+        elif field.kind == _SPECIAL:
             value = field.func(data, pid)
         elif field.kind == _AFFINE:
             value = _affine(field, data, 0)
@@ -1024,6 +1302,7 @@ def _assemble_legacy(frames: list) -> list:
 
 @cython.cfunc
 @cython.inline
+@cython.exceptval(check=False)  # arithmetic only: it cannot raise
 def _affine(field: _FieldSpec, payload: cython.p_uchar,
             start: cython.Py_ssize_t) -> cython.double:
     """``raw * scale + offset`` over ``nbytes`` big-endian bytes (two's complement if signed)."""
@@ -1035,6 +1314,17 @@ def _affine(field: _FieldSpec, payload: cython.p_uchar,
     if field.signed and raw >= (cython.cast(cython.longlong, 1) << (8 * field.nbytes - 1)):
         raw -= cython.cast(cython.longlong, 1) << (8 * field.nbytes)
     return cython.cast(cython.double, raw) * field.scale + field.offset
+
+
+# The specials whose value is ``structured.ascii_text(data)``: decoded by _ascii_text.
+_TEXT_SPECIALS = ("vin", "ascii")
+
+
+@cython.cfunc
+def _ascii_text(data: bytes) -> str:
+    """``structured.ascii_text`` without its three Python calls (through the special's
+    lambda): logs hold many VINs. A property test pins the two equal."""
+    return data.strip(b"\x00").decode("ascii", "replace")
 
 
 @cython.cfunc
@@ -1053,22 +1343,41 @@ def _normal_request(request):
     return _as_bytes(request).upper().replace(b" ", b"").strip()
 
 
-# Byte -> hex digit value, 255 for anything else (the compiled line scanner's table).
-_HEX_VALUES: bytes = bytes(int(chr(b), 16) if chr(b) in "0123456789ABCDEFabcdef" else 255
-                           for b in range(256))
+# The compiled line scanner's table: byte -> hex digit value (0-15), or a class.
+_C_SPACE = cython.declare(cython.int, 16)
+_C_DROP = cython.declare(cython.int, 17)  # NUL and the prompt '>': removed from lines
+_C_END = cython.declare(cython.int, 18)  # CR, LF: end of line
+_C_OTHER = cython.declare(cython.int, 255)  # anything else: not a clean hex line
+
+
+def _char_class(byte: int) -> int:
+    char = chr(byte)
+    if char in "0123456789ABCDEFabcdef":
+        return int(char, 16)
+    return {" ": _C_SPACE, "\x00": _C_DROP, ">": _C_DROP, "\r": _C_END, "\n": _C_END}.get(
+        char, _C_OTHER)
+
+
+_CHAR_CLASSES: bytes = bytes(_char_class(b) for b in range(256))
 
 
 @cython.cfunc
-@cython.inline
-def _hexval(c: cython.int) -> cython.int:
-    """The value of one hex digit character, -1 for anything else."""
-    if 48 <= c <= 57:
-        return c - 48
-    if 65 <= c <= 70:
-        return c - 55
-    if 97 <= c <= 102:
-        return c - 87
-    return -1
+def _stripped_length(text: cython.p_uchar, start: cython.Py_ssize_t,
+                     end: cython.Py_ssize_t) -> cython.Py_ssize_t:
+    """A clean line's length once NUL and '>' are removed and it is stripped: its hex
+    digits and the spaces between the first and the last of them."""
+    classes: cython.p_uchar = _CHAR_CLASSES
+    length: cython.Py_ssize_t = 0
+    pending: cython.Py_ssize_t = 0
+    j: cython.Py_ssize_t
+    for j in range(start, end):
+        h: cython.int = classes[text[j]]
+        if h < 16:
+            length += pending + 1
+            pending = 0
+        elif h == _C_SPACE and length:
+            pending += 1
+    return length
 
 
 @cython.cfunc
@@ -1086,10 +1395,13 @@ def _new_state(sink: cython.int, out) -> _RunState:
     state: _RunState = _RunState.__new__(_RunState)
     state.sink = sink
     state.out = out
+    state.rows = out if sink == _SINK_BATCH else None
     state.line = 0
     state.isotp = None
     state.counted = None
     state.legacy = None
+    # The compiled build's own fields (slots, notice cache) start zeroed and None from
+    # __new__; the twin never reads them (every read is behind _COMPILED).
     return state
 
 
@@ -1164,9 +1476,9 @@ def _dtc_strings(keys: list) -> tuple:
 
 
 @cython.cfunc
-def _incomplete(response: Response, ecu, pending: _Pending) -> cython.void:
-    _notice(response, Kind.ISOTP_INCOMPLETE,
-            f"{pending.received} of {pending.length} bytes received", ecu)
+def _incomplete(response: Response, ecu: cython.longlong, received: cython.Py_ssize_t,
+                length: cython.Py_ssize_t) -> cython.void:
+    _notice(response, Kind.ISOTP_INCOMPLETE, f"{received} of {length} bytes received", ecu)
 
 
 def _checksum_ok(data: bytes, crc: bool) -> bool:

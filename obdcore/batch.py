@@ -38,17 +38,21 @@ class Batch:
     negatives: list
 
     @classmethod
-    def from_arrays(cls, arrays, columns, objects, notices, negatives) -> Batch:
-        """Wraps the decoder's ``array.array`` columns (line, ecu, service, pid, frame,
-        field, value) without copying."""
+    def from_arrays(cls, arrays, columns, objects, notices, negatives, *,
+                    names: tuple[str, ...] | None = None,
+                    units: tuple[str, ...] | None = None) -> Batch:
+        """Wraps the decoder's columns (line, ecu, service, pid, frame, field, value: any
+        buffers of ``RECORD_DTYPE``'s types) without copying. ``columns``: the ``(name,
+        unit)`` of each field index; ``names``/``units``, when given, are the same as
+        tuples (the decoder keeps them ready: a table has hundreds of fields)."""
         line, ecu, service, pid, frame, field, value = (
             np.frombuffer(a, dtype=RECORD_DTYPE[i]) if len(a) else
             np.empty(0, dtype=RECORD_DTYPE[i]) for i, a in enumerate(arrays))
         return cls(
             line=line, ecu=ecu, service=service, pid=pid, frame=frame, field=field,
             value=value,
-            names=tuple(name for name, _ in columns),
-            units=tuple(unit for _, unit in columns),
+            names=names if names is not None else tuple(name for name, _ in columns),
+            units=units if units is not None else tuple(unit for _, unit in columns),
             objects=list(objects), notices=list(notices), negatives=list(negatives),
         )
 

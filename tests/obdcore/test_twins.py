@@ -12,6 +12,7 @@ from obdcore import PidTable, _core
 from obdcore.isotp import can_answer_lines
 from obdcore.pidtable import encode_pid
 from tests.obdcore.conftest import BUILDS
+from tests.obdcore.logs import formatted_logs
 
 needs_both = pytest.mark.skipif(
     "compiled" not in BUILDS,
@@ -43,6 +44,15 @@ def normal(value):
 def summary(response):
     return ([normal(r.as_tuple()) for r in response.readings], list(response.notices),
             list(response.negatives))
+
+
+def batch_summary(batch):
+    """Everything a Batch holds, comparable (NaN equal to NaN)."""
+    return ({column: getattr(batch, column).tolist()
+             for column in ("line", "ecu", "service", "pid", "frame", "field")},
+            [normal(v) for v in batch.value.tolist()],
+            [normal(r.as_tuple()) for r in batch.objects], batch.notices, batch.negatives,
+            batch.names, batch.units)
 
 
 @st.composite
@@ -88,12 +98,43 @@ def test_twins_batch_identically(raws, fmt):
     blob = b"\r".join(raws)
     ours = BUILDS["compiled"].Decoder(protocol, headers=headers, caf=caf).decode_batch(blob)
     theirs = _core.Decoder(protocol, headers=headers, caf=caf).decode_batch(blob)
-    for column in ("line", "ecu", "service", "pid", "frame", "field"):
-        assert getattr(ours, column).tolist() == getattr(theirs, column).tolist()
-    assert [normal(v) for v in ours.value.tolist()] == [normal(v) for v in theirs.value.tolist()]
-    assert [normal(r.as_tuple()) for r in ours.objects] == [
-        normal(r.as_tuple()) for r in theirs.objects]
-    assert ours.notices == theirs.notices and ours.negatives == theirs.negatives
+    assert batch_summary(ours) == batch_summary(theirs)
+
+
+@needs_both
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=formatted_logs())
+def test_twins_agree_on_damaged_logs(case):
+    """CAN and legacy logs: interleaved multi-frame answers of many ECUs (the compiled C-slot
+    reassembly, its overflow to _Pending objects), DTC rows, repeated notices (the batch
+    notice cache), lost and repeated frames, garbage: every API, the same results."""
+    (protocol, headers, caf), log = case
+    compiled = BUILDS["compiled"].Decoder(protocol, headers=headers, caf=caf)
+    pure = _core.Decoder(protocol, headers=headers, caf=caf)
+    assert batch_summary(compiled.decode_batch(log)) == batch_summary(pure.decode_batch(log))
+    assert summary(compiled.decode(log)) == summary(pure.decode(log))
+    messages = compiled.messages(log)
+    assert messages == pure.messages(log)
+    assert all(type(message.payload) is bytes for message in messages[0])
+    assert compiled.frames(log) == pure.frames(log)
+
+
+# Around the 256-character line limit: the compiled scanner counts digits and spaces in
+# one pass and measures the stripped line only when the two could pass the limit.
+LONG_LINES = [" " * 300 + "7E8 03 41 0D 32", "7E8 03 41 0D 32" + " " * 300 + "\x00>",
+              "7E8 03 41" + " " * 300 + "0D 32", "7E8 " + "10 FF " + "41 " * 82,
+              "7E8 " + "1" * 252 + " " * 10, "7E8" + "0" * 253, "7E8" + "0" * 254,
+              "7E8 " + " \x00" * 200 + "03 41 0D 32", ">" * 300 + "7E8 03 41 0D 32"]
+
+
+@needs_both
+@pytest.mark.parametrize("line", LONG_LINES, ids=range(len(LONG_LINES)))
+def test_twins_agree_on_long_lines(line):
+    compiled, pure = BUILDS["compiled"].Decoder("6"), _core.Decoder("6")
+    log = f"{line}\r7E8 03 41 0D 33\r{line}"
+    assert summary(compiled.decode(log)) == summary(pure.decode(log))
+    assert compiled.frames(log) == pure.frames(log)
+    assert batch_summary(compiled.decode_batch(log)) == batch_summary(pure.decode_batch(log))
 
 
 @settings(max_examples=300, deadline=None,
@@ -125,3 +166,13 @@ def test_decode_of_encode_round_trips(can, field):
         assert abs(decoded - value) <= abs(affine.scale) / 2 + 1e-9
         # And exactly: the decoded value encodes back to the very same bytes.
         assert encode_pid(fields, {field.name: decoded}) == data
+
+
+@given(data=st.binary(max_size=40))
+def test_text_specials_decode_as_the_structured_module_does(data):
+    """The decoder reads VINs and other ASCII items itself (no Python call per VIN):
+    exactly what the structured module's specials return."""
+    from obdcore import structured
+
+    for special in _core._TEXT_SPECIALS:
+        assert _core._ascii_text(data) == structured.SPECIAL[special](data, 0x02)
