@@ -21,8 +21,8 @@ pays one (profile in BENCHMARKS.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -211,6 +211,10 @@ class Writer:
         self.raw = conn.connection.dbapi_connection
         self.columns = ("line", *(("reason",) if self.plan.refs else ()), *self.plan.names)
         self._created = False
+        if not self.pg and not self.raw.in_transaction:  # type: ignore[union-attr]
+            # pysqlite opens the transaction lazily, at the first INSERT: the DDL of the
+            # import (its staging table) must not run, and commit, before it.
+            _execute(self.raw, "BEGIN")
 
     def vehicle_map(self) -> dict[tuple[str, str], int]:
         """(``ktype``|``cnit``|``type_code``, value) -> vehicle id; the lowest id wins
@@ -246,14 +250,22 @@ class Writer:
 
     # ---------------------------------------------------------------------------- stage
 
+    def _sql_type(self, column: str) -> str:
+        kind = {"line": _I, "reason": _T}.get(column) or dict(self.plan.stage)[column]
+        if kind == "json":
+            return "jsonb" if self.pg else "text"
+        return kind
+
     def _create_stage(self) -> None:
-        types = {"json": "jsonb" if self.pg else "text", "line": _I, "reason": _T}
-        stage = dict(self.plan.stage)
-        cols = [f"{c} {types.get(stage.get(c, c), stage.get(c, c))}" for c in self.columns]
+        cols = [f"{c} {self._sql_type(c)}" for c in self.columns]
         cols += [f"{ref} integer" for ref, _, _ in self.plan.refs if not self.pg]
         if self.pg:
             # work_mem: the batch's resolved rows are materialised once, in memory.
             self._execute("SET LOCAL work_mem = '64MB'")
+            # A batch probes the unique (number_norm, brand_norm) index once per row; with
+            # a large batch the planner would rather hash all of parts_part each time.
+            self._execute("SET LOCAL enable_hashjoin = off")
+            self._execute("SET LOCAL enable_mergejoin = off")
             self._execute(f"CREATE TEMP TABLE {self.STAGE} ({', '.join(cols)}) ON COMMIT DROP")
         else:
             self._execute(f"DROP TABLE IF EXISTS temp.{self.STAGE}")
@@ -375,16 +387,26 @@ class Writer:
         return rejects
 
     def _execute(self, sql: str) -> None:
-        cur = self.raw.cursor()  # type: ignore[union-attr]
-        try:
-            cur.execute(sql)
-        finally:
-            cur.close()
+        _execute(self.raw, sql)
 
-    def _query(self, sql: str) -> Iterator[tuple]:
-        cur = self.raw.cursor()  # type: ignore[union-attr]
-        try:
-            cur.execute(sql)
-            yield from cur.fetchall()
-        finally:
-            cur.close()
+    def _query(self, sql: str) -> list[tuple]:
+        return _query(self.raw, sql)
+
+
+def _execute(raw: Any, sql: str) -> None:
+    """Run one statement on a DBAPI connection."""
+    cur = raw.cursor()
+    try:
+        cur.execute(sql)
+    finally:
+        cur.close()
+
+
+def _query(raw: Any, sql: str) -> list[tuple]:
+    """The rows of one query on a DBAPI connection."""
+    cur = raw.cursor()
+    try:
+        cur.execute(sql)
+        return cur.fetchall()
+    finally:
+        cur.close()

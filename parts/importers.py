@@ -25,18 +25,14 @@ How an import runs:
 from __future__ import annotations
 
 import codecs
-import multiprocessing
 import os
-import pickle
-import queue
-import signal
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from sqlalchemy import Engine
 
@@ -47,14 +43,13 @@ from parts.import_parse import (
     DecodedLines,
     Format,
     RowError,
-    Vehicles,
     gtin_ok,
     parse_batches,
     parse_price,
-    parse_stream,
     read_header,
 )
 from parts.import_sql import Writer
+from parts.import_worker import ParseWorker
 
 __all__ = [
     "KINDS",
@@ -118,7 +113,7 @@ def import_csv(
     encoding: str = "utf-8",
     strict: bool = False,
     max_rejects: int | None = None,
-    batch_size: int = 10_000,
+    batch_size: int = 50_000,
     progress: Callable[[int], None] | None = None,
     parallel: bool | None = None,
 ) -> ImportReport:
@@ -180,7 +175,7 @@ def _run(
             writer = Writer(conn, fmt.name)
             vehicles = writer.vehicle_map() if fmt.name == "fitments" else None
             if worker_path is not None:
-                batches = _ParseWorker(worker_path, fmt.name, opt, vehicles)
+                batches = ParseWorker(worker_path, fmt.name, opt.encoding, opt.batch_size, vehicles)
             else:
                 batches = parse_batches(
                     source, lines, fmt, header, delimiter, opt.batch_size, vehicles
@@ -198,7 +193,7 @@ def _run(
             report,
         ) from exc
     finally:
-        if isinstance(batches, _ParseWorker):
+        if isinstance(batches, ParseWorker):
             batches.close()
         conn.close()
     report.rejected.sort(key=lambda r: r.line)
@@ -237,92 +232,3 @@ def _check_limits(report: ImportReport, opt: _Options) -> None:
             f"more than {opt.max_rejects} rejected rows; rolled back, catalogue unchanged",
             report,
         )
-
-
-# ------------------------------------------------------------------------ worker process
-
-
-def _context() -> Any:
-    """forkserver where there is one: fork would copy the caller's threads and locks
-    (a Rich progress bar, a web server's pool); spawn elsewhere."""
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["parts.import_parse"])
-    return ctx
-
-
-class _ParseWorker:
-    """Batches parsed by a child process, handed over through a bounded queue.
-
-    The queue holds at most 4 batches, so the parser never runs far ahead of the writer
-    (bounded memory). The child ignores Ctrl-C: the parent gets it, rolls back and
-    terminates the child. An exception in the child is re-raised here.
-    """
-
-    def __init__(self, path: Path, kind: str, opt: _Options, vehicles: Vehicles | None) -> None:
-        ctx = _context()
-        self.queue = ctx.Queue(maxsize=4)
-        self.process = ctx.Process(
-            target=_worker_main,
-            args=(self.queue, str(path), kind, opt.encoding, opt.batch_size, vehicles),
-            name="parts-import-parse",
-            daemon=True,
-        )
-        self.process.start()
-
-    def __iter__(self) -> Iterator[Batch]:
-        while True:
-            item = self._get()
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    def _get(self) -> Any:
-        while True:
-            try:
-                return self.queue.get(timeout=1.0)
-            except queue.Empty:
-                if not self.process.is_alive():
-                    raise RuntimeError(
-                        f"the parsing process died (exit code {self.process.exitcode})"
-                    ) from None
-
-    def close(self) -> None:
-        """Stop the child (if still running) and release the queue."""
-        if self.process.is_alive():
-            self.process.terminate()
-        self.process.join(timeout=10)
-        self.queue.cancel_join_thread()
-        self.queue.close()
-
-
-def _worker_main(
-    out: Any,
-    path: str,
-    kind: str,
-    encoding: str,
-    batch_size: int,
-    vehicles: Vehicles | None,
-) -> None:
-    """Child process body: parse ``path`` and put batches, then None (or an exception)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        with open(path, "rb") as stream:
-            for batch in parse_stream(stream, encoding, FORMATS[kind], batch_size, vehicles):
-                out.put(batch)
-        out.put(None)
-    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
-        out.put(_picklable(exc))
-    out.close()
-    out.join_thread()
-
-
-def _picklable(exc: BaseException) -> BaseException:
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:  # noqa: BLE001 - any pickling failure: send the text instead
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-    return exc
