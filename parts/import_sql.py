@@ -196,6 +196,12 @@ def _insert_sql(t: Target, source: str, ok: str, pg: bool) -> str:
     )
 
 
+def _part_id(brand: str, number: str) -> str:
+    """A correlated probe of the unique (number_norm, brand_norm) index: NULL when the
+    article is unknown. Always one index lookup per row, never a hash of all parts."""
+    return f"(SELECT id FROM parts_part WHERE number_norm = {number} AND brand_norm = {brand})"
+
+
 class Writer:
     """Stages, resolves and upserts the batches of one import on its connection.
 
@@ -211,6 +217,7 @@ class Writer:
         self.raw = conn.connection.dbapi_connection
         self.columns = ("line", *(("reason",) if self.plan.refs else ()), *self.plan.names)
         self._created = False
+        self._suppliers: set[str] = set()  # codes known to exist, so not probed again
         if not self.pg and not self.raw.in_transaction:  # type: ignore[union-attr]
             # pysqlite opens the transaction lazily, at the first INSERT: the DDL of the
             # import (its staging table) must not run, and commit, before it.
@@ -220,8 +227,8 @@ class Writer:
         """(``ktype``|``cnit``|``type_code``, value) -> vehicle id; the lowest id wins
         where a CNIT or type code is shared."""
         found: dict[tuple[str, str], int] = {}
-        for vid, ktype, cnit, type_code in self._query(
-            "SELECT id, ktype, cnit, type_code FROM parts_vehicle_type ORDER BY id"
+        for vid, ktype, cnit, type_code in _query(
+            self.raw, "SELECT id, ktype, cnit, type_code FROM parts_vehicle_type ORDER BY id"
         ):
             if ktype is not None:
                 found.setdefault(("ktype", str(ktype)), vid)
@@ -236,16 +243,20 @@ class Writer:
             return []
         if not self._created:
             self._create_stage()
-        if self.pg:
-            found = self._write_pg(batch.rows)
-        else:
-            found = self._write_sqlite(batch.rows)
+        cur = self.raw.cursor()  # type: ignore[union-attr]
+        try:
+            self._stage(cur, batch.rows)
+            if self.plan.suppliers:
+                self._create_suppliers(cur, batch.rows)
+            found = self._upsert(cur)
+        finally:
+            cur.close()
         return self._rejects(batch, found)
 
     def close(self) -> None:
         """Drop the staging table (PostgreSQL drops it at commit by itself)."""
         if self._created and not self.pg:
-            self._execute(f"DROP TABLE temp.{self.STAGE}")
+            _execute(self.raw, f"DROP TABLE temp.{self.STAGE}")
             self._created = False
 
     # ---------------------------------------------------------------------------- stage
@@ -258,110 +269,104 @@ class Writer:
 
     def _create_stage(self) -> None:
         cols = [f"{c} {self._sql_type(c)}" for c in self.columns]
-        cols += [f"{ref} integer" for ref, _, _ in self.plan.refs if not self.pg]
         if self.pg:
             # work_mem: the batch's resolved rows are materialised once, in memory.
-            self._execute("SET LOCAL work_mem = '64MB'")
-            # A batch probes the unique (number_norm, brand_norm) index once per row; with
-            # a large batch the planner would rather hash all of parts_part each time.
-            self._execute("SET LOCAL enable_hashjoin = off")
-            self._execute("SET LOCAL enable_mergejoin = off")
-            self._execute(f"CREATE TEMP TABLE {self.STAGE} ({', '.join(cols)}) ON COMMIT DROP")
+            # jit: compiling each batch's statement costs more than it saves.
+            _execute(self.raw, "SET LOCAL work_mem = '64MB'")
+            _execute(self.raw, "SET LOCAL jit = off")
+            _execute(self.raw, f"CREATE TEMP TABLE {self.STAGE} ({', '.join(cols)}) ON COMMIT DROP")
         else:
-            self._execute(f"DROP TABLE IF EXISTS temp.{self.STAGE}")
-            self._execute(f"CREATE TEMP TABLE {self.STAGE} ({', '.join(cols)})")
+            # SQLite resolves the article references while staging: one id column each.
+            cols += [f"{ref} integer" for ref, _, _ in self.plan.refs]
+            _execute(self.raw, f"DROP TABLE IF EXISTS temp.{self.STAGE}")
+            _execute(self.raw, f"CREATE TEMP TABLE {self.STAGE} ({', '.join(cols)})")
         self._created = True
 
-    def _ok(self, alias: str = "r") -> str:
-        refs = [f"{alias}.{ref} IS NOT NULL" for ref, _, _ in self.plan.refs]
-        if self.plan.refs:
-            refs.append(f"{alias}.reason IS NULL")
-        return " AND ".join(refs)
-
-    def _reject_columns(self, alias: str = "r") -> str:
-        cols = ["line"]
-        if self.plan.refs:
-            cols.append("reason")
-        for ref, brand, number in self.plan.refs:
-            cols += [ref, brand, number]
-        return ", ".join(f"{alias}.{c}" for c in cols)
-
-    # --------------------------------------------------------------------------- SQLite
-
-    def _write_sqlite(self, rows: list[tuple]) -> list[tuple]:
-        n = len(self.columns)
-        params = [f"?{k}" for k in range(1, n + 1)]
-        for _, brand, number in self.plan.refs:
-            b, m = self.columns.index(brand) + 1, self.columns.index(number) + 1
-            params.append(
-                f"(SELECT id FROM parts_part WHERE number_norm = ?{m} AND brand_norm = ?{b})"
-            )
-        refs = [ref for ref, _, _ in self.plan.refs]
-        cur = self.raw.cursor()  # type: ignore[union-attr]
-        try:
-            cur.execute(f"DELETE FROM temp.{self.STAGE}")
-            cur.executemany(
-                f"INSERT INTO temp.{self.STAGE} ({', '.join((*self.columns, *refs))}) "
-                f"VALUES ({', '.join(params)})",
-                rows,
-            )
-            source = f"temp.{self.STAGE} r"
-            if self.plan.suppliers:
-                cur.execute(
-                    "INSERT INTO parts_supplier (code, name, country) "
-                    f"SELECT DISTINCT r.supplier, r.supplier, '' FROM {source} "
-                    f"WHERE {self._ok()} ON CONFLICT (code) DO NOTHING"
-                )
-            for target in self.plan.targets:
-                cur.execute(_insert_sql(target, source, self._ok(), pg=False))
-            if not self.plan.refs:
-                return []
-            cur.execute(f"SELECT {self._reject_columns()} FROM {source} WHERE NOT ({self._ok()})")
-            return cur.fetchall()
-        finally:
-            cur.close()
-
-    # ------------------------------------------------------------------------ PostgreSQL
-
-    def _write_pg(self, rows: list[tuple]) -> list[tuple]:
-        with self.raw.cursor() as cur:  # type: ignore[union-attr]
+    def _stage(self, cur: Any, rows: list[tuple]) -> None:
+        """Replace the staging table's rows by ``rows`` (SQLite: with their part ids)."""
+        if self.pg:
             cur.execute(f"TRUNCATE {self.STAGE}")
             with cur.copy(f"COPY {self.STAGE} ({', '.join(self.columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            if not self.plan.refs:
-                for target in self.plan.targets:
-                    cur.execute(_insert_sql(target, f"{self.STAGE} r", "", pg=True))
-                return []
-            if self.plan.suppliers:
-                cur.execute(self._new_suppliers_pg())
-            cur.execute(self._resolve_and_upsert_pg())
-            return cur.fetchall()
-
-    def _new_suppliers_pg(self) -> str:
-        # Only codes not known yet reach the EXISTS probe: after the first batch, none.
-        return (
-            "INSERT INTO parts_supplier (code, name, country) "
-            f"SELECT DISTINCT s.supplier, s.supplier, '' FROM {self.STAGE} s "
-            "WHERE s.reason IS NULL "
-            "AND NOT EXISTS (SELECT 1 FROM parts_supplier x WHERE x.code = s.supplier) "
-            "AND EXISTS (SELECT 1 FROM parts_part p "
-            "WHERE p.number_norm = s.number_norm AND p.brand_norm = s.brand_norm) "
-            "ON CONFLICT (code) DO NOTHING"
+            return
+        names, params = list(self.columns), [f"?{k}" for k in range(1, len(self.columns) + 1)]
+        for ref, brand, number in self.plan.refs:
+            names.append(ref)
+            b, n = self.columns.index(brand) + 1, self.columns.index(number) + 1
+            params.append(_part_id(f"?{b}", f"?{n}"))
+        cur.execute(f"DELETE FROM temp.{self.STAGE}")
+        cur.executemany(
+            f"INSERT INTO temp.{self.STAGE} ({', '.join(names)}) VALUES ({', '.join(params)})",
+            rows,
         )
 
-    def _resolve_and_upsert_pg(self) -> str:
-        joins, ids = [], []
-        for k, (ref, brand, number) in enumerate(self.plan.refs):
-            joins.append(
-                f"LEFT JOIN parts_part p{k} "
-                f"ON p{k}.number_norm = s.{number} AND p{k}.brand_norm = s.{brand}"
+    def _ok(self) -> str:
+        """The rows that are written: every reference resolved, no reason to reject."""
+        if not self.plan.refs:
+            return ""
+        return " AND ".join(
+            [*(f"r.{ref} IS NOT NULL" for ref, _, _ in self.plan.refs), "r.reason IS NULL"]
+        )
+
+    def _reject_columns(self) -> str:
+        cols = ["line", "reason"]
+        for ref, brand, number in self.plan.refs:
+            cols += [ref, brand, number]
+        return ", ".join(f"r.{c}" for c in cols)
+
+    # ------------------------------------------------------------------------ suppliers
+
+    def _create_suppliers(self, cur: Any, rows: list[tuple]) -> None:
+        """Create the batch's unknown suppliers that have at least one row to write
+        (a supplier whose every row is rejected is not created)."""
+        k = self.columns.index("supplier")
+        new = {row[k] for row in rows} - self._suppliers
+        if not new:
+            return
+        if self.pg:  # the stage holds no part ids yet: probe for one row per new code
+            where = (
+                "r.reason IS NULL AND NOT EXISTS (SELECT 1 FROM parts_supplier x "
+                f"WHERE x.code = r.supplier) AND {_part_id('r.brand_norm', 'r.number_norm')} "
+                "IS NOT NULL"
             )
-            ids.append(f"p{k}.id AS {ref}")
-        ctes = [
-            f"r AS MATERIALIZED (SELECT s.*, {', '.join(ids)} FROM {self.STAGE} s "
-            f"{' '.join(joins)})"
-        ]
+        else:
+            where = self._ok()
+        source = f"{self.STAGE} r" if self.pg else f"temp.{self.STAGE} r"
+        cur.execute(
+            "INSERT INTO parts_supplier (code, name, country) "
+            f"SELECT DISTINCT r.supplier, r.supplier, '' FROM {source} WHERE {where} "
+            "ON CONFLICT (code) DO NOTHING"
+        )
+        marks = ", ".join(["%s" if self.pg else "?"] * len(new))
+        cur.execute(f"SELECT code FROM parts_supplier WHERE code IN ({marks})", list(new))
+        self._suppliers.update(code for (code,) in cur.fetchall())
+
+    # --------------------------------------------------------------------------- upsert
+
+    def _upsert(self, cur: Any) -> list[tuple]:
+        """Write the staged rows; return (line, reason, id, brand, number, ...) of the
+        rows that were not written."""
+        if not self.plan.refs:
+            source = f"{self.STAGE} r" if self.pg else f"temp.{self.STAGE} r"
+            for target in self.plan.targets:
+                cur.execute(_insert_sql(target, source, "", self.pg))
+            return []
+        if self.pg:
+            cur.execute(self._resolve_and_upsert_pg())
+            return cur.fetchall()
+        for target in self.plan.targets:
+            cur.execute(_insert_sql(target, f"temp.{self.STAGE} r", self._ok(), pg=False))
+        cur.execute(
+            f"SELECT {self._reject_columns()} FROM temp.{self.STAGE} r WHERE NOT ({self._ok()})"
+        )
+        return cur.fetchall()
+
+    def _resolve_and_upsert_pg(self) -> str:
+        """One statement: resolve every staged row once (materialised), insert those that
+        resolved into each target, return the others."""
+        ids = [_part_id(f"s.{b}", f"s.{n}") + f" AS {ref}" for ref, b, n in self.plan.refs]
+        ctes = [f"r AS MATERIALIZED (SELECT s.*, {', '.join(ids)} FROM {self.STAGE} s)"]
         for k, target in enumerate(self.plan.targets):
             ctes.append(f"w{k} AS ({_insert_sql(target, 'r', self._ok(), pg=True)})")
         return (
@@ -385,12 +390,6 @@ class Writer:
                     break
             rejects.append((line, reason, excerpts[line]))
         return rejects
-
-    def _execute(self, sql: str) -> None:
-        _execute(self.raw, sql)
-
-    def _query(self, sql: str) -> list[tuple]:
-        return _query(self.raw, sql)
 
 
 def _execute(raw: Any, sql: str) -> None:

@@ -71,6 +71,7 @@ class ParseWorker:
             pass  # the child died at start; the reader will say so
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=self.AHEAD)
         self.stopped = threading.Event()
+        self.finished = threading.Event()
         self.reader = threading.Thread(
             target=self._receive, args=(self.process.stdout,), daemon=True, name="parts-import-rx"
         )
@@ -94,7 +95,9 @@ class ParseWorker:
                     code = self.process.wait()
                     raise RuntimeError(f"the parsing process ended unexpectedly (exit code {code})")
                 item = pickle.loads(stdout.read(int.from_bytes(size, "little")))
-                if not self._put(item) or item is None or isinstance(item, BaseException):
+                if item is None or isinstance(item, BaseException):
+                    self.finished.set()  # the child's last frame: it is exiting
+                if not self._put(item) or self.finished.is_set():
                     return
         except BaseException as exc:  # noqa: BLE001 - handed to the iterating thread
             self._put(exc)
@@ -109,11 +112,15 @@ class ParseWorker:
         return False
 
     def close(self) -> None:
-        """Stop the child if it still runs, reap it, and let the reader thread end."""
+        """Stop the child unless it has said its last word, reap it, end the reader."""
         self.stopped.set()
-        if self.process.poll() is None:
+        if not self.finished.is_set():
             self.process.kill()
-        self.process.wait()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # finished, yet not exiting: do not hang on it
+            self.process.kill()
+            self.process.wait()
         self.reader.join(timeout=5)
         if self.process.stdout is not None:
             self.process.stdout.close()
