@@ -166,9 +166,7 @@ class _Columns:
 
 
 def _vehicle_parser(c: _Columns, _vehicles: Vehicles | None) -> RowParser:
-    ix = {n: c(n) for n in ("ktype", "make", "model", "variant", "engine_code", "fuel")}
-    ix.update({n: c(n) for n in ("capacity_cc", "power_kw", "year_from", "year_to")})
-    ix.update({n: c(n) for n in ("type_code", "cnit")})
+    ix = {n: c(n) for n in FORMATS["vehicles"].required + FORMATS["vehicles"].optional}
 
     def parse(f: list[str]) -> tuple:
         make = _text(f, ix["make"], "make", 64, True)
