@@ -27,6 +27,7 @@ from __future__ import annotations
 import codecs
 import os
 import stat
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -154,8 +155,11 @@ class _Options:
 
 
 def _worth_a_worker(stream: BinaryIO) -> bool:
+    # A regular file (the child opens it again by name) and an interpreter to run it with.
     info = os.fstat(stream.fileno())
-    return stat.S_ISREG(info.st_mode) and info.st_size >= PARALLEL_MIN_BYTES
+    return (
+        stat.S_ISREG(info.st_mode) and info.st_size >= PARALLEL_MIN_BYTES and bool(sys.executable)
+    )
 
 
 def _run(
