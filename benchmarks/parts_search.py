@@ -8,7 +8,8 @@ then measures p50/p95 of
 * search by OE number and by article number, each in a random spelling (spaces, dashes,
   dots), through ``parts.search.search_by_number``,
 
-and the import rate of generated CSV files (offers, articles) through the real importer.
+and the import rate of generated CSV files (offers, articles) through the real importer
+(``benchmarks/parts_import.py`` times every file type on fresh keys and cleans up after).
 The peer is the goal of the issue: p95 under 20 ms, imports of at least 50,000 rows/s;
 the ratio goal/measured is printed (above 1 = goal met).
 
