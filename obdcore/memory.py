@@ -1,9 +1,9 @@
 """What worked last time, per device: the next connection to the same car skips the search.
 
 Stored as one small JSON file (``NOVAEVO_DATA_DIR/adapters.json``, else
-``~/.local/share/novaevo/adapters.json``). The entry is only a hint: the client confirms
-it is the same car (the ECUs that answer ``0100`` and their supported-PID bitmaps) and
-falls back to detection when it is not. A missing, unreadable or corrupt file is treated
+``~/.local/share/novaevo/adapters.json``). The entry is only a hint: the remembered protocol
+is tried first, and a car that does not answer ``0100`` on it (another car on the same
+dongle) sends the client on to the usual detection. A missing, unreadable or corrupt file is treated
 as empty: memory must never stop a connection.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 MAX_ENTRIES = 64  # devices remembered; the oldest is forgotten first
@@ -23,11 +23,8 @@ class Remembered:
     """One device's last working set-up."""
 
     protocol: str
-    fingerprint: str = ""  # ECUs + 0100 bitmaps, to recognise the same car
     baud: int | None = None
-    vin: str | None = None
     latency_s: float | None = None
-    supported: dict[str, list[int]] = field(default_factory=dict)  # ECU hex -> Mode 01 PIDs
 
 
 def default_path() -> Path:

@@ -30,7 +30,6 @@ from obdcore.adapter import (
 )
 from obdcore.errors import (
     AdapterTimeout,
-    DeviceNotFound,
     LinkError,
     LinkLost,
     NotAnAdapter,
@@ -501,7 +500,7 @@ class Session:
         for candidate in order:
             outcome = await self._try_protocol(candidate)
             if outcome == _FOUND:
-                self._remember(remembered)
+                self._remember()
                 return
             if outcome == _SILENT:
                 silent.append(candidate)
@@ -510,7 +509,7 @@ class Session:
         for _round in range(MAX_RETRIES):
             for candidate in silent:
                 if await self._try_protocol(candidate) == _FOUND:
-                    self._remember(remembered)
+                    self._remember()
                     return
         raise NoVehicle(f"{self.device}: the adapter answers but no vehicle does on "
                         f"protocols {', '.join(order)} (is the ignition on?)")
@@ -569,20 +568,12 @@ class Session:
         steps = min(0x32, max(0x0A, math.ceil((2 * answer.elapsed + 0.02) / 0.004)))
         await self._setting(f"ATST{steps:02X}")
 
-    def _remember(self, previous: Remembered | None) -> None:
+    def _remember(self) -> None:
         if self.memory is None or self.protocol is None:
             return
         baud = getattr(self.transport, "baud", None) if self.transport.baud_adjustable else None
-        self.memory.remember(self.device, Remembered(
-            protocol=self.protocol, fingerprint=self.fingerprint, baud=baud,
-            vin=previous.vin if previous and previous.fingerprint == self.fingerprint else None,
-            latency_s=self.latency_s))
-
-    @property
-    def fingerprint(self) -> str:
-        """The answering ECUs and their Mode 01 bitmaps: the same car gives the same."""
-        return ";".join(f"{ecu:X}:{','.join(map(str, sorted(pids)))}"
-                        for ecu, pids in sorted(self.supported.items()))
+        self.memory.remember(self.device, Remembered(protocol=self.protocol, baud=baud,
+                                                     latency_s=self.latency_s))
 
     # ================================================================== events
 
@@ -593,4 +584,4 @@ class Session:
             self.on_event(event)
 
 
-__all__ = ["DeviceNotFound", "Session", "State", "StateEvent", "Stats", "Timeouts"]
+__all__ = ["Session", "State", "StateEvent", "Stats", "Timeouts"]

@@ -144,7 +144,7 @@ def test_headers_names_and_protocol_answers():
 def test_memory_round_trips_and_survives_bad_files(tmp_path):
     path = tmp_path / "sub" / "adapters.json"
     memory = Memory(path)
-    memory.remember("/dev/ttyUSB0", Remembered(protocol="7", fingerprint="x", baud=38400))
+    memory.remember("/dev/ttyUSB0", Remembered(protocol="7", baud=38400))
     again = Memory(path).recall("/dev/ttyUSB0")
     assert again.protocol == "7" and again.baud == 38400
     path.write_text(json.dumps({"/dev/ttyUSB0": {"protocol": "6", "bogus": 1}}))
