@@ -358,8 +358,3 @@ def _groups(items: list[PollItem], size: int) -> list[list[PollItem]]:
             groups.append([item])
     return groups
 
-
-def known_names(table: PidTable | None = None) -> list[str]:
-    """Every live value name (Mode 01 fields) the client can poll."""
-    table = table or PidTable.standard()
-    return [f.name for f in table if f.mode == 1 and f.pid not in _BITMAP_PIDS]
