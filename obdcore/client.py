@@ -341,11 +341,16 @@ def check_live_names(names: Iterable[str], table: PidTable | None = None) -> Non
 
 
 def _rate(rates, names: list[str]) -> float:
+    """The refresh rate (Hz) of a PID carrying ``names``; :class:`ValueError` if negative."""
     if rates is None:
-        return max(default_rate(name) for name in names)
-    if isinstance(rates, dict):
-        return max(float(rates.get(name, default_rate(name))) for name in names)
-    return float(rates)
+        hz = max(default_rate(name) for name in names)
+    elif isinstance(rates, dict):
+        hz = max(float(rates.get(name, default_rate(name))) for name in names)
+    else:
+        hz = float(rates)
+    if not hz >= 0:  # also refuses NaN
+        raise ValueError(f"a refresh rate is a number of Hz >= 0, not {hz} ({', '.join(names)})")
+    return hz
 
 
 def _groups(items: list[PollItem], size: int) -> list[list[PollItem]]:

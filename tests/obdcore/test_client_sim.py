@@ -212,3 +212,17 @@ def test_connects_in_realistic_timing(adapter):
 
         rpm, clone = run(with_car(sim, first_value))
     assert rpm > 500 and clone == (adapter == "clone")
+
+
+def test_bad_requests_are_refused_before_any_io():
+    from obdcore.errors import TableError
+
+    car = Client("socket://127.0.0.1:1")  # never connected: nothing may be sent
+    with pytest.raises(TableError):
+        run(car.query())
+    with pytest.raises(TableError, match="not a live value"):
+        run(car.query("VIN"))
+    with pytest.raises(ValueError, match="refresh rate"):
+        run(car.stream(["RPM"], {"RPM": -1}).__anext__())
+    with pytest.raises(ValueError, match="refresh rate"):
+        run(car.stream(["RPM"], float("nan")).__anext__())
