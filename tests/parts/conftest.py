@@ -110,3 +110,17 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
             rows = conn.execute(text(f"SELECT * FROM {table}")).all()
             result[table] = sorted(tuple(map(str, r)) for r in rows)
     return result
+
+
+@pytest.fixture
+def tiny(engine: Engine, tmp_path: Path) -> Engine:
+    """The engine with the tiny hand-written catalogue (``tests/parts/catalogue.py``) loaded."""
+    from tests.parts import catalogue
+
+    catalogue.load(engine, tmp_path)
+    return engine
+
+
+def rejection_reasons(report) -> dict[int, str]:
+    """An import report's rejected rows as ``{line: reason}``."""
+    return {r.line: r.reason for r in report.rejected}

@@ -21,19 +21,9 @@ from parts.importers import import_csv
 from parts.normalize import build_search_text
 from parts.search import search_text
 from tests.parts import catalogue
-from tests.parts.conftest import snapshot
+from tests.parts.conftest import rejection_reasons, snapshot
 
 PATHS = pytest.mark.parametrize("parallel", [False, True], ids=["in-process", "worker"])
-
-
-@pytest.fixture
-def tiny(engine, tmp_path):
-    catalogue.load(engine, tmp_path)
-    return engine
-
-
-def _reasons(report) -> dict[int, str]:
-    return {r.line: r.reason for r in report.rejected}
 
 
 @PATHS
@@ -50,7 +40,7 @@ def test_offer_rejects_keep_line_numbers_across_batches(tiny, tmp_path, parallel
     )
     path = catalogue.write(tmp_path, "o.csv", content)
     report = import_csv(tiny, "offers", path, batch_size=2, parallel=parallel)
-    reasons = _reasons(report)
+    reasons = rejection_reasons(report)
     assert sorted(reasons) == [3, 4, 5, 6, 7]
     assert reasons[3] == "unknown article NOBODY N1 (import it first)"
     assert reasons[4] == "duplicate key: same supplier_id, part_id as line 2"
@@ -93,7 +83,7 @@ def test_fitment_and_crossref_rejects_name_the_first_fault(tiny, tmp_path, paral
         batch_size=2,
         parallel=parallel,
     )
-    reasons = _reasons(report)
+    reasons = rejection_reasons(report)
     assert sorted(reasons) == [2, 3, 5, 7] and report.rows_written == 3
     assert reasons[2].startswith("unknown article NOBODY X1")
     assert reasons[3] == "unknown vehicle ktype 99999"
@@ -107,7 +97,7 @@ def test_fitment_and_crossref_rejects_name_the_first_fault(tiny, tmp_path, paral
     report = import_csv(
         tiny, "crossrefs", catalogue.write(tmp_path, "c.csv", crossrefs), parallel=parallel
     )
-    assert _reasons(report) == {2: "unknown article NOBODY Z9 (import it first)"}
+    assert rejection_reasons(report) == {2: "unknown article NOBODY Z9 (import it first)"}
     assert report.rows_written == 1
 
 

@@ -11,17 +11,7 @@ from parts.errors import ImportFailedError, ImportFormatError
 from parts.importers import import_csv
 from parts.models import Offer, Part, VehicleType
 from tests.parts import catalogue
-from tests.parts.conftest import snapshot
-
-
-@pytest.fixture
-def tiny(engine, tmp_path):
-    catalogue.load(engine, tmp_path)
-    return engine
-
-
-def _reasons(report) -> dict[int, str]:
-    return {r.line: r.reason for r in report.rejected}
+from tests.parts.conftest import rejection_reasons, snapshot
 
 
 def test_tiny_catalogue_imports_and_reimport_is_idempotent(tiny, tmp_path) -> None:
@@ -65,7 +55,7 @@ def test_bad_rows_are_rejected_with_line_and_reason(tiny, tmp_path) -> None:
         "S1,ALPHA,TH-100,12.00,EUR,1,1,extra\n"  # 11 too many fields
     )
     report = import_csv(tiny, "offers", catalogue.write(tmp_path, "bad.csv", content))
-    reasons = _reasons(report)
+    reasons = rejection_reasons(report)
     assert report.committed and report.rows_read == 10 and report.rows_written == 1
     assert sorted(reasons) == [2, 3, 4, 5, 6, 7, 9, 10, 11]
     assert "price '12.3.4'" in reasons[2] and "price 'abc'" in reasons[3]
@@ -82,7 +72,7 @@ def test_wrong_encoding_rejects_the_row_and_the_right_one_works(engine, tmp_path
     )
     path = catalogue.write(tmp_path, "v.csv", latin1)
     report = import_csv(engine, "vehicles", path)
-    assert _reasons(report).keys() == {2} and "encoding" in report.rejected[0].reason
+    assert rejection_reasons(report).keys() == {2} and "encoding" in report.rejected[0].reason
     assert report.rows_written == 1
     report = import_csv(engine, "vehicles", path, encoding="latin-1")
     assert report.rejected_count == 0
@@ -207,7 +197,7 @@ def test_fitment_rows_need_a_vehicle_and_known_references(tiny, tmp_path) -> Non
         "ALPHA,TH-100,1002,,,2012,2014\n"
     )  # 7 good
     report = import_csv(tiny, "fitments", catalogue.write(tmp_path, "f.csv", content))
-    reasons = _reasons(report)
+    reasons = rejection_reasons(report)
     assert sorted(reasons) == [2, 3, 4, 5, 6] and report.rows_written == 1
     assert "no vehicle" in reasons[2] and "unknown vehicle ktype 99999" in reasons[3]
     assert "before year_from" in reasons[5] and "cnit NOPE" in reasons[6]
