@@ -8,7 +8,8 @@ column is the lookup key (vehicle type, engine code), so the primary-key index *
 search index and 5 million rows carry no surrogate id.
 
 The full-text index is not mapped here: it differs per dialect (FTS5 table on SQLite, a
-generated ``tsvector`` column on PostgreSQL) and is created by the migration.
+``tsvector`` column generated from the words of ``search_text`` on PostgreSQL) and is
+created by the migrations.
 """
 
 from __future__ import annotations
@@ -94,11 +95,14 @@ class Part(Base):
     brand_norm: Mapped[str] = mapped_column(String(64))
     article_number: Mapped[str] = mapped_column(String(64))
     number_norm: Mapped[str] = mapped_column(String(64))
-    part_type_code: Mapped[str] = mapped_column(ForeignKey("parts_part_type.code"), index=True)
+    # Not indexed: no query selects parts by type alone (it filters parts already found by
+    # vehicle, number or text), and the index cost 2 us per imported article.
+    part_type_code: Mapped[str] = mapped_column(ForeignKey("parts_part_type.code"))
     name: Mapped[str] = mapped_column(String(200), default="")
     gtin: Mapped[str | None] = mapped_column(String(14))
     attributes: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
-    # brand + numbers + name + type label + attribute values: what free text searches.
+    # The distinct words of brand, numbers, name, type label and attribute values, space-
+    # separated (``parts.normalize.build_search_text``): what free text searches.
     search_text: Mapped[str] = mapped_column(Text, default="")
 
 

@@ -13,6 +13,10 @@ import unicodedata
 from parts.errors import InvalidPlateError, InvalidVinError
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
+_WORD = re.compile(r"[^\W_]+")  # a run of letters and digits
+# Longer "words" are not indexed: nobody types them, and PostgreSQL refuses a lexeme over
+# 2,047 bytes. Article and OE numbers are at most 64 characters, so they always are.
+MAX_WORD_CHARS = 64
 _SPACES = re.compile(r"\s+")
 _VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 # SIV since 2009: AA-123-AA; FNI before: 1-4 digits, 1-3 letters, a department.
@@ -71,6 +75,13 @@ def normalize_plate(plate: str) -> str:
     )
 
 
+def search_words(text: str) -> list[str]:
+    """The words of ``text`` as free-text search sees them: runs of letters and digits,
+    lower case, without accents (``"Thermostat 89°C, Citroën"`` ->
+    ``["thermostat", "89", "c", "citroen"]``). Indexing and queries both cut text here."""
+    return _WORD.findall(strip_accents(text).lower())
+
+
 def build_search_text(
     brand: str,
     article_number: str,
@@ -79,13 +90,18 @@ def build_search_text(
     attributes: dict | None = None,
     number_norm: str | None = None,
 ) -> str:
-    """The text that free-text search indexes for one part: lower case, no accents.
+    """The words free-text search finds one part by: distinct, in order, space-separated.
 
     The normalised number is included so that ``0280218119`` finds ``0 280 218 119``;
     pass it as ``number_norm`` when already known (the importer does, a million times).
+    The text is stored already cut into words so that the database need not parse it:
+    PostgreSQL turns it into its ``tsvector`` with ``string_to_array``, six times cheaper
+    per article than its text parser (``to_tsvector``), and SQLite's FTS5 finds the same
+    words in it (BENCHMARKS.md, parts import).
     """
     values = [str(v) for v in (attributes or {}).values() if isinstance(v, (str, int, float))]
     if number_norm is None:
         number_norm = normalize_number(article_number)
-    words = [brand, article_number, number_norm, name, type_label, *values]
-    return strip_accents(" ".join(w for w in words if w)).lower()
+    text = " ".join(w for w in (brand, article_number, number_norm, name, type_label, *values) if w)
+    words = (w for w in search_words(text) if len(w) <= MAX_WORD_CHARS)
+    return " ".join(dict.fromkeys(words))

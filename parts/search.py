@@ -13,7 +13,6 @@ text is cut into word tokens, and everything is a bound parameter.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -35,7 +34,7 @@ from parts.models import (
     Supplier,
     VehicleType,
 )
-from parts.normalize import normalize_number, strip_accents
+from parts.normalize import normalize_number, search_words
 
 MAX_QUERY_CHARS = 200
 MAX_NUMBER_CHARS = 64
@@ -377,9 +376,6 @@ def load_offers(
     return result
 
 
-_WORD = re.compile(r"\w+")
-
-
 def text_tokens(query: str) -> list[str]:
     """Cut a free-text query into at most 12 lower-case, accent-free word tokens.
 
@@ -389,7 +385,7 @@ def text_tokens(query: str) -> list[str]:
         raise QueryTooLongError(
             f"search text is limited to {MAX_QUERY_CHARS} characters, got {len(query):,}"
         )
-    tokens = _WORD.findall(strip_accents(query).lower().replace("_", " "))[:MAX_TOKENS]
+    tokens = search_words(query)[:MAX_TOKENS]
     if not tokens:
         raise InvalidInputError("the search text has no word to look for")
     return tokens
@@ -428,17 +424,27 @@ def search_text(
 def _text_sqlite(
     session: Session, tokens: list[str], part_type: str | None, page: int, per_page: int
 ) -> tuple[int, list[int]]:
-    # Tokens are \w+ runs, so quoting each one makes a literal FTS5 prefix query.
+    # Tokens are letters and digits only, so quoting each one makes a literal FTS5 query.
+    # Rank: "every token is a whole word" first (as on PostgreSQL), then bm25, then id.
     match = " ".join(f'"{t}"*' for t in tokens)
+    whole_words = " ".join(f'"{t}"' for t in tokens)
     type_filter = "AND p.part_type_code = :pt" if part_type else ""
     base = (
         f"FROM parts_part_fts f JOIN parts_part p ON p.id = f.rowid "
         f"WHERE parts_part_fts MATCH :q {type_filter}"
     )
-    params = {"q": match, "pt": part_type, "lim": per_page, "off": (page - 1) * per_page}
+    params = {
+        "q": match,
+        "whole": whole_words,
+        "pt": part_type,
+        "lim": per_page,
+        "off": (page - 1) * per_page,
+    }
     total = session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
+    whole = "p.id IN (SELECT rowid FROM parts_part_fts WHERE parts_part_fts MATCH :whole)"
     ids = session.scalars(
-        text(f"SELECT p.id {base} ORDER BY f.rank, p.id LIMIT :lim OFFSET :off"), params
+        text(f"SELECT p.id {base} ORDER BY {whole} DESC, f.rank, p.id LIMIT :lim OFFSET :off"),
+        params,
     ).all()
     return total, list(ids)
 
@@ -446,15 +452,27 @@ def _text_sqlite(
 def _text_postgres(
     session: Session, tokens: list[str], part_type: str | None, page: int, per_page: int
 ) -> tuple[int, list[int]]:
-    tsquery = " & ".join(f"{t}:*" for t in tokens)
+    # The stored lexemes are exactly our words (no text parser on either side), so the
+    # query is a tsquery literal, each token a word prefix; tokens are letters and digits
+    # only, so quoting them is safe. The vectors carry no positions, which ts_rank needs:
+    # the rank is "every token is a whole word" first, then the part described in fewer
+    # words (the more specific one), then id.
+    prefixes = " & ".join(f"'{t}':*" for t in tokens)
+    whole_words = " & ".join(f"'{t}'" for t in tokens)
     type_filter = "AND part_type_code = :pt" if part_type else ""
-    base = f"FROM parts_part WHERE search_tsv @@ to_tsquery('simple', :q) {type_filter}"
-    params = {"q": tsquery, "pt": part_type, "lim": per_page, "off": (page - 1) * per_page}
+    base = f"FROM parts_part WHERE search_tsv @@ CAST(:q AS tsquery) {type_filter}"
+    params = {
+        "q": prefixes,
+        "whole": whole_words,
+        "pt": part_type,
+        "lim": per_page,
+        "off": (page - 1) * per_page,
+    }
     total = session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
     ids = session.scalars(
         text(
-            f"SELECT id {base} ORDER BY ts_rank(search_tsv, to_tsquery('simple', :q)) DESC, id "
-            f"LIMIT :lim OFFSET :off"
+            f"SELECT id {base} ORDER BY search_tsv @@ CAST(:whole AS tsquery) DESC, "
+            "length(search_tsv), id LIMIT :lim OFFSET :off"
         ),
         params,
     ).all()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,18 +42,12 @@ def _postgres_url() -> str:
     return url if url.startswith("postgresql") else DEFAULT_PG
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def db_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A migrated, empty catalogue database URL (string, usable by the CLI too)."""
-    if request.param == "sqlite":
-        path: Path = tmp_path_factory.mktemp("parts_sqlite") / "catalogue.sqlite3"
-        url = f"sqlite:///{path}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
+@contextmanager
+def fresh_database(kind: str, directory: Path) -> Iterator[str]:
+    """The URL of a new, empty database of ``kind`` (``sqlite``: a file in ``directory``;
+    ``postgresql``: a schema of its own on the server, dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'catalogue.sqlite3'}"
         return
     schema = f"parts_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     base = make_url(_postgres_url())
@@ -60,16 +55,24 @@ def db_url(
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-    rendered = url.render_as_string(hide_password=False)
-    engine = make_engine(rendered)
-    upgrade(engine)
-    engine.dispose()
     try:
-        yield rendered
+        yield url.render_as_string(hide_password=False)
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated, empty catalogue database URL (string, usable by the CLI too)."""
+    with fresh_database(request.param, tmp_path_factory.mktemp("parts_db")) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from parts import vocabulary
 from parts.db import downgrade, make_engine, session_factory, upgrade
-from parts.models import CausePartType, PartType
+from parts.models import CausePartType, Part, PartType
+from parts.search import search_text
 from parts.settings import PartsSettings
+from tests.parts.conftest import fresh_database
 
 
 def test_vocabulary_is_seeded_on_both_databases(session) -> None:
@@ -31,6 +33,50 @@ def test_upgrade_is_idempotent_and_downgrade_drops_everything(tmp_path: Path) ->
     with session_factory(engine)() as s:
         assert s.scalar(select(PartType.label).where(PartType.code == "thermostat")) == "Thermostat"
     engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_migration_0002_stores_search_text_as_words(kind: str, tmp_path: Path) -> None:
+    """A catalogue made at revision 0001 (text as written) is rewritten into words, stays
+    searchable, and stays searchable after a downgrade."""
+    with fresh_database(kind, tmp_path) as url:
+        engine = make_engine(url)
+        upgrade(engine, "0001_parts")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO parts_part (id, brand, brand_norm, article_number, "
+                    "number_norm, part_type_code, name, attributes, search_text) VALUES "
+                    "(1, 'Bosch', 'BOSCH', '0 280 218 119', '0280218119', 'maf_sensor', "
+                    "'Air mass meter (hot-film)', '{}', 'bosch 0 280 218 119 0280218119 "
+                    "air mass meter (hot-film) mass air flow (maf) sensor')"
+                )
+            )
+        upgrade(engine)
+        stored = "bosch 0 280 218 119 0280218119 air mass meter hot film flow maf sensor"
+        _assert_found_by_words(engine, stored)
+        assert "ix_parts_part_part_type_code" not in _index_names(engine)
+        downgrade(engine, "0001_parts")
+        _assert_found_by_words(engine, stored)
+        assert "ix_parts_part_part_type_code" in _index_names(engine)
+        engine.dispose()
+
+
+def _assert_found_by_words(engine, stored: str) -> None:
+    with session_factory(engine)() as s:
+        assert s.scalar(select(Part.search_text)) == stored
+        for query in ("hot film", "FILM", "0280218119", "maf sens"):
+            assert [h.article_number for h in search_text(s, query).items] == ["0 280 218 119"]
+        assert search_text(s, "hotfilm").total == 0
+    if engine.dialect.name == "sqlite":  # the FTS5 index agrees with the table
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO parts_part_fts(parts_part_fts) VALUES ('integrity-check')")
+            )
+
+
+def _index_names(engine) -> set[str]:
+    return {ix["name"] for ix in inspect(engine).get_indexes("parts_part")}
 
 
 def test_settings_default_to_sqlite_in_the_data_dir(tmp_path: Path, monkeypatch) -> None:

@@ -15,7 +15,8 @@ from parts.errors import (
     UnknownPartTypeError,
 )
 from parts.models import Fitment, Part, VehicleType
-from parts.vocabulary import CAUSE_IDS
+from parts.normalize import build_search_text, normalize_brand, normalize_number
+from parts.vocabulary import CAUSE_IDS, PART_TYPES
 from tests.parts import catalogue
 
 
@@ -118,6 +119,33 @@ def test_number_search_bad_input(tiny, session) -> None:
     with pytest.raises(InvalidInputError):
         s.search_by_number(session, " -.- ")
     assert s.search_by_number(session, "NOTHING42").total == 0
+
+
+def test_text_search_ranks_whole_words_before_prefixes(engine, session) -> None:
+    def part(brand: str, number: str, name: str, type_code: str) -> Part:
+        label = PART_TYPES[type_code]
+        return Part(
+            brand=brand,
+            brand_norm=normalize_brand(brand),
+            article_number=number,
+            number_norm=normalize_number(number),
+            part_type_code=type_code,
+            name=name,
+            attributes={},
+            search_text=build_search_text(brand, number, name, label),
+        )
+
+    session.add_all(
+        [
+            part("AIRTEX", "A-1", "Fuel pump", "fuel_pump"),  # "air" only as a prefix
+            part("ZETA", "Z-1", "Air filter element for the big engine", "air_filter"),
+            part("YOTA", "Y-1", "Air filter", "air_filter"),
+        ]
+    )
+    session.commit()
+    # Whole word first, the shorter description first, the prefix-only match last.
+    assert [h.brand for h in s.search_text(session, "air").items] == ["YOTA", "ZETA", "AIRTEX"]
+    assert [h.brand for h in s.search_text(session, "AIR fil").items] == ["YOTA", "ZETA"]
 
 
 def test_text_search_words_prefixes_and_accents(tiny, session) -> None:

@@ -13,7 +13,13 @@ from parts import vocabulary
 from parts.errors import InvalidPlateError, InvalidVinError
 from parts.identify import check_digit_ok, model_years
 from parts.importers import RowError, gtin_ok, parse_price
-from parts.normalize import normalize_brand, normalize_number, normalize_plate, normalize_vin
+from parts.normalize import (
+    build_search_text,
+    normalize_brand,
+    normalize_number,
+    normalize_plate,
+    normalize_vin,
+)
 
 SHARED_CAUSES = [
     "vacuum_leak",
@@ -129,3 +135,29 @@ def test_text_tokens_are_safe_words_or_a_typed_error(query) -> None:
         return
     assert 1 <= len(tokens) <= 12
     assert all(t and all(ch.isalnum() for ch in t) for t in tokens)
+
+
+def test_search_text_is_the_distinct_words_of_the_part_in_order() -> None:
+    attributes = {"volts": 12, "hot_film": True, "nested": {"x": 1}, "note": "x" * 65}
+    text = build_search_text(
+        "Bosch", "0 280-218.119", "Débitmètre d'air (MAF) Bosch", "MAF sensor", attributes
+    )
+    # Accents and case gone, every word once, the 65-letter one and the nested dict left out.
+    assert text == "bosch 0 280 218 119 0280218119 debitmetre d air maf sensor 12 true"
+
+
+@given(st.text(max_size=200), st.text(max_size=40))
+def test_every_word_a_query_can_hold_is_in_the_search_text(name, brand) -> None:
+    """Indexing and queries cut text the same way, and what is stored is valid for both
+    databases (PostgreSQL refuses empty lexemes and lexemes over 2,047 bytes)."""
+    from parts.search import text_tokens
+
+    stored = build_search_text(brand, "", name, "")
+    words = stored.split(" ") if stored else []
+    assert len(set(words)) == len(words)
+    assert all(0 < len(w.encode()) <= 2047 and w.isalnum() for w in words)
+    try:
+        tokens = text_tokens(name)
+    except Exception:  # no word in the name: nothing to find it by
+        return
+    assert {t for t in tokens if len(t) <= 64} <= set(words)
