@@ -433,13 +433,7 @@ def _text_sqlite(
         f"FROM parts_part_fts f JOIN parts_part p ON p.id = f.rowid "
         f"WHERE parts_part_fts MATCH :q {type_filter}"
     )
-    params = {
-        "q": match,
-        "whole": whole_words,
-        "pt": part_type,
-        "lim": per_page,
-        "off": (page - 1) * per_page,
-    }
+    params = _text_params(match, whole_words, part_type, page, per_page)
     total = session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
     whole = "p.id IN (SELECT rowid FROM parts_part_fts WHERE parts_part_fts MATCH :whole)"
     ids = session.scalars(
@@ -461,13 +455,7 @@ def _text_postgres(
     whole_words = " & ".join(f"'{t}'" for t in tokens)
     type_filter = "AND part_type_code = :pt" if part_type else ""
     base = f"FROM parts_part WHERE search_tsv @@ CAST(:q AS tsquery) {type_filter}"
-    params = {
-        "q": prefixes,
-        "whole": whole_words,
-        "pt": part_type,
-        "lim": per_page,
-        "off": (page - 1) * per_page,
-    }
+    params = _text_params(prefixes, whole_words, part_type, page, per_page)
     total = session.execute(text(f"SELECT count(*) {base}"), params).scalar_one()
     ids = session.scalars(
         text(
@@ -477,6 +465,20 @@ def _text_postgres(
         params,
     ).all()
     return total, list(ids)
+
+
+def _text_params(
+    match: str, whole_words: str, part_type: str | None, page: int, per_page: int
+) -> dict[str, object]:
+    """The bound parameters of a free-text query: the match, the whole-word match, the
+    type filter and the page."""
+    return {
+        "q": match,
+        "whole": whole_words,
+        "pt": part_type,
+        "lim": per_page,
+        "off": (page - 1) * per_page,
+    }
 
 
 def catalogue_source(session: Session) -> str | None:

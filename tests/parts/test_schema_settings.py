@@ -59,6 +59,8 @@ def test_migration_0002_stores_search_text_as_words(kind: str, tmp_path: Path) -
         downgrade(engine, "0001_parts")
         _assert_found_by_words(engine, stored)
         assert "ix_parts_part_part_type_code" in _index_names(engine)
+        # and PostgreSQL has its foreign keys back in place of migration 0003's triggers
+        assert len(inspect(engine).get_foreign_keys("parts_fitment")) == 2
         engine.dispose()
 
 
