@@ -29,7 +29,6 @@ import asyncio
 import functools
 import inspect
 import json
-import math
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -219,7 +218,7 @@ class Target:
         """The URL to connect to and the adapter memory: a started simulator (no memory:
         each one is new) or the device (given or found) with the user's memory."""
         if not self.sim:
-            from obdcore.memory import Memory, default_path
+            from obdcore.io.memory import Memory, default_path
 
             yield self.device or auto_device(), Memory(default_path())
             return
@@ -262,7 +261,7 @@ def _status(text: str):
 
 def _client(url: str, memory, on_event):
     """The client for ``url``; a missing optional transport is reported as unreachable."""
-    from obdcore.client import Client
+    from obdcore.io.client import Client
 
     try:
         return Client(url, memory=memory, on_event=on_event)
@@ -347,25 +346,10 @@ def _target(device: str | None, sim: bool, fault: list[str] | None, **sim_option
 # ============================================================================ output
 
 
-def to_json(value: Any) -> Any:
-    """``value`` as plain JSON data: named tuples become objects, bytes hex, NaN null."""
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, bytes):
-        return value.hex().upper()
-    if hasattr(value, "_asdict"):
-        return {key: to_json(item) for key, item in value._asdict().items()}
-    if isinstance(value, dict):
-        return {str(key): to_json(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_json(item) for item in value]
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    return str(value)
-
-
 def print_json(document: Any) -> None:
     """Prints ``document`` as one JSON document on stdout."""
+    from obdcore.reports import to_json  # here: the I/O layer loads only when needed
+
     typer.echo(json.dumps(to_json(document), ensure_ascii=False, indent=1))
 
 
@@ -374,8 +358,3 @@ def console():
     from rich.console import Console
 
     return Console()
-
-
-def ecu_label(ecu: int) -> str:
-    """An ECU ID as the JSON key and table cell use it (``7E8``, ``18DAF110``)."""
-    return f"{ecu:X}" if ecu >= 0 else "?"

@@ -1,10 +1,10 @@
-"""The ELM327 link, sans I/O: commands out, prompt-delimited answers in.
+"""The ELM327 prompt framer, sans I/O: commands out, prompt-delimited answers in.
 
 An ELM327 answers each command, then prints ``>``; it must not be sent anything before
-that prompt (input while busy interrupts it: ``STOPPED``). :class:`ElmLink` enforces that
-rule and frames the byte stream into :class:`Answer` objects. It never reads a clock and
-never sleeps: the caller passes ``now`` and owns every deadline (the asyncio client in
-:mod:`obdcore.client` does).
+that prompt (input while busy interrupts it: ``STOPPED``). :class:`ElmFramer` enforces
+that rule and frames the byte stream into :class:`Answer` objects. It never reads a clock
+and never sleeps: the caller passes ``now`` and owns every deadline (the session machine in
+:mod:`obdcore.protocol.session` does, and the BLE transport's ``ATI`` check).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class Answer:
                 if line.strip()]
 
 
-class ElmLink:
+class ElmFramer:
     """Frames one adapter's output; one command at a time.
 
     ``start(command, now)`` returns the bytes to write; ``receive(data, now)`` returns the
@@ -67,6 +67,11 @@ class ElmLink:
         self._started = 0.0
         self._truncated = False
         self.stray_bytes = 0  # bytes that arrived with no command waiting (late, garbage)
+
+    @property
+    def overflowing(self) -> bool:
+        """True once the waiting answer outgrew ``max_answer`` (the rest is dropped)."""
+        return self._truncated
 
     @property
     def waiting(self) -> bool:

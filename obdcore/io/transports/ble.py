@@ -31,7 +31,7 @@ from bleak.exc import BleakError
 from bleak.uuids import normalize_uuid_str
 
 from obdcore.errors import DeviceNotFound, LinkError, LinkLost, NotAnAdapter
-from obdcore.transports.base import Transport
+from obdcore.io.transports.base import Transport
 
 SCAN_TIMEOUT_S = 5.0  # dongles advertise every 0.1-1 s: a few rounds at least
 CONNECT_TIMEOUT_S = 15.0

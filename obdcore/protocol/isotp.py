@@ -7,6 +7,8 @@ and the tests use it to produce inputs.
 
 from __future__ import annotations
 
+from obdcore.errors import PayloadError
+
 MAX_PAYLOAD = 4095  # classic ISO-TP: 12-bit length
 CAN_PADDING = 0x00
 
@@ -15,11 +17,11 @@ def segment(payload: bytes, pad: bool = True) -> list[bytes]:
     """``payload`` -> 8-byte CAN frames with PCI: one single frame for up to 7 bytes, else
     a first frame and consecutive frames (sequence 1..F, 0, 1... wrapping).
 
-    Raises ValueError for an empty payload or one longer than 4095 bytes.
+    Raises :class:`~obdcore.errors.PayloadError` for an empty payload or one longer than 4095 bytes.
     """
     size = len(payload)
     if not 0 < size <= MAX_PAYLOAD:
-        raise ValueError(f"an ISO-TP payload has 1 to {MAX_PAYLOAD} bytes, not {size}")
+        raise PayloadError(f"an ISO-TP payload has 1 to {MAX_PAYLOAD} bytes, not {size}")
     if size <= 7:
         frames = [bytes([size]) + payload]
     else:
