@@ -29,8 +29,15 @@ if TYPE_CHECKING:
 DTC_KINDS = ("stored", "pending", "permanent")
 
 __all__ = [
-    "DTC_KINDS", "clearing_document", "codes_document", "ecu_key", "freeze_frames_document",
-    "mode06_document", "readiness_document", "to_json", "vehicle_document",
+    "DTC_KINDS",
+    "clearing_document",
+    "codes_document",
+    "ecu_key",
+    "freeze_frames_document",
+    "mode06_document",
+    "readiness_document",
+    "to_json",
+    "vehicle_document",
 ]
 
 
@@ -71,11 +78,13 @@ def codes_document(dtcs: Iterable[Dtc], ecus: Iterable[int], protocol: str | Non
     ``dtcs``: :meth:`Client.read_dtcs`'s list; ``ecus``: every answering ECU, listed even
     without codes; ``protocol``: the bus (for the ECU names).
     """
-    entries = {ecu_key(ecu): _ecu_entry(ecu, protocol, {kind: [] for kind in DTC_KINDS})
-               for ecu in ecus}
+    entries = {
+        ecu_key(ecu): _ecu_entry(ecu, protocol, {kind: [] for kind in DTC_KINDS}) for ecu in ecus
+    }
     for code in dtcs:
-        entry = entries.setdefault(ecu_key(code.ecu), _ecu_entry(
-            code.ecu, protocol, {kind: [] for kind in DTC_KINDS}))
+        entry = entries.setdefault(
+            ecu_key(code.ecu), _ecu_entry(code.ecu, protocol, {kind: [] for kind in DTC_KINDS})
+        )
         entry[code.kind].append({"code": code.code, "description": code.description})
     return {"ecus": entries}
 
@@ -84,26 +93,37 @@ def clearing_document(acknowledged: Mapping[int, bool], before: dict, after: dic
     """What clearing did: ``{"cleared": {"7E8": true}, "before": ..., "after": ...}``;
     ``acknowledged`` is :meth:`Client.clear_dtcs`'s answer, ``before``/``after`` are
     :func:`codes_document`\\ s read around it."""
-    return {"cleared": {ecu_key(ecu): bool(ok) for ecu, ok in acknowledged.items()},
-            "before": before, "after": after}
+    return {
+        "cleared": {ecu_key(ecu): bool(ok) for ecu, ok in acknowledged.items()},
+        "before": before,
+        "after": after,
+    }
 
 
 # ============================================================================ freeze frames
 
 
-def freeze_frames_document(frames: Iterable[FreezeFrame], frame: int,
-                           protocol: str | None) -> dict:
+def freeze_frames_document(frames: Iterable[FreezeFrame], frame: int, protocol: str | None) -> dict:
     """Freeze frame ``frame`` per ECU: ``{"frame": 0, "ecus": {"7E8": {"name", "dtc",
     "description", "readings": [{"name", "value", "unit"}]}}}``."""
-    return {"frame": frame,
-            "ecus": {ecu_key(record.ecu): _frame_entry(record, protocol) for record in frames}}
+    return {
+        "frame": frame,
+        "ecus": {ecu_key(record.ecu): _frame_entry(record, protocol) for record in frames},
+    }
 
 
 def _frame_entry(record: FreezeFrame, protocol: str | None) -> dict:
-    return _ecu_entry(record.ecu, protocol, {
-        "dtc": record.dtc, "description": describe_dtc(record.dtc) if record.dtc else None,
-        "readings": [{"name": r.name, "value": to_json(r.value), "unit": r.unit}
-                     for r in record.readings]})
+    return _ecu_entry(
+        record.ecu,
+        protocol,
+        {
+            "dtc": record.dtc,
+            "description": describe_dtc(record.dtc) if record.dtc else None,
+            "readings": [
+                {"name": r.name, "value": to_json(r.value), "unit": r.unit} for r in record.readings
+            ],
+        },
+    )
 
 
 # ============================================================================ readiness
@@ -113,8 +133,7 @@ def readiness_document(records: Iterable[Readiness], protocol: str | None) -> di
     """Monitor status per ECU: ``{"ecus": {"7E8": {"name", "mil", "dtc_count",
     "ignition", "this_cycle_reported", "monitors": [{"name", "available", "complete",
     "this_cycle": {"enabled", "complete"} or null}]}}}``."""
-    return {"ecus": {ecu_key(record.ecu): _readiness_entry(record, protocol)
-                     for record in records}}
+    return {"ecus": {ecu_key(record.ecu): _readiness_entry(record, protocol) for record in records}}
 
 
 def _readiness_entry(record: Readiness, protocol: str | None) -> dict:
@@ -123,34 +142,57 @@ def _readiness_entry(record: Readiness, protocol: str | None) -> dict:
     monitors = []
     for monitor in status.monitors:
         now = this_cycle.get(monitor.name)
-        monitors.append({
-            "name": monitor.name, "available": monitor.available, "complete": monitor.complete,
-            "this_cycle": None if now is None else {"enabled": now.available,
-                                                    "complete": now.complete}})
-    return _ecu_entry(record.ecu, protocol, {
-        "mil": status.mil, "dtc_count": status.dtc_count, "ignition": status.ignition,
-        "this_cycle_reported": cycle is not None, "monitors": monitors})
+        monitors.append(
+            {
+                "name": monitor.name,
+                "available": monitor.available,
+                "complete": monitor.complete,
+                "this_cycle": None
+                if now is None
+                else {"enabled": now.available, "complete": now.complete},
+            }
+        )
+    return _ecu_entry(
+        record.ecu,
+        protocol,
+        {
+            "mil": status.mil,
+            "dtc_count": status.dtc_count,
+            "ignition": status.ignition,
+            "this_cycle_reported": cycle is not None,
+            "monitors": monitors,
+        },
+    )
 
 
 # ============================================================================ Mode 06
 
 
-def mode06_document(results: Mapping[int, Iterable[MonitorTest]], protocol: str | None
-                    ) -> dict:
+def mode06_document(results: Mapping[int, Iterable[MonitorTest]], protocol: str | None) -> dict:
     """On-board test results per ECU: ``{"ecus": {"7E8": {"name", "tests": [{"mid",
     "monitor", "tid", "test", "value", "min", "max", "unit", "passed"}]}}}``;
     ``results`` is :meth:`Client.mode06`'s answer."""
-    return {"ecus": {ecu_key(ecu): _ecu_entry(ecu, protocol,
-                                              {"tests": [mode06_test(t) for t in tests]})
-                     for ecu, tests in results.items()}}
+    return {
+        "ecus": {
+            ecu_key(ecu): _ecu_entry(ecu, protocol, {"tests": [mode06_test(t) for t in tests]})
+            for ecu, tests in results.items()
+        }
+    }
 
 
 def mode06_test(test: MonitorTest) -> dict:
     """One Mode 06 result as plain data (MID and TID in hex, limits as ``min``/``max``)."""
-    return {"mid": f"{test.mid:02X}", "monitor": monitor_name(test.mid),
-            "tid": f"{test.tid:02X}", "test": test.name, "value": to_json(test.value),
-            "min": to_json(test.minimum), "max": to_json(test.maximum), "unit": test.unit,
-            "passed": test.passed}
+    return {
+        "mid": f"{test.mid:02X}",
+        "monitor": monitor_name(test.mid),
+        "tid": f"{test.tid:02X}",
+        "test": test.name,
+        "value": to_json(test.value),
+        "min": to_json(test.minimum),
+        "max": to_json(test.maximum),
+        "unit": test.unit,
+        "passed": test.passed,
+    }
 
 
 # ============================================================================ the vehicle
@@ -167,9 +209,13 @@ def vehicle_document(car: Client, *, vin: str | None, voltage: float | None) -> 
     adapter, protocol = car.adapter, car.protocol
     return {
         "device": car.device,
-        "adapter": {"identity": adapter.identity, "device": adapter.device,
-                    "stn": adapter.stn, "clone": adapter.clone,
-                    "missing_commands": list(adapter.missing)},
+        "adapter": {
+            "identity": adapter.identity,
+            "device": adapter.device,
+            "stn": adapter.stn,
+            "clone": adapter.clone,
+            "missing_commands": list(adapter.missing),
+        },
         "protocol": protocol,
         "protocol_name": PROTOCOLS[protocol][0] if protocol else None,
         "ecus": [{"id": f"{ecu:X}", "name": describe_ecu(ecu, protocol)} for ecu in car.ecus],

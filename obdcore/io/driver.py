@@ -47,20 +47,31 @@ class Session:
     table for decoding; ``clock``: seconds, monotonic (the machine's ``now``).
     """
 
-    def __init__(self, device: str | Transport, *, protocol: str | None = None,
-                 baud: int | None = None, memory: Memory | None = None,
-                 timeouts: Timeouts | None = None, table=None,
-                 on_event: Callable[[StateEvent], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        device: str | Transport,
+        *,
+        protocol: str | None = None,
+        baud: int | None = None,
+        memory: Memory | None = None,
+        timeouts: Timeouts | None = None,
+        table=None,
+        on_event: Callable[[StateEvent], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.transport = device if isinstance(device, Transport) else transport_for(device, baud)
         self.device = self.transport.url
         self.memory = memory
         self.clock = clock
         self.on_event = on_event
         self.machine = SessionMachine(
-            self.device, protocol=protocol, timeouts=timeouts, table=table,
+            self.device,
+            protocol=protocol,
+            timeouts=timeouts,
+            table=table,
             baud_adjustable=self.transport.baud_adjustable,
-            baud=getattr(self.transport, "baud", None))
+            baud=getattr(self.transport, "baud", None),
+        )
         self._lock = asyncio.Lock()
 
     # ================================================================== what it learned
@@ -149,14 +160,23 @@ class Session:
         async with self._lock:
             return await self._run(self.machine.command(command, self.clock(), timeout))
 
-    async def request(self, request: str, *, ecu: int | None = None,
-                      answers: int | None = None, timeout: float | None = None):
+    async def request(
+        self,
+        request: str,
+        *,
+        ecu: int | None = None,
+        answers: int | None = None,
+        timeout: float | None = None,
+    ):
         """Sends an OBD request (hex, ``"010C0D"``) and returns the decoded
         :class:`~obdcore.Response` (see :meth:`SessionMachine.request`). Raises
         :class:`LinkError` subclasses."""
         async with self._lock:
-            return await self._run(self.machine.request(
-                request, self.clock(), ecu=ecu, answers=answers, timeout=timeout))
+            return await self._run(
+                self.machine.request(
+                    request, self.clock(), ecu=ecu, answers=answers, timeout=timeout
+                )
+            )
 
     async def reconnect(self, reason: str) -> None:
         """Reopens the link with backoff and re-initialises the adapter. Raises

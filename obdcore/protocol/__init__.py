@@ -39,7 +39,24 @@ Reading = core.Reading
 Response = core.Response
 
 __all__ = [
-    "BACKEND", "Batch", "Decoder", "FieldDef", "Frame", "Kind", "Message", "Monitor",
-    "MonitorStatus", "MonitorTest", "NegativeResponse", "Notice", "PidTable", "Reading",
-    "Response", "compile_formula", "core", "encode_pid", "segment", "uas_table",
+    "BACKEND",
+    "Batch",
+    "Decoder",
+    "FieldDef",
+    "Frame",
+    "Kind",
+    "Message",
+    "Monitor",
+    "MonitorStatus",
+    "MonitorTest",
+    "NegativeResponse",
+    "Notice",
+    "PidTable",
+    "Reading",
+    "Response",
+    "compile_formula",
+    "core",
+    "encode_pid",
+    "segment",
+    "uas_table",
 ]

@@ -53,13 +53,27 @@ from obdcore.protocol.protocols import ISO, J1850, protocol_family
 # bytes on a 38,400-baud link), headers on (answers attributed to their ECU).
 SETUP_COMMANDS = ("ATE0", "ATL0", "ATS0", "ATH1")
 # Answers worth asking again: the request or its answer was damaged on the way.
-TRANSIENT = frozenset({
-    Kind.STOPPED, Kind.BUFFER_FULL, Kind.CAN_ERROR, Kind.BUS_ERROR, Kind.BUS_BUSY,
-    Kind.RX_ERROR, Kind.DATA_ERROR, Kind.FB_ERROR, Kind.UNPARSEABLE, Kind.CHECKSUM_ERROR,
-    Kind.UNKNOWN_COMMAND, Kind.LINE_TOO_LONG, Kind.ISOTP_MISSING_FRAME,
-    Kind.ISOTP_DUPLICATE_FRAME, Kind.ISOTP_UNEXPECTED_FRAME, Kind.ISOTP_INCOMPLETE,
-    Kind.ISOTP_BAD_FRAME,
-})
+TRANSIENT = frozenset(
+    {
+        Kind.STOPPED,
+        Kind.BUFFER_FULL,
+        Kind.CAN_ERROR,
+        Kind.BUS_ERROR,
+        Kind.BUS_BUSY,
+        Kind.RX_ERROR,
+        Kind.DATA_ERROR,
+        Kind.FB_ERROR,
+        Kind.UNPARSEABLE,
+        Kind.CHECKSUM_ERROR,
+        Kind.UNKNOWN_COMMAND,
+        Kind.LINE_TOO_LONG,
+        Kind.ISOTP_MISSING_FRAME,
+        Kind.ISOTP_DUPLICATE_FRAME,
+        Kind.ISOTP_UNEXPECTED_FRAME,
+        Kind.ISOTP_INCOMPLETE,
+        Kind.ISOTP_BAD_FRAME,
+    }
+)
 # While probing protocols, only damage is worth a second try: CAN ERROR or NO DATA there
 # mean "not this protocol".
 PROBE_RETRY = TRANSIENT - {Kind.CAN_ERROR, Kind.BUS_ERROR, Kind.UNKNOWN_COMMAND}
@@ -228,10 +242,17 @@ class SessionMachine:
     rate. One procedure at a time: the driver serialises calls.
     """
 
-    def __init__(self, device: str, *, protocol: str | None = None,
-                 timeouts: Timeouts | None = None, table=None,
-                 remembered: Remembered | None = None, baud_adjustable: bool = False,
-                 baud: int | None = None):
+    def __init__(
+        self,
+        device: str,
+        *,
+        protocol: str | None = None,
+        timeouts: Timeouts | None = None,
+        table=None,
+        remembered: Remembered | None = None,
+        baud_adjustable: bool = False,
+        baud: int | None = None,
+    ):
         self.device = device
         self.timeouts = timeouts or Timeouts()
         self.table = table
@@ -275,9 +296,12 @@ class SessionMachine:
             yield from self._detect_baud()
         yield from self._first_initialise()
         self.connected = True
-        yield from self._emit(State.CONNECTED, f"{self.adapter.identity}, protocol "
-                                               f"{self.protocol}, ECUs "
-                                               f"{', '.join(f'{e:X}' for e in self.ecus)}")
+        yield from self._emit(
+            State.CONNECTED,
+            f"{self.adapter.identity}, protocol "
+            f"{self.protocol}, ECUs "
+            f"{', '.join(f'{e:X}' for e in self.ecus)}",
+        )
 
     def close(self, now: float) -> Procedure[None]:
         """Closes the link (safe to call twice)."""
@@ -287,18 +311,25 @@ class SessionMachine:
             yield from self._emit(State.CLOSED, self.device)
         yield from self._do(_CLOSE)
 
-    def command(self, command: str, now: float, timeout: float | None = None
-                ) -> Procedure[Answer]:
+    def command(self, command: str, now: float, timeout: float | None = None) -> Procedure[Answer]:
         """Sends an adapter command (``ATRV``) and returns its :class:`Answer`, recovering
         within ``Timeouts.recover_s``. Raises :class:`~obdcore.errors.LinkError`
         subclasses."""
         self.now = now
         limit = timeout or self.timeouts.command_s
-        return (yield from self._with_recovery(
-            lambda left: self._exchange(command, min(left, limit))))
+        return (
+            yield from self._with_recovery(lambda left: self._exchange(command, min(left, limit)))
+        )
 
-    def request(self, request: str, now: float, *, ecu: int | None = None,
-                answers: int | None = None, timeout: float | None = None) -> Procedure:
+    def request(
+        self,
+        request: str,
+        now: float,
+        *,
+        ecu: int | None = None,
+        answers: int | None = None,
+        timeout: float | None = None,
+    ) -> Procedure:
         """Sends an OBD request (hex, ``"010C0D"``) and returns the decoded
         :class:`~obdcore.Response`.
 
@@ -357,8 +388,11 @@ class SessionMachine:
         """Points requests at ``ecu`` alone, or at every ECU when None (``ATSH``)."""
         if self.protocol is None:
             return
-        header = (physical_header(ecu, self.protocol) if ecu is not None
-                  else functional_header(self.protocol))
+        header = (
+            physical_header(ecu, self.protocol)
+            if ecu is not None
+            else functional_header(self.protocol)
+        )
         if header is None or header == self._header:
             return
         answer = yield from self._exchange(f"ATSH{header}", self.timeouts.command_s)
@@ -367,8 +401,7 @@ class SessionMachine:
 
     # ================================================================== exchanges
 
-    def _exchange(self, command: str, timeout: float, quiet: bool = False
-                  ) -> Procedure[Answer]:
+    def _exchange(self, command: str, timeout: float, quiet: bool = False) -> Procedure[Answer]:
         """Writes ``command`` and reads up to its prompt, for at most ``timeout`` seconds.
 
         ``quiet``: an OBD request, whose answer lines come without long gaps; once an
@@ -416,10 +449,14 @@ class SessionMachine:
         self._needs_resync = True
         self.stats.timeouts += 1
         if not partial.strip(b"\r\n\x00 "):
-            raise AdapterTimeout(f"{self.device}: no answer to {command} "
-                                 f"within {timeout:.1f} s")
-        return Answer(command, partial.replace(b"\x00", b"").decode("latin-1"), started,
-                      self.now, truncated=True)
+            raise AdapterTimeout(f"{self.device}: no answer to {command} within {timeout:.1f} s")
+        return Answer(
+            command,
+            partial.replace(b"\x00", b"").decode("latin-1"),
+            started,
+            self.now,
+            truncated=True,
+        )
 
     def _until_prompt(self, command: str, timeout: float) -> Procedure[Answer | None]:
         """Sends ``command`` and reads through the framer up to its prompt; None (and the
@@ -449,8 +486,7 @@ class SessionMachine:
         """The recovery ladder: resynchronise, re-initialise, reconnect (a lost link goes
         straight to the last step), each step within what is left of ``deadline``.
         Raises the last step's error class when none worked."""
-        steps = [self._reconnect] if lost else [self._resync, self._reinitialise,
-                                                 self._reconnect]
+        steps = [self._reconnect] if lost else [self._resync, self._reinitialise, self._reconnect]
         error: LinkError | None = None
         for step in steps:
             if deadline - self.now <= 0:
@@ -469,8 +505,10 @@ class SessionMachine:
         yield from self._emit(State.FAILED, reason)
         detail = f" (last error: {error})" if error else ""
         kind = AdapterTimeout if error is None or isinstance(error, _OutOfTime) else type(error)
-        raise kind(f"{self.device}: could not recover within {self.timeouts.recover_s:.0f} s "
-                   f"from: {reason}{detail}")
+        raise kind(
+            f"{self.device}: could not recover within {self.timeouts.recover_s:.0f} s "
+            f"from: {reason}{detail}"
+        )
 
     def _resync(self, reason: str = "") -> Procedure[None]:
         """Gets back in step with the adapter: ``ATI`` interrupts a busy adapter
@@ -532,8 +570,9 @@ class SessionMachine:
             if (yield from self._until_prompt("ATI", self.timeouts.detect_baud_s)):
                 yield from self._drain(0.05)
                 return
-        raise NotAnAdapter(f"{self.device}: no ELM327 prompt at any of "
-                           f"{', '.join(map(str, BAUD_CANDIDATES))} baud")
+        raise NotAnAdapter(
+            f"{self.device}: no ELM327 prompt at any of {', '.join(map(str, BAUD_CANDIDATES))} baud"
+        )
 
     def _first_initialise(self) -> Procedure[None]:
         """Initialises the adapter, reopening the link if it drops meanwhile (a flaky
@@ -566,8 +605,10 @@ class SessionMachine:
         if "?" in answer.lines or not looks_like_adapter(answer.text):
             answer = yield from self._plain("ATZ", self.timeouts.reset_s)
         if not looks_like_adapter(answer.text):
-            raise NotAnAdapter(f"{self.device} answered {answer.text.strip()[:40]!r} to a "
-                               "reset: not an ELM327-compatible adapter")
+            raise NotAnAdapter(
+                f"{self.device} answered {answer.text.strip()[:40]!r} to a "
+                "reset: not an ELM327-compatible adapter"
+            )
         self.adapter.identity = identity_line(answer.lines, answer.command)
 
     def _plain(self, command: str, timeout: float) -> Procedure[Answer]:
@@ -580,8 +621,9 @@ class SessionMachine:
         except AdapterTimeout:
             if self.adapter.identity:
                 raise
-            raise NotAnAdapter(f"{self.device}: no ELM327 prompt after {command} "
-                               f"within {timeout:.1f} s") from None
+            raise NotAnAdapter(
+                f"{self.device}: no ELM327 prompt after {command} within {timeout:.1f} s"
+            ) from None
 
     def _setting(self, command: str) -> Procedure[bool]:
         """Sends a setting; True when the adapter said ``OK``."""
@@ -629,8 +671,10 @@ class SessionMachine:
                 if (yield from self._try_protocol(candidate)) == _FOUND:
                     yield from self._remember()
                     return
-        raise NoVehicle(f"{self.device}: the adapter answers but no vehicle does on "
-                        f"protocols {', '.join(order)} (is the ignition on?)")
+        raise NoVehicle(
+            f"{self.device}: the adapter answers but no vehicle does on "
+            f"protocols {', '.join(order)} (is the ignition on?)"
+        )
 
     def _try_protocol(self, candidate: str) -> Procedure[str]:
         """Selects ``candidate`` (``0``: the adapter's own search) and asks ``0100``.
@@ -642,7 +686,8 @@ class SessionMachine:
         for _attempt in range(MAX_RETRIES):
             try:
                 answer = yield from self._exchange(
-                    "0100", self.timeouts.search_s if slow else self.timeouts.request_s)
+                    "0100", self.timeouts.search_s if slow else self.timeouts.request_s
+                )
             except _OutOfTime:
                 raise
             except AdapterTimeout:
@@ -679,8 +724,9 @@ class SessionMachine:
         if not self.adapter.counts_answers or len(self.ecus) > 15:
             return
         try:
-            answer = yield from self._plain("0100" + self._count_suffix(len(self.ecus)),
-                                            self.timeouts.request_s)
+            answer = yield from self._plain(
+                "0100" + self._count_suffix(len(self.ecus)), self.timeouts.request_s
+            )
         except _OutOfTime:
             raise
         except AdapterTimeout:  # tuning is a refinement: keep the adapter's default
@@ -692,9 +738,11 @@ class SessionMachine:
     def _remember(self) -> Procedure[None]:
         if self.protocol is None:
             return
-        entry = Remembered(protocol=self.protocol,
-                           baud=self.baud if self.baud_adjustable else None,
-                           latency_s=self.latency_s)
+        entry = Remembered(
+            protocol=self.protocol,
+            baud=self.baud if self.baud_adjustable else None,
+            latency_s=self.latency_s,
+        )
         self.remembered = entry
         yield from self._do(Remember(entry))
 
@@ -735,7 +783,22 @@ def st_steps(latency_s: float) -> int:
 
 
 __all__ = [
-    "Action", "Close", "Discard", "Input", "Open", "Pause", "Procedure", "Remember",
-    "Remembered", "Send", "SessionMachine", "SetBaud", "State", "StateEvent", "Stats",
-    "Timeouts", "Wait", "st_steps",
+    "Action",
+    "Close",
+    "Discard",
+    "Input",
+    "Open",
+    "Pause",
+    "Procedure",
+    "Remember",
+    "Remembered",
+    "Send",
+    "SessionMachine",
+    "SetBaud",
+    "State",
+    "StateEvent",
+    "Stats",
+    "Timeouts",
+    "Wait",
+    "st_steps",
 ]
