@@ -28,9 +28,9 @@ from obdcore.cli.connect import (
     fail,
     print_json,
     running,
-    serial_ports,
 )
 from obdcore.cli.replay import _value_text
+from obdcore.io.transports.discovery import serial_ports
 
 app = typer.Typer()
 

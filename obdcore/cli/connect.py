@@ -37,6 +37,7 @@ from typing import Annotated, Any, Literal, NoReturn, TypeVar
 import typer
 
 from obdcore.errors import DeviceNotFound, LinkError, NotAnAdapter, NoVehicle, TableError
+from obdcore.io.transports.discovery import adapter_ports
 
 EXIT_OK = 0
 EXIT_CANCELLED = 1
@@ -67,9 +68,6 @@ _LINK_FAILURES: tuple[tuple[type[LinkError], int, str, str], ...] = (
      "is the dongle still seated and powered (ignition on), and the cable, Bluetooth or "
      "Wi-Fi link steady?"),
 )
-
-# Serial chips cheap OBD adapters are built on (USB vendor ID -> name).
-USB_SERIAL_CHIPS = {0x0403: "FTDI", 0x1A86: "CH340", 0x10C4: "CP210x", 0x067B: "PL2303"}
 
 _PANEL = "Connection"
 T = TypeVar("T")
@@ -107,42 +105,10 @@ def link_failure(error: LinkError) -> tuple[int, str]:
 # ============================================================================ finding adapters
 
 
-@dataclass(frozen=True)
-class Port:
-    """A serial port; ``chip`` names what makes it look like an OBD adapter (None: it does
-    not)."""
-
-    device: str
-    description: str
-    chip: str | None
-
-    @property
-    def adapter(self) -> bool:
-        return self.chip is not None
-
-
-def serial_ports() -> list[Port]:
-    """The machine's serial ports (pyserial's list), sorted by device name."""
-    from serial.tools import list_ports
-
-    return [Port(info.device, info.description or "", _chip(info))
-            for info in sorted(list_ports.comports(), key=lambda info: info.device)]
-
-
-def _chip(info) -> str | None:
-    """Why a port looks like an OBD adapter: a USB-serial chip adapters use, or a Bluetooth
-    serial link (Linux rfcomm, Windows' "Serial over Bluetooth")."""
-    if info.vid in USB_SERIAL_CHIPS:
-        return USB_SERIAL_CHIPS[info.vid]
-    if "rfcomm" in info.device.lower() or "bluetooth" in (info.description or "").lower():
-        return "Bluetooth serial"
-    return None
-
-
 def auto_device() -> str:
     """The one serial port that looks like an adapter; exits 2 when there is none or
     there are several (naming them)."""
-    candidates = [port for port in serial_ports() if port.adapter]
+    candidates = adapter_ports()
     if len(candidates) == 1:
         port = candidates[0]
         typer.echo(f"Using {port.device} ({port.chip}: {port.description})", err=True)
