@@ -291,7 +291,13 @@ class Client:
 
     async def read_dtcs(self, kinds: Iterable[str] = ("stored", "pending", "permanent")
                         ) -> list[Dtc]:
-        """Trouble codes per ECU, with python-obd's descriptions where it has one."""
+        """Trouble codes per ECU, with python-obd's descriptions where it has one.
+        ``kinds``: any of stored, pending, permanent; :class:`ArgumentError` for others."""
+        kinds = list(kinds)
+        unknown = sorted(set(kinds) - set(DTC_SERVICES))
+        if unknown:
+            raise ArgumentError(f"unknown trouble code kind(s) {', '.join(unknown)}: "
+                                f"use {', '.join(DTC_SERVICES)}")
         codes = []
         for kind in kinds:
             response = await self.request(DTC_SERVICES[kind], answers=len(self.ecus) or None)
@@ -312,7 +318,10 @@ class Client:
         return result
 
     async def freeze_frame(self, frame: int = 0) -> list[FreezeFrame]:
-        """The freeze frame ``frame`` of every ECU that stored one."""
+        """The freeze frame ``frame`` (0-255) of every ECU that stored one;
+        :class:`ArgumentError` for another number."""
+        if not isinstance(frame, int) or not 0 <= frame <= 0xFF:
+            raise ArgumentError(f"a freeze frame number is 0 to 255, not {frame!r}")
         suffix = f"{frame:02X}"
         first = await self.request("0200" + suffix)
         bitmaps = {(r.ecu, tuple(r.value)) for r in first.readings if isinstance(r.value, tuple)}

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from obdcore.errors import AdapterTimeout, LinkError
 from obdcore.io.memory import Memory
 from obdcore.io.transports import Transport, transport_for
+from obdcore.protocol._backend import core
 from obdcore.protocol.adapter import AdapterInfo
 from obdcore.protocol.framer import Answer
 from obdcore.protocol.session import (
@@ -167,7 +168,7 @@ class Session:
         ecu: int | None = None,
         answers: int | None = None,
         timeout: float | None = None,
-    ):
+    ) -> core.Response:
         """Sends an OBD request (hex, ``"010C0D"``) and returns the decoded
         :class:`~obdcore.Response` (see :meth:`SessionMachine.request`). Raises
         :class:`LinkError` subclasses."""

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from obdcore.errors import AdapterTimeout
 from obdcore.io.client import Client, Sample
+from obdcore.io.transports import Transport
 
 DEFAULT_CALL_TIMEOUT_S = 120.0
 
@@ -25,7 +27,8 @@ DEFAULT_CALL_TIMEOUT_S = 120.0
 class SyncClient:
     """Blocking versions of :class:`~obdcore.io.client.Client`'s methods; same arguments."""
 
-    def __init__(self, device, call_timeout: float = DEFAULT_CALL_TIMEOUT_S, **options):
+    def __init__(self, device: str | Transport, call_timeout: float = DEFAULT_CALL_TIMEOUT_S,
+                 **options: Any) -> None:
         self.call_timeout = call_timeout
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="obdcore",
@@ -33,7 +36,7 @@ class SyncClient:
         self._thread.start()
         self.client = self._run(_make_client(device, options))
 
-    def _run(self, coroutine):
+    def _run(self, coroutine) -> Any:
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         try:
             return future.result(self.call_timeout)
@@ -42,6 +45,7 @@ class SyncClient:
             raise AdapterTimeout(f"call did not finish within {self.call_timeout:.0f} s") from None
 
     def connect(self) -> SyncClient:
+        """Connects (see :meth:`Client.connect`); returns ``self``."""
         self._run(self.client.connect())
         return self
 
@@ -62,8 +66,8 @@ class SyncClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def stream(self, names, rates=None, *, limit: int | None = None, **options
-               ) -> Iterator[Sample]:
+    def stream(self, names: Iterable[str], rates: dict[str, float] | float | None = None, *,
+               limit: int | None = None, **options: Any) -> Iterator[Sample]:
         """Yields samples as :meth:`Client.stream` does; stops after ``limit`` samples."""
         generator = self.client.stream(names, rates, **options)
         count = 0
@@ -74,7 +78,7 @@ class SyncClient:
         finally:
             self._run(generator.aclose())
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         """Any other client method, run to completion: ``car.vin()``, ``car.read_dtcs()``."""
         attribute = getattr(self.client, name)
         if not asyncio.iscoroutinefunction(attribute):
@@ -86,5 +90,5 @@ class SyncClient:
         return call
 
 
-async def _make_client(device, options) -> Client:
+async def _make_client(device: str | Transport, options: dict[str, Any]) -> Client:
     return Client(device, **options)  # built on the loop that will run it

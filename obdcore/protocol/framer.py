@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from obdcore.errors import ObdError
+from obdcore.errors import ArgumentError, ObdError
 
 # An answer longer than this is cut (and flagged): far above what an adapter can hold
 # (an ELM327 buffers 512 bytes; a 4095-byte ISO-TP message prints as about 12 KiB of
@@ -80,7 +80,13 @@ class ElmFramer:
 
     def start(self, command: str, now: float) -> bytes:
         """Begins ``command`` (``"010C"``, ``"ATZ"``); returns the bytes to send.
-        Raises :class:`LinkBusy` if the previous command is still waiting."""
+        Raises :class:`LinkBusy` if the previous command is still waiting,
+        :class:`~obdcore.errors.ArgumentError` for a command that is not one line of
+        printable ASCII."""
+        # An empty line would make the adapter repeat its last command (maybe a clear).
+        if not command or not command.isascii() or not command.isprintable():
+            raise ArgumentError(f"an adapter command is one line of printable ASCII, "
+                                f"not {command!r}")
         if self._command is not None:
             raise LinkBusy(f"{command!r} sent while {self._command!r} waits for its prompt")
         self._command, self._started = command, now

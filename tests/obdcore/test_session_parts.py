@@ -204,3 +204,28 @@ def test_transport_choice_from_the_url():
         transport_for("  ")
     with pytest.raises(DeviceNotFound):
         transport_for("socket://no-port")
+
+
+# ---------------------------------------------------------------- caller errors
+
+
+@pytest.mark.parametrize("command", ["", "AT Z\r010C", "ATSH7E\x000", "01\u00e90C"])
+def test_the_framer_refuses_a_command_that_is_not_one_printable_line(command):
+    framer = ElmFramer()
+    with pytest.raises(ArgumentError, match="printable ASCII"):
+        framer.start(command, 0.0)
+    assert not framer.waiting  # nothing half-started
+
+
+def test_client_arguments_are_checked_before_anything_is_sent():
+    import asyncio
+
+    from obdcore.io.client import Client
+
+    car = Client("socket://127.0.0.1:1")  # never connected: the checks come first
+    with pytest.raises(ArgumentError, match="trouble code kind"):
+        asyncio.run(car.read_dtcs(["stored", "bogus"]))
+    with pytest.raises(ArgumentError, match="0 to 255"):
+        asyncio.run(car.freeze_frame(256))
+    with pytest.raises(ArgumentError, match="16 bits"):
+        asyncio.run(car.read_did(-1))
