@@ -1,8 +1,11 @@
 """ISO 15765-2 segmentation and ELM327 line formatting: the sending side of ISO-TP.
 
-The decoder reassembles; this module cuts a service payload into CAN frames and prints
-them the way an ELM327 does. The simulator and the benchmarks use it to produce answers,
-and the tests use it to produce inputs.
+This module cuts a service payload into CAN frames and prints them the way an ELM327
+does; the simulator and the benchmarks use it to produce answers, and the tests inputs.
+Its other half, reassembly, sits next to it in :mod:`obdcore.protocol._core`
+(``Decoder._isotp``): it runs inside the decoder's compiled hot loop, one pending message
+per ECU in fixed C slots, so it cannot be a separate Python object without losing the
+decoder's speed. Both follow ISO 15765-2 (12-bit lengths, sequence numbers 1..F, 0...).
 """
 
 from __future__ import annotations
