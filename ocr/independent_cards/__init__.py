@@ -15,8 +15,8 @@ import random
 from PIL import Image
 
 from .degrade import CONDITIONS, degrade
-from .render import render_current, render_old
-from .values import make_values
+from .render import draw_card
+from .values import CardValues, make_values
 
 LAYOUTS = ("current", "old")
 
@@ -30,11 +30,17 @@ def generate_card(seed: int, *, layout: str = "current") -> tuple[Image.Image, d
     number is under "FORMULE" and the MRZ lines under "MRZ1" and "MRZ2". The same seed
     and layout always give the same image and values.
     """
+    img, values, _ = card_parts(seed, layout)
+    return img, values.truth()
+
+
+def card_parts(seed: int, layout: str = "current"):
+    """The card image, its values and the boxes of every text drawn (for tests, debugging)."""
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, not {type(seed).__name__}")
     rng = random.Random(f"independent-card:{layout}:{seed}")
-    values = make_values(rng, layout)
-    img = render_current(rng, values) if layout == "current" else render_old(rng, values)
-    return img, values.truth()
+    values: CardValues = make_values(rng, layout)
+    img, boxes = draw_card(rng, values, layout)
+    return img, values, boxes

@@ -120,6 +120,24 @@ def _watermark(
     )
 
 
+class RecordingDraw(ImageDraw.ImageDraw):
+    """An ImageDraw that keeps the box of every text it draws (for overlap checks)."""
+
+    def __init__(self, img: Image.Image):
+        super().__init__(img)
+        self.boxes: list[tuple[str, tuple[float, float, float, float]]] = []
+
+    def text(self, xy, text, fill=None, font=None, *args, **kwargs):  # noqa: D102
+        if text:
+            self.boxes.append((text, self.textbbox(xy, text, font=font)))
+        return super().text(xy, text, fill, font, *args, **kwargs)
+
+
+def draw_card(rng: random.Random, values: CardValues, layout: str):
+    """The card image of `layout` and the boxes of all texts drawn on it."""
+    return render_current(rng, values) if layout == "current" else render_old(rng, values)
+
+
 class Printer:
     """Draws codes and values in one printer's style onto a card image."""
 
@@ -132,7 +150,7 @@ class Printer:
         ink: tuple[int, int, int],
     ):
         self.img = img
-        self.draw = ImageDraw.Draw(img)
+        self.draw = RecordingDraw(img)
         self.rng = rng
         self.style = style
         self.ink = ink
@@ -253,7 +271,7 @@ def _column_lines(rows, values: CardValues) -> int:
     return sum(max(1, max(len(values.lines.get(c, [])) for c in r)) for r in rows)
 
 
-def render_current(rng: random.Random, values: CardValues) -> Image.Image:
+def render_current(rng: random.Random, values: CardValues):
     """The card as issued since 2009 (SIV), coupon included."""
     w = rng.randrange(1000, 1601, 2)
     h = int(w * rng.uniform(0.6, 0.66))
@@ -267,10 +285,15 @@ def render_current(rng: random.Random, values: CardValues) -> Image.Image:
     title_h = h * rng.uniform(0.09, 0.11)
     # The unit (value font size) is chosen so that the tallest column fits the main area.
     tallest = max(_column_lines(c, values) for c in columns) + 1.6  # + the Y row
+    most_rows = max(len(c) for c in columns) + 1
     area = coupon_top - title_h - margin * 0.5
-    unit = min(w / rng.uniform(62, 75), area / (tallest * 1.32))
+    unit = min(w / rng.uniform(56, 72), area / (tallest * 1.32 + most_rows * 0.15))
     p = Printer(img, rng, unit, style, ink)
     d = p.draw
+    # Rows are spread over a share of the main area, with one pitch for all columns.
+    fill = rng.uniform(0.7, 0.95)
+    slack = area * fill - tallest * p.line_h
+    row_gap = min(unit * 1.2, max(unit * 0.12, slack / most_rows))
 
     title_font = font(style["title"], int(unit * rng.uniform(1.5, 1.8)))
     small = font(style["value"], int(unit * 0.7))
@@ -294,13 +317,13 @@ def render_current(rng: random.Random, values: CardValues) -> Image.Image:
         y = title_h + margin * 0.3 + _jitter(rng, unit * 0.3)
         for codes in col:
             n = p.row(x + _jitter(rng, unit * 0.15), y, codes, values, col_w - unit, spread=False)
-            y += n * p.line_h + unit * rng.uniform(0.12, 0.3)
+            y += n * p.line_h + row_gap * rng.uniform(0.9, 1.1)
         x += col_w
     ytop = coupon_top - p.line_h * rng.uniform(1.4, 1.7)
     p.row(margin, ytop, Y_ROW, values, usable, spread=rng.random() < 0.5)
 
     _coupon(rng, img, p, values, coupon_top, margin)
-    return img
+    return img, d.boxes
 
 
 def _coupon(
@@ -348,7 +371,7 @@ OLD_GRID = (
 )
 
 
-def render_old(rng: random.Random, values: CardValues) -> Image.Image:
+def render_old(rng: random.Random, values: CardValues):
     """The pre-2009 arrangement: boxed cells, code label above value, mono values."""
     w = rng.randrange(1000, 1601, 2)
     h = int(w * rng.uniform(0.6, 0.68))
@@ -430,4 +453,4 @@ def render_old(rng: random.Random, values: CardValues) -> Image.Image:
     for line in values.mrz:
         d.text((margin, my), line, font=mf, fill=ink)
         my += mf.size * 1.15
-    return img
+    return img, d.boxes
