@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import random
 import re
 import time
@@ -314,3 +315,15 @@ def test_degrade_rejects_bad_input():
         degrade(Image.new("1", (8000, 6000)), 1)
     with pytest.raises(ValueError, match="out of range"):
         degrade(Image.new("RGB", (10, 10)), 1)
+
+
+def test_dump_writes_the_images_and_one_truth_line_each(tmp_path):
+    from ocr.independent_cards.dump import main
+
+    written = main([str(tmp_path), "--seeds", "4", "--layout", "old", "--conditions", "lowres370"])
+    records = [json.loads(line) for line in (tmp_path / "truth.jsonl").read_text().splitlines()]
+    assert written == len(records) == 2
+    assert records[0]["truth"] == generate_card(4, layout="old")[1]
+    assert records[1]["condition"] == "lowres370" and records[1]["applied"]["lowres370"]
+    for r in records:
+        assert Image.open(tmp_path / r["file"]).size[0] > 0
