@@ -397,6 +397,8 @@ def degrade(card: Image.Image, seed: int, *, condition: str = "random"):
     """
     if condition not in CONDITIONS:
         raise ValueError(f"condition must be one of {CONDITIONS}, not {condition!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, not {type(seed).__name__}")
     if not isinstance(card, Image.Image):
         raise TypeError(f"card must be a PIL image, not {type(card).__name__}")
     if card.width < 16 or card.height < 16 or card.width * card.height > MAX_PIXELS:

@@ -309,6 +309,8 @@ def test_degrade_takes_any_card_image_mode_and_size():
 def test_degrade_rejects_bad_input():
     with pytest.raises(ValueError, match="condition"):
         degrade(_green_card(), 1, condition="underwater")
+    with pytest.raises(TypeError, match="seed"):
+        degrade(_green_card(), 1.5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="PIL image"):
         degrade(b"not an image", 1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="out of range"):
