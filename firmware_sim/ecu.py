@@ -16,7 +16,7 @@ from firmware_sim.errors import FaultSpecError
 from firmware_sim.faults import PETROL_ONLY, Fault
 from firmware_sim.profiles import EngineProfile
 from firmware_sim.vehicle import FaultSet, Physics
-from obdcore.pidtable import PidTable, encode_pid
+from obdcore import PidTable, encode_pid
 
 _TABLE = PidTable.standard()
 
@@ -265,7 +265,7 @@ class EngineEcu(Ecu):
 
 def _mode06_record(mid: int, tid: int, uasid: int, value: float, low: float,
                    high: float) -> bytes:
-    from obdcore.structured import uas_table
+    from obdcore import uas_table
 
     scale = uas_table()[uasid].scale
 

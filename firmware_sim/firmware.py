@@ -17,7 +17,7 @@ from firmware_sim.ecu import Car, Ecu
 from firmware_sim.faults import Fault
 from firmware_sim.profiles import ADAPTERS, AdapterProfile
 from firmware_sim.timing import FAST, Timing
-from obdcore.protocols import CAN_29, ISO, J1850, PROTOCOLS, is_can, protocol_family
+from obdcore.protocol.protocols import CAN_29, ISO, J1850, PROTOCOLS, is_can, protocol_family
 
 MAX_LINE = 64  # characters kept from one command line; longer ones answer "?"
 MAX_BACKLOG = 200  # ATMA lines kept unread before "BUFFER FULL"

@@ -10,7 +10,7 @@ import pytest
 
 from obdcore import Decoder
 from obdcore import core as obdcore_core
-from obdcore.protocols import is_can
+from obdcore.protocol.protocols import is_can
 from tests.firmware_sim.helpers import lines, make_firmware, quiet, send
 
 ENGINE_ID = {"6": 0x7E8, "8": 0x7E8, "7": 0x18DAF110, "9": 0x18DAF110}

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from obdcore.errors import ArgumentError
+
 # Refresh rates (Hz) that make a good dashboard: fast-changing values often, slow ones
 # rarely. Anything not listed gets DEFAULT_RATE_HZ.
 DEFAULT_RATES_HZ: dict[str, float] = {
@@ -51,7 +53,7 @@ class Scheduler:
 
     def __init__(self, items: list[PollItem], per_request: int = 6, now: float = 0.0):
         if not items:
-            raise ValueError("nothing to poll")
+            raise ArgumentError("nothing to poll")
         self.items = items
         self.per_request = max(1, per_request)
         self._turns = 0

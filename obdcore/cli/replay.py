@@ -20,7 +20,7 @@ def replay(
 ) -> None:
     """Feed a recorded ELM327 session back through the decoder and print the readings."""
     from obdcore import BACKEND
-    from obdcore.replay import (
+    from obdcore.protocol.replay import (
         TranscriptError,
         read_transcript,
         read_transcript_file,
@@ -49,7 +49,7 @@ def pids(
     = False,
 ) -> None:
     """List every value the decoder knows: mode, PID, name, formula, unit, range."""
-    from obdcore.pidtable import PidTable, markdown
+    from obdcore.protocol.pidtable import PidTable, markdown
 
     table = PidTable.standard()
     if as_markdown:
@@ -104,7 +104,7 @@ def _value_text(value) -> str:
     if isinstance(value, tuple) and value and hasattr(value[0], "tid"):
         return "; ".join(f"{t.name} {t.value:.4g} {t.unit} [{t.minimum:.4g}..{t.maximum:.4g}]"
                          f" {'pass' if t.passed else 'FAIL'}" for t in value)
-    if isinstance(value, tuple):
+    if isinstance(value, (tuple, list)):  # lists: the same value after reports.to_json
         return ", ".join(_with_description(v) for v in value) or "(none)"
     return _with_description(value)
 

@@ -5,13 +5,13 @@
 - ``/dev/ttyUSB0``, ``COM3``, ``loop://``, ``rfc2217://...``: :class:`SerialTransport`
   (pyserial; ``serial+socket://HOST:PORT`` reaches pyserial's own raw-TCP handler);
 - ``socket://HOST:PORT`` or ``tcp://HOST:PORT``: :class:`TcpTransport` (Wi-Fi dongles);
-- ``ble://NAME-or-ADDRESS``: :class:`~obdcore.transports.ble.BleTransport` (bleak).
+- ``ble://NAME-or-ADDRESS``: :class:`~obdcore.io.transports.ble.BleTransport` (bleak).
 """
 
 from __future__ import annotations
 
 from obdcore.errors import DeviceNotFound
-from obdcore.transports.base import Transport
+from obdcore.io.transports.base import Transport
 
 __all__ = ["Transport", "transport_for"]
 
@@ -24,14 +24,14 @@ def transport_for(url: str, baud: int | None = None) -> Transport:
         raise DeviceNotFound("no device given")
     scheme = url.partition("://")[0].lower() if "://" in url else ""
     if scheme in ("socket", "tcp"):
-        from obdcore.transports.tcp import TcpTransport
+        from obdcore.io.transports.tcp import TcpTransport
 
         return TcpTransport(url)
     if scheme == "ble":
-        from obdcore.transports.ble import BleTransport
+        from obdcore.io.transports.ble import BleTransport
 
         return BleTransport(url)
-    from obdcore.transports.serial import DEFAULT_BAUD, SerialTransport
+    from obdcore.io.transports.serial import DEFAULT_BAUD, SerialTransport
 
     if scheme == "serial+socket":
         url = url.removeprefix("serial+")

@@ -29,7 +29,6 @@ import asyncio
 import functools
 import inspect
 import json
-import math
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from typing import Annotated, Any, Literal, NoReturn, TypeVar
 import typer
 
 from obdcore.errors import DeviceNotFound, LinkError, NotAnAdapter, NoVehicle, TableError
+from obdcore.io.transports.discovery import adapter_ports
 
 EXIT_OK = 0
 EXIT_CANCELLED = 1
@@ -68,9 +68,6 @@ _LINK_FAILURES: tuple[tuple[type[LinkError], int, str, str], ...] = (
      "is the dongle still seated and powered (ignition on), and the cable, Bluetooth or "
      "Wi-Fi link steady?"),
 )
-
-# Serial chips cheap OBD adapters are built on (USB vendor ID -> name).
-USB_SERIAL_CHIPS = {0x0403: "FTDI", 0x1A86: "CH340", 0x10C4: "CP210x", 0x067B: "PL2303"}
 
 _PANEL = "Connection"
 T = TypeVar("T")
@@ -108,42 +105,10 @@ def link_failure(error: LinkError) -> tuple[int, str]:
 # ============================================================================ finding adapters
 
 
-@dataclass(frozen=True)
-class Port:
-    """A serial port; ``chip`` names what makes it look like an OBD adapter (None: it does
-    not)."""
-
-    device: str
-    description: str
-    chip: str | None
-
-    @property
-    def adapter(self) -> bool:
-        return self.chip is not None
-
-
-def serial_ports() -> list[Port]:
-    """The machine's serial ports (pyserial's list), sorted by device name."""
-    from serial.tools import list_ports
-
-    return [Port(info.device, info.description or "", _chip(info))
-            for info in sorted(list_ports.comports(), key=lambda info: info.device)]
-
-
-def _chip(info) -> str | None:
-    """Why a port looks like an OBD adapter: a USB-serial chip adapters use, or a Bluetooth
-    serial link (Linux rfcomm, Windows' "Serial over Bluetooth")."""
-    if info.vid in USB_SERIAL_CHIPS:
-        return USB_SERIAL_CHIPS[info.vid]
-    if "rfcomm" in info.device.lower() or "bluetooth" in (info.description or "").lower():
-        return "Bluetooth serial"
-    return None
-
-
 def auto_device() -> str:
     """The one serial port that looks like an adapter; exits 2 when there is none or
     there are several (naming them)."""
-    candidates = [port for port in serial_ports() if port.adapter]
+    candidates = adapter_ports()
     if len(candidates) == 1:
         port = candidates[0]
         typer.echo(f"Using {port.device} ({port.chip}: {port.description})", err=True)
@@ -219,7 +184,7 @@ class Target:
         """The URL to connect to and the adapter memory: a started simulator (no memory:
         each one is new) or the device (given or found) with the user's memory."""
         if not self.sim:
-            from obdcore.memory import Memory, default_path
+            from obdcore.io.memory import Memory, default_path
 
             yield self.device or auto_device(), Memory(default_path())
             return
@@ -262,7 +227,7 @@ def _status(text: str):
 
 def _client(url: str, memory, on_event):
     """The client for ``url``; a missing optional transport is reported as unreachable."""
-    from obdcore.client import Client
+    from obdcore.io.client import Client
 
     try:
         return Client(url, memory=memory, on_event=on_event)
@@ -347,25 +312,10 @@ def _target(device: str | None, sim: bool, fault: list[str] | None, **sim_option
 # ============================================================================ output
 
 
-def to_json(value: Any) -> Any:
-    """``value`` as plain JSON data: named tuples become objects, bytes hex, NaN null."""
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, bytes):
-        return value.hex().upper()
-    if hasattr(value, "_asdict"):
-        return {key: to_json(item) for key, item in value._asdict().items()}
-    if isinstance(value, dict):
-        return {str(key): to_json(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_json(item) for item in value]
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    return str(value)
-
-
 def print_json(document: Any) -> None:
     """Prints ``document`` as one JSON document on stdout."""
+    from obdcore.reports import to_json  # here: the I/O layer loads only when needed
+
     typer.echo(json.dumps(to_json(document), ensure_ascii=False, indent=1))
 
 
@@ -374,8 +324,3 @@ def console():
     from rich.console import Console
 
     return Console()
-
-
-def ecu_label(ecu: int) -> str:
-    """An ECU ID as the JSON key and table cell use it (``7E8``, ``18DAF110``)."""
-    return f"{ecu:X}" if ecu >= 0 else "?"

@@ -31,7 +31,8 @@ from bleak.exc import BleakError
 from bleak.uuids import normalize_uuid_str
 
 from obdcore.errors import DeviceNotFound, LinkError, LinkLost, NotAnAdapter
-from obdcore.transports.base import Transport
+from obdcore.io.transports.base import Transport
+from obdcore.protocol.framer import Answer, ElmFramer
 
 SCAN_TIMEOUT_S = 5.0  # dongles advertise every 0.1-1 s: a few rounds at least
 CONNECT_TIMEOUT_S = 15.0
@@ -307,25 +308,30 @@ class BleTransport(Transport):
         ELM327/STN-looking answer ending in ``>`` arrives within ``timeout`` seconds,
         :class:`LinkLost` when the link goes."""
         self.discard_input()
-        await self.write(b"ATI\r")
-        text = (await self._read_prompt(timeout)).decode("ascii", "replace").replace("\0", "")
-        match = _IDENTITY.search(text)
-        if match is None or not text.rstrip().endswith(">"):
+        framer = ElmFramer(max_answer=MAX_IDENTIFY_BYTES)
+        await self.write(framer.start("ATI", time.monotonic()))
+        answer = await self._read_prompt(framer, timeout)
+        text = answer.text if answer is not None else framer.abandon().decode("latin-1")
+        match = _IDENTITY.search(text) if answer is not None else None
+        if match is None:
             name = self.dongle.name if self.dongle else self.target
             raise NotAnAdapter(f"{self.url} ({name}) does not answer ATI like an ELM327 "
-                               f"adapter: {text[:80]!r}")
+                               f"adapter: {text.replace(chr(0), '')[:80]!r}")
         return match.group(0).strip()
 
-    async def _read_prompt(self, timeout: float) -> bytes:
-        """What arrives until ``>``, ``timeout`` s or :data:`MAX_IDENTIFY_BYTES`."""
-        answer = bytearray()
+    async def _read_prompt(self, framer: ElmFramer, timeout: float) -> Answer | None:
+        """The framed answer, None when no prompt came within ``timeout`` s or more than
+        :data:`MAX_IDENTIFY_BYTES` came without one (a chatty gadget must not keep us
+        reading)."""
         deadline = time.monotonic() + timeout
-        while b">" not in answer and len(answer) < MAX_IDENTIFY_BYTES:
+        while not framer.overflowing:
             left = deadline - time.monotonic()
             if left <= 0:
-                break
-            answer += await self.read(left)
-        return bytes(answer)
+                return None
+            answer = framer.receive(await self.read(left), time.monotonic())
+            if answer is not None:
+                return answer
+        return None
 
     # ------------------------------------------------------------ bytes
 

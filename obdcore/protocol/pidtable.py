@@ -9,8 +9,9 @@ Columns:
 ``pid``   PID in hex (1 byte; 2 bytes for service ``22`` data identifiers)
 ``name``  unique upper-case identifier (``ENGINE_RPM``)
 ``bytes`` data bytes after the PID
-``formula`` an expression over ``A``, ``B``... (see :mod:`obdcore.formula`), or ``@name`` for
-          a structured value decoded by code (bitmaps, status words, enumerations, text)
+``formula`` an expression over ``A``, ``B``... (see :mod:`obdcore.protocol.formula`), or
+          ``@name`` for a structured value decoded by code (bitmaps, status words,
+          enumerations, text)
 ``unit``  the unit of the returned value (SI, or accepted for use with SI: ``°C``, ``kPa``,
           ``km/h``, ``rpm``, ``s``, ``g/s``, ``V``, ``%``, ``ratio``...); empty if structured
 ``min``, ``max`` the range the formula can produce (empty when not numeric)
@@ -33,7 +34,7 @@ from importlib import resources
 from pathlib import Path
 
 from obdcore.errors import FormulaError, TableError
-from obdcore.formula import Formula, compile_formula
+from obdcore.protocol.formula import Formula, compile_formula
 
 COLUMNS = ("mode", "pid", "name", "bytes", "formula", "unit", "min", "max", "description", "header")
 MAX_PID_BYTES = 52

@@ -1,9 +1,10 @@
 """The one small interface every transport implements, and the receive buffer they share.
 
 A transport moves bytes and nothing else: it knows no ELM327 command and no prompt. The
-ELM327 session (:mod:`obdcore.link`, :mod:`obdcore.client`) sits on top of it. Received
-bytes are pushed into the transport's inbox by whatever delivers them (a reader thread, an
-asyncio protocol, a BLE notification callback) and taken out by :meth:`Transport.read`.
+ELM327 session (:mod:`obdcore.protocol.session`, driven by :mod:`obdcore.io.driver`) sits
+on top of it. Received bytes are pushed into the transport's inbox by whatever delivers
+them (a reader thread, an asyncio protocol, a BLE notification callback) and taken out by
+:meth:`Transport.read`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import socket
 from urllib.parse import urlsplit
 
 from obdcore.errors import DeviceNotFound, LinkLost
-from obdcore.transports.base import Transport
+from obdcore.io.transports.base import Transport
 
 CONNECT_TIMEOUT_S = 5.0
 

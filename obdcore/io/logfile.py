@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 from typing import IO
 
-from obdcore.client import Sample
-from obdcore.session import StateEvent
+from obdcore.errors import ArgumentError
+from obdcore.io.client import Sample
+from obdcore.io.driver import StateEvent
 
 FORMATS = ("csv", "jsonl")
 
@@ -24,14 +25,14 @@ class SampleLog:
     """Appends samples to ``path`` in ``fmt`` (``csv`` or ``jsonl``), flushing each one.
 
     ``fsync``: also ask the OS to put each line on disk (slower; survives a power cut).
-    Raises :class:`ValueError` for an unknown format, :class:`OSError` when the file
-    cannot be opened.
+    Raises :class:`~obdcore.errors.ArgumentError` for an unknown format, :class:`OSError`
+    when the file cannot be opened.
     """
 
     def __init__(self, path: Path, fmt: str = "csv", fsync: bool = False,
                  clock=time.monotonic):
         if fmt not in FORMATS:
-            raise ValueError(f"unknown log format {fmt!r}: use csv or jsonl")
+            raise ArgumentError(f"unknown log format {fmt!r}: use csv or jsonl")
         self.path, self.fmt, self.fsync, self.clock = Path(path), fmt, fsync, clock
         self.started = clock()
         self.count = 0

@@ -12,19 +12,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
+from obdcore.protocol.session import Remembered
+
+__all__ = ["MAX_ENTRIES", "Memory", "Remembered", "default_path"]
+
 MAX_ENTRIES = 64  # devices remembered; the oldest is forgotten first
-
-
-@dataclass
-class Remembered:
-    """One device's last working set-up."""
-
-    protocol: str
-    baud: int | None = None
-    latency_s: float | None = None
 
 
 def default_path() -> Path:

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 
-from obdcore._backend import core
 from obdcore.errors import ObdError, ProtocolError
-from obdcore.protocols import protocol_number
+from obdcore.protocol._backend import core
+from obdcore.protocol.protocols import protocol_number
 
 MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024
 # What a client sends: AT/ST adapter commands or OBD requests in hex.

@@ -1,22 +1,22 @@
 """The decoder's hot path: adapter text -> frames -> ISO-TP messages -> readings.
 
 This file is both the pure-Python twin and the source of the compiled accelerator:
-``setup.py`` compiles it with Cython into ``obdcore._ccore``. Types are declared in
+``setup.py`` compiles it with Cython into ``obdcore.protocol._ccore``. Types are declared in
 Cython's pure-Python mode (``cython.int``...), which plain Python ignores, so the two are
 one source and give the same results by construction. The few places that must differ
 for speed test ``cython.compiled`` and are covered by the twin-equality property tests.
 
 Nothing here raises on bad adapter output: every fault becomes a typed
-:class:`~obdcore.structured.Notice`. Buffers are bounded (``MAX_RESPONSE_BYTES``,
+:class:`~obdcore.protocol.structured.Notice`. Buffers are bounded (``MAX_RESPONSE_BYTES``,
 ``MAX_LINE_BYTES``, ISO-TP's 4095-byte messages).
 """
 
 import cython
 
-from obdcore import structured as _s
-from obdcore.kinds import ADAPTER_MESSAGES, Kind
-from obdcore.pidtable import PidTable
-from obdcore.protocols import CAN_11, CAN_29, J1850, protocol_family, protocol_number
+from obdcore.protocol import structured as _s
+from obdcore.protocol.kinds import ADAPTER_MESSAGES, Kind
+from obdcore.protocol.pidtable import PidTable
+from obdcore.protocol.protocols import CAN_11, CAN_29, J1850, protocol_family, protocol_number
 
 MAX_RESPONSE_BYTES = 65536  # one answer; an ELM327's own buffer holds 512 bytes
 MAX_LINE_BYTES = 256  # the longest real line (29-bit CAN, spaces) is under 40 characters
@@ -224,7 +224,7 @@ class _BatchSink:
     def _allocate(self, capacity) -> None:
         import numpy as np
 
-        from obdcore.batch import RECORD_DTYPE
+        from obdcore.protocol.batch import RECORD_DTYPE
 
         # Uninitialised: only the first ``count`` rows are ever read.
         arrays = [np.empty(capacity, dtype=RECORD_DTYPE[i]) for i in range(7)]
@@ -262,7 +262,7 @@ class _BatchSink:
         return 0
 
     def finish(self, response: Response, names: tuple, units: tuple):
-        from obdcore.batch import Batch
+        from obdcore.protocol.batch import Batch
 
         return Batch.from_arrays([a[:self.count] for a in self.arrays], self.columns,
                                  response.readings, response.notices, response.negatives,

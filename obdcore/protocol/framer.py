@@ -1,17 +1,17 @@
-"""The ELM327 link, sans I/O: commands out, prompt-delimited answers in.
+"""The ELM327 prompt framer, sans I/O: commands out, prompt-delimited answers in.
 
 An ELM327 answers each command, then prints ``>``; it must not be sent anything before
-that prompt (input while busy interrupts it: ``STOPPED``). :class:`ElmLink` enforces that
-rule and frames the byte stream into :class:`Answer` objects. It never reads a clock and
-never sleeps: the caller passes ``now`` and owns every deadline (the asyncio client in
-:mod:`obdcore.client` does).
+that prompt (input while busy interrupts it: ``STOPPED``). :class:`ElmFramer` enforces
+that rule and frames the byte stream into :class:`Answer` objects. It never reads a clock
+and never sleeps: the caller passes ``now`` and owns every deadline (the session machine in
+:mod:`obdcore.protocol.session` does, and the BLE transport's ``ATI`` check).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from obdcore.errors import ObdError
+from obdcore.errors import ArgumentError, ObdError
 
 # An answer longer than this is cut (and flagged): far above what an adapter can hold
 # (an ELM327 buffers 512 bytes; a 4095-byte ISO-TP message prints as about 12 KiB of
@@ -52,7 +52,7 @@ class Answer:
                 if line.strip()]
 
 
-class ElmLink:
+class ElmFramer:
     """Frames one adapter's output; one command at a time.
 
     ``start(command, now)`` returns the bytes to write; ``receive(data, now)`` returns the
@@ -69,13 +69,24 @@ class ElmLink:
         self.stray_bytes = 0  # bytes that arrived with no command waiting (late, garbage)
 
     @property
+    def overflowing(self) -> bool:
+        """True once the waiting answer outgrew ``max_answer`` (the rest is dropped)."""
+        return self._truncated
+
+    @property
     def waiting(self) -> bool:
         """True while a command waits for its prompt."""
         return self._command is not None
 
     def start(self, command: str, now: float) -> bytes:
         """Begins ``command`` (``"010C"``, ``"ATZ"``); returns the bytes to send.
-        Raises :class:`LinkBusy` if the previous command is still waiting."""
+        Raises :class:`LinkBusy` if the previous command is still waiting,
+        :class:`~obdcore.errors.ArgumentError` for a command that is not one line of
+        printable ASCII."""
+        # An empty line would make the adapter repeat its last command (maybe a clear).
+        if not command or not command.isascii() or not command.isprintable():
+            raise ArgumentError(f"an adapter command is one line of printable ASCII, "
+                                f"not {command!r}")
         if self._command is not None:
             raise LinkBusy(f"{command!r} sent while {self._command!r} waits for its prompt")
         self._command, self._started = command, now

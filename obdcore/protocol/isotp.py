@@ -1,11 +1,16 @@
 """ISO 15765-2 segmentation and ELM327 line formatting: the sending side of ISO-TP.
 
-The decoder reassembles; this module cuts a service payload into CAN frames and prints
-them the way an ELM327 does. The simulator and the benchmarks use it to produce answers,
-and the tests use it to produce inputs.
+This module cuts a service payload into CAN frames and prints them the way an ELM327
+does; the simulator and the benchmarks use it to produce answers, and the tests inputs.
+Its other half, reassembly, sits next to it in :mod:`obdcore.protocol._core`
+(``Decoder._isotp``): it runs inside the decoder's compiled hot loop, one pending message
+per ECU in fixed C slots, so it cannot be a separate Python object without losing the
+decoder's speed. Both follow ISO 15765-2 (12-bit lengths, sequence numbers 1..F, 0...).
 """
 
 from __future__ import annotations
+
+from obdcore.errors import PayloadError
 
 MAX_PAYLOAD = 4095  # classic ISO-TP: 12-bit length
 CAN_PADDING = 0x00
@@ -15,11 +20,11 @@ def segment(payload: bytes, pad: bool = True) -> list[bytes]:
     """``payload`` -> 8-byte CAN frames with PCI: one single frame for up to 7 bytes, else
     a first frame and consecutive frames (sequence 1..F, 0, 1... wrapping).
 
-    Raises ValueError for an empty payload or one longer than 4095 bytes.
+    Raises :class:`~obdcore.errors.PayloadError` for an empty payload or one longer than 4095 bytes.
     """
     size = len(payload)
     if not 0 < size <= MAX_PAYLOAD:
-        raise ValueError(f"an ISO-TP payload has 1 to {MAX_PAYLOAD} bytes, not {size}")
+        raise PayloadError(f"an ISO-TP payload has 1 to {MAX_PAYLOAD} bytes, not {size}")
     if size <= 7:
         frames = [bytes([size]) + payload]
     else:

@@ -69,7 +69,7 @@ class Batch:
     def dtcs(self) -> list[tuple[int, int, str, str]]:
         """``(line, ecu, field name, code)`` for every DTC row, e.g. ``(12, 0x7E8,
         "DTC_STORED", "P0301")``."""
-        from obdcore.structured import dtc_code
+        from obdcore.protocol.structured import dtc_code
 
         rows = np.flatnonzero(np.isin(self.field, [i for i, unit in enumerate(self.units)
                                                   if unit == "dtc"]))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from obdcore.protocols import CAN_29, ISO, J1850, PROTOCOLS, is_can, protocol_family
+from obdcore.protocol.protocols import CAN_29, ISO, J1850, PROTOCOLS, is_can, protocol_family
 
 # Harmless probes and the ELM327 version that introduced each (from ELM Electronics'
 # command tables): AT@1 prints the device description, ATAT2 selects aggressive adaptive
@@ -114,8 +114,9 @@ def functional_header(protocol: str) -> str | None:
     return None
 
 
-def ecu_name(ecu: int, protocol: str | None) -> str:
-    """A readable name for an answering ECU: ``engine (7E8)``, ``transmission (18DAF118)``."""
+def describe_ecu(ecu: int, protocol: str | None) -> str:
+    """A readable label for an answering ECU, its role where the address implies one:
+    ``engine (7E8)``, ``transmission (18DAF118)``, ``7EA``."""
     if ecu < 0:
         return "?"
     family = protocol_family(protocol) if protocol else None

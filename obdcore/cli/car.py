@@ -3,7 +3,7 @@ through an ELM327 adapter (or ``--sim``), for people (Rich tables) and scripts (
 
 Each command builds one plain document from the client's answers; ``--json`` prints it,
 otherwise it is drawn as tables, so both always hold the same data. The connection
-options, the plumbing and the exit codes are in :mod:`obdcore.cli_connect`:
+options, the plumbing and the exit codes are in :mod:`obdcore.cli.connect`:
 
 0 done, 1 cancelled at a prompt, 2 bad usage, 3 device not found, 4 not an adapter,
 5 no vehicle, 6 link lost or timed out, 130 interrupted.
@@ -18,24 +18,23 @@ from typing import Annotated
 
 import typer
 
-from obdcore.cli import _value_text
-from obdcore.cli_connect import (
+from obdcore.cli.connect import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
     JsonOption,
     Target,
     car_command,
     console,
-    ecu_label,
     fail,
     print_json,
     running,
-    serial_ports,
 )
+from obdcore.cli.replay import _value_text
+from obdcore.io.transports.discovery import serial_ports
 
 app = typer.Typer()
 
-DTC_KINDS = ("stored", "pending", "permanent")
+DTC_KINDS = ("stored", "pending", "permanent")  # obdcore.reports.DTC_KINDS
 
 
 # ============================================================================ scan
@@ -65,7 +64,7 @@ def _ble_dongles(timeout: float) -> tuple[list[dict], str | None]:
     """BLE dongles heard within ``timeout`` seconds, and why there are none when BLE
     cannot be used here (the transport missing, no Bluetooth adapter, no permission)."""
     try:  # import_module, not `from ... import`: it honours a test's stand-in module
-        ble = importlib.import_module("obdcore.transports.ble")
+        ble = importlib.import_module("obdcore.io.transports.ble")
     except ImportError:
         return [], "this installation has no Bluetooth LE transport"
     from rich.console import Console
@@ -125,7 +124,12 @@ def _print_scan(document: dict) -> None:
 def info(target: Target, as_json: JsonOption = False) -> None:
     """Show the adapter (identity, clone or not), the car's protocol, its ECUs, the VIN,
     the battery voltage and the link's latency."""
-    description = target.run(lambda car: car.describe(), doing="Identifying adapter and car")
+    async def read(car) -> dict:
+        from obdcore import reports
+
+        return reports.vehicle_document(car, vin=await car.vin(), voltage=await car.voltage())
+
+    description = target.run(read, doing="Identifying adapter and car")
     _show(description, as_json, _print_info)
 
 
@@ -196,33 +200,18 @@ def _show(document: dict, as_json: bool, draw) -> None:
 
 
 async def _read_codes(car) -> dict:
-    return _codes_document(car, await car.read_dtcs())
+    from obdcore import reports
+
+    return reports.codes_document(await car.read_dtcs(), car.ecus, car.protocol)
 
 
 async def _clear_codes(car) -> dict:
     before = await _read_codes(car)
     acknowledged = await car.clear_dtcs()
     after = await _read_codes(car)
-    return {"cleared": {ecu_label(ecu): ok for ecu, ok in acknowledged.items()},
-            "before": before, "after": after}
+    from obdcore import reports
 
-
-def _codes_document(car, dtcs) -> dict:
-    """``{"ecus": {"7E8": {"name", "stored": [{code, description}], "pending", ...}}}``,
-    every answering ECU included, with or without codes."""
-    ecus = {ecu_label(ecu): _ecu_entry(car, ecu, {kind: [] for kind in DTC_KINDS})
-            for ecu in car.ecus}
-    for code in dtcs:
-        entry = ecus.setdefault(ecu_label(code.ecu), _ecu_entry(
-            car, code.ecu, {kind: [] for kind in DTC_KINDS}))
-        entry[code.kind].append({"code": code.code, "description": code.description})
-    return {"ecus": ecus}
-
-
-def _ecu_entry(car, ecu: int, fields: dict) -> dict:
-    from obdcore.adapter import ecu_name
-
-    return {"name": ecu_name(ecu, car.protocol), **fields}
+    return reports.clearing_document(acknowledged, before, after)
 
 
 def _print_codes(document: dict) -> None:
@@ -277,20 +266,12 @@ def freeze(
     """Show what each ECU recorded (a freeze frame) when it set a trouble code."""
 
     async def read(car) -> dict:
-        frames = await car.freeze_frame(frame)
-        return {"frame": frame, "ecus": {ecu_label(f.ecu): _frame_entry(car, f) for f in frames}}
+        from obdcore import reports
+
+        return reports.freeze_frames_document(await car.freeze_frame(frame), frame, car.protocol)
 
     document = target.run(read, doing=f"Reading freeze frame {frame}")
     _show(document, as_json, _print_frames)
-
-
-def _frame_entry(car, record) -> dict:
-    from obdcore import describe_dtc
-
-    return _ecu_entry(car, record.ecu, {
-        "dtc": record.dtc, "description": describe_dtc(record.dtc) if record.dtc else None,
-        "readings": [{"name": r.name, "value": r.value, "unit": r.unit}
-                     for r in record.readings]})
 
 
 def _print_frames(document: dict) -> None:
@@ -322,26 +303,12 @@ def readiness(target: Target, as_json: JsonOption = False) -> None:
     available, complete since the codes were cleared, and this drive cycle."""
 
     async def read(car) -> dict:
-        return {"ecus": {ecu_label(r.ecu): _readiness_entry(car, r)
-                         for r in await car.readiness()}}
+        from obdcore import reports
+
+        return reports.readiness_document(await car.readiness(), car.protocol)
 
     document = target.run(read, doing="Reading monitor status")
     _show(document, as_json, _print_readiness)
-
-
-def _readiness_entry(car, record) -> dict:
-    status, cycle = record.since_clear, record.this_cycle
-    this_cycle = {m.name: m for m in cycle.monitors} if cycle is not None else {}
-    monitors = []
-    for monitor in status.monitors:
-        now = this_cycle.get(monitor.name)
-        monitors.append({
-            "name": monitor.name, "available": monitor.available, "complete": monitor.complete,
-            "this_cycle": None if now is None else {"enabled": now.available,
-                                                    "complete": now.complete}})
-    return _ecu_entry(car, record.ecu, {
-        "mil": status.mil, "dtc_count": status.dtc_count, "ignition": status.ignition,
-        "this_cycle_reported": cycle is not None, "monitors": monitors})
 
 
 def _print_readiness(document: dict) -> None:
@@ -383,21 +350,12 @@ def mode06(target: Target, as_json: JsonOption = False) -> None:
     limits, unit, pass or FAIL."""
 
     async def read(car) -> dict:
-        results = await car.mode06()
-        return {"ecus": {ecu_label(ecu): _ecu_entry(car, ecu, {"tests": [_test(t) for t in tests]})
-                         for ecu, tests in results.items()}}
+        from obdcore import reports
+
+        return reports.mode06_document(await car.mode06(), car.protocol)
 
     document = target.run(read, doing="Reading on-board test results")
     _show(document, as_json, _print_tests)
-
-
-def _test(test) -> dict:
-    from obdcore.structured import monitor_name
-
-    return {"mid": f"{test.mid:02X}", "monitor": monitor_name(test.mid),
-            "tid": f"{test.tid:02X}", "test": test.name, "value": test.value,
-            "min": test.minimum, "max": test.maximum, "unit": test.unit,
-            "passed": test.passed}
 
 
 def _print_tests(document: dict) -> None:

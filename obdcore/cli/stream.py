@@ -3,7 +3,7 @@ streamed from the car with :meth:`Client.stream`, each at its own refresh rate.
 
 Both keep streaming through a dropped link (the client reconnects) and end normally, with
 exit code 0, at ``--duration`` or Ctrl-C. The other exit codes are those of
-:mod:`obdcore.cli_connect`: 2 bad usage (an unknown PID name, a bad ``--rate``, an
+:mod:`obdcore.cli.connect`: 2 bad usage (an unknown PID name, a bad ``--rate``, an
 unwritable file), 3 device not found, 4 not an adapter, 5 no vehicle, 6 link error.
 """
 
@@ -21,18 +21,17 @@ from typing import Annotated, Literal
 
 import typer
 
-from obdcore.cli import _value_text
-from obdcore.cli_connect import (
+from obdcore.cli.connect import (
     EXIT_CODES_HELP,
     EXIT_USAGE,
     JsonOption,
     Target,
     car_command,
     console,
-    ecu_label,
     fail,
     print_json,
 )
+from obdcore.cli.replay import _value_text
 from obdcore.errors import TableError
 
 app = typer.Typer()
@@ -62,7 +61,7 @@ DurationOption = Annotated[float | None, typer.Option(
 def chosen_names(pids: list[str] | None) -> list[str]:
     """The value names asked for (the dashboard set if none), checked against the PID
     table before connecting; exits 2 naming close matches for an unknown one."""
-    from obdcore.client import check_live_names
+    from obdcore.io.client import check_live_names
 
     names = [name.strip().upper() for item in pids or () for name in item.split(",")]
     names = list(dict.fromkeys(name for name in names if name)) or list(DASHBOARD)
@@ -178,9 +177,11 @@ class Trace:
         return (self.count - 1) / (self.last_at - self.first_at)
 
     def document(self) -> dict:
+        from obdcore.reports import ecu_key
+
         return {"value": self.last, "unit": self.unit, "min": self.low, "max": self.high,
                 "samples": self.count, "rate_hz": _rounded(self.rate_hz),
-                "ecu": ecu_label(self.ecu) if self.ecu is not None else None,
+                "ecu": ecu_key(self.ecu) if self.ecu is not None else None,
                 "recent": list(self.recent)}
 
 
@@ -351,7 +352,7 @@ def log(
     """Record values to a CSV or JSONL file, each sample written and flushed as it
     arrives, connection events included; a dropped link is reconnected. Ctrl-C (or
     --duration) stops it with the file complete."""
-    from obdcore.logfile import SampleLog
+    from obdcore.io.logfile import SampleLog
 
     names = chosen_names(pid)
     rates = chosen_rates(rate, names)

@@ -16,15 +16,15 @@ def _flag(name: str) -> bool:
 def _load():
     """Returns ``(module, "compiled" | "pure")``."""
     if _flag("NOVAEVO_PUREPYTHON"):
-        return importlib.import_module("obdcore._core"), "pure"
+        return importlib.import_module("obdcore.protocol._core"), "pure"
     try:
-        return importlib.import_module("obdcore._ccore"), "compiled"
+        return importlib.import_module("obdcore.protocol._ccore"), "compiled"
     except ImportError as exc:
         if _flag("NOVAEVO_REQUIRE_COMPILED"):
             raise ImportError(f"the compiled obdcore accelerator is required: {exc}") from exc
         sys.stderr.write("novaevo: obdcore accelerator not built, using the pure-Python "
                          "decoder (slower, same results)\n")
-        return importlib.import_module("obdcore._core"), "pure"
+        return importlib.import_module("obdcore.protocol._core"), "pure"
 
 
 core, BACKEND = _load()

@@ -14,7 +14,7 @@ import threading
 import serial
 
 from obdcore.errors import DeviceNotFound, LinkError, LinkLost
-from obdcore.transports.base import Transport
+from obdcore.io.transports.base import Transport
 
 DEFAULT_BAUD = 38400
 _READ_SLICE_S = 0.02  # how long the reader thread blocks before checking for close()

@@ -19,7 +19,7 @@ from typing import NamedTuple
 class Notice(NamedTuple):
     """Something in the adapter output that is not a decoded value.
 
-    ``kind`` is an :class:`obdcore.kinds.Kind`; ``text`` the line (or a description) it
+    ``kind`` is an :class:`obdcore.protocol.kinds.Kind`; ``text`` the line (or a description) it
     came from; ``ecu`` the CAN ID / source address concerned, or -1 when unknown.
     """
 
@@ -111,19 +111,6 @@ def dtc_list(data: bytes, skip_zero: bool) -> tuple[str, ...]:
             continue
         codes.append(_DTC_HEAD[first] + _HEX2[second])
     return tuple(codes)
-
-
-@cache
-def _dtc_texts() -> dict[str, str]:
-    # python-obd carries ~2,000 generic descriptions; imported lazily (it loads pint).
-    from obd.codes import DTC
-
-    return dict(DTC)
-
-
-def describe_dtc(code: str) -> str | None:
-    """The generic description of a DTC from python-obd's table, None when it has none."""
-    return _dtc_texts().get(code.upper())
 
 
 # ----------------------------------------------------------------------------- Mode 01
@@ -243,7 +230,7 @@ def cvn(data: bytes) -> tuple[str, ...]:
     return tuple(data[i:i + 4].hex().upper() for i in range(0, len(data) - 3, 4))
 
 
-def ecu_name(data: bytes) -> str:
+def decode_ecu_name(data: bytes) -> str:
     """20 bytes: 4-character acronym, delimiter, 15-character name -> ``ECM-EngineControl``."""
     acronym = ascii_text(data[:4])
     name = ascii_text(data[5:20])
@@ -286,7 +273,7 @@ SPECIAL = {
     "cvn": lambda data, pid: cvn(data),
     "ipt": lambda data, pid: in_use_counters(data, _IPT_SPARK),
     "ipt_ci": lambda data, pid: in_use_counters(data, _IPT_COMPRESSION),
-    "ecu_name": lambda data, pid: ecu_name(data),
+    "ecu_name": lambda data, pid: decode_ecu_name(data),
     "ascii": lambda data, pid: ascii_text(data),
 }
 
