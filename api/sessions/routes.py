@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
-from api.core.errors import ErrorBody
 from api.deps import CurrentUser, IdPath, SessionDep, SettingsDep
 from api.sessions import schemas, service
 
@@ -146,12 +145,8 @@ def read_dtc(
 
 @router.get(
     "/torque",
-    response_class=PlainTextResponse,
-    responses={
-        200: {"content": {"text/plain": {"example": "OK!"}}},
-        400: {"model": ErrorBody},
-        401: {"model": ErrorBody},
-    },
+    response_model=None,
+    responses={200: {"content": {"text/plain": {"example": "OK!"}}, "description": "sample taken"}},
 )
 def torque_upload(request: Request, session: SessionDep, settings: SettingsDep) -> object:
     """Torque Pro's "web upload": one GET per sample (``session``, ``id``, ``time``,
