@@ -322,3 +322,24 @@ def fingerprint(quote: Quote) -> str:
         line.pop("alternatives", None)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def adjusted_quote(
+    garage_id: int, vat_bp: int, lines: Sequence[QuoteLine], minutes: int, services: Sequence[str]
+) -> Quote:
+    """A garage's own revision of a quote (after inspection): its lines, new totals.
+
+    Raises: InvalidInputError for a line of unknown kind, a negative price or quantity, or a
+    total that does not match quantity x unit price.
+    """
+    if not lines:
+        raise InvalidInputError("an adjusted quote needs at least one line")
+    for line in lines:
+        if line.kind not in ("part", "labour", "note"):
+            raise InvalidInputError(f"line kind must be part, labour or note, not {line.kind!r}")
+        if line.quantity < 1 or line.unit_price_cents < 0 or line.quantity > 1000:
+            raise InvalidInputError(f"line {line.label[:40]!r}: bad quantity or price")
+        if line.total_cents != line.quantity * line.unit_price_cents:
+            raise InvalidInputError(f"line {line.label[:40]!r}: total is not quantity x price")
+    terms = GarageTerms(garage_id, 0, {}, vat_bp)
+    return _totals(terms, list(lines), minutes, list(services))
