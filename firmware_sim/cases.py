@@ -22,7 +22,7 @@ import asyncio
 import json
 import random
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -531,8 +531,26 @@ def generate_case_over_pty(seed: int, profile: str | None = None) -> dict[str, A
         return asyncio.run(go())
 
 
-def write_cases(path: str, count: int, first_seed: int = 0, profile: str | None = None
-                ) -> int:
+def _case_line(args: tuple[int, str | None]) -> str:
+    return json.dumps(generate_case(*args), separators=(",", ":"))
+
+
+def case_lines(seeds: Iterable[int], profile: str | None = None, workers: int = 1
+               ) -> Iterator[str]:
+    """JSON lines of the cases of ``seeds``, in order; ``workers`` > 1 spreads them over
+    that many processes (each case depends on its seed only)."""
+    jobs = ((seed, profile) for seed in seeds)
+    if workers <= 1:
+        yield from map(_case_line, jobs)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(_case_line, jobs, chunksize=8)
+
+
+def write_cases(path: str, count: int, first_seed: int = 0, profile: str | None = None,
+                workers: int = 1) -> int:
     """Writes ``count`` cases (seeds ``first_seed``...) to ``path`` as JSON lines; the
     file is written to a temporary name and renamed, so it is never half-written."""
     import os
@@ -542,8 +560,8 @@ def write_cases(path: str, count: int, first_seed: int = 0, profile: str | None 
     temporary = f"{path}.partial"
     try:
         with open(temporary, "w", encoding="utf-8") as out:
-            for seed in range(first_seed, first_seed + count):
-                out.write(json.dumps(generate_case(seed, profile), separators=(",", ":")) + "\n")
+            for line in case_lines(range(first_seed, first_seed + count), profile, workers):
+                out.write(line + "\n")
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -559,11 +577,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", required=True)
     parser.add_argument("--seed", type=int, default=0, help="first seed")
     parser.add_argument("--profile", default=None, help=f"one of {sorted(PROFILES)}")
+    parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     args = parser.parse_args(argv)
-    if args.count < 0:
-        parser.error("--count must be >= 0")
+    if args.count < 0 or args.workers < 1:
+        parser.error("--count must be >= 0 and --workers >= 1")
     try:
-        write_cases(args.output, args.count, args.seed, args.profile)
+        write_cases(args.output, args.count, args.seed, args.profile, args.workers)
     except (ProfileError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -897,7 +897,7 @@ class Physics:
         if s.dropout_now:
             rpm = 0.0
         elif s.running:
-            rpm = max(0.0, s.rpm + g(0, (6.0 + s.rpm_noise) * n))
+            rpm = max(0.0, s.rpm + g(0, (4.0 + s.rpm_noise) * n))
         else:
             rpm = s.rpm
         values = {
