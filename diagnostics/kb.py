@@ -147,8 +147,12 @@ class Test(_Strict):
 
     def distribution(self, cause: str | None) -> dict[str, float]:
         """P(outcome) under ``cause`` (base id) or under no listed cause (``None``)."""
-        given = self.causes.get(cause, self.default) if cause else self.default
-        return _complete(given, self.outcomes)
+        key = cause if cause in self.causes else None
+        cache = _DISTRIBUTIONS.setdefault(id(self), {})
+        if key not in cache:
+            given = self.causes[key] if key else self.default
+            cache[key] = _complete(given, self.outcomes)
+        return cache[key]
 
     def expected(self, cause: str) -> str:
         """The outcome ``cause`` makes most likely."""
@@ -177,13 +181,22 @@ class KnowledgeBase(_Strict):
         }
         return self.model_copy(update={"causes": causes, "tests": tests})
 
-    def all_codes(self) -> set[str]:
+    def all_codes(self) -> frozenset[str]:
         """Every code (cylinder placeholder expanded to 1..8) some cause explains."""
+        cached = _ALL_CODES.get(id(self))
+        if cached is not None:
+            return cached
         codes = set()
         for cause in self.causes.values():
             for cyl in range(1, 9) if cause.per_cylinder else (None,):
                 codes |= set(cause.codes_for(cyl))
-        return codes
+        _ALL_CODES[id(self)] = frozenset(codes)
+        return _ALL_CODES[id(self)]
+
+
+# Test models are frozen: their completed distributions are memoised here, by object id.
+_DISTRIBUTIONS: dict[int, dict[str | None, dict[str, float]]] = {}
+_ALL_CODES: dict[int, frozenset[str]] = {}
 
 
 def _check_p(p: float, where: str) -> None:

@@ -20,7 +20,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -67,6 +67,9 @@ Symptom = Literal[
     "check_engine_flashing",
 ]
 EngineType = Literal["petrol_port", "petrol_di", "petrol_turbo", "diesel"]
+
+# Finite numbers only (NaN/inf cannot come from a car); checked in pydantic's core, not a loop.
+Number = Annotated[float, Field(allow_inf_nan=False)]
 
 _DTC = re.compile(r"^[PCBU][0-3][0-9A-F]{3}$")
 _ECU = re.compile(r"^(?:[0-9A-F]{2}|[0-9A-F]{3}|[0-9A-F]{8})$")
@@ -162,7 +165,7 @@ class FreezeFrame(_Model):
     ecu: str = "7E8"
     frame: int = Field(0, ge=0, le=255)
     dtc: str | None = None
-    values: dict[str, float] = Field(default_factory=dict)
+    values: dict[str, Number] = Field(default_factory=dict)
 
     @field_validator("dtc", mode="before")
     @classmethod
@@ -172,9 +175,8 @@ class FreezeFrame(_Model):
     @field_validator("values")
     @classmethod
     def _values(cls, value: dict[str, float]) -> dict[str, float]:
-        for name, number in value.items():
+        for name in value:
             _check_pid_name(name)
-            _finite(number, f"freeze-frame value {name}")
         return value
 
 
@@ -228,8 +230,8 @@ class Phase(_Model):
     """
 
     duration_s: float | None = Field(None, ge=0)
-    t: list[float] = Field(default_factory=list)
-    series: dict[str, list[float | None]] = Field(default_factory=dict)
+    t: list[Number] = Field(default_factory=list)
+    series: dict[str, list[Number | None]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _same_lengths(self) -> Phase:
@@ -239,8 +241,6 @@ class Phase(_Model):
                 raise ValueError(
                     f"series {name} has {len(values)} values but t has {len(self.t)} times"
                 )
-            for v in values:
-                _finite(v, f"series {name}")
         return self
 
 
@@ -462,6 +462,8 @@ class Diagnosis(BaseModel):
     extra_data: list[Text] = Field(default_factory=list)
     answers: list[Answer] = Field(default_factory=list)
     codes: list[str] = Field(default_factory=list)
+    engine_type: EngineType | None = None
+    symptoms: list[Symptom] = Field(default_factory=list)
     evidence: dict[str, list[EvidenceItem]] = Field(
         default_factory=dict, description="evidence per candidate cause (kept for answer())"
     )
