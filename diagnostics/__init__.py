@@ -3,7 +3,7 @@
 Public API (loaded lazily so that ``parts`` can read the cause table from
 :mod:`diagnostics.kb` without the engine)::
 
-    from diagnostics import diagnose, answer, verify, load_snapshot, test_plan
+    from diagnostics import diagnose, answer, verify, load_snapshot, guided_test_plan
     diagnosis = diagnose(load_snapshot(path))
     diagnosis = answer(diagnosis, diagnosis.next_test.id, "rpm_changes")
     check = verify(diagnosis, after_snapshot)
@@ -16,9 +16,9 @@ from typing import Any
 _LAZY = {
     "diagnose": "diagnostics.engine",
     "answer": "diagnostics.engine",
-    "verify": "diagnostics.engine",
-    "Verification": "diagnostics.engine",
-    "test_plan": "diagnostics.plan",
+    "verify": "diagnostics.repair",
+    "Verification": "diagnostics.repair",
+    "guided_test_plan": "diagnostics.plan",
     "load_snapshot": "diagnostics.snapshot",
     "Snapshot": "diagnostics.snapshot",
     "SnapshotError": "diagnostics.snapshot",

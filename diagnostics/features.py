@@ -28,16 +28,28 @@ R_AIR = 287.05
 
 #: Physical bounds: a sample outside them cannot be a true reading.
 BOUNDS: dict[str, tuple[float, float]] = {
-    "RPM": (0.0, 9000.0), "SPEED": (0.0, 300.0), "COOLANT_TEMP": (-40.0, 140.0),
-    "INTAKE_TEMP": (-40.0, 100.0), "AMBIENT_AIR_TEMP": (-40.0, 60.0), "MAF": (0.0, 700.0),
-    "INTAKE_PRESSURE": (10.0, 320.0), "BAROMETRIC_PRESSURE": (50.0, 110.0),
-    "SHORT_FUEL_TRIM_1": (-100.0, 99.3), "LONG_FUEL_TRIM_1": (-100.0, 99.3),
-    "SHORT_FUEL_TRIM_2": (-100.0, 99.3), "LONG_FUEL_TRIM_2": (-100.0, 99.3),
-    "THROTTLE_POS": (0.0, 100.0), "ENGINE_LOAD": (0.0, 100.0),
-    "O2_B1S1_VOLTAGE": (0.0, 1.275), "O2_B1S2_VOLTAGE": (0.0, 1.275),
-    "CONTROL_MODULE_VOLTAGE": (5.0, 18.0), "TIMING_ADVANCE": (-64.0, 64.0),
-    "FUEL_PRESSURE": (0.0, 765.0), "FUEL_RAIL_PRESSURE_DIRECT": (0.0, 655350.0),
-    "CATALYST_TEMP_B1S1": (-40.0, 1100.0), "OIL_TEMP": (-40.0, 160.0),
+    "RPM": (0.0, 9000.0),
+    "SPEED": (0.0, 300.0),
+    "COOLANT_TEMP": (-40.0, 140.0),
+    "INTAKE_TEMP": (-40.0, 100.0),
+    "AMBIENT_AIR_TEMP": (-40.0, 60.0),
+    "MAF": (0.0, 700.0),
+    "INTAKE_PRESSURE": (10.0, 320.0),
+    "BAROMETRIC_PRESSURE": (50.0, 110.0),
+    "SHORT_FUEL_TRIM_1": (-100.0, 99.3),
+    "LONG_FUEL_TRIM_1": (-100.0, 99.3),
+    "SHORT_FUEL_TRIM_2": (-100.0, 99.3),
+    "LONG_FUEL_TRIM_2": (-100.0, 99.3),
+    "THROTTLE_POS": (0.0, 100.0),
+    "ENGINE_LOAD": (0.0, 100.0),
+    "O2_B1S1_VOLTAGE": (0.0, 1.275),
+    "O2_B1S2_VOLTAGE": (0.0, 1.275),
+    "CONTROL_MODULE_VOLTAGE": (5.0, 18.0),
+    "TIMING_ADVANCE": (-64.0, 64.0),
+    "FUEL_PRESSURE": (0.0, 765.0),
+    "FUEL_RAIL_PRESSURE_DIRECT": (0.0, 655350.0),
+    "CATALYST_TEMP_B1S1": (-40.0, 1100.0),
+    "OIL_TEMP": (-40.0, 160.0),
 }
 #: Series that must move while the engine runs: exactly constant over this many samples
 #: means a stuck sensor or a frozen answer.
@@ -46,30 +58,51 @@ STUCK_MIN_SAMPLES = 15
 
 #: Which phase each feature comes from (the guided-test plan asks only for what is needed).
 FEATURE_PHASES: dict[str, tuple[str, ...]] = {
-    "trim_idle": ("idle",), "trim_2500": ("hold_2500",), "trim_drive": ("drive",),
-    "trim_delta": ("idle", "hold_2500"), "trim_bank_diff": ("idle", "hold_2500"),
-    "maf_ratio": ("hold_2500", "idle"), "map_ratio_idle": ("idle",),
-    "rpm_std_idle": ("idle",), "rpm_idle": ("idle",), "fuel_pressure_ratio": ("hold_2500",),
-    "rail_ratio": ("snap_throttle", "hold_2500"), "coolant_max": ("drive", "hold_2500"),
-    "warmup_rate": ("cold_start",), "coolant_max_step": ("cold_start", "drive"),
-    "coolant_minus_iat_warm": ("drive", "hold_2500"), "iat_minus_ambient": ("idle",),
-    "o2_up_switch_hz": ("hold_2500", "idle"), "o2_up_range": ("hold_2500", "idle"),
-    "o2_ratio": ("hold_2500",), "o2_down_mean": ("hold_2500",), "o2_down_range": ("hold_2500",),
-    "o2_up_first_switch_s": ("cold_start",), "volts_running": ("idle",),
-    "volts_max": ("hold_2500",), "volts_min_start": ("cold_start",),
-    "volts_engine_off": ("cold_start",), "tps_max_step_steady": ("hold_2500",),
-    "timing_hold": ("hold_2500",), "boost_snap": ("snap_throttle",),
-    "egr_error": ("idle",), "cat_temp_max": ("drive", "hold_2500"),
-    "exhaust_pressure_hold": ("hold_2500",), "load_snap_max": ("snap_throttle",),
-    "drive_ratio_cv": ("drive",), "trans_temp_max": ("drive",),
+    "trim_idle": ("idle",),
+    "trim_2500": ("hold_2500",),
+    "trim_drive": ("drive",),
+    "trim_delta": ("idle", "hold_2500"),
+    "trim_bank_diff": ("idle", "hold_2500"),
+    "maf_ratio": ("hold_2500", "idle"),
+    "map_ratio_idle": ("idle",),
+    "rpm_std_idle": ("idle",),
+    "rpm_idle": ("idle",),
+    "fuel_pressure_ratio": ("hold_2500",),
+    "rail_ratio": ("snap_throttle", "hold_2500"),
+    "coolant_max": ("drive", "hold_2500"),
+    "warmup_rate": ("cold_start",),
+    "coolant_max_step": ("cold_start", "drive"),
+    "coolant_minus_iat_warm": ("drive", "hold_2500"),
+    "iat_minus_ambient": ("idle",),
+    "o2_up_switch_hz": ("hold_2500", "idle"),
+    "o2_up_range": ("hold_2500", "idle"),
+    "o2_ratio": ("hold_2500",),
+    "o2_down_mean": ("hold_2500",),
+    "o2_down_range": ("hold_2500",),
+    "o2_up_first_switch_s": ("cold_start",),
+    "volts_running": ("idle",),
+    "volts_max": ("hold_2500",),
+    "volts_min_start": ("cold_start",),
+    "volts_engine_off": ("cold_start",),
+    "tps_max_step_steady": ("hold_2500",),
+    "timing_hold": ("hold_2500",),
+    "boost_snap": ("snap_throttle",),
+    "egr_error": ("idle",),
+    "cat_temp_max": ("drive", "hold_2500"),
+    "exhaust_pressure_hold": ("hold_2500",),
+    "load_snap_max": ("snap_throttle",),
+    "drive_ratio_cv": ("drive",),
+    "trans_temp_max": ("drive",),
     "cruise_rpm_per_kmh": ("drive",),
 }
 PHASE_ORDER = ("cold_start", "idle", "hold_2500", "snap_throttle", "drive")
 
 # Mode 06 monitor ids (SAE J1979 appendix): A2.. = misfire cylinder 1..; groups of MIDs.
 _M06_GROUPS = {
-    "m06_fail_catalyst": range(0x21, 0x25), "m06_fail_o2": range(0x01, 0x11),
-    "m06_fail_egr": range(0x31, 0x34), "m06_fail_evap": range(0x39, 0x3E),
+    "m06_fail_catalyst": range(0x21, 0x25),
+    "m06_fail_o2": range(0x01, 0x11),
+    "m06_fail_egr": range(0x31, 0x34),
+    "m06_fail_evap": range(0x39, 0x3E),
     "m06_fail_heater": range(0x41, 0x51),
 }
 
@@ -99,8 +132,14 @@ class Features:
     @property
     def has_data(self) -> bool:
         """False for an empty snapshot (nothing to reason on)."""
-        return bool(self.values or self.codes or self.symptoms or self.misfire_counts
-                    or self.mil_on is not None or self.data_quality)
+        return bool(
+            self.values
+            or self.codes
+            or self.symptoms
+            or self.misfire_counts
+            or self.mil_on is not None
+            or self.data_quality
+        )
 
 
 class _Series:
@@ -170,15 +209,23 @@ def _finding(pid: str, phase: str, problem: str, values: np.ndarray) -> DataQual
     if problem == "impossible":
         low, high = BOUNDS[pid]
         bad = finite[(finite < low) | (finite > high)]
-        en = (f"{pid} reads {bad[0]:g} during {phase}, outside what is physically possible "
-              f"({low:g} to {high:g}): sensor or wiring fault, values not used")
-        fr = (f"{pid} lit {bad[0]:g} pendant {phase}, hors du possible ({low:g} à {high:g}) : "
-              "capteur ou câblage en défaut, valeurs non utilisées")
+        en = (
+            f"{pid} reads {bad[0]:g} during {phase}, outside what is physically possible "
+            f"({low:g} to {high:g}): sensor or wiring fault, values not used"
+        )
+        fr = (
+            f"{pid} lit {bad[0]:g} pendant {phase}, hors du possible ({low:g} à {high:g}) : "
+            "capteur ou câblage en défaut, valeurs non utilisées"
+        )
     else:
-        en = (f"{pid} stays at exactly {finite[0]:g} for {finite.size} samples during {phase} "
-              "with the engine running: stuck sensor, values not used")
-        fr = (f"{pid} reste exactement à {finite[0]:g} sur {finite.size} mesures pendant {phase} "
-              "moteur tournant : capteur figé, valeurs non utilisées")
+        en = (
+            f"{pid} stays at exactly {finite[0]:g} for {finite.size} samples during {phase} "
+            "with the engine running: stuck sensor, values not used"
+        )
+        fr = (
+            f"{pid} reste exactement à {finite[0]:g} sur {finite.size} mesures pendant {phase} "
+            "moteur tournant : capteur figé, valeurs non utilisées"
+        )
     return DataQualityFinding(pid=pid, phase=phase, problem=problem, text=Text(en=en, fr=fr))
 
 
@@ -188,9 +235,13 @@ def _median(values: np.ndarray) -> float | None:
 
 def extract(snapshot: Snapshot) -> Features:
     """Compute every feature the snapshot allows (see the module docstring)."""
-    f = Features(codes=snapshot.codes(), stored=snapshot.codes(("stored", "permanent")),
-                 pending=snapshot.codes(("pending",)), symptoms=set(snapshot.symptoms),
-                 mil_on=snapshot.mil_on)
+    f = Features(
+        codes=snapshot.codes(),
+        stored=snapshot.codes(("stored", "permanent")),
+        pending=snapshot.codes(("pending",)),
+        symptoms=set(snapshot.symptoms),
+        mil_on=snapshot.mil_on,
+    )
     vehicle = snapshot.vehicle
     f.fuel = vehicle.fuel if vehicle else None
     f.engine_type = vehicle.engine_type if vehicle else None
@@ -254,7 +305,9 @@ def _air(s: _Series, f: Features, litres: float | None) -> None:
     v["maf_idle"] = _median(s.get("idle", "MAF"))
     v["map_hold"] = _median(s.get("hold_2500", "INTAKE_PRESSURE"))
     snap_map = s.get("snap_throttle", "INTAKE_PRESSURE")
-    turbo = f.engine_type in ("petrol_turbo", "diesel") or (snap_map.size and snap_map.max() > baro + 15)
+    turbo = f.engine_type in ("petrol_turbo", "diesel") or (
+        snap_map.size and snap_map.max() > baro + 15
+    )
     v["boost_snap"] = float(snap_map.max() - baro) if turbo and snap_map.size >= 3 else None
     load = s.get("snap_throttle", "ENGINE_LOAD")
     v["load_snap_max"] = float(load.max()) if load.size >= 3 else None
@@ -274,8 +327,15 @@ def _maf_ratio(s: _Series, phase: str, litres: float | None) -> float | None:
     ok &= rpm > RUNNING_RPM
     if ok.sum() < 3:
         return None
-    expected = (VE_REFERENCE * litres * rpm[ok] / 120.0 * map_kpa[ok] * 1000.0
-                / (R_AIR * (iat[ok] + 273.15)))
+    expected = (
+        VE_REFERENCE
+        * litres
+        * rpm[ok]
+        / 120.0
+        * map_kpa[ok]
+        * 1000.0
+        / (R_AIR * (iat[ok] + 273.15))
+    )
     return float(np.median(maf[ok] / expected))
 
 
@@ -288,7 +348,9 @@ def _fuel(s: _Series, f: Features, _litres: float | None) -> None:
     rail_load = s.get("snap_throttle", "FUEL_RAIL_PRESSURE_DIRECT")
     if rail_load.size < 3:
         rail_load = s.get("hold_2500", "FUEL_RAIL_PRESSURE_DIRECT")
-    v["rail_ratio"] = float(rail_load.max()) / rail_idle if rail_idle and rail_load.size >= 3 else None
+    v["rail_ratio"] = (
+        float(rail_load.max()) / rail_idle if rail_idle and rail_load.size >= 3 else None
+    )
     v["rail_idle"] = rail_idle
 
 
@@ -387,6 +449,8 @@ def _mode06(snapshot: Snapshot, f: Features) -> None:
     fails = {name: 0.0 for name in _M06_GROUPS}
     total = 0.0
     for result in snapshot.mode06:
+        if result.value is None:  # no result yet: says nothing
+            continue
         mid = int(result.mid, 16)
         failed = result.status == "fail" or _outside(result.value, result.min, result.max)
         if 0xA2 <= mid <= 0xAD and result.tid in ("0B", "0C"):

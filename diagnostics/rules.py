@@ -41,10 +41,14 @@ EVIDENCE_MIN = 0.4  # |log ratio| below this is not worth showing
 _CYLINDER_CODE = re.compile(r"^P03(0[1-9]|1[0-2])$")
 # Data-quality problems of a PID speak for these causes (a broken sensor is evidence).
 DQ_CAUSES = {
-    "COOLANT_TEMP": ("coolant_sensor_fault",), "INTAKE_TEMP": ("iat_sensor_fault",),
-    "MAF": ("maf_under_reading", "maf_over_reading"), "INTAKE_PRESSURE": ("map_sensor_bias",),
-    "THROTTLE_POS": ("tps_fault",), "O2_B1S1_VOLTAGE": ("dead_upstream_o2",),
-    "O2_B1S2_VOLTAGE": ("dead_downstream_o2",), "RPM": ("crank_sensor_intermittent",),
+    "COOLANT_TEMP": ("coolant_sensor_fault",),
+    "INTAKE_TEMP": ("iat_sensor_fault",),
+    "MAF": ("maf_under_reading", "maf_over_reading"),
+    "INTAKE_PRESSURE": ("map_sensor_bias",),
+    "THROTTLE_POS": ("tps_fault",),
+    "O2_B1S1_VOLTAGE": ("dead_upstream_o2",),
+    "O2_B1S2_VOLTAGE": ("dead_downstream_o2",),
+    "RPM": ("crank_sensor_intermittent",),
 }
 DQ_WEIGHT = 2.5
 
@@ -137,27 +141,45 @@ def _codes(table: dict[str, float], f: Features, evidence: list[EvidenceItem]) -
         p = table.get(code)
         if p is None:
             log += math.log(CODE_BACKGROUND / CODE_REF)
-            evidence.append(_item("code", math.log(CODE_BACKGROUND / CODE_REF),
-                                  f"{code} is not explained by this cause",
-                                  f"{code} n'est pas expliqué par cette cause"))
+            evidence.append(
+                _item(
+                    "code",
+                    math.log(CODE_BACKGROUND / CODE_REF),
+                    f"{code} is not explained by this cause",
+                    f"{code} n'est pas expliqué par cette cause",
+                )
+            )
             continue
         weight = math.log(p / CODE_REF)
         log += weight
         en_kind, fr_kind = _kind(code, f)
-        evidence.append(_item("code", weight, f"{code} {en_kind}, a code this cause sets",
-                              f"{code} {fr_kind}, un code que cette cause allume"))
+        evidence.append(
+            _item(
+                "code",
+                weight,
+                f"{code} {en_kind}, a code this cause sets",
+                f"{code} {fr_kind}, un code que cette cause allume",
+            )
+        )
     if f.codes or f.mil_on is not None:  # codes were read: the missing ones tell something
         for code, p in table.items():
             if code not in f.codes and p >= 0.3:
                 weight = math.log((1 - p) / (1 - CODE_BACKGROUND))
                 log += weight
-                evidence.append(_item("code", weight, f"no {code}, which this cause usually sets",
-                                      f"pas de {code}, que cette cause allume d'habitude"))
+                evidence.append(
+                    _item(
+                        "code",
+                        weight,
+                        f"no {code}, which this cause usually sets",
+                        f"pas de {code}, que cette cause allume d'habitude",
+                    )
+                )
     return log
 
 
-def _findings(kb: KnowledgeBase, table: dict[str, float], f: Features,
-              evidence: list[EvidenceItem]) -> float:
+def _findings(
+    kb: KnowledgeBase, table: dict[str, float], f: Features, evidence: list[EvidenceItem]
+) -> float:
     log = 0.0
     for f_id, p in table.items():
         finding = kb.findings[f_id]
@@ -177,8 +199,11 @@ def _finding_item(finding, value: float, true: bool, weight: float) -> EvidenceI
     fr = finding.text.fr.format(v=value, t=abs(finding.value))
     if not true:
         en, fr = f"not seen: {en}", f"non observé : {fr}"
-    source = "mode06" if finding.feature.startswith("m06") else (
-        "freeze_frame" if finding.feature.startswith("ff_") else "live")
+    source = (
+        "mode06"
+        if finding.feature.startswith("m06")
+        else ("freeze_frame" if finding.feature.startswith("ff_") else "live")
+    )
     return _item(source, weight, en, fr)
 
 
@@ -190,28 +215,45 @@ def _symptoms(table: dict[str, float], f: Features, evidence: list[EvidenceItem]
         log += weight
         if abs(weight) >= EVIDENCE_MIN:
             label = symptom.replace("_", " ")
-            evidence.append(_item("symptom", weight, f"driver reports: {label}",
-                                  f"le conducteur signale : {label}"))
+            evidence.append(
+                _item(
+                    "symptom",
+                    weight,
+                    f"driver reports: {label}",
+                    f"le conducteur signale : {label}",
+                )
+            )
     return log
 
 
-def _cylinder_counts(cause: Cause, cylinder: int | None, f: Features,
-                     evidence: list[EvidenceItem]) -> float:
+def _cylinder_counts(
+    cause: Cause, cylinder: int | None, f: Features, evidence: list[EvidenceItem]
+) -> float:
     if not cause.per_cylinder or not f.misfire_counts or cylinder is None:
         return 0.0
     count = f.misfire_counts.get(cylinder, 0.0)
     worst = max(f.misfire_counts, key=lambda c: f.misfire_counts[c])
     if count > 5 and worst == cylinder:
         weight = math.log(0.8 / 0.05)
-        evidence.append(_item("mode06", weight, f"Mode 06: {count:.0f} misfires on cylinder {cylinder}, "
-                              "the most of any cylinder",
-                              f"Mode 06 : {count:.0f} ratés sur le cylindre {cylinder}, le plus touché"))
+        evidence.append(
+            _item(
+                "mode06",
+                weight,
+                f"Mode 06: {count:.0f} misfires on cylinder {cylinder}, the most of any cylinder",
+                f"Mode 06 : {count:.0f} ratés sur le cylindre {cylinder}, le plus touché",
+            )
+        )
         return weight
     if f.misfire_counts[worst] > 5:
         weight = math.log(0.1)
-        evidence.append(_item("mode06", weight, f"Mode 06: cylinder {worst} misfires most, "
-                              f"not cylinder {cylinder}",
-                              f"Mode 06 : le cylindre {worst} a le plus de ratés, pas le {cylinder}"))
+        evidence.append(
+            _item(
+                "mode06",
+                weight,
+                f"Mode 06: cylinder {worst} misfires most, not cylinder {cylinder}",
+                f"Mode 06 : le cylindre {worst} a le plus de ratés, pas le {cylinder}",
+            )
+        )
         return weight
     return 0.0
 
@@ -221,7 +263,9 @@ def _data_quality(cause: Cause, f: Features, evidence: list[EvidenceItem]) -> fl
     for finding in f.data_quality:
         if cause.id in DQ_CAUSES.get(finding.pid, ()):
             log += DQ_WEIGHT
-            evidence.append(EvidenceItem(source="data_quality", weight=DQ_WEIGHT, text=finding.text))
+            evidence.append(
+                EvidenceItem(source="data_quality", weight=DQ_WEIGHT, text=finding.text)
+            )
     return log
 
 
@@ -258,10 +302,15 @@ def _unknown(kb: KnowledgeBase, f: Features, known: set[str]) -> tuple[float, li
         p = CODE_UNKNOWN_NEW if new else CODE_UNKNOWN_KNOWN
         log += math.log(p / CODE_REF)
         if new:
-            items.append(_item("code", math.log(p / CODE_REF), f"{code} is not in the knowledge base",
-                               f"{code} n'est pas dans la base de connaissances"))
-    for symptom in f.symptoms:
-        log += math.log(SYMPTOM_UNKNOWN / SYMPTOM_BACKGROUND)
+            items.append(
+                _item(
+                    "code",
+                    math.log(p / CODE_REF),
+                    f"{code} is not in the knowledge base",
+                    f"{code} n'est pas dans la base de connaissances",
+                )
+            )
+    log += len(f.symptoms) * math.log(SYMPTOM_UNKNOWN / SYMPTOM_BACKGROUND)
     for finding in f.data_quality:
         log += DQ_WEIGHT / 2
         items.append(EvidenceItem(source="data_quality", weight=DQ_WEIGHT / 2, text=finding.text))

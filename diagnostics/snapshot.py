@@ -201,7 +201,7 @@ class Mode06Result(_Model):
     mid: str
     tid: str
     name: str | None = None
-    value: float
+    value: float | None = Field(None, description="null when the test has no result yet")
     min: float | None = None
     max: float | None = None
     unit: str | None = None
