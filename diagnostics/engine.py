@@ -250,7 +250,7 @@ def _extra_data(kb: KnowledgeBase, f: Features, causes: list[RankedCause]) -> li
         tips.append(
             Text(
                 en="Say what the driver notices (rough idle, smoke, loss of power...).",
-                fr="Dites ce que remarque le conducteur (ralenti instable, fumée, perte de puissance).",
+                fr="Dites ce que remarque le conducteur (ralenti instable, fumée, perte de force).",
             )
         )
     return tips

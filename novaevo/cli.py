@@ -8,6 +8,8 @@ implemented twice. Heavy imports stay inside the packages' command functions so 
 import typer
 
 import firmware_sim
+from diagnostics.cli import app as diagnostics_app
+from diagnostics.cli import diagnose_command
 from firmware_sim.cli import app as sim_app
 from obdcore.cli import app as obd_app
 from obdcore.cli_car import app as car_app
@@ -31,6 +33,8 @@ app.registered_commands.extend(obd_app.registered_commands)
 app.registered_commands.extend(sim_app.registered_commands)
 app.registered_commands.extend(ocr_app.registered_commands)
 app.add_typer(parts_app, name="parts")
+app.command("diagnose")(diagnose_command)
+app.add_typer(diagnostics_app, name="diagnostics")
 
 # --sim: obdcore may not import the simulator (DESIGN.md), so the composition root lends it
 # (firmware_sim loads it on first use, keeping `novaevo --help` fast).
