@@ -91,7 +91,10 @@ async def _timed(awaitable: Awaitable, what: str):
 
 
 class CarStopped(Exception):
-    """The car or the link stopped answering; the message says where."""
+    """The car or the link stopped answering; the message says where. ``partial``: the
+    phase recorded until then."""
+
+    partial: dict | None = None
 
 
 async def read_once(client: Any, snapshot: dict) -> None:
@@ -162,10 +165,13 @@ async def record_phase(
     driver: PromptDriver,
     phase: str,
     pids: list[str],
+    duration: float | None = None,
+    period_s: float = 1.0,
     clock: Callable[[], float] = time.monotonic,
 ) -> dict:
-    """Poll ``pids`` at about 1 Hz for the phase's duration; returns the phase dict."""
-    duration = PHASES[phase]["duration_s"]
+    """Poll ``pids`` every ``period_s`` (1 Hz, what the model was trained on) for the
+    phase's duration; returns the phase dict. Raises CarStopped with ``partial`` set."""
+    duration = PHASES[phase]["duration_s"] if duration is None else duration
     out: dict[str, Any] = {"duration_s": 0.0, "t": [], "series": {p: [] for p in pids}}
     start = clock()
     while clock() - start < duration:
@@ -173,7 +179,11 @@ async def record_phase(
         values: dict[str, float | None] = {}
         for i in range(0, len(pids), PIDS_PER_REQUEST):
             chunk = pids[i : i + PIDS_PER_REQUEST]
-            response = await _timed(client.query(*chunk), f"live data during {phase}")
+            try:
+                response = await _timed(client.query(*chunk), f"live data during {phase}")
+            except CarStopped as stopped:
+                stopped.partial = out
+                raise
             for name in chunk:
                 value = response.value(name)
                 values[name] = float(value) if isinstance(value, (int, float)) else None
@@ -181,9 +191,22 @@ async def record_phase(
         for name in pids:
             out["series"][name].append(values.get(name))
         driver.sample(phase, values)
-        await asyncio.sleep(max(0.0, 1.0 - (clock() - tick)))
+        await asyncio.sleep(max(0.0, period_s - (clock() - tick)))
     out["duration_s"] = round(clock() - start, 2)
     return out
+
+
+async def _record_keeping_partial(client, driver, phase, pids, duration, period_s, snapshot):
+    """record_phase, but what was sampled before the car stopped is kept in the snapshot."""
+    try:
+        snapshot["phases"][phase] = await record_phase(
+            client, driver, phase, pids, duration, period_s
+        )
+    except CarStopped as stopped:
+        if stopped.partial and stopped.partial["t"]:
+            stopped.partial["duration_s"] = float(len(stopped.partial["t"]))
+            snapshot["phases"][phase] = stopped.partial
+        raise
 
 
 def _settled(d: Diagnosis) -> bool:
@@ -193,10 +216,17 @@ def _settled(d: Diagnosis) -> bool:
 
 
 async def run_guided_test(
-    client: Any, driver: PromptDriver, *, vehicle: dict | None = None, model: Any = "default"
+    client: Any,
+    driver: PromptDriver,
+    *,
+    vehicle: dict | None = None,
+    model: Any = "default",
+    durations: dict[str, float] | None = None,
+    period_s: float = 1.0,
 ) -> GuidedResult:
     """The whole guided test (see the module docstring). Never raises for a car that stops
-    answering: the result carries the partial diagnosis and ``stopped_early``."""
+    answering: the result carries the partial diagnosis and ``stopped_early``.
+    ``durations`` / ``period_s`` shorten the phases (tests); the defaults are the plan's."""
     started = time.monotonic()
     snapshot: dict[str, Any] = {"schema_version": 1, "vehicle": dict(vehicle or {}), "phases": {}}
     result = GuidedResult(snapshot, diagnose({"schema_version": 1}, model=None))
@@ -208,13 +238,13 @@ async def run_guided_test(
             if _settled(result.diagnosis) and result.phases_run:
                 break
             await driver.start(phase, client)
-            snapshot["phases"][phase] = await record_phase(client, driver, phase, pids)
+            duration = (durations or {}).get(phase)
+            await _record_keeping_partial(client, driver, phase, pids, duration, period_s, snapshot)
             result.phases_run.append(phase)
             pids = _answered(snapshot["phases"][phase], pids)
             result.diagnosis = diagnose(snapshot, model=model)
     except CarStopped as stopped:
         result.stopped_early = str(stopped)
-        snapshot["phases"] = {k: v for k, v in snapshot["phases"].items() if v.get("t")}
         result.diagnosis = diagnose(load_snapshot(snapshot), model=model)
     result.elapsed_s = round(time.monotonic() - started, 2)
     return result
