@@ -117,6 +117,7 @@ def _guided(
     from obdcore.cli_connect import Target
 
     target = Target(device=device, sim=sim, faults=tuple(faults), sim_timing="realistic")
+
     def say(text: str) -> None:
         typer.echo(text, err=True)
 
@@ -164,7 +165,9 @@ def train_command(
 
 @app.command("eval")
 def eval_command(
-    heldout: Annotated[Path, typer.Option("--heldout", help="held-out cases (.jsonl)")],
+    heldout: Annotated[
+        list[Path], typer.Option("--heldout", help="held-out cases (.jsonl), repeatable")
+    ],
     training: Annotated[Path, typer.Option("--training", help="the training cases (.jsonl)")],
     carobd: Annotated[Path | None, typer.Option("--carobd", help="real healthy recordings")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="write the report as JSON")] = None,
@@ -174,12 +177,14 @@ def eval_command(
     from diagnostics.training import EVAL_FIRST_SEED, TrainingError, read_cases
 
     try:
-        held = [c for c in read_cases(heldout) if c.get("seed", 0) >= EVAL_FIRST_SEED]
+        held = [
+            c for path in heldout for c in read_cases(path) if c.get("seed", 0) >= EVAL_FIRST_SEED
+        ]
         train = read_cases(training)
     except TrainingError as error:
         _fail(str(error))
     if not held:
-        _fail(f"no case of {heldout} has an evaluation seed (>= {EVAL_FIRST_SEED})")
+        _fail(f"no held-out case has an evaluation seed (>= {EVAL_FIRST_SEED})")
     report = evaluate(held, train, carobd_dir=carobd)
     text = json.dumps(report, indent=2)
     if out:

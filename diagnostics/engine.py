@@ -38,6 +38,10 @@ TOP_N = 5
 ABSTAIN_BELOW = 0.30
 KEEP_EVIDENCE_ABOVE = 1e-4  # candidates kept (with evidence) in the diagnosis for answer()
 MIN_GAIN_BITS = 0.05
+SETTLED_AT = 0.9  # no test is worth asking once one hypothesis has this much
+# People get a test wrong now and then: an answer is trusted as P(o|h) mixed with a uniform
+# error of this rate, so one wrong answer cannot flip a well-supported ranking.
+ANSWER_ERROR = 0.10
 FLASHING = "check_engine_flashing"
 MISFIRE_CAUSES = {
     "misfire",
@@ -278,10 +282,17 @@ def _base(h: str) -> str | None:
     return None if h in (HEALTHY, UNKNOWN) else h.partition(":")[0]
 
 
+def _likelihood(test, h: str) -> dict[str, float]:
+    """P(answer | h) allowing for :data:`ANSWER_ERROR`."""
+    dist = test.distribution(_base(h))
+    n = len(test.outcomes)
+    return {o: (1 - ANSWER_ERROR) * p + ANSWER_ERROR / n for o, p in dist.items()}
+
+
 def information_gain(kb: KnowledgeBase, test_id: str, posterior: dict[str, float]) -> float:
     """Expected reduction of the entropy of ``posterior`` (bits) from doing ``test_id``."""
     test = kb.tests[test_id]
-    dists = {h: test.distribution(_base(h)) for h in posterior}
+    dists = {h: _likelihood(test, h) for h in posterior}
     before = _entropy(list(posterior.values()))
     after = 0.0
     for outcome in test.outcomes:
@@ -300,6 +311,8 @@ def next_best_test(
     kb = kb or default_kb()
     if diagnosis.status in ("insufficient_data",) or not diagnosis.posterior:
         return None
+    if max(diagnosis.posterior.values()) >= SETTLED_AT:
+        return None  # settled: a test could only add the risk of a wrong answer
     leaders = dict(sorted(diagnosis.posterior.items(), key=lambda kv: -kv[1])[:10])
     total = sum(leaders.values())
     leaders = {h: p / total for h, p in leaders.items()}
@@ -340,7 +353,7 @@ def answer(
         )
     if not diagnosis.posterior:
         raise DiagnosisInputError("this diagnosis has no ranking to update")
-    posterior = {h: p * spec.distribution(_base(h))[result] for h, p in diagnosis.posterior.items()}
+    posterior = {h: p * _likelihood(spec, h)[result] for h, p in diagnosis.posterior.items()}
     total = sum(posterior.values())
     posterior = {h: p / total for h, p in posterior.items()}
     evidence = {h: list(items) for h, items in diagnosis.evidence.items()}

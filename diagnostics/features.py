@@ -436,7 +436,10 @@ def _drive(s: _Series, f: Features, _litres: float | None) -> None:
         ratio = rpm[moving] / speed[moving]
         # Median step between consecutive samples: gear changes are rare events and fall
         # out of the median; a slipping clutch makes every step wobble.
-        v["drive_ratio_cv"] = float(np.median(np.abs(np.diff(ratio)) / ratio[1:]))
+        with np.errstate(divide="ignore", invalid="ignore"):  # a stalled engine: rpm 0
+            steps = np.abs(np.diff(ratio)) / ratio[1:]
+        steps = steps[np.isfinite(steps)]
+        v["drive_ratio_cv"] = float(np.median(steps)) if steps.size else None
     cruise = speed > 70
     if cruise.sum() >= 5:
         v["cruise_rpm_per_kmh"] = float(np.median(rpm[cruise] / speed[cruise]))

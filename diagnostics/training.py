@@ -135,6 +135,8 @@ def train_ranker(
         "a": round(ranker.a, 4),
         "b": round(ranker.b, 4),
         "c": round(ranker.c, 4),
+        "d": round(ranker.d, 4),
+        "e": round(ranker.e, 4),
         "calibration_nll": ranker.meta.get("calibration_nll"),
         "seeds": [min(c["seed"] for c in pool), max(c["seed"] for c in pool)],
     }

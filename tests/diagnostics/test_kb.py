@@ -123,3 +123,16 @@ def test_unreadable_files(tmp_path: Path) -> None:
     (target / "tests.yaml").write_text("a: [unclosed")
     with pytest.raises(KnowledgeBaseError, match="not valid YAML"):
         load_kb(target)
+
+
+def test_diagnostics_never_imports_parts_or_api() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, diagnostics.engine, diagnostics.repair, diagnostics.runner, "
+        "diagnostics.cli, diagnostics.evaluate; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('parts', 'api')]; "
+        "sys.exit(1 if bad else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
