@@ -40,7 +40,7 @@ from benchmarks.parts_search import (  # noqa: E402
     write_fitment_csv,
     write_offer_csv,
 )
-from parts.db import upgrade  # noqa: E402
+from api.database import upgrade  # noqa: E402
 from parts.demo import DemoSize, generate, part_rows  # noqa: E402
 from parts.importers import import_csv  # noqa: E402
 

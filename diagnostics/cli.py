@@ -114,7 +114,7 @@ def _guided(
     sim: bool, faults: list[str], device: str | None, lang: str, as_json: bool, save: Path | None
 ) -> None:
     from diagnostics.runner import PromptDriver, SimulatorDriver, run_guided_test
-    from obdcore.cli_connect import Target
+    from obdcore.cli.connect import Target
 
     target = Target(device=device, sim=sim, faults=tuple(faults), sim_timing="realistic")
 

@@ -1,5 +1,10 @@
 """``novaevo parts ...``: import files, generate the demo catalogue, identify, search.
 
+The engine comes from the composition root (:func:`use_engine`; the ``novaevo`` command
+lends the product's one engine and migrations): the commands that write the catalogue
+(``import``, ``demo-catalogue``) migrate first, the others only check that the schema is
+current and never change it.
+
 Every command turns a :class:`parts.errors.PartsError` into a red message and exit code 1
 (never a traceback). ``import`` exits 0 when every row went in, 2 when the import was
 committed but some rows were rejected (they are listed), 1 when it failed and was rolled
@@ -25,14 +30,25 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+# Plates remembered at the command line belong to the machine's user, never to an account.
+LOCAL_OWNER = "local"
 
 
-def _engine(database_url: str | None):  # noqa: ANN202 - sqlalchemy Engine, imported lazily
-    from parts.db import make_engine, upgrade
+# (database_url or None for the default, migrate?) -> Engine; raises PartsError.
+EngineFactory = Callable[[str | None, bool], Any]
+_engine_factory: EngineFactory | None = None
 
-    engine = make_engine(database_url)
-    upgrade(engine)
-    return engine
+
+def use_engine(factory: EngineFactory) -> None:
+    """Set how the commands get their engine (called once by the composition root)."""
+    global _engine_factory
+    _engine_factory = factory
+
+
+def _engine(database_url: str | None, *, migrate: bool = False):  # noqa: ANN202 - Engine
+    if _engine_factory is None:
+        raise RuntimeError("parts.cli needs an engine factory: call parts.cli.use_engine()")
+    return _engine_factory(database_url, migrate)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -66,7 +82,7 @@ def import_command(
     from parts.importers import import_csv
 
     try:
-        engine = _engine(database_url)
+        engine = _engine(database_url, migrate=True)
         with Progress(
             "[progress.description]{task.description}",
             BarColumn(),
@@ -117,8 +133,12 @@ def demo_catalogue(
 ) -> None:
     """Replace the catalogue by a generated DEMO catalogue (fictional; not real fitment data)."""
     from parts.demo import DEMO_LABEL, DemoSize, generate
+    from parts.errors import PartsError
 
-    engine = _engine(database_url)
+    try:
+        engine = _engine(database_url, migrate=True)
+    except PartsError as exc:
+        _fail(str(exc))
     with console.status("generating the demo catalogue") as status:
         counts = generate(
             engine,
@@ -134,8 +154,12 @@ def demo_catalogue(
 def optimize_command(database_url: str | None = DbOption) -> None:
     """Maintenance after large imports: cluster fitments (PostgreSQL), statistics, FTS merge."""
     from parts.db import optimize
+    from parts.errors import PartsError
 
-    engine = _engine(database_url)
+    try:
+        engine = _engine(database_url)
+    except PartsError as exc:
+        _fail(str(exc))
     with console.status("optimising the catalogue"):
         optimize(engine)
     console.print("catalogue optimised")
@@ -165,14 +189,16 @@ def identify(
         engine = _engine(database_url)
         with session_factory(engine)() as session:
             if plate and not (vin or make or type_code or cnit):
-                candidates = [ident.identify_plate(session, plate)]
+                candidates = [ident.identify_plate(session, plate, owner=LOCAL_OWNER)]
             elif vin and not (make or type_code or cnit):
-                candidates = ident.identify_vin(session, vin).candidates
+                candidates = ident.identify_vin(session, vin, owner=LOCAL_OWNER).candidates
             else:
                 fields = ident.CardFields(make, type_code, cnit, cc, kw, fuel, first_registration)
                 candidates = ident.identify_card(session, fields)
             if remember and candidates:
-                ident.remember_plate(session, remember, candidates[0].vehicle.id, vin)
+                ident.remember_plate(
+                    session, remember, candidates[0].vehicle.id, vin, owner=LOCAL_OWNER
+                )
                 session.commit()
     except PartsError as exc:
         _fail(str(exc))

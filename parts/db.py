@@ -1,84 +1,24 @@
-"""Engines, sessions and migrations of the catalogue.
+"""Catalogue maintenance and the vocabulary seed.
 
-The schema is owned by Alembic (script directory ``api/migrations``); :func:`upgrade` runs
-it programmatically on an engine, so no ``alembic.ini`` is needed, then copies the
-part-type vocabulary and the cause mapping from :mod:`parts.vocabulary` into their tables.
+The engine, the sessions and the migrations are the product's, not the catalogue's
+(:mod:`api.database`: one engine, one Alembic history for every package); after
+migrating, it calls :func:`seed_vocabulary` to copy the part-type vocabulary and the cause
+mapping from :mod:`parts.vocabulary` into their tables. Parts' functions take an engine or
+a session from their caller.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert
+from sqlalchemy import Connection, Engine, delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from parts import vocabulary
 from parts.models import CausePartType, PartType
-from parts.settings import PartsSettings
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "api" / "migrations"
-
-
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """Create an engine for ``url`` (default: :class:`PartsSettings`), tuned per dialect.
-
-    SQLite gets WAL, ``synchronous=NORMAL`` and enforced foreign keys on every connection.
-    """
-    url = url or PartsSettings().resolved_database_url()
-    engine = create_engine(url, **kwargs)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # WAL lets readers run during an import; NORMAL is durable enough with WAL and much
-    # faster; a bigger page cache and mmap make the 5M-row fitment index stay hot.
-    cur = dbapi_conn.cursor()
-    for pragma in (
-        "journal_mode=WAL",
-        "synchronous=NORMAL",
-        "foreign_keys=ON",
-        "cache_size=-262144",
-        "mmap_size=1073741824",
-        "temp_store=MEMORY",
-    ):
-        cur.execute(f"PRAGMA {pragma}")
-    cur.close()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """A ``sessionmaker`` bound to ``engine`` (objects stay usable after commit)."""
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the catalogue schema to ``revision`` and (re)seed the vocabulary tables.
-
-    Raises: whatever Alembic/the driver raises when the database is unreachable.
-    """
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
-        seed_vocabulary(conn)
-
-
-def downgrade(engine: Engine, revision: str = "base") -> None:
-    """Migrate the catalogue schema down to ``revision`` (``base`` drops every parts table)."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, revision)
 
 
 CATALOGUE_TABLES = (

@@ -115,6 +115,7 @@ class VinInfo:
     model_years: list[int]
     check_digit_ok: bool
     candidates: list[Candidate]
+    plant: str | None = None  # assembly plant when the maker's VIS code is known offline
 
 
 @dataclass
@@ -160,16 +161,35 @@ def wmi_make(wmi: str) -> str | None:
     return None if not name or name == "UnsupportedBrand" else normalize_brand(name)
 
 
-def identify_vin(session: Session, vin: str, *, limit: int = 10) -> VinInfo:
-    """Identify from a VIN: a known VIN first, else vehicle types of the WMI's make whose
+def vin_plant(vin: str) -> str | None:
+    """The assembly plant position 11 names, from vininfo's offline tables (None: unknown)."""
+    try:
+        from vininfo import Vin
+
+        plant = getattr(Vin(vin).details, "plant", None)
+    except Exception:  # noqa: BLE001 - vininfo raises several types for unknown input
+        return None
+    name = getattr(plant, "name", None)  # vininfo knows the code but not always its name
+    return f"{name} ({plant.code})" if name else None
+
+
+def identify_vin(
+    session: Session, vin: str, *, owner: str | None = None, limit: int = 10
+) -> VinInfo:
+    """Identify from a VIN: a VIN ``owner`` identified before first (``None``: nobody's
+    remembered vehicles are consulted), else vehicle types of the WMI's make whose
     production years include a possible model year.
 
     Raises: InvalidVinError for a malformed VIN.
     """
     vin = normalize_vin(vin)
     make, years = wmi_make(vin[:3]), model_years(vin)
-    info = VinInfo(vin, vin[:3], make, years, check_digit_ok(vin), [])
-    known = session.scalars(select(KnownVehicle).where(KnownVehicle.vin == vin)).first()
+    info = VinInfo(vin, vin[:3], make, years, check_digit_ok(vin), [], vin_plant(vin))
+    known = None
+    if owner is not None:
+        known = session.scalars(
+            select(KnownVehicle).where(KnownVehicle.owner == owner, KnownVehicle.vin == vin)
+        ).first()
     if known is not None:
         vehicle = session.get_one(VehicleType, known.vehicle_type_id)
         info.candidates.append(
@@ -351,13 +371,14 @@ def _parse_year(value: str | dt.date | None) -> int | None:
         raise InvalidInputError(f"B is not a real date: {value[:20]!r}") from None
 
 
-def identify_plate(session: Session, plate: str) -> Candidate:
-    """The vehicle type remembered for a plate.
+def identify_plate(session: Session, plate: str, *, owner: str) -> Candidate:
+    """The vehicle type ``owner`` remembered for a plate (another owner's plates are never
+    consulted).
 
     Raises: InvalidPlateError (malformed), NotFoundError (plate never identified).
     """
     norm = normalize_plate(plate)
-    known = session.scalars(select(KnownVehicle).where(KnownVehicle.plate == norm)).first()
+    known = _known(session, owner, norm)
     if known is None:
         raise NotFoundError(f"plate {norm} is not known yet; identify it by VIN or card first")
     vehicle = session.get_one(VehicleType, known.vehicle_type_id)
@@ -365,9 +386,10 @@ def identify_plate(session: Session, plate: str) -> Candidate:
 
 
 def remember_plate(
-    session: Session, plate: str, vehicle_type_id: int, vin: str | None = None
+    session: Session, plate: str, vehicle_type_id: int, vin: str | None = None, *, owner: str
 ) -> None:
-    """Remember (or re-point) a plate and optional VIN to a vehicle type; caller commits.
+    """Remember (or re-point) ``owner``'s plate and optional VIN to a vehicle type; caller
+    commits.
 
     Raises: InvalidPlateError, InvalidVinError, NotFoundError (unknown vehicle type).
     """
@@ -375,9 +397,17 @@ def remember_plate(
     vin_norm = normalize_vin(vin) if vin else None
     if session.get(VehicleType, vehicle_type_id) is None:
         raise NotFoundError(f"no vehicle type with id {vehicle_type_id}")
-    known = session.scalars(select(KnownVehicle).where(KnownVehicle.plate == norm)).first()
+    known = _known(session, owner, norm)
     if known is None:
-        session.add(KnownVehicle(plate=norm, vin=vin_norm, vehicle_type_id=vehicle_type_id))
+        session.add(
+            KnownVehicle(owner=owner, plate=norm, vin=vin_norm, vehicle_type_id=vehicle_type_id)
+        )
     else:
         known.vehicle_type_id, known.vin = vehicle_type_id, vin_norm or known.vin
     session.flush()
+
+
+def _known(session: Session, owner: str, plate: str) -> KnownVehicle | None:
+    return session.scalars(
+        select(KnownVehicle).where(KnownVehicle.owner == owner, KnownVehicle.plate == plate)
+    ).first()

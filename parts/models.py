@@ -215,12 +215,22 @@ class CausePartType(Base):
 
 
 class KnownVehicle(Base):
-    """A plate (and VIN) already identified once, remembered with its vehicle type."""
+    """A plate (and VIN) one owner already identified, remembered with its vehicle type.
+
+    Per owner: what identifies a car to one user (plate, VIN) is never visible to another,
+    so the same plate may be remembered by several owners. ``owner`` is an opaque key given
+    by the caller (the API passes ``user:<id>``; the CLI ``local``): parts knows no users.
+    """
 
     __tablename__ = "parts_known_vehicle"
+    __table_args__ = (
+        UniqueConstraint("owner", "plate"),
+        Index(None, "owner", "vin"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    plate: Mapped[str] = mapped_column(String(16), unique=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    plate: Mapped[str] = mapped_column(String(16))
     vin: Mapped[str | None] = mapped_column(String(17))
     vehicle_type_id: Mapped[int] = mapped_column(
         ForeignKey("parts_vehicle_type.id", ondelete="CASCADE")

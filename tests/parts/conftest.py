@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, make_url, text
 
-from parts.db import make_engine, session_factory, upgrade
+from api.database import make_engine, session_factory, upgrade
 from parts.demo import DemoSize, clear_catalogue, generate
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

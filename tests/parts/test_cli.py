@@ -7,10 +7,13 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from parts.cli import app
+from api.cli import parts_engine
+from parts.cli import app, use_engine
 from tests.parts import catalogue
 
 runner = CliRunner()
+# What the `novaevo` composition root does: lend the product's engine and migrations.
+use_engine(parts_engine)
 
 
 @pytest.fixture
@@ -112,3 +115,19 @@ def test_optimize_command_keeps_results(tiny_url, engine, session) -> None:
     assert result.exit_code == 0, result.output
     session.expire_all()
     assert [h.part_id for h in search_by_number(session, "8200561434").items] == before
+
+
+def test_read_only_commands_never_migrate(tmp_path) -> None:
+    """On a database never migrated, search/identify refuse with a clear message and
+    leave it untouched; a writing command migrates it."""
+    from sqlalchemy import create_engine, inspect
+
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    for args in (("search", "--text", "filter"), ("identify", "--vin", "VF1BR0E0F12345678")):
+        result = _run(url, *args)
+        assert result.exit_code == 1
+        assert "novaevo db upgrade" in result.output
+    assert inspect(create_engine(url)).get_table_names() == []
+    path = catalogue.write(tmp_path, "v.csv", "ktype,make,model,year_from\n1,RENAULT,Clio,2012\n")
+    assert _run(url, "import", "vehicles", str(path)).exit_code == 0
+    assert _run(url, "search", "--text", "filter").exit_code == 0

@@ -104,22 +104,41 @@ def test_malformed_vin_is_refused(tiny, session, vin) -> None:
 
 
 def test_known_plate_and_vin(tiny, session) -> None:
+    me = "user:1"
     with pytest.raises(NotFoundError):
-        identify_plate(session, "AB-123-CD")
+        identify_plate(session, "AB-123-CD", owner=me)
     with pytest.raises(InvalidPlateError):
-        identify_plate(session, "not a plate")
-    remember_plate(session, "ab 123 cd", _id(session, 1002), vin="VF3CAHMZ0C1234567")
+        identify_plate(session, "not a plate", owner=me)
+    remember_plate(session, "ab 123 cd", _id(session, 1002), vin="VF3CAHMZ0C1234567", owner=me)
     session.commit()
-    known = identify_plate(session, "AB123CD")
+    known = identify_plate(session, "AB123CD", owner=me)
     assert known.vehicle.ktype == 1002 and known.score == 1.0
-    by_vin = identify_vin(session, "vf3cahmz0c1234567")
+    by_vin = identify_vin(session, "vf3cahmz0c1234567", owner=me)
     assert [c.vehicle.ktype for c in by_vin.candidates] == [1002]
     assert "AB-123-CD" in by_vin.candidates[0].reasons[0]
-    remember_plate(session, "AB-123-CD", _id(session, 1001))
+    remember_plate(session, "AB-123-CD", _id(session, 1001), owner=me)
     session.commit()
-    assert identify_plate(session, "AB-123-CD").vehicle.ktype == 1001
+    assert identify_plate(session, "AB-123-CD", owner=me).vehicle.ktype == 1001
     with pytest.raises(NotFoundError):
-        remember_plate(session, "AB-124-CD", 999_999)
+        remember_plate(session, "AB-124-CD", 999_999, owner=me)
+
+
+def test_known_vehicles_are_per_owner(tiny, session) -> None:
+    """One owner's plate and VIN never identify (nor reveal) anything to another owner,
+    and the same plate may be remembered by two owners."""
+    remember_plate(session, "AB-123-CD", _id(session, 1002), vin="VF3CAHMZ0C1234567",
+                   owner="user:1")
+    session.commit()
+    with pytest.raises(NotFoundError):
+        identify_plate(session, "AB-123-CD", owner="user:2")
+    other = identify_vin(session, "VF3CAHMZ0C1234567", owner="user:2")
+    assert all("identified" not in " ".join(c.reasons) for c in other.candidates)
+    anonymous = identify_vin(session, "VF3CAHMZ0C1234567")
+    assert all("AB-123-CD" not in " ".join(c.reasons) for c in anonymous.candidates)
+    remember_plate(session, "AB-123-CD", _id(session, 1001), owner="user:2")
+    session.commit()
+    assert identify_plate(session, "AB-123-CD", owner="user:1").vehicle.ktype == 1002
+    assert identify_plate(session, "AB-123-CD", owner="user:2").vehicle.ktype == 1001
 
 
 def test_exact_codes_and_plausible_years_survive_the_candidate_window(

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select, text
 
+from api.database import downgrade, make_engine, session_factory, upgrade
+from api.settings import Settings
 from parts import vocabulary
-from parts.db import downgrade, make_engine, session_factory, upgrade
 from parts.models import CausePartType, Part, PartType
 from parts.search import search_text
-from parts.settings import PartsSettings
 from tests.parts.conftest import fresh_database
 
 
@@ -84,11 +84,11 @@ def _index_names(engine) -> set[str]:
 def test_settings_default_to_sqlite_in_the_data_dir(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("NOVAEVO_DATABASE_URL", raising=False)
     monkeypatch.setenv("NOVAEVO_DATA_DIR", str(tmp_path / "d"))
-    url = PartsSettings().resolved_database_url()
-    assert url == f"sqlite:///{(tmp_path / 'd' / 'parts.sqlite3').resolve()}"
+    url = Settings().resolved_database_url()
+    assert url == f"sqlite:///{(tmp_path / 'd' / 'novaevo.sqlite3').resolve()}"
     assert (tmp_path / "d").is_dir()
     monkeypatch.setenv("NOVAEVO_DATABASE_URL", "postgresql+psycopg://u@h/db")
-    assert PartsSettings().resolved_database_url() == "postgresql+psycopg://u@h/db"
+    assert Settings().resolved_database_url() == "postgresql+psycopg://u@h/db"
 
 
 @pytest.mark.parametrize(

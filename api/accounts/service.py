@@ -1,0 +1,273 @@
+"""Accounts: sign-up, log-in, token rotation with reuse detection, API keys, authentication.
+
+Access tokens are short-lived JWTs (HS256) naming the user, the log-in (token family) and
+the user's token version; every request checks that the family is not revoked and the
+version is current, so log-out and password changes take effect at once on every worker.
+Refresh tokens and API keys are random strings kept only as SHA-256 digests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.accounts.models import ApiKey, RefreshToken, TokenFamily, User
+from api.core.errors import ApiError, not_found
+from api.settings import Settings
+
+API_KEY_PREFIX = "nve_"
+_ALGORITHM = "HS256"
+_hashers: dict[tuple[int, int], PasswordHasher] = {}
+# Verified against when the e-mail is unknown, so that both cases take the same time.
+_DUMMY_HASHES: dict[tuple[int, int], str] = {}
+
+
+def now() -> dt.datetime:
+    """The current time, UTC, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite gives naive datetimes back even for timezone=True columns.
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def digest(secret: str) -> str:
+    """SHA-256 hex of a high-entropy secret (refresh token, API key)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def hasher(settings: Settings) -> PasswordHasher:
+    """The argon2id hasher with the configured cost."""
+    key = (settings.argon2_time_cost, settings.argon2_memory_kib)
+    if key not in _hashers:
+        _hashers[key] = PasswordHasher(time_cost=key[0], memory_cost=key[1])
+        _DUMMY_HASHES[key] = _hashers[key].hash(secrets.token_hex(16))
+    return _hashers[key]
+
+
+def _unauthorized(message: str, code: str = "unauthorized") -> ApiError:
+    return ApiError(401, code, message)
+
+
+def sign_up(session: Session, settings: Settings, email: str, password: str) -> User:
+    """Create an account. Raises a 409 ApiError when the e-mail is taken."""
+    user = User(email=email, password_hash=hasher(settings).hash(password), token_version=0)
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ApiError(409, "email_taken", "an account with this e-mail already exists") from None
+    return user
+
+
+def log_in(session: Session, settings: Settings, email: str, password: str) -> dict:
+    """Check the credentials and open a new token family. Raises a 401 ApiError."""
+    user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    ph = hasher(settings)
+    stored = user.password_hash if user else _DUMMY_HASHES[(ph.time_cost, ph.memory_cost)]
+    try:
+        ph.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        raise _unauthorized("wrong e-mail or password", "bad_credentials") from None
+    if user is None:  # the dummy hash never verifies, but be explicit
+        raise _unauthorized("wrong e-mail or password", "bad_credentials")
+    if ph.check_needs_rehash(user.password_hash):
+        user.password_hash = ph.hash(password)
+    family = TokenFamily(id=secrets.token_hex(16), user_id=user.id, created_at=now())
+    session.add(family)
+    session.flush()  # the family row first: its refresh token refers to it
+    pair = _issue(session, settings, user, family.id)
+    session.commit()
+    return pair
+
+
+def _issue(session: Session, settings: Settings, user: User, family_id: str) -> dict:
+    refresh = secrets.token_urlsafe(32)
+    expires = now() + dt.timedelta(seconds=settings.refresh_token_ttl_s)
+    session.add(RefreshToken(token_hash=digest(refresh), family_id=family_id, expires_at=expires))
+    claims = {
+        "sub": str(user.id),
+        "fam": family_id,
+        "ver": user.token_version,
+        "typ": "access",
+        "iat": now(),
+        "exp": now() + dt.timedelta(seconds=settings.access_token_ttl_s),
+    }
+    access = jwt.encode(claims, settings.secret_key, algorithm=_ALGORITHM)
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "expires_in": settings.access_token_ttl_s,
+    }
+
+
+def refresh(session: Session, settings: Settings, token: str) -> dict:
+    """Rotate a refresh token: the old one is spent, a new pair is returned.
+
+    Presenting a spent token again means it was stolen (or replayed): the whole family
+    is revoked, so both the thief and the user must log in again. Raises a 401 ApiError.
+    """
+    row = session.get(RefreshToken, digest(token))
+    if row is None:
+        raise _unauthorized("unknown refresh token")
+    family = session.get_one(TokenFamily, row.family_id)
+    if family.revoked_at is not None:
+        raise _unauthorized("this log-in was revoked", "token_revoked")
+    if _aware(row.expires_at) <= now():
+        raise _unauthorized("refresh token expired", "token_expired")
+    # Conditional update: of two concurrent rotations of one token, exactly one wins.
+    spent = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.token_hash == row.token_hash, RefreshToken.used_at.is_(None))
+        .values(used_at=now())
+    ).rowcount
+    if spent != 1:
+        _revoke_family(session, family, "refresh_token_reuse")
+        session.commit()
+        raise _unauthorized(
+            "refresh token reused: every token of this log-in is revoked", "refresh_token_reused"
+        )
+    pair = _issue(session, settings, session.get_one(User, family.user_id), family.id)
+    session.commit()
+    return pair
+
+
+def _revoke_family(session: Session, family: TokenFamily, reason: str) -> None:
+    session.execute(
+        update(TokenFamily)
+        .where(TokenFamily.id == family.id, TokenFamily.revoked_at.is_(None))
+        .values(revoked_at=now(), revoked_reason=reason)
+    )
+
+
+def log_out(session: Session, family_id: str | None) -> None:
+    """Revoke the caller's log-in (its access and refresh tokens)."""
+    if family_id is None:
+        raise ApiError(400, "not_a_login", "log-out needs an access token, not an API key")
+    _revoke_family(session, session.get_one(TokenFamily, family_id), "logout")
+    session.commit()
+
+
+def change_password(
+    session: Session, settings: Settings, user: User, current: str, new: str
+) -> dict:
+    """Set a new password, revoke every log-in of the user, open a new one."""
+    try:
+        hasher(settings).verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise _unauthorized("the current password is wrong", "bad_credentials") from None
+    user.password_hash = hasher(settings).hash(new)
+    user.token_version += 1
+    session.execute(
+        update(TokenFamily)
+        .where(TokenFamily.user_id == user.id, TokenFamily.revoked_at.is_(None))
+        .values(revoked_at=now(), revoked_reason="password_change")
+    )
+    family = TokenFamily(id=secrets.token_hex(16), user_id=user.id, created_at=now())
+    session.add(family)
+    session.flush()  # the family row first: its refresh token refers to it
+    pair = _issue(session, settings, user, family.id)
+    session.commit()
+    return pair
+
+
+def authenticate(session: Session, settings: Settings, bearer: str | None, api_key: str | None):  # noqa: ANN201 - api.deps.Principal (import cycle)
+    """The caller behind a Bearer access token or an ``X-API-Key`` (raises a 401 ApiError)."""
+    from api.deps import Principal
+
+    if api_key or (bearer and bearer.startswith(API_KEY_PREFIX)):
+        return _by_api_key(session, api_key or bearer or "")
+    if not bearer:
+        raise ApiError(401, "unauthorized", "authentication required (Bearer token or X-API-Key)")
+    try:
+        claims = jwt.decode(
+            bearer,
+            settings.secret_key,
+            algorithms=[_ALGORITHM],
+            options={"require": ["exp", "sub", "fam", "ver"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise _unauthorized("access token expired", "token_expired") from None
+    except jwt.InvalidTokenError:
+        raise _unauthorized("invalid access token") from None
+    row = session.execute(
+        select(User, TokenFamily.id)
+        .join(TokenFamily, TokenFamily.user_id == User.id)
+        .where(
+            User.id == int(claims["sub"]),
+            TokenFamily.id == claims["fam"],
+            TokenFamily.revoked_at.is_(None),
+            User.token_version == claims["ver"],
+        )
+    ).first()
+    if row is None:
+        raise _unauthorized("this log-in was revoked", "token_revoked")
+    return Principal(row[0], None, row[1])
+
+
+def _by_api_key(session: Session, key: str):  # noqa: ANN202 - api.deps.Principal
+    from api.deps import Principal
+
+    row = session.execute(
+        select(User, ApiKey)
+        .join(ApiKey, ApiKey.user_id == User.id)
+        .where(ApiKey.key_hash == digest(key), ApiKey.revoked_at.is_(None))
+    ).first()
+    if row is None:
+        raise _unauthorized("unknown or revoked API key")
+    return Principal(row[0], row[1])
+
+
+def create_api_key(session: Session, user: User, name: str, vehicle_id: int | None) -> tuple:
+    """A new key for one device; returns ``(ApiKey, secret)``. 404 for another's vehicle."""
+    from api.vehicles.models import Vehicle
+
+    if (
+        vehicle_id is not None
+        and session.scalars(
+            select(Vehicle.id).where(Vehicle.id == vehicle_id, Vehicle.owner_id == user.id)
+        ).first()
+        is None
+    ):
+        raise not_found("vehicle", vehicle_id)
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        user_id=user.id,
+        vehicle_id=vehicle_id,
+        name=name,
+        prefix=secret[:10],
+        key_hash=digest(secret),
+        created_at=now(),
+    )
+    session.add(key)
+    session.commit()
+    return key, secret
+
+
+def owned_api_key(session: Session, user: User, key_id: int) -> ApiKey:
+    """The caller's key ``key_id`` (404 when it is not theirs)."""
+    key = session.scalars(
+        select(ApiKey).where(ApiKey.id == key_id, ApiKey.user_id == user.id)
+    ).first()
+    if key is None:
+        raise not_found("API key", key_id)
+    return key
+
+
+def revoke_api_key(session: Session, user: User, key_id: int) -> ApiKey:
+    """Revoke the caller's key (idempotent)."""
+    key = owned_api_key(session, user, key_id)
+    if key.revoked_at is None:
+        key.revoked_at = now()
+        session.commit()
+    return key

@@ -1,0 +1,88 @@
+"""Typed dependencies shared by every domain's routes.
+
+* ``SessionDep``: an ORM session for this request (committed by the service, always closed).
+* ``CurrentUser``: the authenticated :class:`api.accounts.models.User` (Bearer access token
+  or ``X-API-Key``); 401 otherwise.
+* ``CurrentApiKey``: the API key when the caller used one (``None`` for a token).
+* ``SettingsDep``: the app's :class:`api.settings.Settings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from api.accounts.models import ApiKey, User
+from api.settings import Settings
+
+bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /v1/auth/login")
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="A per-device API key"
+)
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was built with."""
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request; rolled back if the route did not commit."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+class Principal:
+    """Who is calling: the user, and the API key used (``None`` for an access token)."""
+
+    __slots__ = ("user", "api_key", "family_id")
+
+    def __init__(self, user: User, api_key: ApiKey | None, family_id: str | None = None) -> None:
+        self.user, self.api_key, self.family_id = user, api_key, family_id
+
+
+def get_principal(
+    session: SessionDep,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
+    """Authenticate the caller (raises a 401 ApiError)."""
+    from api.accounts import service
+
+    return service.authenticate(session, settings, bearer.credentials if bearer else None, api_key)
+
+
+def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> User:
+    """The authenticated user."""
+    return principal.user
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address, for per-address rate limits."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
+
+
+def get_limiter(request: Request):  # noqa: ANN201 - api.core.ratelimit.RateLimiter
+    """The app's rate limiter (database or Redis)."""
+    return request.app.state.limiter
+
+
+LimiterDep = Annotated[object, Depends(get_limiter)]
+# Object ids in paths: bounded so that no database ever sees an out-of-range integer.
+IdPath = Annotated[int, Path(ge=1, le=2_147_483_647)]
