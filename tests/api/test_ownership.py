@@ -68,7 +68,7 @@ PUBLIC_PARAMS = {"vin", "code"}
 BODIES: dict[str, dict] = {
     "update_vehicle": {"mileage_km": 1000},
     "create_session": {"name": "x"},
-    "upload_chunk": {"readings": [{"t": 0.0, "name": "RPM", "value": 800.0}]},
+    "upload_chunk": {"readings": {"t": [0.0], "name": ["RPM"], "value": [800.0]}},
     "confirm_card_reading": {"corrections": {}},
 }
 
