@@ -106,7 +106,7 @@ def test_settings_refuse_a_default_or_short_secret_outside_development() -> None
 
 
 def test_one_data_directory_shared_with_obdcore(tmp_path, monkeypatch) -> None:
-    from obdcore.memory import default_path
+    from obdcore.io.memory import default_path
 
     monkeypatch.delenv("NOVAEVO_DATA_DIR", raising=False)
     assert Settings().data_dir == default_path().parent
