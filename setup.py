@@ -1,8 +1,9 @@
 """Declares the Cython extensions; all other metadata lives in pyproject.toml.
 
 Each compiled module is the Cython build of a pure-Python twin that stays importable
-(``obdcore/_core.py`` -> ``obdcore._ccore``). When the compiler or Cython is missing the
-build still succeeds and the package runs on the pure-Python twin, saying so once.
+(``obdcore/protocol/_core.py`` -> ``obdcore.protocol._ccore``). When the compiler or Cython
+is missing the build still succeeds and the package runs on the pure-Python twin, saying so
+once.
 """
 
 import sys
@@ -10,7 +11,7 @@ import sys
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-TWINS = {"obdcore._ccore": "obdcore/_core.py"}
+TWINS = {"obdcore.protocol._ccore": "obdcore/protocol/_core.py"}
 
 
 class OptionalBuildExt(build_ext):

@@ -12,10 +12,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from parts.models import Base as PartsBase
@@ -151,3 +152,23 @@ def check_current(engine: Engine) -> None:
             "the database schema is not up to date (missing "
             f"{', '.join(sorted(missing))}); run `novaevo db upgrade`"
         )
+
+
+class UtcDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every dialect (SQLite stores no zone: values come
+    back naive and are marked UTC here, so the API never emits a zone-less time)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> Any:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> Any:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value

@@ -21,10 +21,10 @@ import obd  # noqa: E402
 from obd.protocols import ISO_15765_4_11bit_500k  # noqa: E402
 
 from benchmarks.decode_corpus import corpus  # noqa: E402
-from obdcore import _core as pure  # noqa: E402
+from obdcore.protocol import _core as pure  # noqa: E402
 
 try:
-    from obdcore import _ccore as compiled  # noqa: E402
+    from obdcore.protocol import _ccore as compiled  # noqa: E402
 except ImportError:
     compiled = None
 

@@ -22,9 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.decode_corpus import corpus  # noqa: E402
-from obdcore import _ccore as compiled  # noqa: E402
-from obdcore import _core as pure  # noqa: E402
-from obdcore.isotp import can_answer_lines  # noqa: E402
+from obdcore.protocol import _ccore as compiled  # noqa: E402
+from obdcore.protocol import _core as pure  # noqa: E402
+from obdcore.protocol.isotp import can_answer_lines  # noqa: E402
 
 FORMATS = [("6", True, True), ("6", False, True), ("6", False, False), ("7", True, True),
            ("8", True, False), ("3", True, True), ("2", True, True), ("5", False, True)]

@@ -44,7 +44,7 @@ def python_obd(url: str, seconds: float) -> tuple[float, float]:
 
 
 async def _obdcore(url: str, seconds: float) -> tuple[float, float]:
-    from obdcore.client import Client
+    from obdcore.io.client import Client
 
     started = time.monotonic()
     async with Client(url) as car:

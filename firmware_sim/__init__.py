@@ -1,7 +1,7 @@
 """ELM327 firmware emulator and virtual vehicle (issue: firmware_sim).
 
 The mirror of ``obdcore``: bytes in -> AT-command interpreter (:mod:`.firmware`) ->
-virtual vehicle (:mod:`.vehicle` physics, :mod:`.diagnostics` on-board monitors, :mod:`.ecu`
+virtual vehicle (:mod:`.vehicle` physics, :mod:`.monitors` on-board monitors, :mod:`.ecu`
 services) -> response encoder (:mod:`.bus`) -> bytes out. The firmware is sans-I/O
 (``Firmware.feed(data, now) -> bytes``); :mod:`.server` (pty, TCP), :mod:`.ble` (a bleak
 backend) and :mod:`.cli` (``novaevo sim``) are thin adapters around it.

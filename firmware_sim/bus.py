@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from obdcore import core as _obdcore
-from obdcore.isotp import segment
-from obdcore.protocols import CAN_11, CAN_29, J1850, protocol_family
+from obdcore import segment
+from obdcore.protocol.protocols import CAN_11, CAN_29, J1850, protocol_family
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from firmware_sim.diagnostics import Diagnostics
-from firmware_sim.drive import STANDARD, DriveCycle
-from firmware_sim.errors import FaultSpecError
-from firmware_sim.faults import PETROL_ONLY, Fault
+from firmware_sim.drive import STANDARD, Driver, DriveCycle
+from firmware_sim.faults import Fault, check_fault
+from firmware_sim.monitors import Monitors
 from firmware_sim.profiles import EngineProfile
-from firmware_sim.vehicle import FaultSet, Physics
-from obdcore.pidtable import PidTable, encode_pid
+from firmware_sim.vehicle import DT, FaultSet, Physics
+from obdcore import PidTable, encode_pid
 
 _TABLE = PidTable.standard()
 
 PETROL_PIDS = frozenset({
-    0x01, 0x03, 0x04, 0x05, 0x06, 0x07, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11, 0x13,
+    0x01, 0x03, 0x04, 0x05, 0x06, 0x07, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11, 0x13,
     0x14, 0x15, 0x1C, 0x1F, 0x21, 0x2E, 0x2F, 0x30, 0x31, 0x32, 0x33, 0x3C, 0x41, 0x42,
     0x43, 0x44, 0x45, 0x46, 0x47, 0x49, 0x4C, 0x4D, 0x4E, 0x51})
 DIESEL_PIDS = frozenset({
@@ -158,6 +157,11 @@ class EngineEcu(Ecu):
             pids |= {0x08, 0x09, 0x18, 0x19, 0x3D}
         if profile.has_egr:
             pids |= {0x2C, 0x2D}
+        if profile.direct_injection:
+            pids.add(0x23)
+        if profile.fuel_pressure_pid and not profile.diesel:
+            pids.add(0x0A)
+        pids -= set(profile.dropped_pids)
         self.pids = bitmap_pids(pids)
 
     def _vin(self) -> bytes:
@@ -204,6 +208,8 @@ class EngineEcu(Ecu):
         state = self.car.physics.state
         if state.fuel_cut:
             mode = 0x04
+        elif self.car.physics.faults("dead_upstream_o2") >= 0.5 and state.run_time > 60:
+            mode = 0x08  # open loop due to a system failure
         elif state.closed_loop:
             mode = 0x02
         else:
@@ -239,9 +245,8 @@ class EngineEcu(Ecu):
     # ------------------------------------------------------------------ codes
 
     def _codes(self, request: bytes, can: bool) -> list[bytes] | None:
-        diag = self.car.diagnostics
-        codes = {0x03: diag.confirmed, 0x07: diag.pending, 0x0A: diag.permanent}[request[0]]
-        return dtc_answer(request[0] + 0x40, list(codes), can)
+        kind = {0x03: "stored", 0x07: "pending", 0x0A: "permanent"}[request[0]]
+        return dtc_answer(request[0] + 0x40, self.car.diagnostics.codes("7E8", kind), can)
 
     def _clear(self, request: bytes, can: bool) -> list[bytes] | None:
         self.car.diagnostics.clear()
@@ -250,6 +255,8 @@ class EngineEcu(Ecu):
     # ------------------------------------------------------------------ Mode 06
 
     def _mode06(self, request: bytes, can: bool) -> list[bytes] | None:
+        if not self.profile.mode06:
+            return [bytes([0x7F, 0x06, NRC_SERVICE_NOT_SUPPORTED])]
         if not can or len(request) < 2:
             return None  # legacy Mode 06 (TID based) is not simulated
         tests = self.car.diagnostics.mode06_tests()
@@ -265,7 +272,7 @@ class EngineEcu(Ecu):
 
 def _mode06_record(mid: int, tid: int, uasid: int, value: float, low: float,
                    high: float) -> bytes:
-    from obdcore.structured import uas_table
+    from obdcore import uas_table
 
     scale = uas_table()[uasid].scale
 
@@ -276,7 +283,8 @@ def _mode06_record(mid: int, tid: int, uasid: int, value: float, low: float,
 
 
 class TransmissionEcu(Ecu):
-    """The transmission control module: vehicle speed, its identity, never any code."""
+    """The transmission control module: vehicle speed, its own codes and MIL request,
+    its identity."""
 
     name = "TRANSMISSION"
     can_id = 0x7E9
@@ -286,7 +294,7 @@ class TransmissionEcu(Ecu):
     def __init__(self, car: Car):
         super().__init__(car.profile.tcm_calid, car.profile.tcm_cvn, "TCM\x00-TransmissionCtl")
         self.car = car
-        self.pids = {0x00, 0x0D}
+        self.pids = {0x00, 0x01, 0x0D}
 
     def _mode01(self, request: bytes, can: bool) -> list[bytes] | None:
         if len(request) < 2 or (not can and len(request) > 2):
@@ -295,38 +303,71 @@ class TransmissionEcu(Ecu):
         for pid in request[1:]:
             if pid == 0x00:
                 out += b"\x00" + bitmap_bytes(self.pids, 0)
+            elif pid == 0x01:
+                out += b"\x01" + self._status()
             elif pid == 0x0D:
                 out += bytes([0x0D, round(self.car.physics.state.speed)])
         return [bytes(out)] if len(out) > 1 else None
 
+    def _status(self) -> bytes:
+        """PID 01 of a TCM: its MIL request and code count, no readiness monitors."""
+        diag = self.car.diagnostics
+        stored = diag.codes("7E9", "stored")
+        a = (0x80 if diag.mil_for("7E9") else 0) | min(len(stored), 0x7F)
+        return bytes([a, 0x04 | (0x08 if self.car.profile.diesel else 0), 0, 0])
+
+    def _codes(self, request: bytes, can: bool) -> list[bytes] | None:
+        kind = {0x03: "stored", 0x07: "pending", 0x0A: "permanent"}[request[0]]
+        return dtc_answer(request[0] + 0x40, self.car.diagnostics.codes("7E9", kind), can)
+
+    def _clear(self, request: bytes, can: bool) -> list[bytes] | None:
+        return [b"\x44"]  # the engine ECU's clear (same broadcast) resets the shared memory
+
 
 class Car:
-    """Physics + diagnostics + ECUs of one virtual car, advanced by a simulated clock."""
+    """Physics + on-board monitors + ECUs of one virtual car, advanced by a simulated
+    clock. ``cycle``: a drive cycle the driver follows (or a :class:`Driver`); ``dt``: the
+    physics step. Raises :class:`~firmware_sim.errors.FaultSpecError` for a fault that
+    cannot exist on ``profile``."""
 
     def __init__(self, profile: EngineProfile, faults: list[Fault] | None = None, seed: int = 0,
-                 cycle: DriveCycle = STANDARD):
+                 cycle: DriveCycle | Driver = STANDARD, dt: float = DT):
         faults = list(faults or [])
         for fault in faults:
-            if profile.diesel and fault.name in PETROL_ONLY:
-                raise FaultSpecError(f"{fault.name} does not apply to the diesel profile")
-            if fault.name == "misfire" and fault.cylinder > profile.cylinders:
-                raise FaultSpecError(f"{profile.name} has {profile.cylinders} cylinders")
+            check_fault(fault, profile)
         self.profile = profile
         self.faults = faults
         self.physics = Physics(profile, cycle, FaultSet.of(faults), seed)
-        self.diagnostics = Diagnostics(self.physics)
+        self.driver = self.physics.driver
+        self.diagnostics = Monitors(self.physics)
         self.ecus: list[Ecu] = [EngineEcu(self), TransmissionEcu(self)]
+        self.dt = dt
+        self.clock_frozen = False  # FREEZE ON: exchanges with a client take no time
+
+    def control(self, command: str) -> str:
+        """One guided-test driver command (see :mod:`firmware_sim.control`)."""
+        from firmware_sim.control import control
+
+        return control(self, command)
 
     @property
     def time(self) -> float:
         """Simulated seconds since the key was turned."""
         return self.physics.state.t
 
-    def advance_to(self, t: float) -> None:
-        """Runs the car (physics and on-board diagnostics) up to simulated time ``t``."""
-        while self.physics.state.t + 0.1 <= t + 1e-9:
-            self.physics.step()
-            self.diagnostics.tick()
+    def advance_to(self, t: float, dt: float | None = None) -> None:
+        """Runs the car (physics and on-board monitors) up to simulated time ``t`` in
+        steps of ``dt`` (the car's own step by default); a last shorter step lands on
+        ``t`` exactly."""
+        step = dt or self.dt
+        physics, monitors = self.physics, self.diagnostics
+        while physics.state.t + step <= t + 1e-9:
+            physics.step(step)
+            monitors.tick(step)
+        rest = round(t - physics.state.t, 6)
+        if rest > 1e-6 and dt is not None:
+            physics.step(rest)
+            monitors.tick(rest)
 
     def values(self) -> dict[str, float]:
         """Every Mode 01 value the engine ECU reports now, by PID table field name."""
@@ -347,4 +388,5 @@ class Car:
         return {"physical": self.physics.truth(), "reported": self.values(),
                 "confirmed": list(diag.confirmed), "pending": list(diag.pending),
                 "permanent": list(diag.permanent), "mil": diag.mil,
-                "freeze_dtc": diag.freeze_dtc}
+                "freeze_dtc": diag.freeze_dtc, "trip": diag.trip,
+                "flashing": diag.flashing}

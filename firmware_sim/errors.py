@@ -11,3 +11,7 @@ class FaultSpecError(SimError, ValueError):
 
 class ProfileError(SimError, ValueError):
     """An unknown engine or adapter profile name, or an unsupported protocol."""
+
+
+class ControlError(SimError, ValueError):
+    """A driver command (the guided-test control interface) that cannot be understood."""

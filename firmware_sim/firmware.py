@@ -17,7 +17,7 @@ from firmware_sim.ecu import Car, Ecu
 from firmware_sim.faults import Fault
 from firmware_sim.profiles import ADAPTERS, AdapterProfile
 from firmware_sim.timing import FAST, Timing
-from obdcore.protocols import CAN_29, ISO, J1850, PROTOCOLS, is_can, protocol_family
+from obdcore.protocol.protocols import CAN_29, ISO, J1850, PROTOCOLS, is_can, protocol_family
 
 MAX_LINE = 64  # characters kept from one command line; longer ones answer "?"
 MAX_BACKLOG = 200  # ATMA lines kept unread before "BUFFER FULL"
@@ -172,6 +172,8 @@ class Firmware:
             self._queue.append((now, (text + self._eol).encode("ascii", "replace")))
         if len(raw) > MAX_LINE:
             self._emit(["?"], now, 0.0)
+        elif compact.startswith("SIM") and text.strip().upper().startswith("SIM "):
+            self._sim(text.strip()[4:], now)
         elif compact.startswith("AT"):
             self._at(compact[2:], now)
         elif compact.startswith("ST"):
@@ -181,8 +183,23 @@ class Firmware:
         else:
             self._emit(["?"], now, 0.0)
 
+    def _sim(self, command: str, now: float) -> None:
+        """``SIM <command>``: the simulator's in-band driver interface (a real ELM327
+        answers ``?``). Time it lets pass moves the adapter's clock with the car's."""
+        from firmware_sim.errors import ControlError
+
+        try:
+            reply = self.car.control(command)
+        except ControlError as exc:
+            self._emit([f"? {exc}"], now, 0.0)
+            return
+        self.sim_time = max(self.sim_time, self.car.time)
+        self._emit([reply], now, self.timing.at_command_s)
+
     def _settle(self, now: float, seconds: float) -> None:
         """Advances the car's clock by ``seconds`` (fast mode) or to wall time."""
+        if self.car.clock_frozen:
+            return
         if self.timing.realistic and self._wall_start is not None:
             self.sim_time = max(self.sim_time, now - self._wall_start)
         else:
@@ -191,7 +208,7 @@ class Firmware:
 
     def advance(self, seconds: float) -> None:
         """Lets ``seconds`` of simulated time pass (fast mode: tests drive the car)."""
-        self.sim_time += seconds
+        self.sim_time = max(self.sim_time, self.car.time) + seconds
         self.car.advance_to(self.sim_time)
 
     def sync(self, now: float) -> None:
@@ -361,7 +378,7 @@ class Firmware:
             duration = self.settings.timeout * 0.004
         # The answer also has to cross the serial link (about 260 us a byte at 38400).
         duration += self.timing.serial_s(sum(len(line) + 1 for line in prefix + lines) + 2)
-        if not self.timing.realistic:
+        if not self.timing.realistic and not self.car.clock_frozen:
             self.sim_time += duration
         self._deliver(prefix, lines, now, sent + duration, is_can(protocol))
 

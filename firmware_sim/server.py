@@ -20,6 +20,7 @@ import traceback
 import tty
 from collections.abc import Iterable
 
+from firmware_sim.control import drive_history
 from firmware_sim.drive import CYCLES
 from firmware_sim.ecu import Car
 from firmware_sim.errors import ProfileError
@@ -185,9 +186,15 @@ class Simulator:
     """A virtual car with an ELM327 dongle, served over a pty or TCP.
 
     ``with Simulator(transport="tcp", faults=["misfire:2@0.7"], seed=1) as sim:`` then
-    connect to ``sim.url``. ``start_s`` drives the car that long before serving; ``cycle``
-    is a drive cycle name (``standard``, ``idle``); ``protocol`` overrides the car's bus.
+    connect to ``sim.url``. ``history``: ``"driven"`` (the default) drives the car two
+    whole trips with its faults first (cold starts, a night between), so codes are set
+    and a freeze frame is captured before the first request, as on a car that comes to
+    the garage; ``"none"`` starts a car that never ran with its fault; an int is a number
+    of trips. ``start_s`` then drives the current trip that long before serving (300: a
+    warm engine). ``cycle`` is a drive cycle name (``standard``, ``idle``); ``protocol``
+    overrides the car's bus; ``car`` serves a ready-made :class:`Car` instead.
     ``sim.advance(seconds)`` drives the car's simulated clock (fast timing);
+    ``sim.control("RPM 2500")`` gives the driver an order (:mod:`firmware_sim.control`);
     ``sim.truth()`` returns the ground truth. Raises :class:`ProfileError` or
     :class:`~firmware_sim.errors.FaultSpecError` for bad names.
     """
@@ -196,21 +203,26 @@ class Simulator:
                  faults: Iterable[str | Fault] = (), adapter: str = "elm327",
                  timing: str | Timing = "fast", seed: int = 0, port: int = 0,
                  host: str = "127.0.0.1", cycle: str = "standard", protocol: str | None = None,
-                 start_s: float = 0.0):
+                 start_s: float = 0.0, history: str | int = "driven", car: Car | None = None):
         if transport not in ("pty", "tcp"):
             raise ProfileError(f"unknown transport {transport!r}: use pty or tcp")
-        parsed = [f if isinstance(f, Fault) else parse_fault(f) for f in faults]
-        car_profile = engine_profile(profile)
-        if protocol is not None:
-            from dataclasses import replace
-
-            car_profile = replace(car_profile, protocol=protocol)
-        self.car = Car(car_profile, parsed, seed, CYCLES.get(cycle, CYCLES["standard"]))
-        self.firmware = Firmware(self.car, adapter_profile(adapter), _timing(timing), parsed,
-                                 seed)
         if cycle not in CYCLES:
             raise ProfileError(f"unknown drive cycle {cycle!r}; known: {sorted(CYCLES)}")
-        self.firmware.advance(start_s)  # e.g. 600 s: a warm engine from the first request
+        trips = _history_trips(history)
+        parsed = [f if isinstance(f, Fault) else parse_fault(f) for f in faults]
+        if car is None:
+            car_profile = engine_profile(profile)
+            if protocol is not None:
+                from dataclasses import replace
+
+                car_profile = replace(car_profile, protocol=protocol)
+            car = Car(car_profile, parsed, seed, CYCLES[cycle])
+            if trips:
+                drive_history(car, trips)
+        self.car = car
+        self.firmware = Firmware(self.car, adapter_profile(adapter), _timing(timing), parsed,
+                                 seed)
+        self.firmware.advance(start_s)  # e.g. 300 s: a warm engine from the first request
         self.lock = threading.Lock()
         self.transport = transport
         self._port, self._host = port, host
@@ -247,6 +259,14 @@ class Simulator:
         with self.lock:
             self.firmware.advance(seconds)
 
+    def control(self, command: str) -> str:
+        """A driver order (``"RPM 2500"``, ``"OFF"``, ``"WAIT 60"``...; see
+        :mod:`firmware_sim.control`); returns its one-line reply."""
+        with self.lock:
+            reply = self.car.control(command)
+            self.firmware.sim_time = max(self.firmware.sim_time, self.car.time)
+            return reply
+
     def truth(self) -> dict[str, object]:
         """The car's ground truth (see :meth:`Car.truth`): in fast timing, the instant of
         the last answer; in realistic timing, now."""
@@ -254,6 +274,16 @@ class Simulator:
             if self.firmware.timing.realistic:
                 self.firmware.sync(time.monotonic())
             return self.car.truth()
+
+
+def _history_trips(history: str | int) -> int:
+    if history == "driven":
+        return 2
+    if history == "none":
+        return 0
+    if isinstance(history, int) and not isinstance(history, bool) and 0 <= history <= 10:
+        return history
+    raise ProfileError(f"unknown history {history!r}: use driven, none or 0-10 trips")
 
 
 def _timing(timing: str | Timing) -> Timing:

@@ -11,10 +11,7 @@ import firmware_sim
 from api.cli import app as api_app
 from api.cli import db_app, parts_engine
 from firmware_sim.cli import app as sim_app
-from obdcore.cli import app as obd_app
-from obdcore.cli_car import app as car_app
-from obdcore.cli_connect import use_simulator
-from obdcore.cli_stream import app as stream_app
+from obdcore.cli import car_app, replay_app, stream_app, use_simulator
 from ocr.cli import app as ocr_app
 from parts.cli import app as parts_app
 from parts.cli import use_engine
@@ -30,7 +27,7 @@ app = typer.Typer(
 # the heart of the tool.
 app.registered_commands.extend(car_app.registered_commands)
 app.registered_commands.extend(stream_app.registered_commands)
-app.registered_commands.extend(obd_app.registered_commands)
+app.registered_commands.extend(replay_app.registered_commands)
 app.registered_commands.extend(sim_app.registered_commands)
 app.registered_commands.extend(ocr_app.registered_commands)
 app.add_typer(parts_app, name="parts")

@@ -1,8 +1,11 @@
-"""The documented error types of obdcore.
+"""The documented error types of obdcore, shared by every layer.
 
 Decoding never raises for bad adapter output: garbage, truncation and adapter messages come
-back as typed notices. Errors are raised only for bad *arguments* (a formula that is not
-one, a PID table that contradicts itself, an unknown protocol).
+back as typed notices. :class:`ArgumentError` and its subclasses are raised for bad
+*arguments* (a formula that is not one, a PID table that contradicts itself, an unknown
+protocol, a negative refresh rate); :class:`LinkError` and its subclasses when talking to
+the adapter fails. The argument errors are also ``ValueError``s, so that generic callers
+that catch those keep working.
 """
 
 
@@ -10,16 +13,25 @@ class ObdError(Exception):
     """Base class of every error obdcore raises on purpose."""
 
 
-class FormulaError(ObdError, ValueError):
+class ArgumentError(ObdError, ValueError):
+    """A caller passed a value obdcore cannot use (the message says which and why)."""
+
+
+class FormulaError(ArgumentError):
     """A user formula is not in the documented formula language."""
 
 
-class TableError(ObdError, ValueError):
-    """A PID table row is malformed or contradicts another row."""
+class TableError(ArgumentError):
+    """A PID table row is malformed or contradicts another row, or a value name is
+    unknown."""
 
 
-class ProtocolError(ObdError, ValueError):
+class ProtocolError(ArgumentError):
     """An unknown or unsupported ELM327 protocol was named."""
+
+
+class PayloadError(ArgumentError):
+    """An ISO-TP payload cannot be sent: empty, or longer than 4095 bytes."""
 
 
 # ---------------------------------------------------------------- talking to a dongle

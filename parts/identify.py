@@ -115,6 +115,7 @@ class VinInfo:
     model_years: list[int]
     check_digit_ok: bool
     candidates: list[Candidate]
+    plant: str | None = None  # assembly plant when the maker's VIS code is known offline
 
 
 @dataclass
@@ -160,6 +161,18 @@ def wmi_make(wmi: str) -> str | None:
     return None if not name or name == "UnsupportedBrand" else normalize_brand(name)
 
 
+def vin_plant(vin: str) -> str | None:
+    """The assembly plant position 11 names, from vininfo's offline tables (None: unknown)."""
+    try:
+        from vininfo import Vin
+
+        plant = getattr(Vin(vin).details, "plant", None)
+    except Exception:  # noqa: BLE001 - vininfo raises several types for unknown input
+        return None
+    name = getattr(plant, "name", None)  # vininfo knows the code but not always its name
+    return f"{name} ({plant.code})" if name else None
+
+
 def identify_vin(
     session: Session, vin: str, *, owner: str | None = None, limit: int = 10
 ) -> VinInfo:
@@ -171,7 +184,7 @@ def identify_vin(
     """
     vin = normalize_vin(vin)
     make, years = wmi_make(vin[:3]), model_years(vin)
-    info = VinInfo(vin, vin[:3], make, years, check_digit_ok(vin), [])
+    info = VinInfo(vin, vin[:3], make, years, check_digit_ok(vin), [], vin_plant(vin))
     known = None
     if owner is not None:
         known = session.scalars(

@@ -6,7 +6,9 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-_EMAIL = r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$"
+# ASCII classes only: the same pattern must mean the same thing to JSON Schema (ECMA 262)
+# clients and to Python (whose \s also matches Unicode spaces).
+_EMAIL = r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,63}$"
 
 
 class SignUp(BaseModel):

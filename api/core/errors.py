@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.core.context import request_id_var
+from parts.errors import NotFoundError, PartsError
 
 
 class ErrorBody(BaseModel):
@@ -88,6 +89,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             422, "validation_error", "the request is not valid", _validation_details(exc)
         )
+
+    @app.exception_handler(PartsError)
+    async def _parts(_request: Request, exc: PartsError) -> JSONResponse:
+        # parts' typed errors are bad input (422) or an unknown object (404).
+        status = 404 if isinstance(exc, NotFoundError) else 422
+        code = "".join("_" + c.lower() if c.isupper() else c for c in type(exc).__name__)
+        return error_response(status, code.lstrip("_").removesuffix("_error"), str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -63,8 +63,15 @@ def _request_id(scope: dict) -> str:
     return uuid.uuid4().hex
 
 
+def _route_template(scope: dict) -> str:
+    # The template (/v1/vehicles/{vehicle_id}), never the path: bounded metric labels.
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(context, "path_format", None)
+    return template or getattr(scope.get("route"), "path", None) or "unmatched"
+
+
 def _observe(scope: dict, status: int, seconds: float) -> None:
-    route = getattr(scope.get("route"), "path", "unmatched")
+    route = _route_template(scope)
     method = scope.get("method", "WS")
     REQUESTS.labels(method, route, str(status)).inc()
     LATENCY.labels(method, route).observe(seconds)

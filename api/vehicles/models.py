@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.database import Base
+from api.database import Base, UtcDateTime
 
 
 class Vehicle(Base):
@@ -45,8 +44,8 @@ class Vehicle(Base):
     vehicle_type_id: Mapped[int | None] = mapped_column(Integer)
     vin_info: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     card: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
 class CardReading(Base):
@@ -60,4 +59,4 @@ class CardReading(Base):
     vehicle_id: Mapped[int | None] = mapped_column(
         ForeignKey("api_vehicle.id", ondelete="SET NULL")
     )
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -110,17 +110,17 @@ class User:
         assert r.status_code == 200, r.text
         return r.json()
 
-    def get(self, url: str, **kw):
-        return self.client.get(url, headers=self.headers, **kw)
+    def get(self, url: str, headers: dict | None = None, **kw):
+        return self.client.get(url, headers={**self.headers, **(headers or {})}, **kw)
 
-    def post(self, url: str, **kw):
-        return self.client.post(url, headers=self.headers, **kw)
+    def post(self, url: str, headers: dict | None = None, **kw):
+        return self.client.post(url, headers={**self.headers, **(headers or {})}, **kw)
 
-    def patch(self, url: str, **kw):
-        return self.client.patch(url, headers=self.headers, **kw)
+    def patch(self, url: str, headers: dict | None = None, **kw):
+        return self.client.patch(url, headers={**self.headers, **(headers or {})}, **kw)
 
-    def delete(self, url: str, **kw):
-        return self.client.delete(url, headers=self.headers, **kw)
+    def delete(self, url: str, headers: dict | None = None, **kw):
+        return self.client.delete(url, headers={**self.headers, **(headers or {})}, **kw)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from obdcore import Decoder
 from obdcore import core as obdcore_core
-from obdcore.protocols import is_can
+from obdcore.protocol.protocols import is_can
 from tests.firmware_sim.helpers import lines, make_firmware, quiet, send
 
 ENGINE_ID = {"6": 0x7E8, "8": 0x7E8, "7": 0x18DAF110, "9": 0x18DAF110}
@@ -118,8 +118,10 @@ def test_freeze_frame_and_mode06_decode() -> None:
     rpm = decoder.decode(send(fw, "020C00")).value("RPM")
     assert rpm == pytest.approx(fw.car.diagnostics.freeze["RPM"], abs=0.13)
     answer = send(fw, "06A3")
-    count = fw.car.diagnostics.misfire_cycle[1]
+    count = fw.car.diagnostics.misfire.last[1]  # the last 1,000-revolution block
     assert count > 0
     results = decoder.decode(answer).readings[0].value
     assert [t.tid for t in results] == [0x0B, 0x0C]
     assert results[1].value == count
+    # The cylinder-2 misfire that set P0302 fails its test against the monitor's limit.
+    assert results[1].maximum == 40 and not results[1].passed

@@ -4,7 +4,6 @@ signature, the DTC lifecycle and readiness."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
 from functools import cache
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from firmware_sim.drive import STANDARD
 from firmware_sim.ecu import Car
 from firmware_sim.errors import FaultSpecError
-from firmware_sim.faults import CAR_FAULTS, PETROL_ONLY, Fault, parse_fault
+from firmware_sim.faults import Fault, parse_fault
 from firmware_sim.profiles import ENGINES, engine_profile
 
 END_OF_CYCLE = 800.0  # seconds: one pass of the standard cycle and a bit
@@ -21,7 +20,8 @@ END_OF_CYCLE = 800.0  # seconds: one pass of the standard cycle and a bit
 @cache
 def _driven(profile: str, faults: tuple[str, ...] = (), until: float = END_OF_CYCLE) -> Car:
     car = Car(engine_profile(profile), [parse_fault(f) for f in faults], seed=5)
-    car.advance_to(until)
+    car.advance_to(until - 20.0, 0.5)
+    car.advance_to(until)  # the last seconds in fine steps
     return car
 
 
@@ -72,8 +72,9 @@ def test_petrol_physics_is_consistent_at_idle_and_warm() -> None:
     warm = car.values()
     assert cold_idle > warm["RPM"] + 100  # cold idle is raised
     assert 700 < warm["RPM"] < 900 and warm["SPEED"] == 0
-    # DOMAIN: a 1.5 L engine idling at 800 rpm draws about 3.6 g/s.
-    assert 2.8 < warm["MAF"] < 4.5
+    # DOMAIN: a 1.5 L engine idling at 800 rpm draws about 3.6 g/s at VE 0.3; the Etios
+    # recordings (MAP 28 kPa at 720 rpm) put its VE nearer 0.25: about 2.7 g/s.
+    assert 2.2 < warm["MAF"] < 4.5
     assert 25 < warm["INTAKE_PRESSURE"] < 45  # manifold vacuum at idle
     assert abs(warm["SHORT_FUEL_TRIM_1"] + warm["LONG_FUEL_TRIM_1"]) < 10
     cruise = _driven("petrol_1.5", until=_phase_start("decelerate") - 5).values()
@@ -111,161 +112,31 @@ def test_diesel_profile_has_no_throttle_and_boosts() -> None:
     assert "SHORT_FUEL_TRIM_1" not in values and "FUEL_RAIL_PRESSURE_DIRECT" in values
 
 
-# ----------------------------------------------------------------------------- faults
-
-EXPECTED_CODES = {
-    "vacuum_leak": {"P0171"}, "maf_under_reading": {"P0101", "P0171"},
-    "low_fuel_pressure": {"P0087"}, "leaking_injector": {"P0172"},
-    "purge_valve_stuck_open": {"P0496"}, "thermostat_stuck_open": {"P0128"},
-    "coolant_sensor_fault": {"P0116"}, "misfire": {"P0300", "P0302"},
-    "low_catalyst_efficiency": {"P0420"}, "slow_upstream_o2": {"P0133"},
-    "dead_downstream_o2": {"P0140"}, "egr_stuck": {"P0401"}, "charging_fault": {"P0562"},
-}
-
-
-def _spec(name: str) -> str:
-    return "misfire:2@0.8" if name == "misfire" else f"{name}@0.8"
-
-
-def _idle_trim(car: Car) -> float:
-    values = car.values()
-    return values["SHORT_FUEL_TRIM_1"] + values["LONG_FUEL_TRIM_1"]
-
-
-def _total_trim(car: Car, start: float, seconds: float) -> float:
-    """Mean short + long trim of bank 1 over a window (advances the car)."""
-    totals = []
-    t = start
-    while t < start + seconds:
-        car.advance_to(t)
-        values = car.values()
-        totals.append(values["SHORT_FUEL_TRIM_1"] + values["LONG_FUEL_TRIM_1"])
-        t += 0.1
-    return statistics.mean(totals)
-
-
-def _signature_vacuum_leak(car: Car, healthy: Car) -> None:
-    # Lean at idle, much less so at 2,500 rpm (the DOMAIN's vacuum leak rule).
-    fresh = Car(car.profile, car.faults, seed=5)
-    idle_end = _phase_start("hold_2500")
-    idle = _total_trim(fresh, idle_end - 6, 5)
-    held = _total_trim(fresh, idle_end + 50, 5)
-    assert idle > 20 and idle - held > 8
-
-
-def _signature_maf(car: Car, healthy: Car) -> None:
-    assert car.values()["MAF"] < 0.75 * car.physics.state.air_true
-
-
-def _signature_fuel_pressure(car: Car, healthy: Car) -> None:
-    assert car.values()["FUEL_PRESSURE"] < 0.8 * car.profile.fuel_pressure_kpa
-    assert car.physics.state.ltft[0] > healthy.physics.state.ltft[0] + 0.05
-
-
-def _signature_injector(car: Car, healthy: Car) -> None:
-    assert car.physics.state.ltft[0] < -0.1  # rich: the ECU takes fuel away
-
-
-def _signature_purge(car: Car, healthy: Car) -> None:
-    assert car.values()["EVAP_VAPOR_PRESSURE"] < healthy.values()["EVAP_VAPOR_PRESSURE"] - 300
-
-
-def _signature_thermostat(car: Car, healthy: Car) -> None:
-    assert car.physics.state.coolant < healthy.physics.state.coolant - 10
-
-
-def _signature_coolant_sensor(car: Car, healthy: Car) -> None:
-    assert car.values()["COOLANT_TEMP"] < car.physics.state.coolant - 20
-
-
-def _signature_misfire(car: Car, healthy: Car) -> None:
-    counts = car.diagnostics.misfire_cycle[:4]
-    assert counts[1] > 50 and counts[0] == counts[2] == counts[3] == 0
-    assert car.physics.state.catalyst > healthy.physics.state.catalyst
-
-
-def _signature_catalyst(car: Car, healthy: Car) -> None:
-    assert car.diagnostics.catalyst_index() > 0.7 > 0.3 > healthy.diagnostics.catalyst_index()
-
-
-def _signature_slow_o2(car: Car, healthy: Car) -> None:
-    assert car.diagnostics.o2_switch_time_ms() > 2 * healthy.diagnostics.o2_switch_time_ms()
-
-
-def _signature_dead_o2(car: Car, healthy: Car) -> None:
-    assert car.physics.state.down_max < 0.2 < healthy.physics.state.down_max
-
-
-def _signature_egr(car: Car, healthy: Car) -> None:
-    car.advance_to(END_OF_CYCLE + 200)  # cruising at 50 km/h with EGR commanded
-    values = car.values()
-    assert values["COMMANDED_EGR"] > 10 and values["EGR_ERROR"] < -50
-
-
-def _signature_charging(car: Car, healthy: Car) -> None:
-    assert car.values()["CONTROL_MODULE_VOLTAGE"] < 12.3 < healthy.values()[
-        "CONTROL_MODULE_VOLTAGE"]
-
-
-SIGNATURES: dict[str, Callable[[Car, Car], None]] = {
-    "vacuum_leak": _signature_vacuum_leak, "maf_under_reading": _signature_maf,
-    "low_fuel_pressure": _signature_fuel_pressure, "leaking_injector": _signature_injector,
-    "purge_valve_stuck_open": _signature_purge, "thermostat_stuck_open": _signature_thermostat,
-    "coolant_sensor_fault": _signature_coolant_sensor, "misfire": _signature_misfire,
-    "low_catalyst_efficiency": _signature_catalyst, "slow_upstream_o2": _signature_slow_o2,
-    "dead_downstream_o2": _signature_dead_o2, "egr_stuck": _signature_egr,
-    "charging_fault": _signature_charging,
-}
-
-
-@pytest.mark.parametrize("name", CAR_FAULTS)
-def test_each_fault_sets_its_codes_and_shows_its_signature(name: str) -> None:
-    car = Car(engine_profile("petrol_1.5"), [parse_fault(_spec(name))], seed=5)
-    car.advance_to(END_OF_CYCLE)
-    truth = car.truth()
-    assert EXPECTED_CODES[name] <= set(truth["confirmed"])
-    assert set(truth["confirmed"]) <= set(truth["permanent"])
-    assert truth["mil"] and truth["freeze_dtc"] in truth["confirmed"]
-    SIGNATURES[name](car, _driven("petrol_1.5"))
-
-
-@pytest.mark.parametrize("name", sorted(set(CAR_FAULTS) - PETROL_ONLY))
-def test_diesel_faults(name: str) -> None:
-    car = Car(engine_profile("diesel_2.0"), [parse_fault(_spec(name))], seed=5)
-    car.advance_to(END_OF_CYCLE)
-    expected = EXPECTED_CODES[name] - {"P0171"}
-    assert expected <= set(car.truth()["confirmed"])
-
-
-def test_petrol_only_faults_are_refused_on_the_diesel() -> None:
-    for name in PETROL_ONLY:
-        with pytest.raises(FaultSpecError):
-            Car(engine_profile("diesel_2.0"), [parse_fault(name)])
-
-
-def test_combined_faults_set_both_sets_of_codes() -> None:
-    car = _driven("petrol_1.5", ("vacuum_leak@0.8", "misfire:3@0.6", "charging_fault"))
-    assert {"P0171", "P0300", "P0303", "P0562"} <= set(car.truth()["confirmed"])
-
-
-def test_a_slight_fault_sets_no_code() -> None:
-    car = _driven("petrol_1.5", ("vacuum_leak@0.1",))
-    assert car.truth()["confirmed"] == []
-
-
 # ----------------------------------------------------------------------------- lifecycle
 
-def test_dtc_lifecycle_pending_confirmed_cleared_permanent() -> None:
+def _trip(car: Car, seconds: float = 640.0) -> None:
+    """One driving cycle of the standard drive, then key off and a night's soak."""
+    car.driver.engine_on(car.time)
+    car.advance_to(car.time + seconds, 1.0)
+    car.driver.engine_off(car.time)
+    car.advance_to(car.time + 8 * 3600, 8 * 3600)
+
+
+def test_dtc_lifecycle_two_trips_mil_freeze_permanent_clear() -> None:
     car = Car(engine_profile("petrol_1.5"), [parse_fault("charging_fault@0.8")], seed=5)
     engine = car.ecus[0]
-    car.advance_to(17)  # failing for a few seconds: pending only
-    assert car.truth()["pending"] == ["P0562"] and car.truth()["confirmed"] == []
+    car.driver.follow()
+    car.driver.engine_off(0.0)
+    car.advance_to(100.0, 100.0)
+    _trip(car)  # first failing cycle: pending only, no lamp
+    truth = car.truth()
+    assert truth["pending"] == ["P0562"] and truth["confirmed"] == [] and not truth["mil"]
     assert engine.answer(b"\x07", True) == [bytes([0x47, 1, 0x05, 0x62])]
-    car.advance_to(60)
+    car.driver.engine_on(car.time)
+    car.advance_to(car.time + 60.0, 1.0)  # second cycle: confirmed as soon as it fails
     truth = car.truth()
     assert truth["confirmed"] == ["P0562"] and truth["mil"]
-    status = engine.pid_bytes(0x01, car.values())
-    assert status[0] == 0x81  # MIL on, one code
+    assert engine.pid_bytes(0x01, car.values())[0] == 0x81  # MIL on, one code
     assert engine.answer(b"\x02\x02\x00", True) == [bytes([0x42, 0x02, 0x00, 0x05, 0x62])]
     assert engine.answer(b"\x04", True) == [b"\x44"]
     truth = car.truth()
@@ -274,8 +145,32 @@ def test_dtc_lifecycle_pending_confirmed_cleared_permanent() -> None:
     assert engine.answer(b"\x0a", True) == [bytes([0x4A, 1, 0x05, 0x62])]
     assert engine.pid_bytes(0x01, car.values())[0] == 0x00
     assert engine.answer(b"\x02\x0c\x00", True) is None  # no freeze frame any more
-    car.advance_to(120)  # the fault is still there: the code comes back
-    assert car.truth()["confirmed"] == ["P0562"]
+
+
+def test_a_repaired_fault_turns_the_lamp_off_after_three_good_trips() -> None:
+    car = Car(engine_profile("petrol_1.5"), [parse_fault("charging_fault@0.8")], seed=5)
+    car.driver.engine_off(0.0)
+    car.advance_to(100.0, 100.0)
+    _trip(car)
+    _trip(car)
+    assert car.truth()["mil"] and car.truth()["permanent"] == ["P0562"]
+    car.physics.faults["charging_fault"] = 0.0  # the alternator is replaced
+    for trips in range(1, 4):
+        _trip(car)
+        assert car.truth()["mil"] == (trips < 3)
+    truth = car.truth()
+    assert truth["confirmed"] == ["P0562"] and truth["permanent"] == []  # stored, lamp off
+
+
+def test_warmups_count_as_a_real_ecu_counts_them() -> None:
+    car = Car(engine_profile("petrol_1.5"), seed=5)
+    car.driver.engine_off(0.0)
+    car.advance_to(100.0, 100.0)
+    before = car.physics.state.warmups
+    _trip(car)
+    _trip(car, 60.0)  # too short to warm up: not a warm-up cycle
+    assert car.physics.state.warmups == before + 1
+    assert car.diagnostics.trip == 3
 
 
 def test_clearing_resets_readiness_and_counters() -> None:

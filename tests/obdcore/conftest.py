@@ -6,12 +6,12 @@ import os
 
 import pytest
 
-from obdcore import _core
+from obdcore.protocol import _core
 
 BUILDS = {"pure": _core}
 if os.environ.get("NOVAEVO_PUREPYTHON", "") in ("", "0"):
     try:
-        from obdcore import _ccore
+        from obdcore.protocol import _ccore
 
         BUILDS["compiled"] = _ccore
     except ImportError:

@@ -7,8 +7,8 @@ notice cache) and the pure twin through the same inputs."""
 from hypothesis import strategies as st
 
 from obdcore import PidTable
-from obdcore._core import j1850_crc
-from obdcore.isotp import can_answer_lines
+from obdcore.protocol._core import j1850_crc
+from obdcore.protocol.isotp import can_answer_lines
 
 MODE01_PIDS = sorted({f.pid for f in PidTable.standard() if f.mode == 1})
 NOTICE_LINES = ["NO DATA", "SEARCHING...", "CAN ERROR", "BUFFER FULL", "STOPPED", "?",

@@ -8,7 +8,7 @@ import pytest
 PROBE = "import obdcore; print(obdcore.BACKEND, obdcore.Decoder('6').decode('7E8 03 41 0D 32')" \
         ".value('SPEED'))"
 # Makes the accelerator unimportable, as on a machine without a C compiler.
-HIDE_COMPILED = "import sys; sys.modules['obdcore._ccore'] = None; "
+HIDE_COMPILED = "import sys; sys.modules['obdcore.protocol._ccore'] = None; "
 
 
 def run(code: str, **env: str) -> subprocess.CompletedProcess:
@@ -34,5 +34,5 @@ def test_missing_accelerator_is_an_error_when_required():
 
 
 def test_compiled_is_the_default_when_built():
-    pytest.importorskip("obdcore._ccore", reason="this run has no compiled build")
+    pytest.importorskip("obdcore.protocol._ccore", reason="this run has no compiled build")
     assert run(PROBE).stdout.split() == ["compiled", "50.0"]

@@ -3,8 +3,8 @@
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 
-from obdcore.batch import RECORD_DTYPE
-from obdcore.isotp import can_answer_lines
+from obdcore.protocol.batch import RECORD_DTYPE
+from obdcore.protocol.isotp import can_answer_lines
 from tests.obdcore.logs import formatted_logs
 from tests.obdcore.test_twins import normal
 

@@ -3,7 +3,7 @@
 import pytest
 
 from obdcore import Kind, ProtocolError
-from obdcore.isotp import can_answer_lines
+from obdcore.protocol.isotp import can_answer_lines
 from tests.obdcore.conftest import lines
 
 VIN_ANSWER = b"\x49\x02\x01" + b"WP0ZZZ99ZTS390000"

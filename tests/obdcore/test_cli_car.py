@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from firmware_sim import Simulator
 from novaevo.cli import app
-from obdcore.cli_connect import (
+from obdcore.cli.connect import (
     EXIT_DEVICE_NOT_FOUND,
     EXIT_LINK,
     EXIT_NO_VEHICLE,
@@ -29,7 +29,7 @@ from obdcore.cli_connect import (
     link_failure,
 )
 from obdcore.errors import AdapterTimeout, DeviceNotFound, LinkError, LinkLost
-from obdcore.logfile import read_csv_log
+from obdcore.io.logfile import read_csv_log
 
 VIN = "VF1RJA00068123456"
 SIM = ("--sim", "--sim-timing", "fast")
@@ -144,9 +144,9 @@ def test_without_device_none_or_several_candidates_is_exit_2(monkeypatch, ports,
 
 
 def fake_ble(monkeypatch, discover) -> None:
-    module = types.ModuleType("obdcore.transports.ble")
+    module = types.ModuleType("obdcore.io.transports.ble")
     module.discover = discover
-    monkeypatch.setitem(sys.modules, "obdcore.transports.ble", module)
+    monkeypatch.setitem(sys.modules, "obdcore.io.transports.ble", module)
 
 
 def test_scan_marks_adapter_ports_and_lists_ble_dongles(monkeypatch):
@@ -174,7 +174,7 @@ def test_scan_without_bluetooth_says_so_and_still_lists_ports(monkeypatch, probl
     monkeypatch.setattr("serial.tools.list_ports.comports",
                         lambda: [port("/dev/ttyUSB0", 0x067B)])
     if problem == "missing":
-        monkeypatch.setitem(sys.modules, "obdcore.transports.ble", None)  # import fails
+        monkeypatch.setitem(sys.modules, "obdcore.io.transports.ble", None)  # import fails
     else:
         async def discover(timeout):
             raise LinkError("Bluetooth is not available: no adapter found")

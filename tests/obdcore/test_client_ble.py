@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from firmware_sim.ble import Air
-from obdcore.client import Client
-from obdcore.session import State
-from obdcore.transports.ble import BleTransport
+from obdcore.io.client import Client
+from obdcore.io.driver import State
+from obdcore.io.transports.ble import BleTransport
 from tests.firmware_sim.helpers import make_firmware
 from tests.obdcore.test_client_sim import run
 

@@ -14,14 +14,14 @@ from firmware_sim.drive import CYCLES
 from firmware_sim.ecu import Car
 from firmware_sim.firmware import Firmware
 from firmware_sim.profiles import engine_profile
-from obdcore.client import Client
 from obdcore.errors import NotAnAdapter
-from obdcore.logfile import SampleLog
-from obdcore.memory import Memory
-from obdcore.session import State
-from obdcore.sync import SyncClient
-from obdcore.transports import transport_for
-from obdcore.transports.base import Transport
+from obdcore.io.client import Client
+from obdcore.io.driver import State
+from obdcore.io.logfile import SampleLog
+from obdcore.io.memory import Memory
+from obdcore.io.sync import SyncClient
+from obdcore.io.transports import transport_for
+from obdcore.io.transports.base import Transport
 from tests.obdcore.test_client_sim import run
 
 

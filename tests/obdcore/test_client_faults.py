@@ -11,9 +11,9 @@ import time
 import pytest
 
 from firmware_sim import LINK_FAULTS, Simulator
-from obdcore.client import Client
 from obdcore.errors import DeviceNotFound, LinkError, NotAnAdapter, NoVehicle
-from obdcore.session import State, Timeouts
+from obdcore.io.client import Client
+from obdcore.io.driver import State, Timeouts
 from tests.obdcore.test_client_sim import run
 
 RECOVERY_BUDGET_S = 5.0

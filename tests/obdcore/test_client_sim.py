@@ -7,10 +7,11 @@ import asyncio
 import pytest
 
 from firmware_sim import Simulator
-from obdcore.client import Client
-from obdcore.memory import Memory
-from obdcore.pidtable import PidTable
-from obdcore.structured import MonitorStatus
+from obdcore.errors import ArgumentError
+from obdcore.io.client import Client
+from obdcore.io.memory import Memory
+from obdcore.protocol.pidtable import PidTable
+from obdcore.protocol.structured import MonitorStatus
 
 TRANSPORTS = ["pty", "tcp"]
 
@@ -167,7 +168,7 @@ def test_uds_read_did_and_negative_answer():
 
         response = run(with_car(sim, read))
     assert response.negatives and response.negatives[0].ecu == 0x7E8
-    with pytest.raises(ValueError):
+    with pytest.raises(ArgumentError):
         run(Client("socket://127.0.0.1:1").read_did(0x10000))
 
 
@@ -222,7 +223,7 @@ def test_bad_requests_are_refused_before_any_io():
         run(car.query())
     with pytest.raises(TableError, match="not a live value"):
         run(car.query("VIN"))
-    with pytest.raises(ValueError, match="refresh rate"):
+    with pytest.raises(ArgumentError, match="refresh rate"):
         run(car.stream(["RPM"], {"RPM": -1}).__anext__())
-    with pytest.raises(ValueError, match="refresh rate"):
+    with pytest.raises(ArgumentError, match="refresh rate"):
         run(car.stream(["RPM"], float("nan")).__anext__())

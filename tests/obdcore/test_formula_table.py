@@ -5,7 +5,7 @@ import math
 import pytest
 
 from obdcore import FormulaError, PidTable, TableError, compile_formula
-from obdcore.pidtable import encode_pid
+from obdcore.protocol.pidtable import encode_pid
 
 
 @pytest.mark.parametrize("text,data,expected", [

@@ -1,7 +1,7 @@
 """ISO-TP reassembly: interleaved ECUs, sequence wrap, missing/duplicate/stray frames."""
 
 from obdcore import Kind
-from obdcore.isotp import can_answer_lines, segment
+from obdcore.protocol.isotp import can_answer_lines, segment
 from tests.obdcore.conftest import lines
 
 

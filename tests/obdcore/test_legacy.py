@@ -3,7 +3,7 @@
 import pytest
 
 from obdcore import Kind
-from obdcore._core import j1850_crc
+from obdcore.protocol._core import j1850_crc
 from tests.obdcore.conftest import lines
 
 

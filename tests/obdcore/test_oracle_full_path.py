@@ -17,7 +17,7 @@ import obd
 import pytest
 from obd.protocols import ISO_15765_4_11bit_500k
 
-from obdcore.isotp import can_answer_lines
+from obdcore.protocol.isotp import can_answer_lines
 from tests.obdcore import oracle
 from tests.obdcore.conftest import lines
 from tests.obdcore.test_pid_table import (

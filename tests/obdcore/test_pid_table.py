@@ -18,7 +18,7 @@ from importlib import resources
 
 import pytest
 
-from obdcore.pidtable import FieldDef, PidTable
+from obdcore.protocol.pidtable import FieldDef, PidTable
 from tests.obdcore import oracle
 
 TABLE = PidTable.standard()

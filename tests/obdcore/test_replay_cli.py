@@ -5,7 +5,7 @@ import json
 from typer.testing import CliRunner
 
 from novaevo.cli import app
-from obdcore.replay import AdapterSettings, read_transcript, replay, sample_transcript
+from obdcore.protocol.replay import AdapterSettings, read_transcript, replay, sample_transcript
 
 runner = CliRunner()
 

@@ -3,7 +3,7 @@
 import pytest
 
 from obdcore import Kind, MonitorStatus, PidTable, describe_dtc
-from obdcore.isotp import can_answer_lines
+from obdcore.protocol.isotp import can_answer_lines
 from tests.obdcore.conftest import lines
 
 

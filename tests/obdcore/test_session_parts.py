@@ -7,30 +7,31 @@ import json
 
 import pytest
 
-from obdcore.adapter import (
+from obdcore.errors import ArgumentError
+from obdcore.io.client import Sample
+from obdcore.io.driver import State, StateEvent
+from obdcore.io.logfile import SampleLog, read_csv_log
+from obdcore.io.memory import Memory, Remembered
+from obdcore.io.transports import transport_for
+from obdcore.io.transports.serial import SerialTransport
+from obdcore.io.transports.tcp import TcpTransport
+from obdcore.protocol.adapter import (
     AdapterInfo,
-    ecu_name,
+    describe_ecu,
     functional_header,
     identity_line,
     physical_header,
     probes_for,
     protocol_from_dpn,
 )
-from obdcore.client import Sample
-from obdcore.link import MAX_ANSWER_BYTES, ElmLink, LinkBusy
-from obdcore.logfile import SampleLog, read_csv_log
-from obdcore.memory import Memory, Remembered
-from obdcore.polling import PollItem, Scheduler
-from obdcore.session import State, StateEvent
-from obdcore.transports import transport_for
-from obdcore.transports.serial import SerialTransport
-from obdcore.transports.tcp import TcpTransport
+from obdcore.protocol.framer import MAX_ANSWER_BYTES, ElmFramer, LinkBusy
+from obdcore.protocol.polling import PollItem, Scheduler
 
-# ---------------------------------------------------------------- ElmLink
+# ---------------------------------------------------------------- ElmFramer
 
 
 def test_link_frames_an_answer_split_anywhere():
-    link = ElmLink()
+    link = ElmFramer()
     assert link.start("010C", now=1.0) == b"010C\r"
     assert link.receive(b"7E8 04 41", 1.01) is None
     assert link.receive(b" 0C 1A F8\r\r", 1.02) is None
@@ -42,7 +43,7 @@ def test_link_frames_an_answer_split_anywhere():
 
 
 def test_link_refuses_a_second_command_before_the_prompt():
-    link = ElmLink()
+    link = ElmFramer()
     link.start("ATZ", 0.0)
     with pytest.raises(LinkBusy):
         link.start("ATE0", 0.1)
@@ -51,7 +52,7 @@ def test_link_refuses_a_second_command_before_the_prompt():
 
 
 def test_link_drops_nuls_keeps_garbage_and_counts_stray_bytes():
-    link = ElmLink()
+    link = ElmFramer()
     assert link.receive(b"late answer\r>", 0.0) is None  # nothing was asked
     assert link.stray_bytes == len(b"late answer\r>")
     link.start("ATZ", 0.0)
@@ -61,7 +62,7 @@ def test_link_drops_nuls_keeps_garbage_and_counts_stray_bytes():
 
 
 def test_link_bounds_an_endless_answer():
-    link = ElmLink(max_answer=100)
+    link = ElmFramer(max_answer=100)
     link.start("0902", 0.0)
     for _ in range(50):
         assert link.receive(b"7E8 21 41 41 41 41 41 41 41\r", 0.0) is None
@@ -107,7 +108,7 @@ def test_scheduler_never_mixes_modes_in_one_request():
     items = [PollItem(1, 0x0C, ("RPM",), 0.0), PollItem(0x22, 0xF190, ("X",), 0.0)]
     batch = Scheduler(items, now=0.0).next_request(0.0)
     assert len({item.mode for item in batch}) == 1
-    with pytest.raises(ValueError):
+    with pytest.raises(ArgumentError):
         Scheduler([])
 
 
@@ -130,9 +131,9 @@ def test_headers_names_and_protocol_answers():
     assert physical_header(0x18DAF110, "7") == "DA10F1"
     assert physical_header(0x10, "3") is None
     assert functional_header("6") == "7DF" and functional_header("9") == "DB33F1"
-    assert ecu_name(0x7E8, "6") == "engine (7E8)"
-    assert ecu_name(0x18DAF118, "7") == "transmission (18DAF118)"
-    assert ecu_name(0x7EA, "6") == "7EA"
+    assert describe_ecu(0x7E8, "6") == "engine (7E8)"
+    assert describe_ecu(0x18DAF118, "7") == "transmission (18DAF118)"
+    assert describe_ecu(0x7EA, "6") == "7EA"
     assert protocol_from_dpn("A6") == "6" and protocol_from_dpn("3") == "3"
     assert protocol_from_dpn("A0") is None and protocol_from_dpn("?") is None
     assert identity_line(["ATWS", "", "ELM327 v2.2"], "ATWS") == "ELM327 v2.2"
@@ -183,7 +184,7 @@ def test_sample_log_is_readable_after_every_write(tmp_path, fmt):
         lines = [json.loads(line) for line in path.read_text().splitlines()]
         assert [line.get("name", line.get("event")) for line in lines] == [
             "RPM", "reconnecting", "SPEED"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ArgumentError):
         SampleLog(path, "xml")
 
 
@@ -203,3 +204,28 @@ def test_transport_choice_from_the_url():
         transport_for("  ")
     with pytest.raises(DeviceNotFound):
         transport_for("socket://no-port")
+
+
+# ---------------------------------------------------------------- caller errors
+
+
+@pytest.mark.parametrize("command", ["", "AT Z\r010C", "ATSH7E\x000", "01\u00e90C"])
+def test_the_framer_refuses_a_command_that_is_not_one_printable_line(command):
+    framer = ElmFramer()
+    with pytest.raises(ArgumentError, match="printable ASCII"):
+        framer.start(command, 0.0)
+    assert not framer.waiting  # nothing half-started
+
+
+def test_client_arguments_are_checked_before_anything_is_sent():
+    import asyncio
+
+    from obdcore.io.client import Client
+
+    car = Client("socket://127.0.0.1:1")  # never connected: the checks come first
+    with pytest.raises(ArgumentError, match="trouble code kind"):
+        asyncio.run(car.read_dtcs(["stored", "bogus"]))
+    with pytest.raises(ArgumentError, match="0 to 255"):
+        asyncio.run(car.freeze_frame(256))
+    with pytest.raises(ArgumentError, match="16 bits"):
+        asyncio.run(car.read_did(-1))

@@ -13,8 +13,8 @@ from bleak.uuids import normalize_uuid_str
 
 from firmware_sim.ble import VLINK_CHAR, VLINK_SERVICE, Air, Char, Device, GattLayout
 from obdcore.errors import DeviceNotFound, LinkError, LinkLost, NotAnAdapter
-from obdcore.transports import transport_for
-from obdcore.transports.ble import BleTransport, FoundDongle, discover
+from obdcore.io.transports import transport_for
+from obdcore.io.transports.ble import BleTransport, FoundDongle, discover
 from tests.firmware_sim.helpers import make_firmware, send
 
 T = TypeVar("T")

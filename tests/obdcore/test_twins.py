@@ -8,9 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from obdcore import PidTable, _core
-from obdcore.isotp import can_answer_lines
-from obdcore.pidtable import encode_pid
+from obdcore import PidTable
+from obdcore.protocol import _core
+from obdcore.protocol.isotp import can_answer_lines
+from obdcore.protocol.pidtable import encode_pid
 from tests.obdcore.conftest import BUILDS
 from tests.obdcore.logs import formatted_logs
 
@@ -172,7 +173,7 @@ def test_decode_of_encode_round_trips(can, field):
 def test_text_specials_decode_as_the_structured_module_does(data):
     """The decoder reads VINs and other ASCII items itself (no Python call per VIN):
     exactly what the structured module's specials return."""
-    from obdcore import structured
+    from obdcore.protocol import structured
 
     for special in _core._TEXT_SPECIALS:
         assert _core._ascii_text(data) == structured.SPECIAL[special](data, 0x02)

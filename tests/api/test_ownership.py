@@ -1,0 +1,146 @@
+"""Every object is reachable only by its owner: generated from the route table.
+
+For every versioned route with a path parameter and every verb it has, another user
+calling it with the owner's ids gets a 404 (the same answer as for an id that does not
+exist), and then the owner calling it does not. A new route whose path parameter is not
+in ``FACTORIES`` (or ``PUBLIC_PARAMS``), or whose body has no entry in ``BODIES``, makes
+``test_every_route_is_covered`` fail: add its case here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from api.app import create_app
+from api.settings import Settings
+from tests.api.conftest import User, assert_error
+
+
+def _vehicle(owner: User, ids: dict) -> int:
+    return owner.post("/v1/vehicles", json={"name": "owned"}).json()["id"]
+
+
+def _session(owner: User, ids: dict) -> int:
+    r = owner.post(f"/v1/vehicles/{ids['vehicle_id']}/sessions", json={})
+    return r.json()["id"]
+
+
+def _api_key(owner: User, ids: dict) -> int:
+    return owner.post("/v1/api-keys", json={"name": "owned"}).json()["id"]
+
+
+def _card_reading(owner: User, ids: dict) -> int:
+    from api.accounts.models import User as UserRow
+    from api.vehicles import service
+
+    app = owner.client.app
+    with app.state.sessions() as s:
+        result = {
+            "status": "ok",
+            "fields": {
+                "D.1": {
+                    "value": "RENAULT",
+                    "text": "RENAULT",
+                    "confidence": 0.99,
+                    "uncertain": False,
+                }
+            },
+            "uncertain_fields": [],
+            "warnings": [],
+        }
+        return service.store_card_reading(s, s.get(UserRow, owner.id), result).id
+
+
+# path parameter -> how the owner makes such an object (in this order: later ones may use
+# the ids of earlier ones)
+FACTORIES: dict[str, Callable[[User, dict], int]] = {
+    "vehicle_id": _vehicle,
+    "session_id": _session,
+    "key_id": _api_key,
+    "reading_id": _card_reading,
+}
+# path parameters that name no one's object
+PUBLIC_PARAMS = {"vin", "code"}
+# request bodies of the routes that take one (operation id -> body), valid for the owner
+BODIES: dict[str, dict] = {
+    "update_vehicle": {"mileage_km": 1000},
+    "create_session": {"name": "x"},
+    "upload_chunk": {"readings": [{"t": 0.0, "name": "RPM", "value": 800.0}]},
+    "confirm_card_reading": {"corrections": {}},
+}
+
+
+class Op:
+    """One verb on one path of the OpenAPI schema (the published route table)."""
+
+    def __init__(self, method: str, path: str, op: dict) -> None:
+        self.method, self.path, self.name = method.upper(), path, op["operationId"]
+        self.params = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
+        self.has_body = "requestBody" in op
+
+    def __repr__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def _operations() -> list[Op]:
+    app = create_app(Settings(ocr_preload=False, database_url="sqlite://", log_level="WARNING"))
+    return [
+        Op(method, path, op)
+        for path, item in app.openapi()["paths"].items()
+        if path.startswith("/v1/")
+        for method, op in item.items()
+    ]
+
+
+OPERATIONS = _operations()
+
+
+def test_the_route_table_is_read() -> None:
+    names = {op.name for op in OPERATIONS}
+    assert {"read_vehicle", "delete_vehicle", "upload_chunk", "revoke_api_key"} <= names
+
+
+def test_every_route_is_covered() -> None:
+    missing = []
+    for op in OPERATIONS:
+        for name in op.params:
+            if name not in FACTORIES and name not in PUBLIC_PARAMS:
+                missing.append(f"{op}: no factory for {{{name}}}")
+        if op.params and op.has_body and op.name not in BODIES:
+            missing.append(f"{op}: no body in BODIES for {op.name}")
+    assert not missing, "routes without a 'not yours' case:\n" + "\n".join(missing)
+
+
+OWNED = [op for op in OPERATIONS if any(p in FACTORIES for p in op.params)]
+
+
+@pytest.mark.parametrize("op", OWNED, ids=[repr(op) for op in OWNED])
+def test_another_users_object_is_a_404_for_every_verb(client, op: Op) -> None:
+    owner, stranger = User(client), User(client)
+    ids: dict = {}
+    for name, make in FACTORIES.items():
+        ids[name] = make(owner, ids)
+    url = op.path.format(**ids, vin="VF1BR0E0F12345678", code="P0171")
+    kwargs = {"headers": {"Idempotency-Key": uuid.uuid4().hex}}
+    if op.name in BODIES:
+        kwargs["json"] = BODIES[op.name]
+    assert_error(getattr(stranger, op.method.lower())(url, **kwargs), 404, "not_found")
+    # the same request by the owner reaches the object (so the 404 above meant "not yours")
+    r = getattr(owner, op.method.lower())(url, **kwargs)
+    assert r.status_code < 400, (r.status_code, r.text)
+
+
+LISTS = [("/v1/vehicles", "vehicle_id"), ("/v1/api-keys", "key_id")]
+
+
+@pytest.mark.parametrize(("url", "kind"), LISTS)
+def test_lists_show_only_the_callers_objects(client, url: str, kind: str) -> None:
+    owner, stranger = User(client), User(client)
+    ids: dict = {}
+    for name, make in FACTORIES.items():
+        ids[name] = make(owner, ids)
+    assert ids[kind] in [x["id"] for x in owner.get(url).json()]
+    assert stranger.get(url).json() == []
