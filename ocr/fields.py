@@ -43,6 +43,7 @@ _SPECS = [
     FieldSpec("B", "date of first registration", Kind.DATE, critical=True),
     FieldSpec("C.1", "holder (name and first names)", Kind.TEXT, critical=True),
     FieldSpec("C.4a", "owner mention (is or is not the owner)", Kind.TEXT),
+    FieldSpec("C.4.1", "co-holders", Kind.TEXT),
     FieldSpec("C.3", "holder address", Kind.TEXT),
     FieldSpec("D.1", "make", Kind.TEXT, critical=True),
     FieldSpec("D.2", "type, variant, version", Kind.CODE),
@@ -91,6 +92,9 @@ _SPECS = [
 
 FIELDS: dict[str, FieldSpec] = {spec.code: spec for spec in _SPECS}
 CRITICAL_CODES: tuple[str, ...] = tuple(s.code for s in _SPECS if s.critical)
+# Fields whose wrong value must always be flagged: the vehicle's identity and the type codes
+# (D.2, D.2.1) that select its parts.
+FLAGGED_WHEN_WRONG: tuple[str, ...] = CRITICAL_CODES + ("D.2.1", "D.2")
 
 # Closed lists (values printed on French cards).
 CATEGORIES = ("M1", "M2", "M3", "N1", "N2", "N3", "O1", "O2", "O3", "O4", "L1E", "L2E",
@@ -100,7 +104,9 @@ GENRES = ("VP", "CTTE", "CAM", "TCP", "TRR", "REM", "SREM", "RESP", "TM", "MTL",
 EC_BODIES = ("AA", "AB", "AC", "AD", "AE", "AF", "BA", "BB", "BC", "BD", "SA", "SB", "SC",
              "SD", "DA", "DB", "DC")
 NATIONAL_BODIES = ("CI", "BREAK", "COUPE", "CABRIOL", "FOURGON", "PLATEAU", "BENNE",
-                   "TOUS TERRAIN", "MINIBUS", "CAMP", "DEPANNEUS", "BETAIL")
+                   "TOUS TERRAIN", "MINIBUS", "CAMP", "DEPANNEUS", "BETAIL", "MONOSPACE",
+                   "BERLINE", "CABRIOLET", "CAMIONNETTE", "PICK UP", "TS TERRAIN", "LIMOUSINE",
+                   "COMBISPACE", "FOURG", "BUS", "AUTOCAR", "TRACTEUR")
 FUELS = ("ES", "GO", "EL", "EE", "EH", "GL", "GH", "GP", "FE", "EG", "GN", "GZ", "H2",
          "EN", "EM", "FL", "FH")
 ENV_CLASSES = (
@@ -140,4 +146,12 @@ MAKE_WMIS: dict[str, tuple[str, ...]] = {
     "VOLVO": ("YV1",),
     "MINI": ("WMW",),
     "SUZUKI": ("TSM", "JSA"),
+    "ALFA ROMEO": ("ZAR",), "JEEP": ("1C4", "ZAC"), "LAND ROVER": ("SAL",), "MAZDA": ("JMZ",),
+    "MITSUBISHI": ("JMB", "JA3"), "PORSCHE": ("WP0", "WP1"), "SMART": ("WME",),
+    "HONDA": ("JHM", "SHH"), "LEXUS": ("JTH",), "JAGUAR": ("SAJ",), "SUBARU": ("JF1",),
+    "LANCIA": ("ZLA",), "CUPRA": ("VSS",), "MG": ("LSJ",), "IVECO": ("ZCF",),
+    # Makes known by name whose maker codes we do not list (the VIN is not checked).
+    "ALPINE": (), "CHEVROLET": (), "CHRYSLER": (), "DODGE": (), "LADA": (), "MASERATI": (),
+    "FERRARI": (), "LAMBORGHINI": (), "SSANGYONG": (), "BYD": (), "POLESTAR": (),
+    "PIAGGIO": (), "YAMAHA": (), "LIGIER": (), "AIXAM": (), "MICROCAR": (),
 }

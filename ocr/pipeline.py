@@ -9,6 +9,7 @@ import numpy as np
 
 from ocr import intake, preprocess
 from ocr.engines import Engine, create_engine
+from ocr.orientation import OrientationClassifier
 from ocr.errors import NoCardFound
 from ocr.extract import extract
 from ocr.result import CardResult
@@ -20,6 +21,7 @@ class CardReader:
     def __init__(self, engine: Engine | str = "paddle") -> None:
         """Takes an engine or its name; raises ModelUnavailable when it cannot load."""
         self.engine = create_engine(engine) if isinstance(engine, str) else engine
+        self.upright = OrientationClassifier()
 
     def read(self, source: str | Path | bytes) -> CardResult:
         """Reads the card in ``source`` (a path or encoded image bytes).
@@ -37,7 +39,7 @@ class CardReader:
         """Reads a card from an upright RGB array (see ``read`` for the errors)."""
         timings = {} if timings is None else timings
         start = time.perf_counter()
-        card, found = preprocess.prepare(rgb)
+        card, found = preprocess.prepare(rgb, upright=self.upright)
         timings["prepare"] = _ms(start)
         start = time.perf_counter()
         boxes = self.engine.read(card)
@@ -47,7 +49,8 @@ class CardReader:
         try:
             result = extract(boxes, self.engine.name, found, timings, size)
         except NoCardFound as first_error:
-            # An upside-down card reads as garbage: one retry rotated by 180 degrees.
+            # The orientation check was wrong (an upside-down card reads as garbage): one
+            # retry rotated by 180 degrees.
             boxes = self.engine.read(np.ascontiguousarray(card[::-1, ::-1]))
             try:
                 result = extract(boxes, self.engine.name, found, timings, size)

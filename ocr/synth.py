@@ -579,7 +579,8 @@ def photo_geometry(rng: np.random.Generator, card_size: tuple[int, int]
     rmat = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
     corners = corners @ rmat.T
     portrait = quarter % 2 == 1 and rng.random() < 0.8
-    out_w = int(rng.integers(1000, 2000))
+    # Phone photos are 2-12 megapixels; one in seven is a small, low-resolution picture.
+    out_w = int(rng.integers(900, 1300)) if rng.random() < 0.15 else int(rng.integers(1600, 3200))
     out_h = int(out_w * rng.uniform(0.7, 0.8))
     if portrait:
         out_w, out_h = out_h, out_w
