@@ -82,8 +82,21 @@ def review_threshold(code: str) -> float:
     return float(model().get("thresholds", {}).get(code, REVIEW_THRESHOLD))
 
 
+# Caps that hold whatever the fit says: disagreements are rare in the development data, so
+# the model cannot learn them well, and the rule is that a value contradicted by another
+# source (MRZ, coupon, a cross-check) is flagged, and an invalid value is never trusted.
+DOUBT_CAP = 0.6
+INVALID_CAP = 0.3
+
+
 def apply(fields: dict[str, FieldResult], card: dict[str, float]) -> None:
     """Replaces every field's provisional confidence with the calibrated one."""
     for result in fields.values():
         result.evidence["card"] = card
-        result.confidence = probability(features(result, card))
+        feats = features(result, card)
+        confidence = probability(feats)
+        if feats["mrz_doubt"] or feats["coupon_doubt"] or feats["cross_doubt"]:
+            confidence = min(confidence, DOUBT_CAP)
+        if feats["invalid"]:
+            confidence = min(confidence, INVALID_CAP)
+        result.confidence = confidence

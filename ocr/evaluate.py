@@ -186,23 +186,30 @@ def synth_photo(image: Image.Image, seed: int) -> bytes:
     return synth.photograph(image, np.random.default_rng(seed + 7_000_000))
 
 
+# The independent generator's seeds: its README asks for held-out seeds from 1,000,000 on
+# (development 0-99,999); ours start at 900,000, hence the offset.
+INDEPENDENT_OFFSET = 100_000
+
+
 def independent_card(seed: int) -> tuple[Image.Image, dict[str, str]]:
-    """The independent generator's card (see ``ocr.independent_cards``)."""
+    """The independent generator's card (see ``ocr.independent_cards``): one in four on
+    the older layout, as for ours."""
     from ocr import independent_cards
 
-    made = independent_cards.generate_card(seed)
-    return made.image, dict(made.fields)
+    layout = "old" if seed % 4 == 3 else "current"
+    image, truth = independent_cards.generate_card(seed + INDEPENDENT_OFFSET, layout=layout)
+    return image, dict(truth)
 
 
 def independent_photo(image: Image.Image, seed: int) -> bytes:
     """The independent generator's real-world-like degradation, on any card image."""
     from ocr import independent_cards
 
-    degraded = independent_cards.degrade(image, seed)
+    degraded, _ = independent_cards.degrade(image, seed + INDEPENDENT_OFFSET)
     if isinstance(degraded, bytes):
         return degraded
     buf = io.BytesIO()
-    degraded.convert("RGB").save(buf, "JPEG", quality=90)
+    degraded.convert("RGB").save(buf, "PNG")
     return buf.getvalue()
 
 

@@ -58,6 +58,7 @@ _SPECS = [
               high=90000, unit="kg"),
     FieldSpec("G", "mass in service with bodywork", Kind.INT, low=50, high=40000, unit="kg"),
     FieldSpec("G.1", "national empty mass", Kind.INT, low=50, high=40000, unit="kg"),
+    FieldSpec("H", "period of validity", Kind.TEXT),
     FieldSpec("I", "date of this registration", Kind.DATE),
     FieldSpec("J", "vehicle category (EC)", Kind.CLOSED),
     FieldSpec("J.1", "national genre", Kind.CLOSED),

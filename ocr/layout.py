@@ -35,6 +35,9 @@ CODES = frozenset(FIELDS) | {FORMULA}
 _FORMULA_RE = re.compile(r"\d{4}[A-Z]{2}\d{5}")
 _FORMULA_LABEL = re.compile(r"N\s*\W?\s*[°º'o0]?\s*DE\s+FORMULE\s*:?", re.IGNORECASE)
 _GLUED_CODE = re.compile(r"(?<=[A-Za-z0-9])(?=[A-Z][.,][1-9])|(?<=[A-Z])(?=[1l|][.,][1-3][A-Z])")
+_P_ROW = re.compile(r"[PR][.,]?1\b")
+_GLUED_P = re.compile(r"(?<=[0-9A-Z])(?=[PR][.,]?[236](?:[A-Z0-9]|$))")
+_P_WORD = re.compile(r"[PR][.,]?[236](?:[A-Z0-9]|$)")
 _GLUED_J = re.compile(r"[1l|][.,][1-3](?:[A-Z]|$)")
 # Codes whose last letter OCR often drops ("C.4N'EST" for "C.4a N'EST").
 _ALIASES = {"C.4": "C.4a"}
@@ -57,7 +60,7 @@ _LETTER_READINGS: dict[str, tuple[str, ...]] = {
     "u": ("U",), "x": ("X",), "c": ("C", "G"),
 }
 # Symbols OCR produces for code letters; a word is cut before them ("50,00¥4" -> "50,00 ¥4").
-_CODE_SYMBOLS = "¥￥€$"
+_CODE_SYMBOLS = "¥￥€$κΚ"
 _SUFFIXES: dict[str, tuple[str, ...]] = {}
 for _code in sorted(FIELDS):
     _SUFFIXES.setdefault(_code[1:], ())
@@ -159,7 +162,7 @@ def code_candidates(word: str, at_start: bool) -> list[Candidate]:
                 continue
             if not (exact or symbol) and not at_start:
                 continue
-            if not _tail_ok(code, tail, exact, "." in prefix[1:] and len(prefix) >= 3):
+            if not _tail_ok(code, tail, exact or symbol, "." in prefix[1:] and len(prefix) >= 3):
                 continue
             if all(c.code != code or c.tail != tail for c in found):
                 found.append(Candidate(code, tail, exact))
@@ -184,6 +187,8 @@ def _tail_ok(code: str, tail: str, exact: bool, dotted_prefix: bool = False) -> 
         # (judged later, with the rest of the value).
         return True
     strict = FIELDS[code].kind.value in _STRICT_KINDS
+    if "." not in code and FIELDS[code].kind.value == "text":
+        return False  # "HUGO" is a name, not H + "UGO": a lone-letter text code stands alone
     # "0.2.1M10..." is surely D.2.1 + CNIT; "0.13" must stay a decimal, not D.1 + "3".
     if not exact and not strict and not ("." in code and len(tail) >= 4):
         return False
@@ -197,6 +202,9 @@ def split_box(box: TextBox, box_id: int = 0) -> list[Piece]:
     # A code glued after the previous field's value ("2706P,2105P,3EE"): a capital letter,
     # a dot or comma and a digit never occur inside a value, so a space goes before it.
     text = _GLUED_CODE.sub(" ", text)
+    p_row = bool(_P_ROW.match(text))
+    if p_row:  # the P row with its dots lost: "2708R269R3FER65"
+        text = _GLUED_P.sub(" ", text)
     if not text:
         return []
     width = max(box.x1 - box.x0, 1.0)
@@ -207,7 +215,8 @@ def split_box(box: TextBox, box_id: int = 0) -> list[Piece]:
     pieces: list[Piece] = []
     for match in re.finditer(r"\S+", text):
         word, start = match.group(), match.start()
-        glued_j = bool(_GLUED_J.match(word))  # "AB1.3CI": J.3 read as "1.3" after J.2's value
+        # "AB1.3CI": J.3 read as "1.3" after J.2's value; "R269": P.2 = 69 in the P row.
+        glued_j = bool(_GLUED_J.match(word) or (p_row and _P_WORD.match(word)))
         options = code_candidates(word, at_start=not pieces or glued_j)
         if (options and not any(c.exact for c in options) and word[0] not in _CODE_SYMBOLS
                 and pieces and not pieces[-1].is_code and not glued_j):

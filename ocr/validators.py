@@ -248,9 +248,17 @@ def check_approval(raw: str) -> Checked:
 def check_cnit(raw: str) -> Checked:
     """Validates a CNIT (D.2.1). In the 15-character form ``M10`` + 3-letter make code +
     ``VP``/``CT``... the make and genre letters cannot be digits: look-alikes are repaired
-    there only (``M10V0LVP...`` -> ``M10VOLVP...``)."""
+    there only (``M10V0LVP...`` -> ``M10VOLVP...``); likewise the 2-letter make code of the
+    older 12-character form (``MV06...`` -> ``MVO6...``)."""
     checked = check_code(raw)
     text = checked.text
+    if len(text) == 12 and text.startswith("M"):
+        # The older 12-character form: M + the make's 2-letter code + 9 characters.
+        head = "".join(TO_LETTER.get(c, c) for c in text[1:3])
+        if head != text[1:3]:
+            fixed = text[0] + head + text[3:]
+            return Checked(fixed, fixed, checked.valid, repaired=True,
+                           warnings=[f"CNIT make letters repaired from {raw!r}"])
     if len(text) == 15 and text.startswith("M1"):
         head = "".join(TO_LETTER.get(c, c) for c in text[3:8])
         fixed = text[:3] + head + text[8:]
