@@ -4,10 +4,10 @@
 
 Cold start = a fresh Python process importing the package, loading the engine and reading
 one card (interpreter start-up excluded); CLI cold start = the whole ``python -m novaevo
-ocr PHOTO --json`` command, interpreter start-up included. Latency = warm reads of generated cards, half
-clean scans and half phone photos; p50 and p95. Both engines run in the same process and
-read each card in turn (and the cold starts alternate), so that the load of a shared
-machine affects both alike; the ratio is printed.
+ocr PHOTO --json`` command, interpreter start-up included. Latency = warm reads of
+generated cards, half clean scans and half phone photos; p50 and p95. Both engines run in
+the same process and read each card in turn (and the cold starts alternate), so that the
+load of a shared machine affects both alike; the ratio is printed.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ import numpy as np
 
 from ocr import intake, preprocess
 from ocr.engines import Engine, create_engine
-from ocr.orientation import OrientationClassifier
-from ocr.errors import NoCardFound
+from ocr.errors import ForeignCard, NoCardFound
 from ocr.extract import extract
+from ocr.orientation import OrientationClassifier
 from ocr.result import CardResult
 
 
@@ -49,8 +49,11 @@ class CardReader:
         try:
             result = extract(boxes, self.engine.name, found, timings, size)
         except NoCardFound as first_error:
-            # The orientation check was wrong (an upside-down card reads as garbage): one
-            # retry rotated by 180 degrees.
+            # An upside-down card reads as garbage: when the orientation check may have been
+            # wrong, one retry rotated by 180 degrees. Text that read well (a receipt, a
+            # foreign card's header) was upright: no second pass for it.
+            if isinstance(first_error, ForeignCard) or _read_well(boxes):
+                raise
             boxes = self.engine.read(np.ascontiguousarray(card[::-1, ::-1]))
             try:
                 result = extract(boxes, self.engine.name, found, timings, size)
@@ -58,6 +61,12 @@ class CardReader:
                 raise first_error from None
         timings["extract"] = _ms(start)
         return result
+
+
+def _read_well(boxes) -> bool:
+    """True when most detected lines were recognised confidently (upright text)."""
+    sure = [b for b in boxes if b.score >= 0.8 and len(b.text) >= 3]
+    return len(boxes) >= 5 and len(sure) >= 0.6 * len(boxes)
 
 
 def _ms(start: float) -> float:
