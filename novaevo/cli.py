@@ -13,6 +13,7 @@ from api.cli import db_app, parts_engine
 from diagnostics.cli import app as diagnostics_app
 from diagnostics.cli import diagnose_command
 from firmware_sim.cli import app as sim_app
+from firmware_sim.cli import cases_app as sim_cases_app
 from obdcore.cli import car_app, replay_app, stream_app, use_simulator
 from ocr.cli import app as ocr_app
 from parts.cli import app as parts_app
@@ -31,6 +32,7 @@ app.registered_commands.extend(car_app.registered_commands)
 app.registered_commands.extend(stream_app.registered_commands)
 app.registered_commands.extend(replay_app.registered_commands)
 app.registered_commands.extend(sim_app.registered_commands)
+app.registered_commands.extend(sim_cases_app.registered_commands)  # novaevo sim-cases
 app.registered_commands.extend(ocr_app.registered_commands)
 app.add_typer(parts_app, name="parts")
 app.registered_commands.extend(api_app.registered_commands)  # novaevo serve
