@@ -33,8 +33,8 @@ from firmware_sim.errors import ControlError
 if TYPE_CHECKING:
     from firmware_sim.ecu import Car
 
-HISTORY_TRIP_S = 640.0  # one pass of the standard cycle (idle, cruise, 2,500 rpm): every monitor runs
-HISTORY_DT = 4.0  # coarse steps: every lag is exact, monitors debounce in seconds
+HISTORY_TRIP_S = 640.0  # a pass of the standard cycle (idle, cruise, 2,500 rpm): all monitors run
+HISTORY_DT = 8.0  # coarse steps: every lag is exact, monitors debounce in seconds
 SOAK_S = 8 * 3600.0  # a night between trips: the engine is cold at the next start
 
 

@@ -193,11 +193,7 @@ def _take_bay(
     the count, so concurrent requests count each other's committed bookings.
     Raises: SlotTakenError (after rolling back, which releases the lock).
     """
-    session.execute(
-        update(Garage).where(Garage.id == garage.id)
-        .values(booking_lock=Garage.booking_lock + 1)
-        .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    _bump(session, garage.id)
     taken = service.active_bookings(session, [garage.id], start, end, exclude).get(garage.id, [])
     if Occupancy(taken).peak(start, end) >= garage.bays:
         session.rollback()
@@ -207,6 +203,16 @@ def _take_bay(
             "(Paris) for this job: pick another slot",
             {"garage_id": garage.id, "start": start.isoformat()},
         )
+
+
+def _bump(session: Session, garage_id: int) -> None:
+    """Bump the garage's ``booking_lock``: the row lock that serialises its bookings, and
+    the version that invalidates the slot searches' cache of its bookings."""
+    session.execute(
+        update(Garage).where(Garage.id == garage_id)
+        .values(booking_lock=Garage.booking_lock + 1)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------------------ driver's side
@@ -255,6 +261,7 @@ def cancel(session: Session, user_id: int, booking_id: int, now: dt.datetime) ->
     _require_state(booking, ACTIVE_STATES, "cancel")
     _require_notice(booking, service.get_garage(session, booking.garage_id), now, "cancel")
     _set(booking, now, status="cancelled", sequence=booking.sequence + 1)
+    _bump(session, booking.garage_id)
     session.commit()
     return booking
 
@@ -371,6 +378,8 @@ def garage_decides(
     booking = staff_booking(session, user_id, booking_id)
     _require_state(booking, allowed, action)
     _set(booking, now, status=new_status, sequence=booking.sequence + 1)
+    if new_status != "accepted":  # a declined or finished job frees its bay
+        _bump(session, booking.garage_id)
     session.commit()
     return booking
 

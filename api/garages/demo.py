@@ -42,7 +42,7 @@ SERVICE_MENUS = (
     "|electrical_repair|cooling_repair|fuel_system_repair|exhaust_repair|timing_belt",
     "diagnosis|oil_service|brake_pads|brake_discs|battery|wipers|cabin_filter|air_conditioning",
     "diagnosis=45|engine_repair|electrical_repair|exhaust_repair|fuel_system_repair|spark_plugs",
-    "oil_service|brake_pads|brake_discs|battery|wipers|air_conditioning|timing_belt",
+    "diagnosis|oil_service|brake_pads|brake_discs|battery|wipers|air_conditioning|timing_belt",
 )
 MAKES = ("", "", "", "Renault|Dacia", "Peugeot|Citroën|DS", "Volkswagen|Audi|Seat|Skoda")
 WORDS = ("du Centre", "de la Gare", "des Lilas", "du Marché", "de l'Avenir", "des Pins", "Express")

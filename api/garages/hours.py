@@ -159,6 +159,19 @@ class OpeningCalendar:
     holiday_subdivision: str | None = None
     open_on_public_holidays: bool = False
     closed_dates: frozenset[dt.date] = field(default_factory=frozenset)
+    # Derived per-date data (the calendar is immutable, so it never goes stale); many
+    # garages share one calendar object (see api.garages.service.calendar_of).
+    _memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def memo(self, key: object, compute):  # noqa: ANN001, ANN201 - any derived value
+        """``compute()`` once per ``key`` for this calendar (bounded: cleared past 4096)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            if len(self._memo) >= 4096:
+                self._memo.clear()
+            value = self._memo[key] = compute()
+            return value
 
     def is_closed_day(self, day: dt.date) -> bool:
         """True on a closed date, or a public holiday the garage does not work."""
@@ -173,6 +186,9 @@ class OpeningCalendar:
         A wall-clock time that does not exist (02:30 on the spring-forward night) is moved
         forward by the change, one that happens twice is taken the first time (``fold=0``).
         """
+        return self.memo(("open", day), lambda: self._open_intervals(day))
+
+    def _open_intervals(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         if self.is_closed_day(day):
             return []
         midnight = dt.datetime.combine(day, dt.time(0))

@@ -197,8 +197,11 @@ def build_quote(
     items: Sequence[WorkItem],
     candidates: Mapping[str, Sequence[PartChoice]],
     brands: Mapping[str, str] | None = None,
+    *,
+    fingerprinted: bool = True,
 ) -> Quote:
-    """Price ``items`` at one garage.
+    """Price ``items`` at one garage (``fingerprinted=False`` skips the fingerprint, which
+    only a booking needs: a listing of hundreds of garages shows totals).
 
     In: the garage's terms, the work, per part type the fitting parts best first, and the
     driver's brand per part type (default: the first candidate).
@@ -218,7 +221,8 @@ def build_quote(
         if labour is not None:
             lines.append(labour)
             minutes += labour.minutes or 0
-    return _totals(terms, lines, minutes, sorted(required_services(items)))
+    quote = _totals(terms, lines, minutes, sorted(required_services(items)))
+    return _with_fingerprint(quote) if fingerprinted else quote
 
 
 def _part_line(
@@ -301,11 +305,10 @@ def _totals(terms: GarageTerms, lines: list[QuoteLine], minutes: int, services: 
     labour = sum(line.total_cents for line in lines if line.kind == "labour")
     total = parts + labour
     vat = vat_cents(total, terms.vat_bp)
-    quote = Quote(
+    return Quote(
         terms.garage_id, terms.currency, tuple(lines), parts, labour, total,
         terms.vat_bp, vat, total + vat, minutes, tuple(services),
     )  # fmt: skip
-    return _with_fingerprint(quote)
 
 
 def _with_fingerprint(quote: Quote) -> Quote:
@@ -342,4 +345,4 @@ def adjusted_quote(
         if line.total_cents != line.quantity * line.unit_price_cents:
             raise InvalidInputError(f"line {line.label[:40]!r}: total is not quantity x price")
     terms = GarageTerms(garage_id, 0, {}, vat_bp)
-    return _totals(terms, list(lines), minutes, list(services))
+    return _with_fingerprint(_totals(terms, list(lines), minutes, list(services)))

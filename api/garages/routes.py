@@ -98,7 +98,13 @@ def search_garages(
     lat, lon = service.resolve_position(session, latitude, longitude, postcode)
     wanted = [service_code] if service_code else []
     near = service.garages_near(session, lat, lon, radius_km, services=wanted, make=make)
-    return [schemas.GarageOut.of(n.garage, n.services, n.distance_km) for n in near[:limit]]
+    return _views(session, [(n.garage.id, n.distance_km) for n in near[:limit]])
+
+
+def _views(session: SessionDep, shown: list[tuple[int, float | None]]) -> list[schemas.GarageOut]:
+    """The full description of the garages shown (one query for all), in order."""
+    views = service.garage_views(session, [gid for gid, _ in shown])
+    return [schemas.GarageOut.of(*views[gid], distance) for gid, distance in shown]
 
 
 @router.get("/garages/services", response_model=list[dict[str, Any]])
@@ -162,18 +168,18 @@ def search_slots(body: SlotSearchIn, user: CurrentUser, session: SessionDep) -> 
                                          work.items)  # fmt: skip
     found = service.search_slots(session, near, work.items, candidates, now=_now(),
                                  days=body.days, per_garage=body.per_garage, sort=body.sort,
-                                 brands=body.brands)  # fmt: skip
+                                 limit=body.limit, brands=body.brands)  # fmt: skip
+    shown = found
+    views = _views(session, [(g.nearby.garage.id, g.nearby.distance_km) for g in shown])
     return schemas.SlotSearchOut(
         latitude=lat, longitude=lon, radius_km=body.radius_km, sort=body.sort,
         garages_considered=len(near),
         results=[
             schemas.GarageSlotsOut(
-                garage=schemas.GarageOut.of(g.nearby.garage, g.nearby.services,
-                                            g.nearby.distance_km),
-                total_incl_vat_cents=g.quote.total_incl_vat_cents, minutes=g.quote.minutes,
-                slots=[schemas.SlotOut.of(s) for s in g.slots],
+                garage=view, total_incl_vat_cents=g.quote.total_incl_vat_cents,
+                minutes=g.quote.minutes, slots=[schemas.SlotOut.of(s) for s in g.slots],
             )
-            for g in found[: body.limit]
+            for g, view in zip(shown, views, strict=True)
         ],
     )  # fmt: skip
 
@@ -204,9 +210,11 @@ def create_quotes(body: schemas.QuoteRequest, user: CurrentUser, session: Sessio
         quote = service.quote_at(garage, offered, work.items, candidates, body.brands)
         quotes.append((quote, garage, offered, distance))
     quotes.sort(key=lambda q: (q[0].total_incl_vat_cents, q[3] or 0.0))
+    shown = quotes[: body.limit]
+    views = _views(session, [(g.id, d) for _, g, _, d in shown])
     return [
-        schemas.GarageQuoteOut(garage=schemas.GarageOut.of(g, o, d), quote=q.to_dict())
-        for q, g, o, d in quotes[: body.limit]
+        schemas.GarageQuoteOut(garage=view, quote=q.to_dict())
+        for (q, _, _, _), view in zip(shown, views, strict=True)
     ]
 
 

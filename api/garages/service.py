@@ -9,11 +9,24 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Integer,
+    Text,
+    cast,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from api.garages import geo
@@ -36,7 +49,7 @@ from api.garages.quotes import (
     build_quote,
     required_services,
 )
-from api.garages.slots import Slot, free_slots
+from api.garages.slots import Occupancy, Slot, first_open_day, free_slots
 
 PARTS_PER_TYPE = 5
 SORTS = ("distance", "price", "earliest")
@@ -159,11 +172,41 @@ def resolve_position(
     return float(lat), float(lon)
 
 
+@dataclass(slots=True)
+class GarageRow:
+    """What a search needs of a garage, read without the ORM; JSON columns stay text so
+    that a calendar is parsed once per distinct opening hours (see :func:`calendar_of`)."""
+
+    id: int
+    name: str
+    postcode: str
+    latitude: float
+    longitude: float
+    bays: int
+    hours: str
+    open_on_public_holidays: bool
+    closed_dates: str
+    labour_rate_cents: int
+    vat_bp: int
+    makes: str
+    booking_notice_hours: int
+    booking_lock: int
+
+
+_ROW_COLUMNS = (
+    Garage.id, Garage.name, Garage.postcode, Garage.latitude, Garage.longitude, Garage.bays,
+    cast(Garage.hours, Text), Garage.open_on_public_holidays,
+    cast(Garage.closed_dates, Text), Garage.labour_rate_cents, Garage.vat_bp,
+    cast(Garage.makes, Text), Garage.booking_notice_hours, Garage.booking_lock,
+)  # fmt: skip
+
+
 @dataclass
 class NearbyGarage:
-    """A garage of a search, its distance and what it offers."""
+    """A garage of a search, its distance, and the services of the search it offers
+    (code -> its own minutes or None)."""
 
-    garage: Garage
+    garage: GarageRow
     distance_km: float
     services: dict[str, int | None]
 
@@ -180,52 +223,74 @@ def garages_near(
     """Garages within ``radius_km`` (great circle), nearest first, offering every service
     of ``services`` and working on ``make`` (when given).
 
-    One indexed bounding-box query, one query for their services, exact distances in Python.
-    Raises: InvalidInputError (position, radius).
+    One indexed bounding-box query (services filtered in SQL), one query for the minutes of
+    those services, exact distances in Python. Raises: InvalidInputError (position, radius).
     """
     geo.check_position(latitude, longitude)
     geo.check_radius(radius_km)
+    wanted = sorted(set(services))
     lat0, lat1, lon0, lon1 = geo.bounding_box(latitude, longitude, radius_km)
-    garages = session.scalars(
-        select(Garage).where(
-            Garage.latitude.between(lat0, lat1), Garage.longitude.between(lon0, lon1)
-        )  # fmt: skip
-    ).all()
+    query = select(*_ROW_COLUMNS).where(
+        Garage.latitude.between(lat0, lat1), Garage.longitude.between(lon0, lon1)
+    )
+    for code in wanted:
+        query = query.where(
+            Garage.id.in_(select(GarageService.garage_id).where(GarageService.code == code))
+        )
     near = []
-    for garage in garages:
+    for row in session.execute(query):
+        garage = GarageRow(*row)
         d = geo.distance_km(latitude, longitude, garage.latitude, garage.longitude)
-        if d <= radius_km and _works_on(garage, make):
-            near.append((garage, d))
-    offered = services_of(session, [g.id for g, _ in near])
-    wanted = set(services)
-    found = [
-        NearbyGarage(g, round(d, 3), offered.get(g.id, {}))
-        for g, d in near
-        if wanted <= offered.get(g.id, {}).keys()
-    ]
-    found.sort(key=lambda n: (n.distance_km, n.garage.id))
-    return found
+        if d <= radius_km and _works_on(garage.makes, make):
+            near.append(NearbyGarage(garage, round(d, 3), {}))
+    if wanted:
+        offered = services_of(session, [n.garage.id for n in near], wanted)
+        for n in near:
+            n.services = offered.get(n.garage.id, {})
+    near.sort(key=lambda n: (n.distance_km, n.garage.id))
+    return near
 
 
-def _works_on(garage: Garage, make: str | None) -> bool:
-    return not make or not garage.makes or make.casefold() in {m.casefold() for m in garage.makes}
+def _works_on(makes_json: str, make: str | None) -> bool:
+    if not make:
+        return True
+    makes = _makes(makes_json)
+    return not makes or make.casefold() in makes
 
 
-def services_of(session: Session, garage_ids: Sequence[int]) -> dict[int, dict[str, int | None]]:
-    """Services offered per garage id: ``{garage_id: {code: minutes or None}}``."""
+@lru_cache(maxsize=1024)
+def _makes(makes_json: str) -> frozenset[str]:
+    return frozenset(m.casefold() for m in json.loads(makes_json or "[]"))
+
+
+def garage_views(
+    session: Session, garage_ids: Sequence[int]
+) -> dict[int, tuple[Garage, dict[str, int | None]]]:
+    """The full garages (ORM) and every service they offer, for the ones shown."""
+    garages = {g.id: g for g in session.scalars(select(Garage).where(Garage.id.in_(garage_ids)))}
+    offered = services_of(session, list(garages))
+    return {gid: (g, offered.get(gid, {})) for gid, g in garages.items()}
+
+
+def services_of(
+    session: Session, garage_ids: Sequence[int], codes: Sequence[str] | None = None
+) -> dict[int, dict[str, int | None]]:
+    """Services offered per garage id (only ``codes`` when given):
+    ``{garage_id: {code: minutes or None}}``."""
     result: dict[int, dict[str, int | None]] = {}
     for chunk in _chunks(garage_ids, 900):  # SQLite's bound-parameter limit
-        rows = session.execute(
-            select(GarageService.garage_id, GarageService.code, GarageService.minutes).where(
-                GarageService.garage_id.in_(chunk)
-            )
+        query = select(GarageService.garage_id, GarageService.code, GarageService.minutes).where(
+            GarageService.garage_id.in_(chunk)
         )
+        if codes is not None:
+            query = query.where(GarageService.code.in_(codes))
+        rows = session.execute(query)
         for garage_id, code, minutes in rows:
             result.setdefault(garage_id, {})[code] = minutes
     return result
 
 
-def _chunks(values: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+def _chunks(values: Sequence, size: int) -> Iterable[Sequence]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
 
@@ -238,29 +303,31 @@ def get_garage(session: Session, garage_id: int) -> Garage:
     return garage
 
 
-def calendar_of(garage: Garage) -> OpeningCalendar:
-    """The opening calendar of a garage (parsed once per distinct hours and dates)."""
+def calendar_of(garage: Garage | GarageRow) -> OpeningCalendar:
+    """The opening calendar of a garage (parsed once per distinct hours and dates: the
+    calendar is immutable data, so a per-process cache is safe with several workers)."""
+    hours, closed = garage.hours, garage.closed_dates
     return _calendar(
-        json.dumps(garage.hours, sort_keys=True),
+        hours if isinstance(hours, str) else json.dumps(hours),
         holiday_subdivision(garage.postcode),
         bool(garage.open_on_public_holidays),
-        tuple(garage.closed_dates or ()),
+        closed if isinstance(closed, str) else json.dumps(closed or []),
     )
 
 
 @lru_cache(maxsize=4096)
 def _calendar(
-    hours: str, subdivision: str | None, on_holidays: bool, closed: tuple[str, ...]
+    hours: str, subdivision: str | None, on_holidays: bool, closed: str
 ) -> OpeningCalendar:
     return OpeningCalendar(
         WeeklyHours.from_json(json.loads(hours)),
         subdivision,
         on_holidays,
-        frozenset(dt.date.fromisoformat(d) for d in closed),
+        frozenset(dt.date.fromisoformat(d) for d in json.loads(closed or "[]")),
     )
 
 
-def terms_of(garage: Garage, services: dict[str, int | None]) -> GarageTerms:
+def terms_of(garage: Garage | GarageRow, services: dict[str, int | None]) -> GarageTerms:
     """The quote terms of a garage."""
     return GarageTerms(garage.id, garage.labour_rate_cents, services, garage.vat_bp)
 
@@ -293,14 +360,18 @@ def part_candidates(
 
 
 def quote_at(
-    garage: Garage,
+    garage: Garage | GarageRow,
     services: dict[str, int | None],
     items: Sequence[WorkItem],
     candidates: dict[str, list[PartChoice]],
     brands: dict[str, str] | None = None,
+    *,
+    fingerprinted: bool = True,
 ) -> Quote:
-    """One garage's quote for ``items``. Raises: ServiceNotOfferedError, InvalidInputError."""
-    return build_quote(terms_of(garage, services), items, candidates, brands)
+    """One garage's quote for ``items`` (``fingerprinted=False``: without the fingerprint,
+    for listings). Raises: ServiceNotOfferedError, InvalidInputError."""
+    return build_quote(terms_of(garage, services), items, candidates, brands,
+                       fingerprinted=fingerprinted)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------- slots
@@ -318,11 +389,14 @@ class GarageSlots:
 def active_bookings(
     session: Session, garage_ids: Sequence[int], start: dt.datetime, end: dt.datetime,
     exclude: int | None = None,
-) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:  # fmt: skip
-    """Active bookings (``[start, end)`` UTC) per garage overlapping the window."""
-    result: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
+) -> dict[int, list[tuple[int, int]]]:  # fmt: skip
+    """Active bookings overlapping ``[start, end)``, per garage, as ``(start, end)`` UTC
+    seconds: read as integers by the database (no datetime parsing for thousands of rows).
+    """
+    start_s, end_s = _epoch_seconds(session)
+    result: dict[int, list[tuple[int, int]]] = {}
     for chunk in _chunks(garage_ids, 900):
-        query = select(Booking.garage_id, Booking.start_at, Booking.end_at).where(
+        query = select(Booking.garage_id, start_s, end_s).where(
             Booking.garage_id.in_(chunk),
             Booking.status.in_(ACTIVE_STATES),
             Booking.start_at < end,
@@ -331,8 +405,71 @@ def active_bookings(
         if exclude is not None:
             query = query.where(Booking.id != exclude)
         for garage_id, s, e in session.execute(query):
-            result.setdefault(garage_id, []).append((aware(s), aware(e)))
+            result.setdefault(garage_id, []).append((s, e))
     return result
+
+
+class OccupancyCache:
+    """Per-process cache of each garage's active bookings, for slot *searches* only.
+
+    An entry is valid while the garage's ``booking_lock`` (bumped in the same transaction
+    as every booking, reschedule, cancellation, decline and completion) is the one the
+    search read with the garage row, and it covers the window asked for. A stale entry can
+    only make a search show a slot that was just taken; the booking itself always counts
+    the bookings afresh under the garage's lock, so this never lets a double booking in.
+    Safe with several workers: each validates against the database's version.
+    """
+
+    def __init__(self, max_garages: int = 20_000) -> None:
+        self._entries: OrderedDict[tuple[str, int], tuple[int, int, list]] = OrderedDict()
+        self._max = max_garages
+        self._lock = threading.Lock()
+        self.enabled = True
+
+    def bookings(
+        self, session: Session, garages: Sequence[GarageRow], now: dt.datetime, end: dt.datetime
+    ) -> dict[int, list[tuple[int, int]]]:
+        """Active bookings per garage overlapping ``[now, end)`` (extra older ones may be
+        included: they overlap nothing asked for)."""
+        end_s = int(end.timestamp())
+        database = str(session.get_bind().url)  # ids are per database
+        found, missing = {}, []
+        with self._lock:
+            for g in garages:
+                entry = self._entries.get((database, g.id)) if self.enabled else None
+                if entry is not None and entry[0] == g.booking_lock and entry[1] >= end_s:
+                    found[g.id] = entry[2]
+                    self._entries.move_to_end((database, g.id))
+                else:
+                    missing.append(g)
+        if missing:
+            loaded = active_bookings(session, [g.id for g in missing], now, end)
+            with self._lock:
+                for g in missing:
+                    found[g.id] = loaded.get(g.id, [])
+                    self._entries[(database, g.id)] = (g.booking_lock, end_s, found[g.id])
+                    self._entries.move_to_end((database, g.id))
+                while len(self._entries) > self._max:
+                    self._entries.popitem(last=False)
+        return found
+
+    def clear(self) -> None:
+        """Forget everything (benchmarks measure the cold path with it)."""
+        with self._lock:
+            self._entries.clear()
+
+
+OCCUPANCY_CACHE = OccupancyCache()
+
+
+def _epoch_seconds(session: Session):  # noqa: ANN202 - two SQL expressions
+    """Booking start and end as integer UTC seconds, in this database's SQL (SQLite keeps
+    the UTC wall-clock text that SQLAlchemy wrote; PostgreSQL a timestamptz)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return (cast(func.extract("epoch", Booking.start_at), BigInteger),
+                cast(func.extract("epoch", Booking.end_at), BigInteger))  # fmt: skip
+    return (cast(func.strftime("%s", Booking.start_at), Integer),
+            cast(func.strftime("%s", Booking.end_at), Integer))  # fmt: skip
 
 
 def aware(value: dt.datetime) -> dt.datetime:
@@ -350,41 +487,157 @@ def search_slots(
     days: int = 14,
     per_garage: int = 3,
     sort: str = "earliest",
+    limit: int = 20,
     brands: dict[str, str] | None = None,
 ) -> list[GarageSlots]:
-    """For each nearby garage offering the work: its quote and its first ``per_garage`` free
-    slots over ``days`` days, sorted by ``distance``, ``price`` (total incl. VAT) or
-    ``earliest`` slot; garages without a free slot are left out.
+    """The best ``limit`` garages of ``nearby`` for the work, each with its quote (without
+    fingerprint: a booking asks for the garage's own quote) and its first ``per_garage``
+    free slots over ``days`` days, sorted by ``distance``, ``price`` (total incl. VAT) or
+    ``earliest`` slot; garages without a free slot in the period are left out.
 
-    Raises: InvalidInputError (sort, days, per_garage).
+    Top-k, not sort-everything: by distance or price, garages are taken in that order until
+    ``limit`` have a slot; by earliest slot, the first slot of every garage is searched over
+    growing horizons (1, 2, 4, 8 days, then ``days``), stopping at the first horizon where
+    ``limit`` garages have one (no garage without a slot in it can rank before them).
+    Raises: InvalidInputError (sort, per_garage, limit).
     """
     if sort not in SORTS:
         raise InvalidInputError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
-    if not 1 <= per_garage <= 50:
-        raise InvalidInputError(f"per_garage must be 1..50, not {per_garage}")
+    if not 1 <= per_garage <= 50 or not 1 <= limit <= 500:
+        raise InvalidInputError("per_garage must be 1..50 and limit 1..500")
+    quotes = _listing_quotes(nearby, items, candidates, brands)
+    offering = [n for n in nearby if n.garage.id in quotes]
+    if sort == "earliest":
+        offering = _earliest_first(session, offering, quotes, now, days, limit)
+    else:
+        key = (
+            (lambda n: (n.distance_km, n.garage.id))
+            if sort == "distance"
+            else (lambda n: (quotes[n.garage.id].total_incl_vat_cents, n.distance_km, n.garage.id))
+        )
+        offering.sort(key=key)
+    minutes = {gid: q.minutes for gid, q in quotes.items()}
+    found: list[GarageSlots] = []
+    for batch in _chunks(offering, 2 * limit):
+        slots = _slots_growing(session, batch, minutes, now, days, per_garage)
+        found.extend(GarageSlots(n, quotes[n.garage.id], slots[n.garage.id])
+                     for n in batch if slots[n.garage.id])  # fmt: skip
+        if len(found) >= limit:
+            break
+    return found[:limit]
+
+
+def _first_open_days(
+    garages: Sequence[NearbyGarage], minutes: dict[int, int], now: dt.datetime, days: int
+) -> dict[int, int | None]:
+    """Per garage, the first day its opening hours fit the job (see ``first_open_day``)."""
+    return {
+        n.garage.id: first_open_day(
+            calendar_of(n.garage), max(1, minutes[n.garage.id]), now=now, days=days,
+            min_notice=dt.timedelta(hours=n.garage.booking_notice_hours),
+        )
+        for n in garages
+    }  # fmt: skip
+
+
+def _horizons(days: int) -> list[int]:
+    return sorted({min(h, days) for h in (1, 2, 4, 8, days)})
+
+
+def _slots_growing(
+    session: Session, garages: Sequence[NearbyGarage], minutes: dict[int, int],
+    now: dt.datetime, days: int, per_garage: int,
+) -> dict[int, list[Slot]]:  # fmt: skip
+    """The first ``per_garage`` free slots of each garage over ``days`` days, reading the
+    bookings over growing horizons, each time only for the garages still short of slots
+    (most find theirs in the first days: a fraction of the period's bookings is read)."""
+    result: dict[int, list[Slot]] = {n.garage.id: [] for n in garages}
+    opens = _first_open_days(garages, minutes, now, days)
+    pending = [n for n in garages if opens[n.garage.id] is not None]
+    for horizon in _horizons(days):
+        ready = [n for n in pending if opens[n.garage.id] < horizon]
+        still = [n for n in pending if opens[n.garage.id] >= horizon]
+        bookings = OCCUPANCY_CACHE.bookings(session, [n.garage for n in ready], now,
+                                            _paris_midnight_after(now, horizon))  # fmt: skip
+        for n in ready:
+            occupancy = Occupancy(bookings.get(n.garage.id, ()))
+            slots = _first_slots(n.garage, minutes[n.garage.id], occupancy, now, horizon,
+                                 per_garage)  # fmt: skip
+            if len(slots) >= per_garage or horizon == days:
+                result[n.garage.id] = slots
+            else:
+                still.append(n)
+        pending = still
+        if not pending:
+            break
+    return result
+
+
+def _listing_quotes(
+    nearby: list[NearbyGarage], items: Sequence[WorkItem],
+    candidates: dict[str, list[PartChoice]], brands: dict[str, str] | None,
+) -> dict[int, Quote]:  # fmt: skip
+    """The quote of every garage offering the work, for a listing (totals and minutes):
+    garages with the same terms (rate, VAT, own minutes) share one computation and one
+    object, so its ``garage_id`` is the first such garage's."""
     needed = required_services(items)
-    offering = [n for n in nearby if needed <= n.services.keys()]
-    window_end = now + dt.timedelta(days=days + 1)
-    bookings = active_bookings(session, [n.garage.id for n in offering], now, window_end)
-    found = []
-    for n in offering:
-        quote = quote_at(n.garage, n.services, items, candidates, brands)
-        slots = _first_slots(n.garage, quote.minutes, bookings.get(n.garage.id, []),
-                             now, days, per_garage)  # fmt: skip
-        if slots:
-            found.append(GarageSlots(n, quote, slots))
-    keys = {
-        "distance": lambda g: (g.nearby.distance_km, g.nearby.garage.id),
-        "price": lambda g: (g.quote.total_incl_vat_cents, g.nearby.distance_km),
-        "earliest": lambda g: (g.slots[0].start, g.nearby.distance_km),
-    }
-    found.sort(key=keys[sort])
-    return found
+    by_terms: dict[tuple, Quote] = {}
+    quotes = {}
+    for n in nearby:
+        if not needed <= n.services.keys():
+            continue
+        g = n.garage
+        key = (g.labour_rate_cents, g.vat_bp, tuple(sorted(n.services.items())))
+        if key not in by_terms:
+            by_terms[key] = quote_at(g, n.services, items, candidates, brands,
+                                     fingerprinted=False)  # fmt: skip
+        quotes[g.id] = by_terms[key]
+    return quotes
+
+
+def _earliest_first(
+    session: Session, offering: list[NearbyGarage], quotes: dict[int, Quote],
+    now: dt.datetime, days: int, limit: int,
+) -> list[NearbyGarage]:  # fmt: skip
+    """The garages that have a free slot, by first free slot (then distance): enough of
+    them for ``limit`` results, found over growing horizons."""
+    ranked: list[tuple[dt.datetime, float, int, NearbyGarage]] = []
+    minutes = {gid: q.minutes for gid, q in quotes.items()}
+    opens = _first_open_days(offering, minutes, now, days)
+    pending = [n for n in offering if opens[n.garage.id] is not None]
+    for horizon in _horizons(days):
+        ready = [n for n in pending if opens[n.garage.id] < horizon]
+        still = [n for n in pending if opens[n.garage.id] >= horizon]
+        bookings = OCCUPANCY_CACHE.bookings(session, [n.garage for n in ready], now,
+                                            _paris_midnight_after(now, horizon))  # fmt: skip
+        for n in ready:
+            occupancy = Occupancy(bookings.get(n.garage.id, ()))
+            first = _first_slots(n.garage, quotes[n.garage.id].minutes, occupancy, now,
+                                 horizon, 1)  # fmt: skip
+            if first:
+                ranked.append((first[0].start, n.distance_km, n.garage.id, n))
+            else:
+                still.append(n)
+        pending = still
+        if len(ranked) >= limit or not pending:
+            break
+    ranked.sort(key=lambda r: r[:3])
+    return [r[3] for r in ranked[:limit]]
+
+
+def _paris_midnight_after(now: dt.datetime, days: int) -> dt.datetime:
+    """Midnight (Paris) at the end of the ``days``-th Paris day from ``now``, in UTC."""
+    from api.garages.hours import PARIS, UTC, paris_date
+
+    last = paris_date(now) + dt.timedelta(days=days)
+    return dt.datetime.combine(last, dt.time(0)).replace(tzinfo=PARIS).astimezone(UTC)
 
 
 def _first_slots(
-    garage: Garage, minutes: int, bookings: list, now: dt.datetime, days: int, limit: int
-) -> list[Slot]:
+    garage: Garage | GarageRow, minutes: int, bookings: list | Occupancy, now: dt.datetime,
+    days: int,
+    limit: int,
+) -> list[Slot]:  # fmt: skip
     slots = []
     notice = dt.timedelta(hours=garage.booking_notice_hours)
     for slot in free_slots(calendar_of(garage), garage.bays, bookings, max(1, minutes),
@@ -404,7 +657,9 @@ def garage_slots(
     return _first_slots(garage, minutes, bookings.get(garage.id, []), now, days, limit)
 
 
-def require_services(garage: Garage, offered: dict[str, int | None], items: Iterable[WorkItem]):
+def require_services(
+    garage: Garage | GarageRow, offered: dict[str, int | None], items: Iterable[WorkItem]
+):
     """Raises ServiceNotOfferedError naming the first service of ``items`` not offered."""
     for code in sorted(required_services(items)):
         if code not in offered:

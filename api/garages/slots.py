@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from api.garages.errors import InvalidInputError, OutsideOpeningHoursError, SlotInPastError
@@ -65,18 +65,24 @@ def _end_within(intervals: Sequence[Interval], start: dt.datetime, need: dt.time
     return None
 
 
+def _seconds(instant: dt.datetime | int) -> int:
+    return instant if isinstance(instant, int) else int(instant.timestamp())
+
+
 class Occupancy:
-    """The bookings of one garage (``[start, end)`` UTC), answering "how many bays are taken
-    at most during this interval" in O(log n + overlapping)."""
+    """The bookings of one garage, answering "how many bays are taken at most during this
+    interval" in O(log n + overlapping). Instants are kept as integer UTC seconds: cheap to
+    compare, and what the slot search reads from the database (no datetime parsing)."""
 
-    def __init__(self, bookings: Sequence[Interval]) -> None:
-        self._bookings = sorted(bookings)
+    def __init__(self, bookings: Iterable[tuple[dt.datetime | int, dt.datetime | int]]) -> None:
+        pairs = [b if isinstance(b[0], int) else (_seconds(b[0]), _seconds(b[1])) for b in bookings]
+        self._bookings = sorted(pairs)
         self._starts = [b[0] for b in self._bookings]
-        # Jobs never last more than a day, so nothing starting a day before can still run.
-        self._longest = max((e - s for s, e in self._bookings), default=dt.timedelta(0))
+        self._longest = max((e - s for s, e in self._bookings), default=0)
 
-    def peak(self, start: dt.datetime, end: dt.datetime) -> int:
+    def peak(self, start: dt.datetime | int, end: dt.datetime | int) -> int:
         """The largest number of bookings overlapping at one instant of ``[start, end)``."""
+        start, end = _seconds(start), _seconds(end)
         lo = bisect.bisect_left(self._starts, start - self._longest)
         hi = bisect.bisect_left(self._starts, end)
         overlapping = [(s, e) for s, e in self._bookings[lo:hi] if e > start]
@@ -96,7 +102,7 @@ class Occupancy:
 def free_slots(
     calendar: OpeningCalendar,
     bays: int,
-    bookings: Sequence[Interval],
+    bookings: Sequence[Interval] | Occupancy,
     minutes: int,
     *,
     now: dt.datetime,
@@ -108,21 +114,58 @@ def free_slots(
     """Every start (earliest first) over ``days`` Paris days from ``first_day`` (default:
     today in Paris) where a job of ``minutes`` working minutes fits, no earlier than
     ``now + min_notice``. Lazy: take the first few without computing the rest.
+    ``bookings``: ``[start, end)`` pairs (datetimes or UTC seconds) or an :class:`Occupancy`.
 
     Raises: InvalidInputError for a non-positive duration, step or bay count, or too many days.
     """
     _check_request(bays, minutes, days, step)
     need, grid = dt.timedelta(minutes=minutes), dt.timedelta(minutes=step)
-    earliest = now + min_notice
-    occupancy = Occupancy(bookings)
+    earliest = int((now + min_notice).timestamp())
+    occupancy = bookings if isinstance(bookings, Occupancy) else Occupancy(bookings)
     day = first_day or paris_date(now)
     for offset in range(days):
-        intervals = calendar.open_intervals(day + dt.timedelta(days=offset))
-        for start, end in _day_candidates(intervals, need, grid):
-            if start >= earliest:
-                taken = occupancy.peak(start, end)
+        for start, end, start_s, end_s in _candidates(calendar, day + dt.timedelta(days=offset),
+                                                      need, grid):  # fmt: skip
+            if start_s >= earliest:
+                taken = occupancy.peak(start_s, end_s)
                 if taken < bays:
                     yield Slot(start, end, bays - taken)
+
+
+def _candidates(
+    calendar: OpeningCalendar, date: dt.date, need: dt.timedelta, grid: dt.timedelta
+) -> tuple[tuple[dt.datetime, dt.datetime, int, int], ...]:
+    """The day's grid starts whose job fits its opening hours, as (start, end, start_s,
+    end_s), computed once per calendar, date, duration and step."""
+    return calendar.memo(
+        ("candidates", date, need, grid),
+        lambda: tuple(
+            (s, e, int(s.timestamp()), int(e.timestamp()))
+            for s, e in _day_candidates(calendar.open_intervals(date), need, grid)
+        ),
+    )
+
+
+def first_open_day(
+    calendar: OpeningCalendar,
+    minutes: int,
+    *,
+    now: dt.datetime,
+    days: int = 14,
+    step: int = DEFAULT_STEP,
+    min_notice: dt.timedelta = dt.timedelta(0),
+) -> int | None:
+    """The first Paris day (0 = today) with a start where the job fits the opening hours,
+    bookings apart; None when there is none within ``days``. A search skips a garage's
+    bookings until that day: it cannot have a slot before it."""
+    need, grid = dt.timedelta(minutes=minutes), dt.timedelta(minutes=step)
+    earliest = int((now + min_notice).timestamp())
+    day = paris_date(now)
+    for offset in range(days):
+        candidates = _candidates(calendar, day + dt.timedelta(days=offset), need, grid)
+        if candidates and candidates[-1][2] >= earliest:
+            return offset
+    return None
 
 
 def _day_candidates(

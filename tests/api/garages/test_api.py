@@ -345,3 +345,28 @@ def test_every_booking_route_has_a_not_yours_test(app) -> None:
         for method in operations
     }
     assert routes == covered
+
+
+def test_slot_search_sees_new_bookings_and_cancellations(client, app, world) -> None:
+    """The searches' cache of bookings follows each garage's version: a booking made or
+    cancelled since the last search shows at once."""
+    driver = Driver(client, app, world)
+    garage = add_garage(app, world, f"cache-{driver.id}", 0.2, cancel=0)
+    body = {"vehicle_id": driver.vehicle_id, "latitude": world.latitude,
+            "longitude": world.longitude, "radius_km": 0.5, "days": 2, "sort": "distance",
+            "per_garage": 1, **COIL}  # fmt: skip
+
+    def first_slot() -> str:
+        r = driver.post("/v1/garages/slot-search", json=body)
+        assert r.status_code == 200, r.text
+        return next(g for g in r.json()["results"] if g["garage"]["id"] == garage)["slots"][0][
+            "start"
+        ]
+
+    start = first_slot()
+    quote, _ = quote_and_slot(driver, garage, COIL)
+    r = book(driver, garage, COIL, start, quote)
+    assert r.status_code == 201, r.text
+    assert first_slot() != start
+    assert driver.post(f"/v1/bookings/{r.json()['id']}/cancel").status_code == 200
+    assert first_slot() == start
