@@ -116,7 +116,11 @@ def _guided(
     from diagnostics.runner import PromptDriver, SimulatorDriver, run_guided_test
     from obdcore.cli.connect import Target
 
-    target = Target(device=device, sim=sim, faults=tuple(faults), sim_timing="realistic")
+    # sim_start 0: in realistic timing the simulator's clock stands still until the wall
+    # clock catches up with a non-zero start (its car has driven trips before anyway).
+    target = Target(
+        device=device, sim=sim, faults=tuple(faults), sim_timing="realistic", sim_start=0.0
+    )
 
     def say(text: str) -> None:
         typer.echo(text, err=True)
