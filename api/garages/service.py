@@ -421,16 +421,16 @@ class OccupancyCache:
     """
 
     def __init__(self, max_garages: int = 20_000) -> None:
-        self._entries: OrderedDict[tuple[str, int], tuple[int, int, list]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int], tuple[int, int, Occupancy]] = OrderedDict()
         self._max = max_garages
         self._lock = threading.Lock()
         self.enabled = True
 
     def bookings(
         self, session: Session, garages: Sequence[GarageRow], now: dt.datetime, end: dt.datetime
-    ) -> dict[int, list[tuple[int, int]]]:
-        """Active bookings per garage overlapping ``[now, end)`` (extra older ones may be
-        included: they overlap nothing asked for)."""
+    ) -> dict[int, Occupancy]:
+        """The occupancy per garage by the active bookings overlapping ``[now, end)`` (older
+        ones may be included: they overlap nothing asked for)."""
         end_s = int(end.timestamp())
         database = str(session.get_bind().url)  # ids are per database
         found, missing = {}, []
@@ -446,7 +446,7 @@ class OccupancyCache:
             loaded = active_bookings(session, [g.id for g in missing], now, end)
             with self._lock:
                 for g in missing:
-                    found[g.id] = loaded.get(g.id, [])
+                    found[g.id] = Occupancy(loaded.get(g.id, ()))
                     self._entries[(database, g.id)] = (g.booking_lock, end_s, found[g.id])
                     self._entries.move_to_end((database, g.id))
                 while len(self._entries) > self._max:
@@ -560,9 +560,8 @@ def _slots_growing(
         bookings = OCCUPANCY_CACHE.bookings(session, [n.garage for n in ready], now,
                                             _paris_midnight_after(now, horizon))  # fmt: skip
         for n in ready:
-            occupancy = Occupancy(bookings.get(n.garage.id, ()))
-            slots = _first_slots(n.garage, minutes[n.garage.id], occupancy, now, horizon,
-                                 per_garage)  # fmt: skip
+            slots = _first_slots(n.garage, minutes[n.garage.id], bookings[n.garage.id], now,
+                                 horizon, per_garage)  # fmt: skip
             if len(slots) >= per_garage or horizon == days:
                 result[n.garage.id] = slots
             else:
@@ -611,8 +610,7 @@ def _earliest_first(
         bookings = OCCUPANCY_CACHE.bookings(session, [n.garage for n in ready], now,
                                             _paris_midnight_after(now, horizon))  # fmt: skip
         for n in ready:
-            occupancy = Occupancy(bookings.get(n.garage.id, ()))
-            first = _first_slots(n.garage, quotes[n.garage.id].minutes, occupancy, now,
+            first = _first_slots(n.garage, quotes[n.garage.id].minutes, bookings[n.garage.id], now,
                                  horizon, 1)  # fmt: skip
             if first:
                 ranked.append((first[0].start, n.distance_km, n.garage.id, n))

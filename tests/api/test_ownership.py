@@ -62,8 +62,13 @@ FACTORIES: dict[str, Callable[[User, dict], int]] = {
     "key_id": _api_key,
     "reading_id": _card_reading,
 }
-# path parameters that name no one's object
-PUBLIC_PARAMS = {"vin", "code"}
+# path parameters that name no one's object (garages: the public directory)
+PUBLIC_PARAMS = {"vin", "code", "garage_id"}
+# path parameters whose "not yours" cases a domain generates itself, because the owner of
+# the object differs per route (a booking: its driver on /v1/bookings/..., the garage's
+# staff on /v1/garage/bookings/...): tests/api/garages/test_api.py covers every verb of
+# every such route, and fails when a route lacks its case.
+COVERED_BY_DOMAIN = {"booking_id"}
 # request bodies of the routes that take one (operation id -> body), valid for the owner
 BODIES: dict[str, dict] = {
     "update_vehicle": {"mileage_km": 1000},
@@ -107,9 +112,10 @@ def test_every_route_is_covered() -> None:
     missing = []
     for op in OPERATIONS:
         for name in op.params:
-            if name not in FACTORIES and name not in PUBLIC_PARAMS:
+            if name not in FACTORIES and name not in PUBLIC_PARAMS | COVERED_BY_DOMAIN:
                 missing.append(f"{op}: no factory for {{{name}}}")
-        if op.params and op.has_body and op.name not in BODIES:
+        if (op.params and op.has_body and op.name not in BODIES
+                and not COVERED_BY_DOMAIN & set(op.params)):
             missing.append(f"{op}: no body in BODIES for {op.name}")
     assert not missing, "routes without a 'not yours' case:\n" + "\n".join(missing)
 
