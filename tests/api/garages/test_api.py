@@ -370,3 +370,26 @@ def test_slot_search_sees_new_bookings_and_cancellations(client, app, world) -> 
     assert first_slot() != start
     assert driver.post(f"/v1/bookings/{r.json()['id']}/cancel").status_code == 200
     assert first_slot() == start
+
+
+def test_earliest_top_k_equals_sorting_every_garage(app, world, driver) -> None:
+    """The threshold search by earliest slot gives the same garages as computing every
+    garage's first free slot and sorting them all."""
+    from api.garages import service
+    from api.garages.quotes import work_for_part_types
+
+    now = dt.datetime.now(dt.UTC)
+    items = work_for_part_types({"ignition_coil": 1})
+    with Session(app.state.engine) as s:
+        near = service.garages_near(s, world.latitude, world.longitude, 12,
+                                    services=["engine_repair"])  # fmt: skip
+        every = []
+        for n in near:
+            bookings = service.active_bookings(s, [n.garage.id], now, now + dt.timedelta(days=4))
+            first = service._first_slots(n.garage, 20, bookings.get(n.garage.id, []), now, 3, 1)
+            if first:
+                every.append((first[0].start, n.distance_km, n.garage.id))
+        for limit in (1, 2, 3):
+            found = service.search_slots(s, near, items, {}, now=now, days=3, per_garage=1,
+                                         sort="earliest", limit=limit)  # fmt: skip
+            assert [g.nearby.garage.id for g in found] == [e[2] for e in sorted(every)[:limit]]
