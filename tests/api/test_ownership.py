@@ -63,7 +63,7 @@ FACTORIES: dict[str, Callable[[User, dict], int]] = {
     "reading_id": _card_reading,
 }
 # path parameters that name no one's object (garages: the public directory)
-PUBLIC_PARAMS = {"vin", "code", "garage_id"}
+PUBLIC_PARAMS = {"vin", "code", "garage_id", "postcode"}
 # path parameters whose "not yours" cases a domain generates itself, because the owner of
 # the object differs per route (a booking: its driver on /v1/bookings/..., the garage's
 # staff on /v1/garage/bookings/...): tests/api/garages/test_api.py covers every verb of

@@ -38,15 +38,15 @@ def test_search_around_a_position_nearest_first(client, world) -> None:
 
 
 def test_search_by_postcode_and_bad_positions(client) -> None:
-    r = client.get("/v1/garages", params={"postcode": "69003", "radius_km": 5})
+    r = client.get("/v1/garages/postcode/69003", params={"radius_km": 5})
     assert r.status_code == 200
-    assert_error(client.get("/v1/garages", params={"postcode": "99999"}), 422, "unknown_postcode")
-    assert_error(client.get("/v1/garages", params={"postcode": "abc"}), 422, "invalid_input")
-    assert_error(client.get("/v1/garages"), 422, "invalid_input")
+    assert_error(client.get("/v1/garages/postcode/99999"), 404, "unknown_postcode")
+    assert_error(client.get("/v1/garages/postcode/abc"), 422, "validation_error")
+    assert_error(client.get("/v1/garages"), 422, "validation_error")
     assert_error(client.get("/v1/garages", params={"latitude": 91, "longitude": 0}), 422,
                  "validation_error")  # fmt: skip
-    assert_error(client.get("/v1/garages", params={"postcode": "75011", "service": "x"}), 422,
-                 "unknown_service")  # fmt: skip
+    assert_error(client.get("/v1/garages/postcode/75011", params={"service": "x"}), 422,
+                 "validation_error")  # fmt: skip
 
 
 def test_slot_search_sorted_by_distance_price_earliest(driver, world) -> None:
@@ -93,7 +93,7 @@ def test_quote_from_causes_and_not_offered(driver, world) -> None:
     line = r.json()[0]["quote"]["lines"][0]
     assert line["part_type"] == "spark_plug" and line["quantity"] == 4
     r = driver.post("/v1/quotes", json={**body, "garage_ids": [world.garages["brakes_only"]]})
-    assert_error(r, 422, "service_not_offered")
+    assert_error(r, 409, "service_not_offered")
 
 
 def test_book_accept_ics_and_garage_sees_only_its_own(client, app, world) -> None:
@@ -149,7 +149,7 @@ def test_bad_bookings_write_nothing(client, app, world) -> None:
     lunch = _next_weekday_paris(1, 13)
     assert_error(book(driver, classic, COIL, lunch, q_classic["quote"]), 422,
                  "outside_opening_hours")  # fmt: skip
-    assert_error(book(driver, world.garages["brakes_only"], COIL, start, quote), 422,
+    assert_error(book(driver, world.garages["brakes_only"], COIL, start, quote), 409,
                  "service_not_offered")  # fmt: skip
     assert_error(book(driver, world.garages["near"], COIL, start, quote, consent=False), 422,
                  "consent_required")  # fmt: skip
