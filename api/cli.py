@@ -61,6 +61,10 @@ def serve(
     except ValidationError as exc:  # e.g. a default secret outside development
         typer.echo(f"error: bad settings: {exc.errors()[0]['msg']}", err=True)
         raise typer.Exit(2) from None
+    if (sim or dongle) and workers > 1 and not settings.redis_url:
+        # one dongle, one polling loop: the workers share it through Redis only
+        typer.echo("error: --sim/--dongle with --workers > 1 needs NOVAEVO_REDIS_URL", err=True)
+        raise typer.Exit(2)
     if sim or dongle:
         os.environ["NOVAEVO_LIVE_DEVICE"] = "sim" if sim else dongle
     if migrate:

@@ -3,10 +3,11 @@
     python benchmarks/ocr_speed.py [--cards 30]
 
 Cold start = a fresh Python process importing the package, loading the engine and reading
-one card (interpreter start-up excluded). Latency = warm reads of generated cards, half
-clean scans and half phone photos; p50 and p95. Both engines run in the same process and
-read each card in turn (and the cold starts alternate), so that the load of a shared
-machine affects both alike; the ratio is printed.
+one card (interpreter start-up excluded); CLI cold start = the whole ``python -m novaevo
+ocr PHOTO --json`` command, interpreter start-up included. Latency = warm reads of
+generated cards, half clean scans and half phone photos; p50 and p95. Both engines run in
+the same process and read each card in turn (and the cold starts alternate), so that the
+load of a shared machine affects both alike; the ratio is printed.
 """
 
 from __future__ import annotations
@@ -59,6 +60,19 @@ def cold_start(engines: tuple[str, ...], path: str, runs: int) -> dict[str, list
     return times
 
 
+def cli_cold_start(path: str, runs: int) -> list[float]:
+    """Wall time of the whole ``novaevo ocr PHOTO --json`` command in a fresh process."""
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=root)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "novaevo", "ocr", path, "--json"], cwd=root,
+                       capture_output=True, env=env, check=False)
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def warm(engines: tuple[str, ...], data: list[bytes]) -> dict[str, list[float]]:
     """Warm per-card latency; both engines read each card in turn (interleaved)."""
     from ocr.errors import OcrError
@@ -96,6 +110,9 @@ def main() -> None:
     print(f"cpu cores: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.2f}")
     engines = ("paddle", "rapid")
     cold = cold_start(engines, fh.name, args.cold_runs)
+    cli = cli_cold_start(fh.name, args.cold_runs)
+    print(f"novaevo ocr cold start (whole command): median {statistics.median(cli):.2f} s "
+          f"(runs: {', '.join(f'{c:.2f}' for c in cli)})")
     lat = warm(engines, data)
     figures = {}
     for engine in engines:

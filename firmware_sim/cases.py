@@ -22,8 +22,9 @@ import asyncio
 import json
 import random
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from firmware_sim.bus import Answer, Format, format_answers
@@ -58,14 +59,14 @@ VARIANTS = ("full", "full", "full", "full", "full", "full", "codes_only", "pendi
 # The guided test: (phase, order, seconds recorded, physics step). "warm_up" is driven but
 # not recorded: the driver is asked to drive until the gauge reads normal.
 GUIDED_TEST = (
-    ("cold_start", None, 40, 0.5),
-    ("warm_up", "SPEED 50", 0, 4.0),
+    ("cold_start", None, 40, 1.0),
+    ("warm_up", "SPEED 50", 0, 15.0),
     ("idle", "IDLE", 60, 1.0),
     ("hold_2500", "RPM 2500", 30, 1.0),
-    ("snap_throttle", "SNAP", 6, 0.2),
+    ("snap_throttle", "SNAP", 6, 0.25),
     ("drive", "SPEED 60", 60, 1.0),
 )
-SETTLE_S = {"idle": 15.0, "hold_2500": 5.0, "snap_throttle": 3.0, "drive": 0.0}
+SETTLE_S = {"idle": 15.0, "hold_2500": 5.0, "snap_throttle": 2.0, "drive": 0.0}
 WARM_UP_MAX_S = 900.0
 WARM_ENOUGH_C = 80.0
 
@@ -140,6 +141,7 @@ class LocalReader:
         self.decoder = Decoder(protocol=self.protocol, headers=True)
         self.format = Format(self.protocol, headers=True)
         self._supported: dict[int, set[int]] | None = None
+        self._supported_engine: set[int] = set()
 
     def request(self, text: str):
         """One OBD request (hex text) -> the decoded :class:`obdcore.Response`."""
@@ -170,17 +172,28 @@ class LocalReader:
         return self._supported
 
     async def query(self, names: list[str]) -> dict[str, float]:
-        from obdcore import PidTable
+        """The engine ECU's values of ``names`` now, as the decoder would read them: each
+        value goes through its PID's encoding and back (the PID table's affine formula,
+        the same arithmetic as obdcore's decoder) without formatting text; the pty test
+        proves it equal to what the client reads."""
+        values = self.car.values()
+        supported = self._supported_engine or await self._engine_pids()
+        out: dict[str, float] = {}
+        for name in names:
+            pid, affine, low, high = _affine_of(name)
+            if pid not in supported:
+                continue
+            # Affine.encode then the decoder's raw * scale + offset, inlined (hot loop).
+            value = values.get(name, affine.offset)
+            raw = min(high, max(low, round((value - affine.offset) / affine.scale)))
+            out[name] = float(raw) * affine.scale + affine.offset
+        return out
 
-        table = PidTable.standard()
-        values: dict[str, float] = {}
-        pids = sorted({table.by_name(name).pid for name in names})
-        for start in range(0, len(pids), 6):
-            group = "".join(f"{pid:02X}" for pid in pids[start:start + 6])
-            for reading in self.request("01" + group).readings:
-                if reading.name in names and reading.ecu == 0x7E8:
-                    values[reading.name] = reading.value
-        return values
+    async def _engine_pids(self) -> set[int]:
+        supported = await self.supported_pids()
+        self._supported_engine = supported.get(0x7E8, set()) or supported.get(
+            min(supported), set()) if supported else set()
+        return self._supported_engine
 
     async def dtcs(self) -> dict[int, dict[str, list[str]]]:
         out: dict[int, dict[str, list[str]]] = {}
@@ -190,13 +203,16 @@ class LocalReader:
         return out
 
     async def freeze_frames(self) -> list[dict[str, Any]]:
-        first = self.request("020000")
+        found: dict[int, set[int]] = {}
+        base = 0
+        while base < 0x100 and (base == 0 or any(base in p for p in found.values())):
+            for reading in self.request(f"02{base:02X}00").readings:
+                if reading.pid == base and isinstance(reading.value, tuple):
+                    found.setdefault(reading.ecu, set()).update(reading.value)
+            base += 0x20
         frames = []
-        for reading in first.readings:
-            if not isinstance(reading.value, tuple):
-                continue
-            pids = set(reading.value)
-            record: dict[str, Any] = {"ecu": reading.ecu, "dtc": None, "values": {}}
+        for ecu, pids in sorted(found.items()):
+            record: dict[str, Any] = {"ecu": ecu, "dtc": None, "values": {}}
             for pid in sorted(pids - {0x00, 0x20, 0x40, 0x60, 0x80, 0xA0, 0xC0, 0xE0}):
                 for item in self.request(f"02{pid:02X}00").readings:
                     if item.pid == 0x02:
@@ -297,7 +313,7 @@ async def drive_guided_test(reader: Any, names: list[str], variant: str) -> dict
             await _warm_up(reader, dt)
             continue
         if SETTLE_S.get(phase):
-            await reader.control(f"WAIT {SETTLE_S[phase]:g} {dt:g}")
+            await reader.control(f"WAIT {SETTLE_S[phase]:g} {max(dt, 5.0):g}")
         if phase == "drive":
             phases[phase] = await _record(reader, names, seconds // 2, dt)
             await reader.control("SPEED 0")
@@ -389,7 +405,7 @@ async def read_snapshot(reader: Any, plan: CasePlan, phases: dict[str, Any]) -> 
                "values": {k: round(v, 4) for k, v in sorted(f["values"].items())}}
               for f in await reader.freeze_frames() if f["dtc"]]
     counters = await reader.query(["TIME_SINCE_DTC_CLEARED", "WARMUPS_SINCE_DTC_CLEAR",
-                                   "DISTANCE_SINCE_DTC_CLEAR", "FUEL_TYPE"])
+                                   "DISTANCE_SINCE_DTC_CLEAR"])
     mode06 = [] if plan.variant in ("codes_only", "no_mode06") else _mode06_rows(
         await reader.mode06())
     supported = await reader.supported_pids()
@@ -475,6 +491,16 @@ async def run_case(reader: Any, plan: CasePlan) -> dict[str, Any]:
             "snapshot": snapshot, "truth": truth(plan)}
 
 
+@cache
+def _affine_of(name: str) -> tuple[int, Any, int, int]:
+    """(PID, affine formula, lowest raw, highest raw) of the Mode 01 value ``name``."""
+    from obdcore import PidTable
+
+    field = PidTable.standard().by_name(name)
+    affine = field.compiled.affine
+    return (field.pid, affine, *affine.raw_range())
+
+
 def _series_names(pids: Iterable[int]) -> list[str]:
     from obdcore import PidTable
 
@@ -506,17 +532,41 @@ def generate_case_over_pty(seed: int, profile: str | None = None) -> dict[str, A
         return asyncio.run(go())
 
 
-def write_cases(path: str, count: int, first_seed: int = 0, profile: str | None = None
-                ) -> int:
+def _case_line(args: tuple[int, str | None]) -> str:
+    return json.dumps(generate_case(*args), separators=(",", ":"))
+
+
+def case_lines(seeds: Iterable[int], profile: str | None = None, workers: int = 1
+               ) -> Iterator[str]:
+    """JSON lines of the cases of ``seeds``, in order; ``workers`` > 1 spreads them over
+    that many processes (each case depends on its seed only)."""
+    jobs = ((seed, profile) for seed in seeds)
+    if workers <= 1:
+        yield from map(_case_line, jobs)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(_case_line, jobs, chunksize=8)
+
+
+def write_cases(path: str, count: int, first_seed: int = 0, profile: str | None = None,
+                workers: int = 1) -> int:
     """Writes ``count`` cases (seeds ``first_seed``...) to ``path`` as JSON lines; the
     file is written to a temporary name and renamed, so it is never half-written."""
     import os
 
+    if profile is not None and profile not in PROFILES:
+        raise ProfileError(f"unknown profile {profile!r}; known: {sorted(PROFILES)}")
     temporary = f"{path}.partial"
-    with open(temporary, "w", encoding="utf-8") as out:
-        for seed in range(first_seed, first_seed + count):
-            out.write(json.dumps(generate_case(seed, profile), separators=(",", ":")) + "\n")
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "w", encoding="utf-8") as out:
+            for line in case_lines(range(first_seed, first_seed + count), profile, workers):
+                out.write(line + "\n")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
     return count
 
 
@@ -528,11 +578,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", required=True)
     parser.add_argument("--seed", type=int, default=0, help="first seed")
     parser.add_argument("--profile", default=None, help=f"one of {sorted(PROFILES)}")
+    parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     args = parser.parse_args(argv)
-    if args.count < 0:
-        parser.error("--count must be >= 0")
+    if args.count < 0 or args.workers < 1:
+        parser.error("--count must be >= 0 and --workers >= 1")
     try:
-        write_cases(args.output, args.count, args.seed, args.profile)
+        write_cases(args.output, args.count, args.seed, args.profile, args.workers)
     except (ProfileError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

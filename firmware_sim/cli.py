@@ -1,7 +1,14 @@
-"""``novaevo sim``: serve a virtual car behind an ELM327 dongle until interrupted.
+"""``novaevo sim``: serve a virtual car behind an ELM327 dongle until interrupted;
+``novaevo sim-cases``: write labelled cases for the diagnosis engine.
 
 Fault syntax: ``NAME[:CYLINDER][@SEVERITY]`` (``misfire:2@0.7``, ``vacuum_leak@0.5``,
-``stall``); see :mod:`firmware_sim.faults`.
+``stall``); see :mod:`firmware_sim.faults`. By default the car has already been driven
+two whole trips with its faults (codes stored, MIL on, freeze frame captured) and then
+``--start`` seconds into the current trip (300: warm), exactly like ``--sim`` of the car
+commands, so an OBD app connecting to it sees the codes at once. ``--history none``
+serves a car that never ran with its fault; ``--start 0`` one whose key was just turned.
+While it runs, the driver takes orders in-band: send ``SIM RPM 2500``, ``SIM OFF``,
+``SIM WAIT 600``... (a real ELM327 answers ``?``; see :mod:`firmware_sim.control`).
 """
 
 from __future__ import annotations
@@ -29,7 +36,11 @@ def sim(
     protocol: Annotated[str, typer.Option(help="override the car's protocol (1-9)")] = "",
     cycle: Annotated[str, typer.Option(help="drive cycle: standard or idle")] = "standard",
     start: Annotated[float, typer.Option(
-        help="simulated seconds driven before serving (600: a warm engine)")] = 0.0,
+        help="simulated seconds into the current trip before serving (300: warm engine, "
+             "0: key just turned)")] = 300.0,
+    history: Annotated[str, typer.Option(
+        help="driven (two trips with the faults: codes set), none, or a number of trips")
+    ] = "driven",
 ) -> None:
     """Serve the simulator; the first line printed is the URL to connect to."""
     from firmware_sim.errors import SimError
@@ -38,7 +49,8 @@ def sim(
     try:
         simulator = Simulator(transport=transport, profile=profile, faults=fault or [],
                               adapter=adapter, timing=timing, seed=seed, port=port, host=host,
-                              protocol=protocol or None, cycle=cycle, start_s=start)
+                              protocol=protocol or None, cycle=cycle, start_s=start,
+                              history=int(history) if history.isdigit() else history)
         simulator.start()
     except (SimError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -51,3 +63,27 @@ def sim(
         pass
     finally:
         simulator.stop()
+
+
+cases_app = typer.Typer()
+"""``novaevo sim-cases`` (a Typer app of its own, so that ``app`` stays the one command
+``sim`` that tests and the composition root invoke directly)."""
+
+
+@cases_app.command("sim-cases")
+def sim_cases(
+    output: Annotated[str, typer.Option("-o", "--output", help="the .jsonl file to write")],
+    count: Annotated[int, typer.Option("-n", "--count", min=0, help="how many cases")] = 100,
+    seed: Annotated[int, typer.Option(help="first seed (case i uses seed + i)")] = 0,
+    profile: Annotated[str, typer.Option(help="one car profile only (default: all six)")] = "",
+) -> None:
+    """Write labelled cases (CONTRACT snapshot + ground truth), one JSON object a line."""
+    from firmware_sim.cases import write_cases
+    from firmware_sim.errors import SimError
+
+    try:
+        write_cases(output, count, seed, profile or None)
+    except (SimError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{count} cases written to {output}")

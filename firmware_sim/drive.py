@@ -13,6 +13,7 @@ throttle, switch the engine off and on again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 SNAP_S = 1.2  # a throttle snap: full pedal in neutral for about a second, then release
 SNAP_RPM = 4200.0
@@ -61,10 +62,14 @@ class DriveCycle:
         speed = previous + (phase.speed_kmh - previous) * fraction
         return Target(phase.name, speed, phase.hold_rpm, False, t + self.crank_s)
 
+    @cached_property
+    def _lengths(self) -> tuple[float, float]:
+        first = sum(p.duration_s for p in self.phases)
+        return first, sum(p.duration_s for p in self.phases[self.loop_from:])
+
     def _locate(self, t: float) -> tuple[int, float, float]:
         """(phase index, phase start time, previous phase's speed) for time ``t``."""
-        first = sum(p.duration_s for p in self.phases)
-        loop = sum(p.duration_s for p in self.phases[self.loop_from:])
+        first, loop = self._lengths
         if t >= first and loop > 0:
             t = first - loop + (t - first) % loop
         start, previous = 0.0, 0.0

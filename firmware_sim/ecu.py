@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from firmware_sim.drive import STANDARD, Driver, DriveCycle
+from firmware_sim.drive import STANDARD, DriveCycle, Driver
 from firmware_sim.faults import Fault, check_fault
 from firmware_sim.monitors import Monitors
 from firmware_sim.profiles import EngineProfile

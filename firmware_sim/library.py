@@ -95,6 +95,7 @@ def car_has(car: EngineProfile, feature: str) -> bool:
         "egr": car.has_egr,
         "mode06": car.mode06,
         "multi_bank": car.banks > 1,
+        "spark": not car.diesel,
     }
     return checks[feature]
 
@@ -119,7 +120,7 @@ FAULTS: tuple[FaultDef, ...] = (
        "MAF below the speed-density airflow",
        symptoms=("hesitation", "loss_of_power"), sources=(J2012, DOMAIN, BOSCH)),
     _f("maf_over_reading", "air", "MAF reads high (wrong part, damaged film)",
-       PETROL, (Code("P0172", 0.45), Code("P0101", 0.5)),
+       PETROL, (Code("P0172", 0.72), Code("P0101", 0.72)),
        "the MAF gain rises by up to 35 %: the ECU over-fuels everywhere and trims negative; "
        "MAF above the speed-density airflow",
        symptoms=("poor_fuel_economy", "black_smoke"), sources=(J2012, DOMAIN, BOSCH)),
@@ -129,7 +130,7 @@ FAULTS: tuple[FaultDef, ...] = (
        "the ECU compares MAP with barometric pressure at key-on and with the MAF at idle",
        symptoms=(), sources=(J2012, SERVICE)),
     _f("iat_sensor_fault", "air", "intake air temperature sensor drifted cold",
-       ALL, (Code("P0111", 0.35),),
+       ALL, (Code("P0111", 0.28),),
        "the IAT reading is offset by up to -60 C; the ECU compares IAT and coolant after a "
        "cold soak, when both should read ambient",
        sources=(J2012, SERVICE)),
@@ -140,7 +141,7 @@ FAULTS: tuple[FaultDef, ...] = (
        "less boost headroom (turbo); no ECU detects it",
        symptoms=("loss_of_power",), sources=(BOSCH, SERVICE)),
     _f("dirty_throttle_body", "air", "carbon on the throttle plate chokes idle air",
-       PETROL, (Code("P0506", 0.6),),
+       PETROL, (Code("P0506", 0.72),),
        "the idle air path shrinks by up to 30 %: the idle controller opens the throttle "
        "further, idle speed sags below target and hunts",
        symptoms=("rough_idle", "stalling"), sources=(J2012, SERVICE)),
@@ -151,17 +152,17 @@ FAULTS: tuple[FaultDef, ...] = (
        "sqrt(p/p0) of the commanded fuel, lean everywhere",
        symptoms=("hesitation", "hard_start"), sources=(J2012, DOMAIN, BOSCH)),
     _f("weak_fuel_pump", "fuel", "worn fuel pump cannot keep pressure at high flow",
-       PETROL, (Code("P0087", 0.5, needs="fuel_pressure_sensor"), Code("P0171", 0.5)),
+       PETROL, (Code("P0087", 0.5, needs="fuel_pressure_sensor"), Code("P0171", 0.58)),
        "pump pressure falls in proportion to fuel flow: normal at idle, lean at 2,500 rpm "
        "and under load",
        symptoms=("hesitation", "loss_of_power"), sources=(J2012, DOMAIN, SERVICE)),
     _f("clogged_fuel_filter", "fuel", "clogged fuel filter restricts flow",
-       PETROL, (Code("P0087", 0.55, needs="fuel_pressure_sensor"), Code("P0171", 0.55)),
+       PETROL, (Code("P0087", 0.55, needs="fuel_pressure_sensor"), Code("P0171", 0.4)),
        "a pressure drop growing with the square of the fuel flow: nothing at idle, lean at "
        "high load only",
        symptoms=("hesitation", "loss_of_power"), sources=(J2012, SERVICE)),
     _f("leaking_fuel_pressure_regulator", "fuel", "regulator diaphragm leaks fuel into "
-       "the vacuum line", PETROL, (Code("P0172", 0.45),),
+       "the vacuum line", PETROL, (Code("P0172", 0.58),),
        "fuel drawn through the regulator's vacuum hose in proportion to manifold vacuum: "
        "rich at idle, nearly nothing under load; rail pressure slightly low; pressure "
        "bleeds down after a stop (long crank)",
@@ -171,50 +172,51 @@ FAULTS: tuple[FaultDef, ...] = (
        "a constant extra fuel flow into bank 1: large against idle fuel, small at load",
        symptoms=("fuel_smell", "rough_idle", "hard_start"), sources=(J2012, DOMAIN)),
     _f("clogged_injector", "fuel", "one injector is partly clogged",
-       PETROL, (Code("P0171", 0.6), Code("P03{cyl:02d}", 0.75), Code("P0300", 0.75)),
+       PETROL, (Code("P03{cyl:02d}", 0.75), Code("P0300", 0.75), Code("P0171", 0.9)),
        "the injector of cylinder N flows up to 60 % less: its cylinder runs lean, the bank "
-       "trims up; past ~75 % severity the lean cylinder misfires",
+       "trims up (one cylinder of four: rarely past the P0171 limit); past ~75 % severity "
+       "the lean cylinder misfires",
        qualifier="cylinder", symptoms=("hesitation", "rough_idle"),
        mode06=("misfire",), sources=(J2012, SERVICE)),
     _f("low_rail_pressure_di", "fuel", "direct-injection high-pressure pump weak",
-       DI_PETROL, (Code("P0087", 0.4),),
+       DI_PETROL, (Code("P0087", 0.4), Code("P0171", 0.9)),
        "the high-pressure pump's maximum falls by up to 60 %: rail pressure below "
        "commanded above idle; the ECU stretches injection until it cannot (lean under load)",
        symptoms=("hesitation", "loss_of_power", "hard_start"), sources=(J2012, SERVICE)),
     # ------------------------------------------------------------------ ignition
     _f("misfire", "ignition", "a cylinder misfires (cause not named)",
-       PETROL, (Code("P03{cyl:02d}", 0.25), Code("P0300", 0.25)),
+       PETROL, (Code("P03{cyl:02d}", 0.2), Code("P0300", 0.2)),
        "combustion fails in cylinder N in up to 60 % of its cycles, at every load; the "
        "crankshaft slows on each miss; unburnt mixture burns in the catalyst",
        qualifier="cylinder", mode06=("misfire",),
        symptoms=("rough_idle", "check_engine_flashing", "hesitation"),
        sources=(J2012, CARB, DOMAIN, J1979)),
     _f("ignition_coil", "ignition", "one ignition coil breaks down under load",
-       PETROL, (Code("P03{cyl:02d}", 0.35), Code("P0300", 0.35)),
+       PETROL, (Code("P03{cyl:02d}", 0.2), Code("P0300", 0.2)),
        "cylinder N misfires more as cylinder pressure rises (load), little at idle",
        qualifier="cylinder", mode06=("misfire",),
        symptoms=("hesitation", "check_engine_flashing", "loss_of_power"),
        sources=(J2012, CARB, SERVICE)),
     _f("worn_spark_plugs", "ignition", "worn spark plugs on every cylinder",
-       PETROL, (Code("P0300", 0.5),),
+       PETROL, (Code("P0300", 0.2),),
        "random misfire spread over every cylinder, growing with load and rpm; each "
        "cylinder stays under the single-cylinder threshold",
        mode06=("misfire",), symptoms=("hesitation", "poor_fuel_economy", "rough_idle"),
        sources=(J2012, CARB, SERVICE)),
     _f("low_compression", "ignition", "one cylinder has low compression (valve, rings)",
-       ALL, (Code("P03{cyl:02d}", 0.35), Code("P0300", 0.35)),
+       ALL, (Code("P03{cyl:02d}", 0.2), Code("P0300", 0.2)),
        "cylinder N loses up to 50 % of its charge: weak or missed combustion at idle and "
        "light load, less at high load; uneven cranking speed",
        qualifier="cylinder", mode06=("misfire",),
        symptoms=("rough_idle", "hard_start", "loss_of_power"), sources=(J2012, SERVICE)),
     _f("knock_sensor_fault", "ignition", "knock sensor circuit open",
-       PETROL, (Code("P0325", 0.3),),
+       PETROL, (Code("P0325", 0.35),),
        "the knock signal goes flat; the ECU retards ignition timing as a fail-safe "
        "(up to -8 degrees): less power, more fuel",
        symptoms=("loss_of_power", "poor_fuel_economy"), sources=(J2012, BOSCH)),
     # ------------------------------------------------------------------ sensors
     _f("slow_upstream_o2", "sensors", "aged upstream O2 sensor responds slowly",
-       PETROL, (Code("P0133", 0.4),),
+       PETROL, (Code("P0133", 0.28),),
        "the sensor's time constant grows up to 1 s: slower switching, longer switch times",
        mode06=("o2_sensor",), sources=(J2012, J1979, CARB)),
     _f("dead_upstream_o2", "sensors", "upstream O2 sensor no longer switches",
@@ -228,7 +230,7 @@ FAULTS: tuple[FaultDef, ...] = (
        "lean",
        mode06=("o2_sensor",), sources=(J2012, J1979)),
     _f("dead_downstream_o2", "sensors", "downstream O2 sensor dead",
-       PETROL, (Code("P0140", 0.5),),
+       PETROL, (Code("P0140", 0.45),),
        "the post-catalyst sensor stays near 0 V (no activity)",
        mode06=("o2_sensor",), sources=(J2012, J1979, DOMAIN)),
     _f("o2_heater_upstream", "sensors", "upstream O2 heater circuit open",
@@ -241,9 +243,10 @@ FAULTS: tuple[FaultDef, ...] = (
        "no heater current on the post-catalyst sensor: it becomes active late",
        mode06=("o2_heater",), sources=(J2012, J1979)),
     _f("coolant_sensor_fault", "sensors", "coolant temperature sensor drifts cold / opens",
-       ALL, (Code("P0116", 0.5, 0.89), Code("P0118", 0.9)),
+       ALL, (Code("P0116", 0.4, 0.89), Code("P0128", 0.28, 0.89), Code("P0118", 0.9)),
        "the ECT reading is offset by up to -45 C (open circuit, -40 C, from 0.9): cold idle "
-       "and cold enrichment last; the ECU compares it with its coolant model",
+       "and cold enrichment last; after a cold soak the ECU compares it with intake and "
+       "ambient air temperatures",
        symptoms=("poor_fuel_economy", "black_smoke"), sources=(J2012, DOMAIN)),
     _f("tps_fault", "sensors", "throttle position sensor reads high / erratic",
        PETROL, (Code("P0121", 0.4),),
@@ -251,23 +254,23 @@ FAULTS: tuple[FaultDef, ...] = (
        "airflow",
        symptoms=("hesitation",), sources=(J2012, SERVICE)),
     _f("crank_sensor_intermittent", "sensors", "crankshaft sensor drops out now and then",
-       ALL, (Code("P0339", 0.35),),
+       ALL, (Code("P0339", 0.3),),
        "random signal losses (rate grows with severity): the RPM reading and the ignition "
        "stop for a moment, the engine stumbles, at high severity it can stall",
        intermittent=True, symptoms=("stalling", "hard_start", "hesitation"),
        sources=(J2012, SERVICE)),
     _f("cam_sensor_intermittent", "sensors", "camshaft sensor drops out now and then",
-       ALL, (Code("P0344", 0.35),),
+       ALL, (Code("P0344", 0.3),),
        "random signal losses: longer cranking (cylinder identification), a stumble",
        intermittent=True, symptoms=("hard_start",), sources=(J2012, SERVICE)),
     _f("vvt_stuck", "sensors", "intake cam phaser stuck retarded",
-       PETROL, (Code("P0011", 0.4),),
+       PETROL, (Code("P0011", 0.28),),
        "the intake cam stays at its rest position: actual advance falls short of target; "
        "less volumetric efficiency at low and mid rpm under load, rough idle when severe",
        symptoms=("loss_of_power", "rough_idle"), sources=(J2012, SERVICE)),
     # ------------------------------------------------------------------ emissions
     _f("low_catalyst_efficiency", "emissions", "catalyst lost its oxygen storage",
-       PETROL, (Code("P0420", 0.5),),
+       PETROL, (Code("P0420", 0.58),),
        "oxygen storage falls: the downstream sensor follows the upstream one",
        mode06=("catalyst",), sources=(J2012, J1979, CARB, DOMAIN)),
     _f("clogged_catalyst", "emissions", "melted / clogged catalyst restricts the exhaust",
@@ -276,7 +279,7 @@ FAULTS: tuple[FaultDef, ...] = (
        "and load, less vacuum at idle, hotter catalyst; no ECU code",
        symptoms=("loss_of_power",), sources=(BOSCH, SERVICE)),
     _f("egr_stuck", "emissions", "EGR valve stuck open",
-       ALL, (Code("P0402", 0.4, needs="egr"),),
+       ALL, (Code("P0402", 0.3, needs="egr"), Code("P0300", 0.45, needs="spark")),
        "exhaust recirculates when it should not (idle, full load): higher MAP at idle, "
        "unstable combustion; on diesels less fresh air (MAF) and smoke",
        mode06=("egr",), symptoms=("rough_idle", "stalling", "black_smoke"),
@@ -291,22 +294,22 @@ FAULTS: tuple[FaultDef, ...] = (
        "the EVAP system's equivalent hole grows up to 0.06 in: the vacuum decay test fails",
        mode06=("evap",), symptoms=("fuel_smell",), sources=(J2012, J1979, CARB)),
     _f("loose_gas_cap", "emissions", "fuel cap loose or missing",
-       PETROL, (Code("P0455", 0.5),),
+       PETROL, (Code("P0442", 0.14, 0.35), Code("P0455", 0.36)),
        "a large EVAP opening (up to 0.2 in): the system cannot be pulled down at all",
        mode06=("evap",), symptoms=("fuel_smell",), sources=(J2012, J1979, CARB)),
     _f("purge_valve_stuck_open", "emissions", "EVAP purge valve stuck open",
-       PETROL, (Code("P0496", 0.4),),
+       PETROL, (Code("P0496", 0.4), Code("P0172", 0.9)),
        "the purge valve passes vapour whenever there is manifold vacuum: tank vacuum with "
        "purge commanded off, rich at idle after refuelling",
        mode06=("evap",), symptoms=("rough_idle", "hard_start"), sources=(J2012, SERVICE)),
     # ------------------------------------------------------------------ cooling
     _f("thermostat_stuck_open", "cooling", "thermostat stuck open",
-       ALL, (Code("P0128", 0.5),),
+       ALL, (Code("P0128", 0.25),),
        "coolant flows through the radiator from cold: slow warm-up, engine runs cold "
        "at speed",
        symptoms=("poor_fuel_economy",), sources=(J2012, DOMAIN)),
     _f("thermostat_stuck_closed", "cooling", "thermostat stuck closed",
-       ALL, (Code("P0217", 0.6),),
+       ALL, (Code("P0217", 0.7),),
        "coolant bypasses the radiator: temperature climbs past 115 C under load",
        symptoms=("overheating_gauge", "loss_of_power"), sources=(J2012, SERVICE)),
     _f("cooling_fan_failure", "cooling", "radiator fan motor open circuit",
@@ -315,7 +318,7 @@ FAULTS: tuple[FaultDef, ...] = (
        "normal at speed; the ECU's fan driver sees an open load",
        symptoms=("overheating_gauge",), sources=(J2012, SERVICE)),
     _f("coolant_loss", "cooling", "low coolant level",
-       ALL, (Code("P0217", 0.6),),
+       ALL, (Code("P0217", 0.75),),
        "less coolant mass and steam pockets at the sensor: temperature rises fast under "
        "load and the reading jumps",
        symptoms=("overheating_gauge", "white_smoke"), sources=(J2012, SERVICE)),
@@ -326,7 +329,7 @@ FAULTS: tuple[FaultDef, ...] = (
        "alternator then charges a little harder; no ECU code",
        symptoms=("hard_start",), sources=(BOSCH,)),
     _f("charging_fault", "electrical", "alternator under-charging",
-       ALL, (Code("P0562", 0.5),),
+       ALL, (Code("P0562", 0.58),),
        "alternator output falls by up to 2.6 V; past half severity the battery slowly "
        "discharges while running",
        symptoms=(), sources=(J2012, DOMAIN)),
@@ -336,12 +339,12 @@ FAULTS: tuple[FaultDef, ...] = (
        symptoms=(), sources=(J2012, BOSCH)),
     # ------------------------------------------------------------------ diesel / turbo
     _f("boost_leak", "diesel", "charge-air leak after the turbo (hose, intercooler)",
-       TURBO, (Code("P0299", 0.45),),
+       TURBO, (Code("P0299", 0.2),),
        "charge air escapes between compressor and manifold: boost falls short of target "
        "under load; the MAF (before the leak) still measures the compressor's flow",
        symptoms=("loss_of_power", "black_smoke", "noise_whining"), sources=(J2012, SERVICE)),
     _f("overboost", "diesel", "turbo vanes / wastegate stuck closed",
-       TURBO, (Code("P0234", 0.45),),
+       TURBO, (Code("P0234", 0.72),),
        "boost overshoots its target by up to 50 % under load",
        symptoms=("loss_of_power",), sources=(J2012, SERVICE)),
     _f("dpf_clogged", "diesel", "diesel particulate filter clogged",
@@ -358,21 +361,21 @@ FAULTS: tuple[FaultDef, ...] = (
        "falls short at high demand",
        symptoms=("hard_start", "loss_of_power"), sources=(J2012, SERVICE)),
     _f("diesel_rail_pressure_low", "diesel", "diesel high-pressure pump / regulator weak",
-       DIESEL, (Code("P0087", 0.4),),
+       DIESEL, (Code("P0087", 0.58),),
        "the rail cannot reach commanded pressure above part load",
        symptoms=("loss_of_power", "hesitation"), sources=(J2012, SERVICE)),
     # ------------------------------------------------------------------ transmission
     _f("tcc_stuck_off", "transmission", "torque converter clutch never locks",
-       ALL, (Code("P0741", 0.4, ecu="7E9"),),
+       ALL, (Code("P0741", 0.3, ecu="7E9"),),
        "the converter keeps slipping at cruise when lock-up is commanded: engine rpm 5-10 "
        "% above the locked value, more heat in the fluid",
        symptoms=("poor_fuel_economy",), sources=(J2012, SERVICE)),
     _f("transmission_slipping", "transmission", "worn clutches slip under load",
-       ALL, (Code("P0730", 0.45, ecu="7E9"),),
+       ALL, (Code("P0730", 0.25, ecu="7E9"),),
        "gear ratio error grows with torque: rpm flares on acceleration",
        symptoms=("loss_of_power", "hesitation"), sources=(J2012, SERVICE)),
     _f("transmission_overheating", "transmission", "transmission fluid overheats "
-       "(blocked cooler)", ALL, (Code("P0218", 0.5, ecu="7E9"),),
+       "(blocked cooler)", ALL, (Code("P0218", 0.72, ecu="7E9"),),
        "the fluid cooler's capacity falls: fluid temperature climbs past 130 C at speed",
        symptoms=("loss_of_power",), sources=(J2012, SERVICE)),
 )

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from firmware_sim.profiles import EngineProfile
 from firmware_sim.vehicle import Physics, State
 
+EVALUATE_EVERY_S = 2.0
 DEBOUNCE_S = 4.0  # failing this long in a cycle counts as a failed test
 DEBOUNCE = {"P0339": 0.0, "P0344": 0.0, "P0106": 0.0, "P0111": 0.0, "P0380": 0.0,
             "P0442": 0.0, "P0455": 0.0, "P0087": 5.0, "P0217": 5.0, "P0506": 10.0,
@@ -87,6 +88,7 @@ class MisfireCounter:
     seen: list[int] = field(default_factory=lambda: [0] * 8)
     blocks: int = 0
     blocks_since_clear: int = 0
+    cold_counts: bool = False
 
 
 class Monitors:
@@ -115,8 +117,10 @@ class Monitors:
         self.flashing = False
         self.off_s = 8 * 3600.0  # engine-off time before the first start: a night
         self.results: dict[str, float] = {}  # latest values of tests that ran since clear
-        self._was_on = True
+        self._was_on = False  # the first tick is a key-on: its checks run
+        self.trip = 0
         self._was_running = False
+        self._gathered = 0.0
         self._detectors = self._detector_list()
 
     # ------------------------------------------------------------------ per tick
@@ -132,10 +136,16 @@ class Monitors:
             return
         if not self._was_on:
             self.start_trip()
+            self._key_on_checks()
         self._was_on = True
+        # The monitors judge every two simulated seconds (an ECU's slow task rate): fine
+        # physics steps are gathered into one evaluation.
+        self._gathered += dt
+        if self._gathered < EVALUATE_EVERY_S - 1e-9:
+            return
+        dt, self._gathered = self._gathered, 0.0
         sensors = self.physics.ecu_inputs()
         if not s.running:
-            self._key_on_checks(s, sensors)
             return
         self._was_running = True
         self._count_misfires(s, dt)
@@ -157,7 +167,6 @@ class Monitors:
         for track in self.tracks.values():
             track.failing_s = track.ran_s = 0.0
             track.failed_this_trip = False
-        self._key_checked = False
 
     def end_trip(self) -> None:
         """Key off: a cycle whose monitor ran and passed counts towards healing."""
@@ -210,6 +219,10 @@ class Monitors:
             track.pending_trip = self.trip
         if earlier or one_trip:
             self._confirm(code, track)
+
+    def _failed_this_trip(self, code: str) -> bool:
+        track = self.tracks.get(code)
+        return track is not None and track.failed_this_trip
 
     @staticmethod
     def _ecu_of(code: str) -> str:
@@ -264,7 +277,7 @@ class Monitors:
         self.since_clear = MonitorProgress()
         self.this_cycle = MonitorProgress()
         self.results.clear()
-        for code, track in self.tracks.items():
+        for track in self.tracks.values():
             track.failing_s = 0.0
             track.failed_this_trip = False
             track.pending_trip = -1
@@ -293,22 +306,27 @@ class Monitors:
             spark += (self._boost,)
         return common + spark
 
-    def _key_on_checks(self, s: State, sensors: dict[str, float]) -> None:
+    def _key_on_checks(self) -> None:
         """Before the engine turns: MAP must read barometric pressure; after a long soak
-        intake air and coolant must agree; glow plugs are switched on when cold."""
-        if getattr(self, "_key_checked", False) or s.crank_s > 0.0:
-            return
-        self._key_checked = True
-        verdicts = {"P0106": abs(sensors["INTAKE_PRESSURE"] - self.physics.baro) > 10.0}
+        intake air, coolant and ambient temperatures must agree (the one that disagrees
+        with both others is at fault); glow plugs are energised when cold."""
+        physics = self.physics
+        readings = physics.key_on_readings
+        verdicts = {"P0106": abs(readings["INTAKE_PRESSURE"] - physics.baro) > 10.0}
         if self.off_s >= 6 * 3600.0:
-            verdicts["P0111"] = abs(sensors["INTAKE_TEMP"] - sensors["COOLANT_TEMP"]) > 15.0
-        if self.profile.diesel and sensors["COOLANT_TEMP"] < 60.0:
-            verdicts["P0380"] = self.physics.faults("glow_plug_fault") >= 0.4  # open circuit
+            ambient = physics.ambient
+            coolant, intake = readings["COOLANT_TEMP"], readings["INTAKE_TEMP"]
+            if coolant > -39.0:  # an open circuit is P0118's business
+                verdicts["P0116"] = abs(coolant - ambient) > 15 and abs(coolant - intake) > 15
+            verdicts["P0111"] = abs(intake - ambient) > 15 and abs(intake - coolant) > 15
+        if self.profile.diesel and readings["COOLANT_TEMP"] < 60.0:
+            # The glow plug driver sees no current through an open plug circuit.
+            verdicts["P0380"] = physics.faults["glow_plug_fault"] >= 0.4
         for code, failing in verdicts.items():
             track = self.tracks.setdefault(code, CodeTrack())
             track.ran_s += 60.0  # a key-on check is a complete test
             if failing:
-                self.fail(code, sensors)
+                self.fail(code)
 
     def _trims(self, s: State, sensors: dict[str, float], out: dict[str, bool]) -> None:
         # Judged in every load cell once warm: the long trim cell that runs out shows
@@ -331,8 +349,11 @@ class Monitors:
         # Rationality against speed density (the ECU's VE table and the MAP reading),
         # where airflow is large enough to trust it.
         p = self.profile
-        if not (s.coolant > 60 and 1500 <= s.rpm <= 4000 and s.map_kpa < self.physics.baro):
+        if not (s.coolant > 60 and 1500 <= s.rpm <= 4000 and s.map_kpa < self.physics.baro
+                and sensors["INTAKE_PRESSURE"] >= 50.0):
             return
+        if self._failed_this_trip("P0106"):
+            return  # the MAP reading it relies on is itself at fault
         ve = sensors["INTAKE_PRESSURE"] / self.physics.baro * 0.88 / (
             1.0 + s.egr_actual / 100.0 * 0.12)
         expected = p.displacement_l * s.rpm * ve * 1.184 / 120.0
@@ -345,9 +366,8 @@ class Monitors:
             out["P0118"] = sensed <= -39.0
             out["P0217"] = sensed > 115.0
         if s.run_time > 240.0 and s.coolant_model >= 80.0 and sensed > -39.0:
-            implausible = sensed < s.coolant_model - 35.0
-            out["P0116"] = implausible
-            out["P0128"] = sensed < self.profile.thermostat_c - 14.0 and not implausible
+            # The ECU's heat model says the engine should be warm by now.
+            out["P0128"] = sensed < self.profile.thermostat_c - 14.0
 
     def _count_misfires(self, s: State, dt: float) -> None:
         counter, cylinders = self.misfire, self.profile.cylinders
@@ -357,6 +377,10 @@ class Monitors:
             counter.block[index] += new
             self.misfire_cycle[index] += new
         counter.revs += s.rpm / 60.0 * dt
+        counter.cold_counts = self.profile.diesel and s.coolant < 50.0
+        if counter.cold_counts:  # a cold diesel's block is thrown away, not judged
+            counter.revs, counter.block = 0.0, [0] * 8
+            return
         if counter.revs < MISFIRE_BLOCK_REVS:
             return
         counter.revs = 0.0
@@ -372,6 +396,10 @@ class Monitors:
         if not getattr(self, "_misfire_block_done", False):
             return
         self._misfire_block_done = False
+        if self.profile.diesel and s.coolant < 50.0:
+            return  # diesel misfire detection runs once warm (cold-start disablement)
+        if self.profile.diesel and self.misfire.cold_counts:
+            return
         counter, cylinders = self.misfire, self.profile.cylinders
         firings = MISFIRE_BLOCK_REVS / 2.0  # per cylinder, four-stroke
         total = sum(counter.last[:cylinders]) / (firings * cylinders)
@@ -405,8 +433,8 @@ class Monitors:
         out["P0344"] = s.cam_dropouts >= 2
 
     def _fan(self, s: State, sensors: dict[str, float], out: dict[str, bool]) -> None:
-        if s.fan_commanded:  # the driver stage sees an open load when it switches on
-            out["P0480"] = self.physics.faults("cooling_fan_failure") >= 0.5
+        # The fan relay driver's off-state diagnosis sees an open motor circuit at any time.
+        out["P0480"] = self.physics.faults("cooling_fan_failure") >= 0.5
 
     def _catalyst(self, s: State, sensors: dict[str, float], out: dict[str, bool]) -> None:
         if self._catalyst_enabled(s) and self.since_clear.seconds.get("CATALYST", 0) > 30:
@@ -419,8 +447,9 @@ class Monitors:
         if s.closed_loop and s.coolant > 70.0:
             out["P0133"] = self.o2_switch_time_ms() > 300.0
             self.results["o2_switch"] = self.o2_switch_time_ms()
-        if warm and s.o2_up_temp > 350.0 and s.run_time > 120.0:
-            out["P0134"] = s.up_span < 0.05
+        if warm and s.o2_up_temp > 350.0 and s.loop_ready_s > 30.0:
+            out["P0134"] = s.up_span < 0.3
+            self.results["o2_span"] = s.up_span
             self.results["o2_span"] = s.up_span
         if s.running and s.run_time > 5.0:
             # The heater driver measures the heater current (an open circuit draws none).
@@ -467,7 +496,8 @@ class Monitors:
             out["P0121"] = sensors["THROTTLE_POS"] - s.throttle > 8.0
 
     def _idle(self, s: State, sensors: dict[str, float], out: dict[str, bool]) -> None:
-        if s.speed < 1.0 and s.demand < 0.1 and s.coolant > 70.0 and s.run_time > 60:
+        if s.speed < 1.0 and s.demand < 0.1 and s.coolant > 70.0 and s.run_time > 60 and (
+                not s.dropout_now):
             out["P0506"] = s.rpm < self.profile.idle_rpm - 100.0
 
     def _boost(self, s: State, sensors: dict[str, float], out: dict[str, bool]) -> None:
@@ -484,7 +514,7 @@ class Monitors:
         if s.tcc_commanded and s.run_time > 60.0:
             out["P0741"] = s.slip > 0.03
         if s.gear and s.demand > 0.2 and s.speed > 10.0:
-            out["P0730"] = s.slip > 0.03 + 0.08 * s.demand + 0.08
+            out["P0730"] = s.gear_slip > 0.08
         if s.run_time > 60.0:
             out["P0218"] = s.trans_temp > 130.0
 
@@ -492,7 +522,7 @@ class Monitors:
 
     def _catalyst_enabled(self, s: State) -> bool:
         return (s.closed_loop and s.coolant > 70.0 and s.speed > 30.0 and s.catalyst > 350.0
-                and s.down_max >= 0.2)
+                and s.down_max >= 0.2 and s.o2_down_temp > 350.0)
 
     def _monitor_conditions(self, s: State) -> dict[str, bool]:
         warm = s.coolant > 70.0
@@ -542,7 +572,8 @@ class Monitors:
 
     def o2_switch_time_ms(self) -> float:
         """Upstream sensor rich-to-lean switch time (10-90 %), from its time constant."""
-        return (0.07 + 0.9 * self.physics.faults("slow_upstream_o2")) * 2.2 * 1000.0
+        slow = self.physics.faults("slow_upstream_o2")
+        return (0.07 + 0.9 * slow * slow) * 2.2 * 1000.0
 
     def down_response_ms(self) -> float:
         """Downstream sensor response to a fuel cut (0.6 to 0.2 V), from its time constant."""

@@ -25,7 +25,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from firmware_sim.drive import Driver, DriveCycle, Target
+from firmware_sim.drive import DriveCycle, Driver, Target
 from firmware_sim.faults import Fault
 from firmware_sim.library import LIBRARY
 from firmware_sim.profiles import EngineProfile
@@ -115,7 +115,8 @@ class State:
     speed: float = 0.0
     accel: float = 0.0
     gear: int = 0
-    slip: float = 0.0
+    slip: float = 0.0  # torque converter: engine vs turbine speed
+    gear_slip: float = 0.0  # clutches: turbine vs output speed (ratio error)
     tcc_commanded: bool = False
     demand: float = 0.0
     ve: float = 0.0
@@ -168,7 +169,11 @@ class State:
     up_activity: float = 0.0  # smoothed |upstream O2 - 0.45 V| (catalyst monitor)
     down_activity: float = 0.0  # smoothed |downstream O2 - its mean|
     down_max: float = 0.0  # highest downstream voltage lately (sensor activity)
-    up_span: float = 0.0  # recent upstream swing (no-activity monitor)
+    down_mean: float = 0.6  # the downstream sensor's running mean
+    up_span: float = 0.8  # recent upstream swing (no-activity monitor)
+    loop_ready_s: float = 0.0  # closed-loop conditions met (sensor activity aside) for
+    up_high: float = 0.85
+    up_low: float = 0.05
     rpm_noise: float = 0.0
     warmups: int = 0
     warm_counted: bool = False  # this driving cycle already counted as a warm-up
@@ -199,11 +204,12 @@ class Physics:
             self.state.ltft[bank] = profile.fuel_bias
         self.state.ignitions = 1
         self.state.soot_g = 8.0 + 45.0 * faults["dpf_clogged"]
-        self.heat_capacity = 9000.0 * (profile.displacement_l / 1.5) ** 0.8  # J/K, small loop
+        self.heat_capacity = 10000.0 * (profile.displacement_l / 1.5) ** 0.8  # J/K, small loop
         self._latest_sensors: dict[str, float] = {}
         self._sensors_t = -1.0
         self.dt = DT
         self._causes = self._cylinder_causes()
+        self.key_on_readings = self.ecu_inputs()
         self._misfire_possible = any(any(c) for c in self._causes) or any(
             faults[name] for name in ("worn_spark_plugs", "egr_stuck", "glow_plug_fault",
                                       "dirty_throttle_body"))
@@ -245,6 +251,8 @@ class Physics:
     def _key_on(self) -> None:
         s = self.state
         s.ignition, s.running, s.crank_s, s.run_time = True, False, 0.0, 0.0
+        s.map_kpa = self.baro
+        self.key_on_readings = self.ecu_inputs()  # what the ECU sees before cranking
         s.ignitions += 1
         s.coolant_at_start = s.coolant
         s.warm_counted = False
@@ -290,7 +298,7 @@ class Physics:
         if self.faults["low_compression"]:
             s.rpm += self.rng.gauss(0, 35.0 * self.faults["low_compression"])
         s.speed = s.demand = s.fuel_rate = 0.0
-        s.map_kpa = self.baro * 0.92
+        s.map_kpa = self.baro * 0.95
         if s.crank_s >= self._crank_needed_s():
             s.running, s.cranking, s.run_time = True, False, 0.0
             s.rpm = self.profile.idle_rpm + 400.0
@@ -298,7 +306,7 @@ class Physics:
     # ------------------------------------------------------------------ powertrain
 
     def _powertrain(self, target: Target, dt: float) -> None:
-        s, p = self.state, self.profile
+        s = self.state
         s.run_time += dt
         previous = s.speed
         step = (9.0 if target.speed_kmh > s.speed else 12.0) * dt
@@ -310,7 +318,8 @@ class Physics:
         if target.hold_rpm is not None:
             wanted = target.hold_rpm
         else:
-            wanted = max(idle, s.speed * GEAR_RPM_PER_KMH[s.gear] * (1.0 + s.slip))
+            wanted = max(idle, s.speed * GEAR_RPM_PER_KMH[s.gear] * (1.0 + s.slip)
+                         * (1.0 + s.gear_slip))
         if s.speed < 1.0 and target.hold_rpm is None:
             wanted -= self._idle_sag()
         previous_rpm = s.rpm
@@ -327,7 +336,7 @@ class Physics:
     def _idle_sag(self) -> float:
         """How far below target the idle falls when the idle air path cannot deliver."""
         f = self.faults
-        sag = 140.0 * max(0.0, f["dirty_throttle_body"] - 0.2)
+        sag = 220.0 * max(0.0, f["dirty_throttle_body"] - 0.25)
         sag += 60.0 * f["egr_stuck"] * (0.0 if self.profile.diesel else 1.0)
         return sag
 
@@ -338,8 +347,7 @@ class Physics:
         s.tcc_commanded = s.gear >= 3 and s.speed > 45.0 and s.demand < 0.5
         locked = s.tcc_commanded and f["tcc_stuck_off"] < 0.3
         s.slip = 0.005 if locked else (0.03 + 0.08 * s.demand if s.gear else 0.0)
-        if s.gear:
-            s.slip += 0.35 * f["transmission_slipping"] * s.demand
+        s.gear_slip = 0.35 * f["transmission_slipping"] * s.demand if s.gear else 0.0
 
     @staticmethod
     def _gear(speed: float) -> int:
@@ -368,12 +376,12 @@ class Physics:
         s, f = self.state, self.faults
         s.dropout_now = False
         crank = f["crank_sensor_intermittent"]
-        if crank and self.rng.random() < 1.0 - math.exp(-dt * 0.02 * crank ** 1.5):
+        if crank and self.rng.random() < 1.0 - math.exp(-dt * 0.03 * crank ** 3):
             s.dropouts += 1
             s.dropout_now = True
             s.rpm *= 0.8  # the ignition stops for a few revolutions: a stumble
         cam = f["cam_sensor_intermittent"]
-        if cam and self.rng.random() < 1.0 - math.exp(-dt * 0.02 * cam ** 1.5):
+        if cam and self.rng.random() < 1.0 - math.exp(-dt * 0.03 * cam ** 3):
             s.cam_dropouts += 1
 
     # ------------------------------------------------------------------ air
@@ -424,10 +432,10 @@ class Physics:
         if s.fuel_cut:
             ve_closed *= 0.55
         wide = self._ve() * self._restriction()
-        s.ve = ve_closed + max(0.0, wide - ve_closed) * s.demand ** 0.85
+        s.ve = ve_closed + max(0.0, wide - ve_closed) * s.demand ** 0.7
         boost = 0.0
         if p.turbo:
-            s.boost_target = 110.0 * _clamp(s.demand - 0.35, 0.0, 1.0) * _clamp(
+            s.boost_target = 140.0 * _clamp(s.demand - 0.25, 0.0, 1.0) * _clamp(
                 (s.rpm - 1500.0) / 1500.0, 0.0, 1.0)
             boost = self._boost_actual()
         s.air_true = p.displacement_l * s.rpm * s.ve * AIR_DENSITY / 120.0
@@ -477,7 +485,7 @@ class Physics:
     # ------------------------------------------------------------------ fuel
 
     def _fuel(self, dt: float) -> None:
-        s, p, f = self.state, self.profile, self.faults
+        s, p = self.state, self.profile
         self._fuel_pressure()
         if p.diesel:
             s.fuel_rate = s.air_true / STOICH["diesel"] * (0.18 + 0.62 * s.demand)
@@ -514,9 +522,10 @@ class Physics:
             return
         base = p.fuel_pressure_kpa
         drop = 0.45 * f["low_fuel_pressure"] + 0.12 * f["leaking_fuel_pressure_regulator"]
-        drop += 0.6 * f["weak_fuel_pump"] * flow + 0.9 * f["clogged_fuel_filter"] * flow * flow
+        drop += f["weak_fuel_pump"] * (0.1 + 2.0 * flow)
+        drop += f["clogged_fuel_filter"] * (0.05 + 12.0 * flow * flow)
         s.fuel_pressure_cmd = base
-        s.fuel_pressure = base * max(0.1, 1.0 - drop)
+        s.fuel_pressure = base * max(0.2, 1.0 - drop)
 
     def _purge(self) -> None:
         s, f = self.state, self.faults
@@ -541,7 +550,7 @@ class Physics:
         """Per cylinder: (misfire, coil, compression, lean-misfire) severities, fixed for
         the car's life (computed once: the combustion loop is hot)."""
         f = self.faults
-        return [(0.6 * f.on("misfire", c), f.on("ignition_coil", c), f.on("low_compression", c),
+        return [(0.5 * f.on("misfire", c), f.on("ignition_coil", c), f.on("low_compression", c),
                  max(0.0, f.on("clogged_injector", c) - 0.7) * 1.5)
                 for c in range(1, self.profile.cylinders + 1)]
 
@@ -552,10 +561,10 @@ class Physics:
             return
         load = s.demand
         idle = _clamp(1.0 - s.rpm / 2500.0, 0.0, 1.0)
-        shared = 0.085 * f["worn_spark_plugs"] * (0.3 + load + s.rpm / 6000.0)
+        shared = 0.05 * f["worn_spark_plugs"] * (0.5 + 0.5 * load + s.rpm / 8000.0)
         if s.egr_actual and s.speed < 1.0 and not p.diesel:
-            shared += 0.02 * f["egr_stuck"]
-        if p.diesel and s.coolant < 40.0:
+            shared += 0.035 * f["egr_stuck"]  # exhaust diluting the idle charge
+        if p.diesel and s.coolant < 35.0:
             shared += 0.08 * f["glow_plug_fault"]
         total = 0.0
         for index, (miss, coil, compression, lean) in enumerate(self._causes):
@@ -625,8 +634,10 @@ class Physics:
         self._o2_heaters(dt)
         sensor_ready = s.o2_up_temp > 350.0
         dead = self.faults["dead_upstream_o2"] >= 0.5
-        s.closed_loop = (sensor_ready and sensed >= 40.0 and not s.fuel_cut and s.demand < 0.9
-                         and not dead and s.run_time > 5.0)
+        ready = sensor_ready and sensed >= 40.0 and not s.fuel_cut and s.demand < 0.9 and (
+            s.run_time > 5.0)
+        s.loop_ready_s = s.loop_ready_s + dt if ready else 0.0
+        s.closed_loop = ready and not dead
         slow = self.faults["slow_upstream_o2"]
         frequency = (1.1 if s.rpm < 1200 else 1.6) * (1.0 - 0.7 * slow)
         s.o2_phase += frequency * dt
@@ -666,7 +677,7 @@ class Physics:
         s, f = self.state, self.faults
         exhaust = 250.0 + 0.5 * s.catalyst
         up_goal = max(exhaust, 0.0 if f["o2_heater_upstream"] >= 0.5 else 750.0)
-        down_goal = max(exhaust * 0.8, 0.0 if f["o2_heater_downstream"] >= 0.5 else 700.0)
+        down_goal = max(exhaust * 0.6, 0.0 if f["o2_heater_downstream"] >= 0.5 else 700.0)
         up_tau = 12.0 if f["o2_heater_upstream"] < 0.5 else 90.0
         down_tau = 15.0 if f["o2_heater_downstream"] < 0.5 else 120.0
         s.o2_up_temp += (up_goal - s.o2_up_temp) * _lag(dt, up_tau)
@@ -681,7 +692,7 @@ class Physics:
             raw = 0.45 + (raw - 0.45) * (1.0 - f["dead_upstream_o2"])
         else:
             raw = 0.45
-        tau = 0.07 + 0.9 * slow
+        tau = 0.07 + 0.9 * slow * slow
         before = s.o2_up[bank]
         s.o2_up[bank] += (raw - before) * _lag(dt, tau)
         ratio = min(1.0, 0.05 + 1.1 * f["low_catalyst_efficiency"])
@@ -694,7 +705,7 @@ class Physics:
             target = 0.45  # a cold sensor sits at its bias voltage
         dead = f["dead_downstream_o2"]
         if dead > 0:
-            target = 0.02 + (1.0 - dead) * (target - 0.02) * 0.3
+            target = target * (1.0 - dead) + 0.02 * dead  # the element stops responding
         down_tau = 0.05 + 2.5 * f["slow_downstream_o2"]
         s.o2_down[bank] += (target - s.o2_down[bank]) * _lag(dt, down_tau)
         if bank == 0 and s.o2_up_temp > 350.0:
@@ -702,16 +713,19 @@ class Physics:
             # index): near 0 behind a good catalyst, near 1 when it stores nothing.
             smooth = _lag(dt, 8.0)
             s.up_activity += (abs(s.o2_up[0] - 0.45) - s.up_activity) * smooth
-            s.down_activity += (abs(s.o2_down[0] - mean) - s.down_activity) * smooth
+            s.down_mean += (s.o2_down[0] - s.down_mean) * _lag(dt, 20.0)
+            s.down_activity += (abs(s.o2_down[0] - s.down_mean) - s.down_activity) * smooth
             s.down_max = max(s.o2_down[0], s.down_max - 0.02 * dt)
-            s.up_span += (abs(s.o2_up[0] - 0.45) - s.up_span) * _lag(dt, 5.0)
+            # Switching activity as the ECU measures it at its own fast rate (a coarse
+            # step cannot resolve the ~1 Hz switching): the sensor's output swing.
+            s.up_span = 0.8 * (1.0 - f["dead_upstream_o2"]) if raw != 0.45 or s.closed_loop else 0.0
 
     def _timing(self) -> None:
         s, p, f = self.state, self.profile, self.faults
         if s.speed < 1.0 and s.demand < 0.12 and s.rpm < p.idle_rpm + 250:
             timing = p.idle_timing_deg + (s.rpm - p.idle_rpm) / 40.0
         else:
-            timing = 10.0 + 8.0 * s.rpm / 1000.0 - 25.0 * s.demand
+            timing = 7.0 + 8.0 * s.rpm / 1000.0 - 25.0 * s.demand
         timing += p.timing_offset_deg - 8.0 * f["knock_sensor_fault"]
         s.timing = _clamp(timing, -10.0, 45.0)
         # Intake cam phasing: advanced at mid rpm and load, parked at idle and high rpm.
@@ -722,7 +736,7 @@ class Physics:
     # ------------------------------------------------------------------ heat
 
     def _heat(self, dt: float) -> None:
-        s, p, f = self.state, self.profile, self.faults
+        s, p = self.state, self.profile
         heat_share = 0.26 if p.diesel else 0.32
         heat_in = s.fuel_rate * LHV_KJ_PER_G * 1000.0 * heat_share
         if s.fuel_cut:
@@ -744,23 +758,40 @@ class Physics:
 
     def _coolant_step(self, temp: float, heat_in: float, dt: float, faulty: bool) -> float:
         """One step of the coolant temperature: heat in, losses through block, radiator
-        (thermostat) and fan. ``faulty`` False is the ECU's model of a healthy system."""
-        s, p = self.state, self.profile
+        (thermostat) and fan. Solved exactly for the losses at the step's end
+        temperature (a fixed-point pass on coarse steps), so a thermostat that opens
+        during a long step still regulates. ``faulty`` False is the ECU's model of a
+        healthy system."""
         f = self.faults if faulty else _HEALTHY
-        opening = _clamp((temp - p.thermostat_c) / 10.0, 0.0, 1.0)
-        opening = max(opening, f["thermostat_stuck_open"])
-        opening *= 1.0 - 0.97 * f["thermostat_stuck_closed"]
-        airflow = 1.0 + s.speed / 30.0
-        s.fan_commanded = temp > p.thermostat_c + 12.0 if faulty else s.fan_commanded
-        fan_works = f["cooling_fan_failure"] < 0.5
-        fan = 2.0 if s.fan_commanded and fan_works else 0.0
-        radiator = opening * 110.0 * (airflow + fan) * (1.0 if s.speed > 5 or fan else 0.45)
-        loss = (32.0 + radiator) * (temp - self.ambient)
         capacity = self.heat_capacity * (1.0 - 0.6 * f["coolant_loss"])
-        if f["coolant_loss"] and s.demand > 0.2:
-            heat_in *= 1.0 + 0.6 * f["coolant_loss"]  # local boiling, poor transfer
-        target_rate = (heat_in - loss) / capacity
-        return min(OVERHEAT_LIMIT_C, temp + target_rate * dt)
+        heat_in *= 1.0 + 0.8 * f["coolant_loss"]  # hot spots: the head heats the sensor
+        end = temp
+        for _ in range(2 if dt > 1.0 else 1):
+            conductance = self._conductance(end, f, faulty)
+            # The sensor first sees the coolant around the head; as the engine warms the
+            # whole block and, past the thermostat, the radiator join the thermal mass.
+            mass = capacity * (1.0 + 6.0 * _clamp((end - 50.0) / 35.0, 0.0, 1.0))
+            steady = self.ambient + heat_in / conductance
+            end = steady + (temp - steady) * math.exp(-dt * conductance / mass)
+        return min(OVERHEAT_LIMIT_C, end)
+
+    def _conductance(self, temp: float, f: dict[str, float], faulty: bool) -> float:
+        """Heat loss of the engine to the air per kelvin (W/K) at coolant ``temp``."""
+        s, p = self.state, self.profile
+        opening = _clamp((temp - p.thermostat_c) / 6.0, 0.0, 1.0)
+        opening = max(opening, f["thermostat_stuck_open"])
+        opening *= (1.0 - f["thermostat_stuck_closed"]) ** 2  # only the bypass leaks past
+        opening *= 1.0 - f["coolant_loss"]  # air in the circuit: the pump cavitates
+        airflow = 1.0 + s.speed / 30.0
+        commanded = temp > p.thermostat_c + 12.0
+        if faulty:
+            s.fan_commanded = commanded
+        fan_works = f["cooling_fan_failure"] < 0.5
+        fan = 2.0 * (1.0 - f["cooling_fan_failure"]) if commanded and fan_works else 0.0
+        size = 110.0 * max(1.0, p.max_power_kw / 66.0) ** 0.8  # radiators scale with power
+        # Standing still with no fan, the radiator sheds little heat.
+        radiator = opening * size * (airflow + fan) * (1.0 if s.speed > 5 or fan else 0.08)
+        return 18.0 + radiator
 
     def _catalyst_temp(self, dt: float) -> None:
         s = self.state
@@ -773,7 +804,7 @@ class Physics:
             goal = 372.0 + 650.0 * s.demand + s.rpm / 25.0
             goal += 900.0 * s.misfire_rate  # unburnt mixture burns in the catalyst
             goal += 80.0 * self.faults["clogged_catalyst"]
-            goal += 8.0 * max(0.0, 5.0 - s.timing)
+            goal += 8.0 * max(0.0, -2.0 - s.timing)  # late combustion (knock retard)
         if s.fuel_cut:
             goal -= 150.0
         s.catalyst += (goal - s.catalyst) * _lag(dt, 35.0)
@@ -804,7 +835,7 @@ class Physics:
         s, f = self.state, self.faults
         if not s.running:
             return
-        heat = 45.0 + 40.0 * s.demand + 260.0 * s.slip * (0.3 + s.demand)
+        heat = 45.0 + 40.0 * s.demand + 260.0 * (s.slip + s.gear_slip) * (0.3 + s.demand)
         cooler = 1.0 - 0.75 * f["transmission_overheating"]
         goal = self.ambient + heat / cooler * _clamp(s.run_time / 600.0, 0.3, 1.0)
         s.trans_temp += (min(goal, 160.0) - s.trans_temp) * _lag(dt, 240.0)
@@ -866,7 +897,7 @@ class Physics:
         if s.dropout_now:
             rpm = 0.0
         elif s.running:
-            rpm = max(0.0, s.rpm + g(0, (6.0 + s.rpm_noise) * n))
+            rpm = max(0.0, s.rpm + g(0, (4.0 + s.rpm_noise) * n))
         else:
             rpm = s.rpm
         values = {

@@ -12,10 +12,11 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from ocr import calibration
 from ocr import mrz as mrzmod
 from ocr.engines import TextBox
 from ocr.errors import ForeignCard, NoCardFound
-from ocr.fields import CRITICAL_CODES, FIELDS
+from ocr.fields import CRITICAL_CODES, FIELDS, FLAGGED_WHEN_WRONG
 from ocr.layout import RawField, pair, split_mrz
 from ocr.result import CardResult, FieldResult
 from ocr.validators import check_field
@@ -62,9 +63,9 @@ def reconcile(printed: str, from_mrz: str | None, check: str | None) -> tuple[st
     if printed and ok(printed):
         if printed != from_mrz and ok(from_mrz) and len(printed) == len(from_mrz):
             # Letters and digits 10 apart (G/6, A/0, U/0) share a check digit: the digit
-            # cannot tell which reading is right. The MRZ font is made for OCR: prefer it,
-            # but flag the field.
-            return from_mrz, "ambiguous"
+            # cannot tell which reading is right. The printed value reads validly, so it
+            # is kept (never replaced by another valid reading) and flagged.
+            return printed, "ambiguous"
         return printed, "both"
     if ok(from_mrz) and (not printed or len(printed) != len(from_mrz)
                          or _alike_only(printed, from_mrz)):
@@ -90,16 +91,25 @@ def _safe_check(text: str) -> str | None:
 
 
 def _field(code: str, text: str, score: float, make: str | None) -> FieldResult:
-    """Validates one printed field and gives it a confidence."""
+    """Validates one printed field and gives it a provisional confidence (the calibration
+    in ``ocr.calibration`` replaces it once every source has been compared)."""
+    if not text.strip():
+        result = FieldResult(code, FIELDS[code].meaning, None, "", score, "printed", True,
+                             ["printed without a value"])
+        result.evidence.update(score=score, empty=True)
+        return result
     checked = check_field(code, text, make)
     confidence = score
     if not checked.valid:
         confidence *= 0.3
     elif checked.repaired:
         confidence *= 0.92
-    return FieldResult(code, FIELDS[code].meaning, checked.value if checked.valid else None,
-                       checked.text, confidence, "printed", checked.valid,
-                       list(checked.warnings))
+    result = FieldResult(code, FIELDS[code].meaning, checked.value if checked.valid else None,
+                         checked.text, confidence, "printed", checked.valid,
+                         list(checked.warnings))
+    result.evidence.update(score=score, repaired=checked.repaired,
+                           warned=len(checked.warnings))
+    return result
 
 
 def _plate_text(compact: str, printed: FieldResult | None) -> str:
@@ -123,13 +133,21 @@ def _apply_mrz(code: str, fields: dict[str, FieldResult], value: str | None, how
     make = fields["D.1"].value if "D.1" in fields else None
     if how == "both" and current is not None:
         current.source, current.confidence = "both", max(current.confidence, 0.995)
+        current.evidence["mrz"] = "confirmed"
+        return
+    if how == "ambiguous" and current is not None:
+        current.confidence = min(current.confidence, 0.7)
+        current.evidence["mrz"] = "ambiguous"
+        note = f"printed {code} and the MRZ's {shown!r} both satisfy the check digit"
+        current.warnings.append(note)
+        warnings.append(note)
         return
     repaired = _field(code, value, 0.97, make)
+    repaired.evidence["mrz"] = "repaired"
+    if current is not None:
+        repaired.evidence["score"] = current.evidence.get("score", 0.0)
     repaired.source = "mrz" if current is None or not current.text else "both"
     repaired.confidence = 0.97 if repaired.valid else repaired.confidence
-    if how == "ambiguous":
-        repaired.source, repaired.confidence = "mrz", 0.7
-        repaired.warnings.append("printed and MRZ readings both satisfy the check digit")
     if current is not None and current.text:
         note = f"printed {code} {current.text!r} disagrees with MRZ; repaired to {repaired.text!r}"
         repaired.warnings.append(note)
@@ -213,26 +231,30 @@ def _agree(code: str, fields: dict[str, FieldResult], from_mrz: str | None,
             current.text = current.value = spaced
         current.source = "both"
         current.confidence = max(current.confidence, 0.97 if current.valid else 0.6)
+        current.evidence["mrz"] = "confirmed"
         return
-    if current is None or not current.valid:
+    if current is None or not current.valid or not current.text:
         candidate = _field(code, from_mrz.replace("<", " "), 0.85, None)
         if candidate.valid:
             candidate.source = "mrz"
+            candidate.evidence["mrz"] = "repaired"
             fields[code] = candidate
         return
-    if fuzz.ratio(_loose(current.text), _loose(from_mrz)) < 100:
-        note = f"printed {code} {current.text!r} differs from MRZ {from_mrz!r}"
-        current.warnings.append(note)
-        current.confidence = min(current.confidence, 0.7)
-        warnings.append(note)
+    note = f"printed {code} {current.text!r} differs from MRZ {from_mrz!r}"
+    current.warnings.append(note)
+    current.confidence = min(current.confidence, 0.7)
+    current.evidence["mrz"] = "disagree"
+    warnings.append(note)
 
 
 def _cross_checks(fields: dict[str, FieldResult], warnings: list[str]) -> None:
     """Consistency rules between fields (genre vs category, masses, tax total)."""
     genre, category = fields.get("J.1"), fields.get("J")
     if genre and category and genre.value == "VP" and category.value in ("N1", "M2"):
-        category.warnings.append("J.1 is VP: category repaired to M1 (M/N confusion)")
-        category.value = category.text = "M1"
+        # Both read validly: flagged, not rewritten (a VP is normally M1).
+        category.warnings.append("J.1 is VP but the category reads " + str(category.value))
+        category.confidence = min(category.confidence, 0.6)
+        category.evidence["disagree"] = True
     taxes = [fields.get(f"Y.{i}") for i in range(1, 7)]
     if all(t is not None and isinstance(t.value, float) for t in taxes):
         total = round(sum(t.value for t in taxes[:5]), 2)
@@ -242,9 +264,11 @@ def _cross_checks(fields: dict[str, FieldResult], warnings: list[str]) -> None:
             for tax in taxes:
                 tax.confidence = min(tax.confidence, 0.75)
                 tax.warnings.append(note)
+                tax.evidence["disagree"] = True
         else:
             for tax in taxes:
                 tax.confidence = max(tax.confidence, 0.97)
+                tax.evidence["sum_ok"] = True
 
 
 def _card_check(boxes: list[TextBox], raw: dict[str, RawField], mrz_lines: list[str]) -> None:
@@ -279,13 +303,16 @@ def extract(boxes: list[TextBox], engine: str = "?", found_in_photo: bool = Fals
     _card_check(boxes, raw, mrz_lines)
     fields: dict[str, FieldResult] = {}
     for code in ("D.1",) + tuple(c for c in FIELDS if c != "D.1"):  # make first: VIN WMI check
-        if code in raw and raw[code].text:
+        if code in raw:
             make = fields["D.1"].value if "D.1" in fields else None
             fields[code] = _field(code, raw[code].text, raw[code].score, make)
+            fields[code].evidence.update(exact=raw[code].exact, lines=raw[code].lines)
             if raw[code].by_position:
                 fields[code].confidence *= 0.9
+                fields[code].evidence["by_position"] = True
                 fields[code].warnings.append("code label unreadable: field found by its place")
     warnings: list[str] = []
+    _coupon(fields, raw, warnings)
     mrz_summary = None
     if mrz_lines:
         data = mrzmod.parse(mrz_lines)
@@ -294,7 +321,48 @@ def extract(boxes: list[TextBox], engine: str = "?", found_in_photo: bool = Fals
         mrz_summary = _mrz_summary(mrz_lines, data)
     _cross_checks(fields, warnings)
     ordered = {code: fields[code] for code in FIELDS if code in fields}
+    calibration.apply(ordered, _card_evidence(boxes, raw, mrz_lines, found_in_photo))
     return _finish(ordered, engine, mrz_summary, found_in_photo, warnings, timings or {})
+
+
+def _card_evidence(boxes: list[TextBox], raw: dict[str, RawField], mrz_lines: list[str],
+                   found_in_photo: bool) -> dict[str, float]:
+    """Whole-card signals the calibration uses: how well the card read overall."""
+    scores = sorted(b.score for b in boxes)
+    low = scores[: max(1, len(scores) // 4)]
+    return {"codes": sum(f.exact for f in raw.values()),
+            "mean_score": sum(scores) / max(len(scores), 1),
+            "low_score": sum(low) / len(low) if scores else 0.0,
+            "mrz_lines": len(mrz_lines), "photo": float(found_in_photo)}
+
+
+def _coupon(fields: dict[str, FieldResult], raw: dict[str, RawField],
+            warnings: list[str]) -> None:
+    """Compares each field the coupon repeats with its reading on the main part.
+
+    Equal readings confirm each other. When they differ, an invalid main reading is
+    replaced by a valid coupon one; two valid readings that differ are both kept as read
+    and the field is flagged.
+    """
+    for code, found in raw.items():
+        if not found.repeated or code not in fields:
+            continue
+        current = fields[code]
+        other = _field(code, found.repeated[0], found.score, None)
+        if not other.text:
+            continue
+        if _compact(other.text) == _compact(current.text):
+            current.evidence["coupon"] = "agree"
+            continue
+        if not current.valid or not current.text:
+            other.evidence["coupon"] = "repaired"
+            other.warnings.append(f"main reading {current.text!r} invalid: read on the coupon")
+            fields[code] = other
+            continue
+        note = f"{code} reads {current.text!r} on the card but {other.text!r} on the coupon"
+        current.warnings.append(note)
+        current.evidence["coupon"] = "disagree"
+        warnings.append(note)
 
 
 def _mrz_summary(lines: list[str], data: mrzmod.MrzData) -> dict[str, Any]:
@@ -304,11 +372,16 @@ def _mrz_summary(lines: list[str], data: mrzmod.MrzData) -> dict[str, Any]:
 
 def _finish(fields: dict[str, FieldResult], engine: str, mrz_summary: dict[str, Any] | None,
             found_in_photo: bool, warnings: list[str], timings: dict[str, float]) -> CardResult:
-    missing = [c for c in CRITICAL_CODES if c not in fields]
-    uncertain = missing + [c for c in CRITICAL_CODES if c in fields and fields[c].uncertain]
-    uncertain += [c for c, f in fields.items() if c not in CRITICAL_CODES and f.uncertain]
+    missing = [c for c in CRITICAL_CODES if c not in fields or not fields[c].text]
+    uncertain = missing + [c for c in FLAGGED_WHEN_WRONG
+                           if c in fields and c not in missing and fields[c].uncertain]
+    uncertain += [c for c, f in fields.items() if c not in FLAGGED_WHEN_WRONG and f.uncertain]
     for code in missing:
         warnings.append(f"critical field {code} not found")
-    status = "needs_review" if any(c in CRITICAL_CODES for c in uncertain) else "ok"
+    # The card needs a human look when a field that identifies the vehicle or its parts is
+    # missing or below the review threshold of its own calibration.
+    review = missing or any(fields[c].confidence < calibration.review_threshold(c)
+                            for c in FLAGGED_WHEN_WRONG if c in fields)
+    status = "needs_review" if review else "ok"
     return CardResult(status, engine, fields, mrz_summary, found_in_photo, uncertain, warnings,
                       timings)

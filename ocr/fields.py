@@ -42,6 +42,8 @@ _SPECS = [
     FieldSpec("A", "registration number (plate)", Kind.PLATE, critical=True),
     FieldSpec("B", "date of first registration", Kind.DATE, critical=True),
     FieldSpec("C.1", "holder (name and first names)", Kind.TEXT, critical=True),
+    FieldSpec("C.4a", "owner mention (is or is not the owner)", Kind.TEXT),
+    FieldSpec("C.4.1", "co-holders", Kind.TEXT),
     FieldSpec("C.3", "holder address", Kind.TEXT),
     FieldSpec("D.1", "make", Kind.TEXT, critical=True),
     FieldSpec("D.2", "type, variant, version", Kind.CODE),
@@ -56,6 +58,7 @@ _SPECS = [
               high=90000, unit="kg"),
     FieldSpec("G", "mass in service with bodywork", Kind.INT, low=50, high=40000, unit="kg"),
     FieldSpec("G.1", "national empty mass", Kind.INT, low=50, high=40000, unit="kg"),
+    FieldSpec("H", "period of validity", Kind.TEXT),
     FieldSpec("I", "date of this registration", Kind.DATE),
     FieldSpec("J", "vehicle category (EC)", Kind.CLOSED),
     FieldSpec("J.1", "national genre", Kind.CLOSED),
@@ -69,6 +72,7 @@ _SPECS = [
               critical=True, low=1, high=200, unit="CV"),
     FieldSpec("Q", "power/weight ratio", Kind.DECIMAL, low=0, high=1, unit="kW/kg"),
     FieldSpec("S.1", "number of seats including the driver", Kind.INT, low=1, high=99),
+    FieldSpec("S.2", "number of standing places", Kind.INT, low=0, high=200),
     FieldSpec("U.1", "stationary noise level", Kind.INT, low=30, high=120, unit="dB(A)"),
     FieldSpec("U.2", "engine speed of the noise test", Kind.INT, low=500, high=15000,
               unit="min-1"),
@@ -89,6 +93,9 @@ _SPECS = [
 
 FIELDS: dict[str, FieldSpec] = {spec.code: spec for spec in _SPECS}
 CRITICAL_CODES: tuple[str, ...] = tuple(s.code for s in _SPECS if s.critical)
+# Fields whose wrong value must always be flagged: the vehicle's identity and the type codes
+# (D.2, D.2.1) that select its parts.
+FLAGGED_WHEN_WRONG: tuple[str, ...] = CRITICAL_CODES + ("D.2.1", "D.2")
 
 # Closed lists (values printed on French cards).
 CATEGORIES = ("M1", "M2", "M3", "N1", "N2", "N3", "O1", "O2", "O3", "O4", "L1E", "L2E",
@@ -98,7 +105,9 @@ GENRES = ("VP", "CTTE", "CAM", "TCP", "TRR", "REM", "SREM", "RESP", "TM", "MTL",
 EC_BODIES = ("AA", "AB", "AC", "AD", "AE", "AF", "BA", "BB", "BC", "BD", "SA", "SB", "SC",
              "SD", "DA", "DB", "DC")
 NATIONAL_BODIES = ("CI", "BREAK", "COUPE", "CABRIOL", "FOURGON", "PLATEAU", "BENNE",
-                   "TOUS TERRAIN", "MINIBUS", "CAMP", "DEPANNEUS", "BETAIL")
+                   "TOUS TERRAIN", "MINIBUS", "CAMP", "DEPANNEUS", "BETAIL", "MONOSPACE",
+                   "BERLINE", "CABRIOLET", "CAMIONNETTE", "PICK UP", "TS TERRAIN", "LIMOUSINE",
+                   "COMBISPACE", "FOURG", "BUS", "AUTOCAR", "TRACTEUR")
 FUELS = ("ES", "GO", "EL", "EE", "EH", "GL", "GH", "GP", "FE", "EG", "GN", "GZ", "H2",
          "EN", "EM", "FL", "FH")
 ENV_CLASSES = (
@@ -138,4 +147,12 @@ MAKE_WMIS: dict[str, tuple[str, ...]] = {
     "VOLVO": ("YV1",),
     "MINI": ("WMW",),
     "SUZUKI": ("TSM", "JSA"),
+    "ALFA ROMEO": ("ZAR",), "JEEP": ("1C4", "ZAC"), "LAND ROVER": ("SAL",), "MAZDA": ("JMZ",),
+    "MITSUBISHI": ("JMB", "JA3"), "PORSCHE": ("WP0", "WP1"), "SMART": ("WME",),
+    "HONDA": ("JHM", "SHH"), "LEXUS": ("JTH",), "JAGUAR": ("SAJ",), "SUBARU": ("JF1",),
+    "LANCIA": ("ZLA",), "CUPRA": ("VSS",), "MG": ("LSJ",), "IVECO": ("ZCF",),
+    # Makes known by name whose maker codes we do not list (the VIN is not checked).
+    "ALPINE": (), "CHEVROLET": (), "CHRYSLER": (), "DODGE": (), "LADA": (), "MASERATI": (),
+    "FERRARI": (), "LAMBORGHINI": (), "SSANGYONG": (), "BYD": (), "POLESTAR": (),
+    "PIAGGIO": (), "YAMAHA": (), "LIGIER": (), "AIXAM": (), "MICROCAR": (),
 }

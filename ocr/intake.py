@@ -21,7 +21,8 @@ from ocr.errors import BlankImage, ImageTooLarge, NotAnImage, TruncatedImage
 MAX_FILE_BYTES = 40 * 1024 * 1024
 # Phones take 12-48 MP photos; anything above this is refused before decoding.
 MAX_PIXELS = 60_000_000
-WORK_LONG_SIDE = 2000
+# Large enough that a card filling a third of a phone photo keeps ~1000 pixels of width.
+WORK_LONG_SIDE = 3000
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "HEIF", "AVIF", "MPO", "BMP", "TIFF"}
 
 _heif_registered = False

@@ -1,18 +1,23 @@
 """Pairs printed field codes with their values by position on the card.
 
 OCR returns text lines in no reliable order, sometimes with a code and its value in one
-box ("B.25/09/2003", "S.15"), sometimes with several fields of a row merged into one box.
-This module splits each box into pieces (codes and value fragments) using the code list
-and the value grammar, places each piece on the card by interpolating its characters along
-the box, then gives every value fragment to the nearest code on its left on the same line.
-The order of the boxes never matters.
+box ("B.25/09/2003", "S.15"), sometimes with several fields of a row merged into one box
+("P.1 2706P,2105P,3EE P.6 7"). This module splits each box into pieces (codes and value
+fragments) using the code list and the value grammar, places each piece on the card by
+interpolating its characters along the box, then gives every value fragment to the
+nearest code on its left on the same text line (the canvas is deskewed, so lines are
+horizontal). The order of the boxes never matters, and no form layout is assumed: the
+codes are found by reading them, so any arrangement of the card (current or older form,
+another printer's layout) pairs the same way.
 
 Code labels are small and often misread ("R1" for P.1, "¥.2" for Y.2, "1" for I or J):
 each code piece keeps every reading its letters allow, and the final choice weighs the
-value's grammar, the letter's exactness, the other codes found, and - when the canvas
-size of a whole card is known - where the printed form puts each code
-(``ocr.template``). That last prior also recovers a field whose label is unreadable or
-missing, with ``RawField.by_position`` set so the caller can lower its confidence.
+value's grammar, the letter's exactness and the other codes found. Then: values printed
+on several lines (C.1, C.3) collect the codeless lines under them; a code printed without
+a value stays empty (never filled from a neighbour); the coupon's repeats of A, I, E,
+D.1, C.1 are kept apart (``RawField.repeated``); a strictly typed value whose label was
+not detected at all goes to the one missing field its grammar fits, marked
+``by_position``.
 """
 
 from __future__ import annotations
@@ -23,10 +28,25 @@ from dataclasses import dataclass
 from ocr import mrz
 from ocr.engines import TextBox
 from ocr.fields import FIELDS
-from ocr.template import LAYOUT, label_position, row_pitch
 from ocr.validators import check_field
 
-CODES = frozenset(FIELDS)
+FORMULA = "FORMULA"  # the formula number's label ("N° DE FORMULE"): no EU code
+CODES = frozenset(FIELDS) | {FORMULA}
+_FORMULA_RE = re.compile(r"\d{4}[A-Z]{2}\d{5}")
+_FORMULA_LABEL = re.compile(r"N\s*\W?\s*[°º'o0]?\s*DE\s+FORMULE\s*:?", re.IGNORECASE)
+_GLUED_CODE = re.compile(r"(?<=[A-Za-z0-9])(?=[A-Z][.,][1-9])|(?<=[A-Z])(?=[1l|][.,][1-3][A-Z])")
+_P_ROW = re.compile(r"[PR][.,]?1\b")
+_GLUED_P = re.compile(r"(?<=[0-9A-Z])(?=[PR][.,]?[236](?:[A-Z0-9]|$))")
+_P_WORD = re.compile(r"[PR][.,]?[236](?:[A-Z0-9]|$)")
+_GLUED_J = re.compile(r"[1l|][.,][1-3](?:[A-Z]|$)")
+# Codes whose last letter OCR often drops ("C.4N'EST" for "C.4a N'EST").
+_ALIASES = {"C.4": "C.4a"}
+# Codes the coupon under the main part repeats.
+COUPON_CODES = frozenset({"A", "I", "E", "D.1", "C.1"})
+# Values printed on several lines: code -> how many lines may follow the first one.
+MULTILINE = {"C.1": 1, "C.3": 2}
+# Pre-printed mentions that follow C.1 and are not part of a name.
+_NOT_A_NAME = re.compile(r"PROPRIETAIRE|IMMATRICULATION|CERTIFICAT")
 # What a printed code letter may be misread as, mapped back to the letters it can stand for.
 # The true letter always comes first and is preferred.
 _LETTER_READINGS: dict[str, tuple[str, ...]] = {
@@ -40,7 +60,7 @@ _LETTER_READINGS: dict[str, tuple[str, ...]] = {
     "u": ("U",), "x": ("X",), "c": ("C", "G"),
 }
 # Symbols OCR produces for code letters; a word is cut before them ("50,00¥4" -> "50,00 ¥4").
-_CODE_SYMBOLS = "¥￥€$"
+_CODE_SYMBOLS = "¥￥€$κΚ"
 _SUFFIXES: dict[str, tuple[str, ...]] = {}
 for _code in sorted(FIELDS):
     _SUFFIXES.setdefault(_code[1:], ())
@@ -88,6 +108,10 @@ class RawField:
     score: float
     by_position: bool = False  # the code label was unreadable: found by its place
     exact: bool = False  # the code label was read letter for letter
+    y: float = 0.0  # vertical centre of the code label (canvas pixels)
+    piece: int = 0  # id of the code piece
+    lines: int = 1  # text lines the value spans
+    repeated: list[str] | None = None  # lower readings of the same code (the coupon)
 
 
 def _readings(prefix: str) -> list[tuple[str, bool]]:
@@ -101,6 +125,9 @@ def _readings(prefix: str) -> list[tuple[str, bool]]:
     out = []
     for letter, exact in letters:
         code = (letter + rest).rstrip(".")
+        if code not in CODES and code[-1:] == "A" and code[:-1] + "a" in CODES:
+            code = code[:-1] + "a"  # C.4a read as C.4A
+        code = _ALIASES.get(code, code)
         if code in CODES:
             out.append((code, exact))
         elif ((first.isalpha() or first in _CODE_SYMBOLS) and rest[:1].isdigit()
@@ -121,6 +148,8 @@ def code_candidates(word: str, at_start: bool) -> list[Candidate]:
     unreadable letter followed by the code's dot and number (``#.2``, ``'.``) stands for
     every code with that ending, to be settled by the value and the other codes.
     """
+    if word.startswith(FORMULA):
+        return [Candidate(FORMULA, word[len(FORMULA):], True)]
     found: list[Candidate] = []
     for cut in range(min(len(word), 6), 0, -1):
         prefix, tail = word[:cut], word[cut:]
@@ -133,7 +162,7 @@ def code_candidates(word: str, at_start: bool) -> list[Candidate]:
                 continue
             if not (exact or symbol) and not at_start:
                 continue
-            if not _tail_ok(code, tail, exact):
+            if not _tail_ok(code, tail, exact or symbol, "." in prefix[1:] and len(prefix) >= 3):
                 continue
             if all(c.code != code or c.tail != tail for c in found):
                 found.append(Candidate(code, tail, exact))
@@ -150,10 +179,16 @@ def _wildcards(word: str) -> list[Candidate]:
     return [Candidate(code, "", False, wildcard=True) for code in _SUFFIXES.get(suffix, ())]
 
 
-def _tail_ok(code: str, tail: str, exact: bool) -> bool:
+def _tail_ok(code: str, tail: str, exact: bool, dotted_prefix: bool = False) -> bool:
     if not tail:
         return True
+    if exact and dotted_prefix and tail[0].isalpha():
+        # "x.1VISITE": an exact dotted code then the first word of a several-word value
+        # (judged later, with the rest of the value).
+        return True
     strict = FIELDS[code].kind.value in _STRICT_KINDS
+    if "." not in code and FIELDS[code].kind.value == "text":
+        return False  # "HUGO" is a name, not H + "UGO": a lone-letter text code stands alone
     # "0.2.1M10..." is surely D.2.1 + CNIT; "0.13" must stay a decimal, not D.1 + "3".
     if not exact and not strict and not ("." in code and len(tail) >= 4):
         return False
@@ -163,6 +198,13 @@ def _tail_ok(code: str, tail: str, exact: bool) -> bool:
 def split_box(box: TextBox, box_id: int = 0) -> list[Piece]:
     """Cuts one OCR box into code and value pieces, each placed along the box."""
     text = re.sub(f"(?<=\\S)(?=[{_CODE_SYMBOLS}])", " ", box.text.strip())
+    text = _FORMULA_LABEL.sub(f" {FORMULA} ", text).strip()
+    # A code glued after the previous field's value ("2706P,2105P,3EE"): a capital letter,
+    # a dot or comma and a digit never occur inside a value, so a space goes before it.
+    text = _GLUED_CODE.sub(" ", text)
+    p_row = bool(_P_ROW.match(text))
+    if p_row:  # the P row with its dots lost: "2708R269R3FER65"
+        text = _GLUED_P.sub(" ", text)
     if not text:
         return []
     width = max(box.x1 - box.x0, 1.0)
@@ -173,9 +215,11 @@ def split_box(box: TextBox, box_id: int = 0) -> list[Piece]:
     pieces: list[Piece] = []
     for match in re.finditer(r"\S+", text):
         word, start = match.group(), match.start()
-        options = code_candidates(word, at_start=not pieces)
+        # "AB1.3CI": J.3 read as "1.3" after J.2's value; "R269": P.2 = 69 in the P row.
+        glued_j = bool(_GLUED_J.match(word) or (p_row and _P_WORD.match(word)))
+        options = code_candidates(word, at_start=not pieces or glued_j)
         if (options and not any(c.exact for c in options) and word[0] not in _CODE_SYMBOLS
-                and pieces and not pieces[-1].is_code):
+                and pieces and not pieces[-1].is_code and not glued_j):
             options = []  # a look-alike code right after a value is more likely value text
         code_end = match.end() - len(options[0].tail) if options else match.end()
         pieces.append(Piece(word, options, xpos(start), xpos(code_end), box.y0, box.y1,
@@ -228,67 +272,23 @@ def _nearest_code(piece: Piece, codes: list[Piece]) -> Piece | None:
 def _rank(candidate: Candidate, value: str) -> float:
     """How plausible a reading is given the value paired with it."""
     full = " ".join(t for t in (candidate.tail, value) if t)
-    valid = bool(full) and check_field(candidate.code, full).valid
+    if candidate.code == FORMULA:
+        valid = bool(_FORMULA_RE.fullmatch(full.replace(" ", "")))
+    else:
+        valid = bool(full) and check_field(candidate.code, full).valid
     # A code standing alone as a word has an unambiguous boundary with its value.
     alone = 0.5 * (candidate.tail == "")
     guess = -1.5 * candidate.wildcard  # below any reading of a visible letter
     return 2.0 * valid + 1.0 * candidate.exact + 0.1 * len(candidate.code) + alone + guess
 
 
-def _rel(piece: Piece, size: tuple[int, int]) -> tuple[float, float]:
-    return piece.x0 / size[0], (piece.y0 + piece.y1) / 2 / size[1]
+def _resolve(pieces: list[Piece]) -> tuple[dict[str, list[RawField]], set[int],
+                                           dict[int, list[Piece]]]:
+    """One round: values to codes by position, then each code piece picks its reading.
 
-
-def _position_term(code: str, piece: Piece, size: tuple[int, int] | None) -> float:
-    """Bonus when a code label sits where the form prints that code, malus when far off."""
-    if size is None:
-        return 0.0
-    (px, py), (tx, ty) = _rel(piece, size), label_position(code)
-    dx, dy = abs(px - tx), abs(py - ty)
-    if dy <= 0.5 * row_pitch() and dx <= 0.03:
-        return 0.8
-    if dy > 1.5 * row_pitch() or dx > 0.12:
-        return -0.8
-    return 0.0
-
-
-def _codes_at(piece: Piece, size: tuple[int, int]) -> list[str]:
-    """Codes whose label the form prints right where ``piece`` starts (tight tolerance:
-    values start a label's width further right, so they never qualify)."""
-    px, py = _rel(piece, size)
-    out = []
-    for code in LAYOUT:
-        tx, ty = label_position(code)
-        if abs(px - tx) <= 0.016 and abs(py - ty) <= 0.45 * row_pitch():
-            out.append(code)
-    return out
-
-
-def _add_position_readings(pieces: list[Piece], size: tuple[int, int]) -> None:
-    """Gives a box-starting piece found at a code's printed place that code as a reading,
-    even when its letters are unreadable ("R&8" at P.6 -> P.6 + "8")."""
-    for piece in pieces:
-        if not piece.first:
-            continue
-        for code in _codes_at(piece, size):
-            if any(c.code == code for c in piece.candidates):
-                continue
-            had_readings = bool(piece.candidates)
-            strict = FIELDS[code].kind.value in _STRICT_KINDS
-            for cut in range(1, min(4, len(piece.word))):
-                tail = piece.word[cut:]
-                # Only a strictly typed value can be cut off garbage reliably ("R&8").
-                if (not had_readings and strict and tail[0].isalnum()
-                        and check_field(code, tail).valid):
-                    piece.candidates.append(Candidate(code, tail, False, wildcard=True))
-                    break
-            if had_readings or (len(piece.word) <= 3 and not piece.candidates):
-                piece.candidates.append(Candidate(code, "", False, wildcard=True))
-
-
-def _resolve(pieces: list[Piece], size: tuple[int, int] | None
-             ) -> tuple[dict[str, RawField], set[int]]:
-    """One round: values to codes by position, then each code piece picks its reading."""
+    A code may be taken twice when the coupon repeats it (A, I, E, D.1, C.1); any other
+    code goes to its most plausible piece only.
+    """
     codes = [p for p in pieces if p.is_code]
     values = _assign(pieces, codes)
     options = []
@@ -297,63 +297,157 @@ def _resolve(pieces: list[Piece], size: tuple[int, int] | None
         value = " ".join(p.text for p in parts)
         score = min([p.score for p in parts] + [code_piece.score])
         for cand in code_piece.candidates:
-            rank = _rank(cand, value) + _position_term(cand.code, code_piece, size)
-            options.append((rank, id(code_piece), cand, value, score))
+            options.append((_rank(cand, value), id(code_piece), cand, value, score,
+                            code_piece))
     options.sort(key=lambda o: -o[0])
-    result: dict[str, RawField] = {}
+    result: dict[str, list[RawField]] = {}
     done: set[int] = set()
-    for _, piece_id, cand, value, score in options:
-        if piece_id in done or cand.code in result:
+    for _, piece_id, cand, value, score, piece in options:
+        taken = result.get(cand.code, [])
+        if piece_id in done or len(taken) >= (2 if cand.code in COUPON_CODES else 1):
             continue
         done.add(piece_id)
         text = " ".join(t for t in (cand.tail, value) if t)
-        result[cand.code] = RawField(cand.code, text, score, by_position=cand.wildcard,
-                                     exact=cand.exact)
-    return result, done
+        result.setdefault(cand.code, []).append(RawField(
+            cand.code, text, score, by_position=cand.wildcard, exact=cand.exact,
+            y=(piece.y0 + piece.y1) / 2, piece=piece_id))
+    return result, done, values
 
 
 def pair(boxes: list[TextBox], size: tuple[int, int] | None = None) -> dict[str, RawField]:
     """Pairs codes and values by position; returns {code: RawField} for codes found.
 
-    Each value fragment goes to the nearest code on its left on the same line; then each
-    code piece picks, among its readings, the best one given its value, its place on the
-    card (when ``size``, the canvas (width, height) of a whole card, is given) and the
-    codes already taken by more plausible pieces. A piece that ends up as no code goes
-    back to being value text, and the round is run again. MRZ lines must be removed
-    beforehand.
+    Each value fragment goes to the nearest code on its left on the same text line
+    (several fields share a row); then each code piece picks, among its readings, the best
+    one given its value and the codes already taken by more plausible pieces. A piece that
+    ends up as no code goes back to being value text, and the round is run again. Values
+    printed on several lines (C.1 name then first names, C.3 address) collect the lines
+    below them that start under their first line and hold no code. A code printed with
+    nothing after it comes back with an empty text. When a coupon repeats a code, the
+    reading higher on the card is the field and the lower one is kept in
+    ``RawField.repeated``. MRZ lines must be removed beforehand. ``size`` is unused (the
+    form's layout is not assumed).
     """
     pieces = [p for i, box in enumerate(boxes) for p in split_box(box, i)]
-    if size is not None:
-        _add_position_readings(pieces, size)
-    result, done = _resolve(pieces, size)
+    result, done, values = _resolve(pieces)
     losers = [p for p in pieces if p.is_code and id(p) not in done]
     if losers:
         for piece in losers:
             piece.candidates, piece.text = [], piece.word
-        result, _ = _resolve(pieces, size)
-    if size is not None:
-        _orphans(pieces, result, size)
-    return result
+        result, done, values = _resolve(pieces)
+    by_id = {id(p): p for p in pieces}
+    _row_order(result, by_id)
+    _continuations(pieces, result, values, by_id)
+    _grammar_orphans(pieces, result, values)
+    fields: dict[str, RawField] = {}
+    for code, readings in result.items():
+        readings.sort(key=lambda r: r.y)
+        main = readings[0]
+        main.repeated = [r.text for r in readings[1:]]
+        fields[code] = main
+    return fields
 
 
-def _orphans(pieces: list[Piece], result: dict[str, RawField], size: tuple[int, int]) -> None:
-    """Values whose code label was not detected at all: a value printed right where the
-    form expects the value of a missing code is taken for it when its grammar fits."""
-    codes = [p for p in pieces if p.is_code]
-    taken = {id(v) for values in _assign(pieces, codes).values() for v in values}
+def _continuations(pieces: list[Piece], result: dict[str, list[RawField]],
+                   values: dict[int, list[Piece]], by_id: dict[int, Piece]) -> None:
+    """Appends to C.1 / C.3 the codeless lines printed right under their first line and
+    starting where the value starts."""
+    taken = {id(v) for vs in values.values() for v in vs}
     free = [p for p in pieces if not p.is_code and id(p) not in taken]
-    for code in LAYOUT:
-        if code in result:
-            continue
-        tx, ty = label_position(code)
-        near = [p for p in free if -0.015 <= _rel(p, size)[0] - tx <= 0.07
-                and abs(_rel(p, size)[1] - ty) <= 0.45 * row_pitch()]
-        if len(near) != 1:
-            continue
-        piece = near[0]
-        if check_field(code, piece.word).valid:
-            result[code] = RawField(code, piece.word, piece.score, by_position=True)
-            free.remove(piece)
+    for code, extra_lines in MULTILINE.items():
+        for raw in result.get(code, []):
+            code_piece = by_id[raw.piece]
+            own = values.get(raw.piece, [])
+            if not own and not raw.text:
+                continue
+            glued = len(code_piece.word) > len(code_piece.text)  # value glued to the code
+            left = code_piece.x1 if glued or not own else min(p.x0 for p in own)
+            height = max([p.y1 - p.y0 for p in own] + [code_piece.y1 - code_piece.y0])
+            bottom = max([p.y1 for p in own] + [code_piece.y1])
+            for _ in range(extra_lines):
+                below = [p for p in free if -0.2 * height <= p.y0 - bottom < 0.9 * height
+                         and p.x1 > code_piece.x0 and p.x0 < left + 8 * height]
+                if not below:
+                    break
+                top = min(below, key=lambda p: p.y0)
+                row = sorted((p for p in below if _same_line(p, top)), key=lambda p: p.x0)
+                if abs(row[0].x0 - left) > 1.5 * height:
+                    break
+                row = _chain(row, height)
+                if _NOT_A_NAME.search(" ".join(p.text for p in row)):
+                    break
+                raw.text = " ".join([raw.text] + [p.text for p in row]).strip()
+                raw.score = min([raw.score] + [p.score for p in row])
+                raw.lines += 1
+                bottom = max(p.y1 for p in row)
+                for p in row:
+                    free.remove(p)
+
+
+def _row_order(result: dict[str, list[RawField]], by_id: dict[int, Piece]) -> None:
+    """Two codes of one family on one row are printed in order (G then G.1, P.1 then P.2):
+    when the readings of two glued pieces came out the other way round and each piece
+    can be read as the other's code, they are swapped ("G.1580" "G.11505" -> G = 1580,
+    G.1 = 1505)."""
+    order = {code: i for i, code in enumerate(FIELDS)}
+    flat = [(code, raw) for code, raws in result.items() for raw in raws if code in order]
+    for code_a, a in flat:
+        for code_b, b in flat:
+            pa, pb = by_id[a.piece], by_id[b.piece]
+            if not (pa.x0 < pb.x0 and _same_line(pa, pb) and order[code_a] > order[code_b]
+                    and code_a[0] == code_b[0]):
+                continue
+            alt_a = next((c for c in pa.candidates if c.code == code_b), None)
+            alt_b = next((c for c in pb.candidates if c.code == code_a), None)
+            if alt_a is None or alt_b is None:
+                continue
+            text_a = _with_tail(alt_a, a.text, pa)
+            text_b = _with_tail(alt_b, b.text, pb)
+            if check_field(code_b, text_a).valid and check_field(code_a, text_b).valid:
+                a.text, b.text = text_a, text_b
+                result[code_a].remove(a)
+                result[code_b].remove(b)
+                result[code_b].append(a)
+                result[code_a].append(b)
+                a.code, b.code = code_b, code_a
+                return
+
+
+def _with_tail(candidate: Candidate, text: str, piece: Piece) -> str:
+    """The value text of ``piece`` had it been read as ``candidate``."""
+    chosen = next((c for c in piece.candidates if text.startswith(c.tail)), None)
+    rest = text[len(chosen.tail):].strip() if chosen else text
+    return " ".join(t for t in (candidate.tail, rest) if t)
+
+
+# Values whose grammar tells their field when their code label was not read at all.
+_ORPHAN_KINDS = ("date", "plate", "vin")
+
+
+def _grammar_orphans(pieces: list[Piece], result: dict[str, list[RawField]],
+                     values: dict[int, list[Piece]]) -> None:
+    """A value no code claimed goes to a missing field when its grammar fits exactly one
+    missing field of a strict kind (a date when only I is missing among B, I and X.1);
+    it is marked as found without its label, which lowers its confidence."""
+    taken = {id(v) for vs in values.values() for v in vs}
+    free = [p for p in pieces if not p.is_code and id(p) not in taken and p.first]
+    for piece in free:
+        fits = [code for code, spec in FIELDS.items()
+                if spec.kind.value in _ORPHAN_KINDS and code not in result
+                and check_field(code, piece.word).valid]
+        if len(fits) == 1:
+            result[fits[0]] = [RawField(fits[0], piece.word, piece.score, by_position=True,
+                                        y=(piece.y0 + piece.y1) / 2, piece=id(piece))]
+
+
+def _chain(row: list[Piece], height: float) -> list[Piece]:
+    """Keeps the fragments that follow each other closely from the first one."""
+    out = row[:1]
+    for piece in row[1:]:
+        if piece.x0 - out[-1].x1 > 6 * height:
+            break
+        out.append(piece)
+    return out
 
 
 def split_mrz(boxes: list[TextBox]) -> tuple[list[TextBox], list[str]]:

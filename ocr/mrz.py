@@ -85,9 +85,10 @@ class MrzData:
 
 
 # Line 1 from the right end of the plate: 17 VIN chars, YYMMDD, genre. The plate length
-# varies (SIV 7, FNI 5-10), so it is found by anchoring on the VIN and the date.
+# varies (SIV 7, FNI 5-10) and it may be padded with fillers to a fixed width (fillers
+# count 0 in the check digit), so it is found by anchoring on the VIN and the date.
 _LINE1 = re.compile(
-    r"CRFRA(?P<plate>[A-Z0-9]{3,10})(?P<pc>\d)(?P<vin>[A-Z0-9]{17})(?P<vc>\d)"
+    r"CRFRA(?P<plate>[A-Z0-9]{3,10})<*(?P<pc>\d)(?P<vin>[A-Z0-9]{17})(?P<vc>\d)"
     r"(?P<date>\d{6})(?P<dc>\d)(?P<genre>[A-Z0-9<]{0,12}?)<*$"
 )
 _LINE2 = re.compile(r"^(?P<names>[A-Z0-9<]+?)(?P<formula>[A-Z0-9]{11})(?P<fc>\d)$")

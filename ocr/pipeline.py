@@ -9,8 +9,9 @@ import numpy as np
 
 from ocr import intake, preprocess
 from ocr.engines import Engine, create_engine
-from ocr.errors import NoCardFound
+from ocr.errors import ForeignCard, NoCardFound
 from ocr.extract import extract
+from ocr.orientation import OrientationClassifier
 from ocr.result import CardResult
 
 
@@ -20,6 +21,7 @@ class CardReader:
     def __init__(self, engine: Engine | str = "paddle") -> None:
         """Takes an engine or its name; raises ModelUnavailable when it cannot load."""
         self.engine = create_engine(engine) if isinstance(engine, str) else engine
+        self.upright = OrientationClassifier()
 
     def read(self, source: str | Path | bytes) -> CardResult:
         """Reads the card in ``source`` (a path or encoded image bytes).
@@ -37,7 +39,7 @@ class CardReader:
         """Reads a card from an upright RGB array (see ``read`` for the errors)."""
         timings = {} if timings is None else timings
         start = time.perf_counter()
-        card, found = preprocess.prepare(rgb)
+        card, found = preprocess.prepare(rgb, upright=self.upright)
         timings["prepare"] = _ms(start)
         start = time.perf_counter()
         boxes = self.engine.read(card)
@@ -47,7 +49,11 @@ class CardReader:
         try:
             result = extract(boxes, self.engine.name, found, timings, size)
         except NoCardFound as first_error:
-            # An upside-down card reads as garbage: one retry rotated by 180 degrees.
+            # An upside-down card reads as garbage: when the orientation check may have been
+            # wrong, one retry rotated by 180 degrees. Text that read well (a receipt, a
+            # foreign card's header) was upright: no second pass for it.
+            if isinstance(first_error, ForeignCard) or _read_well(boxes):
+                raise
             boxes = self.engine.read(np.ascontiguousarray(card[::-1, ::-1]))
             try:
                 result = extract(boxes, self.engine.name, found, timings, size)
@@ -55,6 +61,12 @@ class CardReader:
                 raise first_error from None
         timings["extract"] = _ms(start)
         return result
+
+
+def _read_well(boxes) -> bool:
+    """True when most detected lines were recognised confidently (upright text)."""
+    sure = [b for b in boxes if b.score >= 0.8 and len(b.text) >= 3]
+    return len(boxes) >= 5 and len(sure) >= 0.6 * len(boxes)
 
 
 def _ms(start: float) -> float:

@@ -1,9 +1,13 @@
-"""Finds the card in a photo, corrects its perspective and evens out the lighting.
+"""Finds the card in a photo, corrects perspective and orientation, evens out the lighting.
 
-The card is the largest convex quadrilateral that stands out from the table (by
-brightness, or failing that by its edges). When none is found the picture is taken to be
-a flat scan of the card already. The output is always a card-shaped image of a fixed size,
-so the OCR cost per card is bounded.
+The card is the largest convex quadrilateral that stands out from its background (by
+brightness, or failing that by its edges); it is mapped onto a canvas of its own aspect
+ratio with the long side horizontal. When no outline is found (a flat scan, or a card
+filling the whole frame) the picture itself is the canvas, turned so that its text lines
+run horizontally: the skew (any angle, also 90 degrees) is the one that makes the dark
+pixels' row profile sharpest. The canvas then holds the card upright or upside down; a
+small line classifier (``ocr.orientation``) tells which, and the canvas is turned 180
+degrees when needed. The output width is fixed, so the OCR cost per card is bounded.
 """
 
 from __future__ import annotations
@@ -11,18 +15,20 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# Card canvas handed to the OCR engine: card aspect ratio, height equal to the detector's
-# 736-pixel working size so that no further resize happens inside the engine.
-OUT_W, OUT_H = 1146, 736
-_MIN_AREA, _MAX_AREA = 0.12, 0.97
+# Canvas width handed to the OCR engine (the height follows the card's aspect ratio).
+OUT_W = 1146
+_MAX_ASPECT = 1.0  # height / width at most (a card with its coupon is about 0.83)
+_MIN_AREA, _MAX_AREA = 0.08, 0.97
 
 
 def _order(quad: np.ndarray) -> np.ndarray:
-    """Orders 4 points as top-left, top-right, bottom-right, bottom-left."""
+    """Orders 4 points clockwise from the top-left one (by angle around the centre)."""
     quad = quad.reshape(4, 2).astype(np.float32)
-    s, d = quad.sum(axis=1), np.diff(quad, axis=1).ravel()
-    return np.array([quad[s.argmin()], quad[d.argmin()], quad[s.argmax()], quad[d.argmax()]],
-                    np.float32)
+    centre = quad.mean(axis=0)
+    angles = np.arctan2(quad[:, 1] - centre[1], quad[:, 0] - centre[0])
+    quad = quad[np.argsort(angles)]  # clockwise in image coordinates (y down)
+    start = int(np.argmin(quad.sum(axis=1)))
+    return np.roll(quad, -start, axis=0)
 
 
 def _largest_quad(mask: np.ndarray) -> np.ndarray | None:
@@ -40,45 +46,114 @@ def _largest_quad(mask: np.ndarray) -> np.ndarray | None:
             # A rotated rectangle only stands in for a card when it is filled well.
             if area < 0.85 * cv2.contourArea(approx.astype(np.float32)):
                 continue
+        if _touches_border(approx.reshape(4, 2), mask.shape):
+            continue  # the table seen around a card filling the frame, not a card
         best, best_area = approx, area
     return None if best is None else _order(best)
 
 
+def _touches_border(quad: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """True when the quad is the whole frame (its corners at the image's corners): the
+    picture is then a scan or a card filling the frame, not an outline. A skewed card
+    touching the four sides has its corners mid-side, and is kept."""
+    h, w = shape[:2]
+    frame = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    reach = 0.04 * max(h, w)
+    return bool(all(np.min(np.linalg.norm(frame - q, axis=1)) < reach for q in quad))
+
+
 def find_card(rgb: np.ndarray) -> np.ndarray | None:
-    """Returns the card's 4 corners (ordered TL, TR, BR, BL) in ``rgb`` pixels, or None."""
+    """Returns the card's 4 corners (clockwise from top-left) in ``rgb`` pixels, or None."""
     scale = 640 / max(rgb.shape[:2])
     small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     gray = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (5, 5), 0)
-    _, bright = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    quad = _largest_quad(bright)
-    if quad is None:
-        edges = cv2.dilate(cv2.Canny(gray, 40, 120), np.ones((5, 5), np.uint8))
-        quad = _largest_quad(edges)
+    # The card is pale and weakly coloured; most backgrounds are darker or more saturated.
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    paleness = cv2.GaussianBlur(gray.astype(np.int16) - hsv[..., 1].astype(np.int16) // 2,
+                                (5, 5), 0)
+    paleness = np.clip(paleness, 0, 255).astype(np.uint8)
+    for channel in (paleness, gray):
+        _, bright = cv2.threshold(channel, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+        bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+        quad = _largest_quad(bright)
+        if quad is not None:
+            return quad / scale
+    edges = cv2.dilate(cv2.Canny(gray, 40, 120), np.ones((5, 5), np.uint8))
+    quad = _largest_quad(edges)
     return None if quad is None else quad / scale
 
 
 def warp(rgb: np.ndarray, quad: np.ndarray) -> np.ndarray:
-    """Maps the card quadrilateral onto an upright ``OUT_W x OUT_H`` canvas.
+    """Maps the card quadrilateral onto an ``OUT_W``-wide canvas, long side horizontal.
 
     A quad taller than wide is a card photographed sideways: its corners are rotated so
-    that the long side becomes horizontal.
+    that the long side becomes horizontal (upright or upside down, settled later).
     """
-    top = np.linalg.norm(quad[1] - quad[0])
-    side = np.linalg.norm(quad[3] - quad[0])
-    if side > top * 1.1:
+    top = (np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
+    side = (np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
+    if side > top:
         quad = np.roll(quad, -1, axis=0)  # rotate the corner order by 90 degrees
-    target = np.float32([[0, 0], [OUT_W, 0], [OUT_W, OUT_H], [0, OUT_H]])
+        top, side = side, top
+    out_h = int(round(OUT_W * min(side / max(top, 1.0), _MAX_ASPECT)))
+    target = np.float32([[0, 0], [OUT_W, 0], [OUT_W, out_h], [0, out_h]])
     matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
-    return cv2.warpPerspective(rgb, matrix, (OUT_W, OUT_H), flags=cv2.INTER_AREA,
+    interp = cv2.INTER_AREA if top > OUT_W else cv2.INTER_CUBIC
+    return cv2.warpPerspective(rgb, matrix, (OUT_W, out_h), flags=interp,
                                borderMode=cv2.BORDER_REPLICATE)
 
 
+def _ink(gray: np.ndarray) -> np.ndarray:
+    """Dark strokes (text) on a locally brighter background, as a 0/1 float image."""
+    binary = cv2.adaptiveThreshold(gray, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                   15, 12)
+    return binary.astype(np.float32)
+
+
+def _sharpness(ink: np.ndarray, angle: float) -> float:
+    """How sharp the row profile of ``ink`` is once turned by ``angle`` degrees."""
+    h, w = ink.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    turned = cv2.warpAffine(ink, matrix, (w, h), flags=cv2.INTER_NEAREST)
+    profile = turned.sum(axis=1)
+    return float(np.square(np.diff(profile)).sum())
+
+
+def text_angle(rgb: np.ndarray) -> float:
+    """The rotation (degrees, counter-clockwise) that makes the text lines horizontal:
+    any multiple of 90 degrees plus up to 20 degrees of skew (180 degrees not told apart)."""
+    scale = 500 / max(rgb.shape[:2])
+    small = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), None, fx=scale, fy=scale,
+                       interpolation=cv2.INTER_AREA)
+    side = int(np.hypot(*small.shape)) + 2
+    pad_y, pad_x = (side - small.shape[0]) // 2, (side - small.shape[1]) // 2
+    ink = np.zeros((side, side), np.float32)
+    ink[pad_y:pad_y + small.shape[0], pad_x:pad_x + small.shape[1]] = _ink(small)
+    coarse = [a for base in (0, 90) for a in range(base - 20, base + 21, 2)]
+    best = max(coarse, key=lambda a: _sharpness(ink, a))
+    fine = np.arange(best - 1.5, best + 1.6, 0.5)
+    return float(max(fine, key=lambda a: _sharpness(ink, a)))
+
+
+def rotate(rgb: np.ndarray, angle: float) -> np.ndarray:
+    """Turns ``rgb`` by ``angle`` degrees counter-clockwise, growing the canvas to fit."""
+    if abs(angle) < 0.3:
+        return rgb
+    h, w = rgb.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    new_w, new_h = int(h * sin + w * cos), int(h * cos + w * sin)
+    matrix[0, 2] += new_w / 2 - w / 2
+    matrix[1, 2] += new_h / 2 - h / 2
+    return cv2.warpAffine(rgb, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
 def fit_scan(rgb: np.ndarray) -> np.ndarray:
-    """Resizes a flat scan (no table around the card) to the OCR canvas height."""
-    scale = OUT_H / rgb.shape[0]
-    if rgb.shape[1] * scale > 2.2 * OUT_W:  # very wide picture: bound the width instead
-        scale = 2.2 * OUT_W / rgb.shape[1]
+    """Resizes a scan (no background around the card) to the canvas width."""
+    scale = OUT_W / rgb.shape[1]
+    if rgb.shape[0] * scale > 1.3 * OUT_W:  # very tall picture: bound the height instead
+        scale = 1.3 * OUT_W / rgb.shape[0]
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     return cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=interp)
 
@@ -98,8 +173,18 @@ def even_light(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(flat, cv2.COLOR_GRAY2RGB)
 
 
-def prepare(rgb: np.ndarray, flatten: bool = True) -> tuple[np.ndarray, bool]:
-    """Returns (card canvas for OCR, whether a card outline was found in a photo)."""
+def prepare(rgb: np.ndarray, flatten: bool = True, upright=None) -> tuple[np.ndarray, bool]:
+    """Returns (card canvas for OCR, whether a card outline was found in a photo).
+
+    ``upright`` is a callable telling whether a canvas is upright (True) or upside down
+    (False); see ``ocr.orientation``. Without it the canvas is not turned by 180 degrees.
+    """
     quad = find_card(rgb)
-    card = warp(rgb, quad) if quad is not None else fit_scan(rgb)
-    return (even_light(card) if flatten else card), quad is not None
+    if quad is not None:
+        card = warp(rgb, quad)
+    else:
+        card = fit_scan(rotate(rgb, text_angle(rgb)))
+    card = even_light(card) if flatten else card
+    if upright is not None and not upright(card):
+        card = np.ascontiguousarray(card[::-1, ::-1])
+    return card, quad is not None

@@ -1,7 +1,10 @@
 """Per-type validation and character-confusion repair of field values.
 
 A repair only swaps characters the field type cannot hold for their usual look-alikes
-(O->0 in a number, 0->O never in a VIN because O is banned there, ...). Every function
+(O->0 in a number, 0->O never in a VIN because O is banned there, ...): it changes only a
+value that is itself invalid. A value that reads validly is never replaced by another
+valid one (an unknown make stays as read, a VIN whose maker code does not match the make
+is only flagged). Every function
 returns a ``Checked`` value: the normalised text, the typed value, whether it is valid,
 and warnings; none raises on bad text.
 """
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from ocr.fields import CLOSED_LISTS, FIELDS, MAKE_WMIS, Kind
 
@@ -131,21 +135,32 @@ def _check_wmi(checked: Checked, make: str) -> None:
     if not wmis or checked.text[:3] in wmis:
         return
     # One confusable character off a known WMI of this make: repair it.
-    for wmi in wmis:
-        diffs = [(a, b) for a, b in zip(checked.text[:3], wmi, strict=False) if a != b]
-        if len(diffs) == 1 and (TO_DIGIT.get(diffs[0][0]) == diffs[0][1]
-                                or TO_LETTER.get(diffs[0][0]) == diffs[0][1]):
-            checked.text = checked.value = wmi + checked.text[3:]
-            checked.repaired = True
-            checked.warnings.append(f"VIN WMI repaired to {wmi} (make {make})")
-            return
+    # The VIN reads validly: a look-alike WMI is flagged, never rewritten (the make may be
+    # the misread one, or the maker may use a code we do not list).
     checked.warnings.append(f"VIN WMI {checked.text[:3]} does not match make {make}")
 
 
 # ----- dates and numbers ----------------------------------------------------------------
 
+_WORDS_BEFORE = re.compile(r"((?:[A-Z'’]{2,}\s+)+)(\S[\S ]{5,12})")
+
+
 def check_date(raw: str) -> Checked:
-    """Validates ``DD/MM/YYYY`` (also ``-`` or ``.`` separated); value is the ISO date string."""
+    """Validates ``DD/MM/YYYY`` (also ``-`` or ``.`` separated); value is the ISO date string.
+
+    Words printed before the date (X.1 "VISITE AVANT LE 06/07/2011") are set aside with a
+    warning: the date is the value.
+    """
+    words = _WORDS_BEFORE.fullmatch(raw.upper().strip())
+    if words:
+        checked = _check_date(words.group(2))
+        if checked.valid:
+            checked.warnings.append(f"words before the value: {words.group(1).strip()!r}")
+            return checked
+    return _check_date(raw)
+
+
+def _check_date(raw: str) -> Checked:
     text = _digits(raw.upper().replace(" ", ""))
     match = re.fullmatch(r"(\d{2})[/.\-]?(\d{2})[/.\-]?(\d{4})", text)
     if not match:
@@ -187,19 +202,24 @@ def confusion_key(text: str) -> str:
 
 
 def check_closed(raw: str, choices: tuple[str, ...]) -> Checked:
-    """Snaps ``raw`` to an entry of ``choices``: exact, then equal up to look-alike
-    characters (CL -> CI, G0 -> GO), then the closest fuzzy match when close enough."""
-    text = raw.upper().replace(" ", "") if " " not in "".join(choices) else raw.upper().strip()
+    """Checks ``raw`` against the closed list ``choices``: an exact entry is valid; a
+    reading outside the list is repaired only when it differs from exactly one entry by
+    look-alike characters (CL -> CI, G0 -> GO) or, for words of 5+ letters, by a single
+    character (BREAX -> BREAK). Anything else stays as read and is invalid (the list may
+    be incomplete: a real value is never turned into a different one)."""
+    text = re.sub(r"\s+", " ", raw.upper().strip())
+    if " " not in "".join(choices):
+        text = text.replace(" ", "")
     if text in choices:
         return Checked(text, text, True)
     alike = [c for c in choices if confusion_key(c) == confusion_key(text)]
     if len(alike) == 1:
         return Checked(alike[0], alike[0], True, repaired=True,
                        warnings=[f"{raw!r} read as {alike[0]!r} (look-alike characters)"])
-    best = process.extractOne(text, choices, scorer=fuzz.ratio)
-    if best and best[1] >= 75:
-        return Checked(best[0], best[0], True, repaired=True,
-                       warnings=[f"{raw!r} snapped to closed-list value {best[0]!r}"])
+    close = [c for c in choices if len(c) >= 5 and Levenshtein.distance(c, text) == 1]
+    if len(close) == 1:
+        return Checked(close[0], close[0], True, repaired=True,
+                       warnings=[f"{raw!r} repaired to closed-list value {close[0]!r}"])
     return Checked(text, text, False, warnings=["not in the closed list"])
 
 
@@ -228,9 +248,17 @@ def check_approval(raw: str) -> Checked:
 def check_cnit(raw: str) -> Checked:
     """Validates a CNIT (D.2.1). In the 15-character form ``M10`` + 3-letter make code +
     ``VP``/``CT``... the make and genre letters cannot be digits: look-alikes are repaired
-    there only (``M10V0LVP...`` -> ``M10VOLVP...``)."""
+    there only (``M10V0LVP...`` -> ``M10VOLVP...``); likewise the 2-letter make code of the
+    older 12-character form (``MV06...`` -> ``MVO6...``)."""
     checked = check_code(raw)
     text = checked.text
+    if len(text) == 12 and text.startswith("M"):
+        # The older 12-character form: M + the make's 2-letter code + 9 characters.
+        head = "".join(TO_LETTER.get(c, c) for c in text[1:3])
+        if head != text[1:3]:
+            fixed = text[0] + head + text[3:]
+            return Checked(fixed, fixed, checked.valid, repaired=True,
+                           warnings=[f"CNIT make letters repaired from {raw!r}"])
     if len(text) == 15 and text.startswith("M1"):
         head = "".join(TO_LETTER.get(c, c) for c in text[3:8])
         fixed = text[:3] + head + text[8:]
@@ -277,11 +305,19 @@ def check_text(raw: str) -> Checked:
 
 
 def check_make(raw: str) -> Checked:
-    """Normalises a make and snaps it to a known make when it is a close misreading."""
+    """Normalises a make. A reading holding characters no make name has (digits, symbols)
+    is invalid and snapped to the closest known make when that one is close; a reading of
+    letters only stays as read (an unknown make is flagged, not replaced)."""
     checked = check_text(raw)
     known = tuple(MAKE_WMIS)
+    if checked.text in known:
+        return checked
+    as_read = re.sub(r"\s+", " ", raw.upper()).strip()
+    if re.fullmatch(r"[A-Z][A-Z \-]*", as_read):
+        checked.warnings.append("make not in the list of known makes")
+        return checked
     best = process.extractOne(checked.text, known, scorer=fuzz.ratio)
-    if best and best[1] >= 80 and best[0] != checked.text:
+    if best and best[1] >= 80:
         return Checked(best[0], best[0], True, repaired=True,
                        warnings=[f"make {checked.text!r} snapped to {best[0]!r}"])
     return checked

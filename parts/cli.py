@@ -242,7 +242,7 @@ def search(
     """Search parts by vehicle + type, by number, by free text, or for diagnosed causes."""
     from parts import search as s
     from parts.db import session_factory
-    from parts.diagnosis import parts_for_diagnosis
+    from parts.cause_parts import parts_for_diagnosis
     from parts.errors import InvalidInputError, PartsError
 
     try:

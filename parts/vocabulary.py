@@ -1,8 +1,9 @@
 """The part-type vocabulary and the diagnostic-cause -> part-type mapping, as plain data.
 
-This module imports nothing: the diagnostics package (and anything else) may read it without
-pulling in SQLAlchemy. The catalogue copies both tables into the database when it is
-migrated (see :func:`parts.db.seed_vocabulary`), so SQL queries can join on them too.
+This module imports only the diagnostics knowledge base (data: YAML read by
+:mod:`diagnostics.kb`), never SQLAlchemy, so anything may read it cheaply. The catalogue
+copies both tables into the database when it is migrated (see
+:func:`parts.db.seed_vocabulary`), so SQL queries can join on them too.
 
 Part-type codes are stable identifiers: never rename one, add a new code instead.
 Cause ids are the ones the simulator and diagnostics use; a cause may carry a qualifier
@@ -10,6 +11,8 @@ after a colon (``misfire:2`` = cylinder 2), which :func:`split_cause` separates.
 """
 
 from __future__ import annotations
+
+from diagnostics.kb import cause_part_types
 
 #: code -> English label. Codes are lower_snake_case and never change meaning.
 PART_TYPES: dict[str, str] = {
@@ -43,58 +46,50 @@ PART_TYPES: dict[str, str] = {
     "brake_disc": "Brake disc",
     "wiper_blade": "Wiper blade",
     "cabin_filter": "Cabin filter",
+    # Added for the diagnostics knowledge base (diagnostics/kb/causes.yaml):
+    "iat_sensor": "Intake air temperature sensor",
+    "injector_seal_kit": "Injector seal kit",
+    "high_pressure_fuel_pump": "High-pressure fuel pump",
+    "fuel_rail_pressure_sensor": "Fuel rail pressure sensor",
+    "valve_set": "Engine valve set",
+    "piston_ring_set": "Piston ring set",
+    "cylinder_head_gasket": "Cylinder head gasket",
+    "knock_sensor": "Knock sensor",
+    "throttle_position_sensor": "Throttle position sensor",
+    "crankshaft_sensor": "Crankshaft position sensor",
+    "camshaft_sensor": "Camshaft position sensor",
+    "vvt_solenoid": "Variable valve timing solenoid",
+    "timing_chain_kit": "Timing chain kit",
+    "evap_canister": "Charcoal (EVAP) canister",
+    "fuel_cap": "Fuel filler cap",
+    "coolant": "Coolant (antifreeze)",
+    "radiator_fan": "Radiator cooling fan",
+    "radiator": "Radiator",
+    "water_pump": "Water pump",
+    "voltage_regulator": "Alternator voltage regulator",
+    "charge_air_hose": "Charge-air (boost) hose",
+    "intercooler": "Intercooler",
+    "turbo_actuator": "Turbocharger wastegate / vane actuator",
+    "boost_pressure_sensor": "Boost pressure sensor",
+    "turbocharger": "Turbocharger",
+    "particulate_filter": "Diesel particulate filter",
+    "exhaust_pressure_sensor": "Exhaust differential pressure sensor",
+    "glow_plug": "Glow plug",
+    "glow_plug_relay": "Glow plug relay / control unit",
+    "transmission_solenoid": "Transmission solenoid",
+    "transmission_fluid": "Automatic transmission fluid",
+    "torque_converter": "Torque converter",
+    "transmission_filter": "Transmission filter",
 }
+
+#: cause id -> ((part-type code, weight), ...), read from the diagnostics knowledge base
+#: (``diagnostics/kb/causes.yaml``, the single source of cause ids and their part types).
+#: The weight (0..1] is how likely that part is the one to replace when the cause is
+#: confirmed; the first entry is the usual culprit.
+CAUSE_PART_TYPES: dict[str, tuple[tuple[str, float], ...]] = cause_part_types()
 
 #: The diagnostic cause ids shared with the simulator and diagnostics.
-CAUSE_IDS: tuple[str, ...] = (
-    "vacuum_leak",
-    "maf_under_reading",
-    "low_fuel_pressure",
-    "leaking_injector",
-    "purge_valve_stuck_open",
-    "thermostat_stuck_open",
-    "coolant_sensor_fault",
-    "misfire",
-    "low_catalyst_efficiency",
-    "slow_upstream_o2",
-    "dead_downstream_o2",
-    "egr_stuck",
-    "charging_fault",
-)
-
-#: cause id -> ((part-type code, weight), ...). The weight (0..1] is how likely that part
-#: is the one to replace when the cause is confirmed; the first entry is the usual culprit.
-CAUSE_PART_TYPES: dict[str, tuple[tuple[str, float], ...]] = {
-    "vacuum_leak": (
-        ("intake_manifold_gasket", 0.5),
-        ("vacuum_hose", 0.4),
-        ("pcv_valve", 0.3),
-    ),
-    "maf_under_reading": (("maf_sensor", 0.8), ("air_filter", 0.2)),
-    "low_fuel_pressure": (
-        ("fuel_pump", 0.6),
-        ("fuel_filter", 0.4),
-        ("fuel_pressure_regulator", 0.3),
-    ),
-    "leaking_injector": (("fuel_injector", 0.9),),
-    "purge_valve_stuck_open": (("purge_valve", 0.9),),
-    "thermostat_stuck_open": (("thermostat", 0.9),),
-    "coolant_sensor_fault": (("coolant_temp_sensor", 0.9),),
-    "misfire": (
-        ("spark_plug", 0.5),
-        ("ignition_coil", 0.4),
-        ("fuel_injector", 0.2),
-        ("ignition_lead", 0.1),
-    ),
-    "low_catalyst_efficiency": (
-        ("catalytic_converter", 0.7),
-        ("downstream_o2_sensor", 0.2),
-    ),
-    "slow_upstream_o2": (("upstream_o2_sensor", 0.9),),
-    "dead_downstream_o2": (("downstream_o2_sensor", 0.9),),
-    "egr_stuck": (("egr_valve", 0.9),),
-    "charging_fault": (("alternator", 0.6), ("drive_belt", 0.2), ("battery", 0.2)),
-}
+CAUSE_IDS: tuple[str, ...] = tuple(CAUSE_PART_TYPES)
 
 
 def split_cause(cause: str) -> tuple[str, str | None]:

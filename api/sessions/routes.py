@@ -3,15 +3,25 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
+from api.core.errors import ApiError
 from api.deps import CurrentUser, IdPath, SessionDep, SettingsDep
 from api.sessions import schemas, service
 
 router = APIRouter(tags=["sessions"])
+
+
+async def _body_digest(request: Request) -> str:
+    # A retry sends the same bytes: their digest tells a retry from a reused key.
+    return hashlib.sha256(await request.body()).hexdigest()
+
+
+BodyDigest = Annotated[str, Depends(_body_digest)]
 
 IdempotencyKey = Annotated[
     str,
@@ -71,29 +81,22 @@ def upload_chunk(
     session_id: IdPath,
     body: schemas.UploadIn,
     key: IdempotencyKey,
+    digest: BodyDigest,
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
 ) -> object:
     """Add a chunk (raw adapter lines, decoded here, and/or the app's readings) to a
     recording, atomically. Same ``Idempotency-Key`` again: the first result, status 200."""
-    from api.core.errors import ApiError
-
-    if len(body.lines) + len(body.readings) > settings.session_upload_max_lines:
+    rows = (len(body.lines.t) if body.lines else 0) + (len(body.readings.t) if body.readings else 0)
+    if rows > settings.session_upload_max_lines:
         raise ApiError(
             413,
             "payload_too_large",
             f"at most {settings.session_upload_max_lines:,} lines + readings",
         )
-    payload = body.model_dump()
     result, replayed = service.upload(
-        session,
-        user,
-        session_id,
-        key,
-        [(x["t"], x["text"]) for x in payload["lines"]],
-        payload["readings"],
-        service.request_hash(payload),
+        session, user, session_id, key, body.lines, body.readings, digest
     )
     if replayed:
         return JSONResponse(result, status_code=200, headers={"Idempotent-Replayed": "true"})

@@ -10,14 +10,12 @@ the first result (and returns it).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import math
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,30 +80,27 @@ def delete(session: Session, user: User, session_id: int) -> None:
     session.commit()
 
 
-def request_hash(payload: dict[str, Any]) -> str:
-    """A digest of an upload's content: the same key with other content is refused."""
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+READING_COLUMNS = ("session_id", "upload_id", "t", "ecu", "name", "value", "unit", "text")
+Row = tuple  # (t, ecu, name, value, unit, text): one reading before it has its ids
 
 
 def upload(
-    session: Session,
-    user: User,
-    session_id: int,
-    key: str,
-    lines: list[tuple[float, str]],
-    readings: list[dict[str, Any]],
-    digest: str,
+    session: Session, user: User, session_id: int, key: str, lines: Any, readings: Any, digest: str
 ) -> tuple[dict[str, Any], bool]:
-    """Store one chunk; returns ``(result, replayed)``. ``replayed`` is True when the same
-    key was used before with the same content (the first result is returned, nothing is
-    stored). Raises 404 (not the caller's session), 409 (key reused for other content)."""
+    """Store one chunk (``lines``: ``RawLines`` or None, ``readings``: ``DecodedReadings``
+    or None, ``digest``: of the request body); returns ``(result, replayed)``. ``replayed``
+    is True when the same key came before with the same body (the first result is
+    returned, nothing is stored). Raises 404 (not the caller's session), 409 (the key was
+    used for another body)."""
     drive = owned(session, user, session_id)
     first = _existing(session, drive.id, key, digest)
     if first is not None:
         return first, True
-    rows, dtcs, notices = decode_lines(lines, drive.protocol or "6", drive.headers)
-    rows += [_reading_row(r) for r in readings]
-    result = _store(session, drive, key, digest, rows, len(lines), dtcs, notices)
+    pairs = list(zip(lines.t, lines.text, strict=True)) if lines else []
+    rows, dtcs, notices = decode_lines(pairs, drive.protocol or "6", drive.headers)
+    if readings:
+        rows += _reading_rows(readings)
+    result = _store(session, drive, key, digest, rows, len(pairs), dtcs, notices)
     if result is None:  # a concurrent request with the same key won: return its result
         return _existing(session, drive.id, key, digest) or {}, True
     return result, False
@@ -126,20 +121,16 @@ def _existing(session: Session, session_id: int, key: str, digest: str) -> dict 
     return row.result
 
 
-def _reading_row(r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "t": r["t"],
-        "ecu": r.get("ecu"),
-        "name": r["name"],
-        "value": r["value"],
-        "unit": r.get("unit") or "",
-        "text": None,
-    }
+def _reading_rows(r: Any) -> list[Row]:
+    n = len(r.t)
+    units = r.unit if r.unit is not None else [""] * n
+    ecus = r.ecu if r.ecu is not None else [None] * n
+    return list(zip(r.t, ecus, r.name, r.value, units, [None] * n, strict=True))
 
 
 def decode_lines(
     lines: list[tuple[float, str]], protocol: str, headers: bool
-) -> tuple[list[dict], list[str], int]:
+) -> tuple[list[Row], list[str], int]:
     """Decode timestamped adapter lines with obdcore's batch decoder: reading rows (the
     time of the line that completed each answer), the DTCs found, the notice count."""
     if not lines:
@@ -152,33 +143,22 @@ def decode_lines(
     )
     DECODED_LINES.inc(len(lines))
     at = times[np.clip(batch.line, 0, len(lines) - 1)]
+    dtc_fields = [i for i, name in enumerate(batch.names) if name in _DTC_FIELDS]
+    keep = np.isfinite(batch.value) & ~np.isin(batch.field, dtc_fields)
     names, units = batch.names, batch.units
-    rows = [
-        {
-            "t": float(t),
-            "ecu": int(e),
-            "name": names[f],
-            "value": float(v),
-            "unit": units[f],
-            "text": None,
-        }
+    rows: list[Row] = [
+        (t, e, names[f], v, units[f], None)
         for t, e, f, v in zip(
-            at.tolist(), batch.ecu.tolist(), batch.field.tolist(), batch.value.tolist(), strict=True
+            at[keep].tolist(),
+            batch.ecu[keep].tolist(),
+            batch.field[keep].tolist(),
+            batch.value[keep].tolist(),
+            strict=True,
         )
-        if names[f] not in _DTC_FIELDS and math.isfinite(v)
     ]
     dtcs = []
     for line, ecu, field, code in batch.dtcs():
-        rows.append(
-            {
-                "t": float(times[min(line, len(lines) - 1)]),
-                "ecu": ecu,
-                "name": field,
-                "value": None,
-                "unit": "dtc",
-                "text": code,
-            }
-        )
+        rows.append((float(times[min(line, len(lines) - 1)]), ecu, field, None, "dtc", code))
         dtcs.append(code)
     return rows, sorted(set(dtcs)), len(batch.notices)
 
@@ -188,11 +168,13 @@ def _store(
     drive: DriveSession,
     key: str,
     digest: str,
-    rows: list[dict],
+    rows: list[Row],
     line_count: int,
     dtcs: list[str],
     notices: int,
 ) -> dict | None:
+    from parts.bulk import bulk_insert
+
     record = SessionUpload(
         session_id=drive.id, idempotency_key=key, request_hash=digest, result={}, created_at=now()
     )
@@ -211,10 +193,10 @@ def _store(
         "notices": notices,
     }
     record.result = result
-    if rows:
-        for row in rows:
-            row["session_id"], row["upload_id"] = drive.id, record.id
-        session.execute(insert(Reading), rows)
+    ids = (drive.id, record.id)
+    # COPY (PostgreSQL) / executemany (SQLite) in this same transaction: ~10x the ORM's
+    # row-by-row executemany on PostgreSQL for a one-hour drive.
+    bulk_insert(session.connection(), "api_reading", READING_COLUMNS, (ids + row for row in rows))
     session.execute(
         update(DriveSession)
         .where(DriveSession.id == drive.id)
@@ -286,10 +268,7 @@ def torque_sample(session: Session, key: ApiKey, params: dict[str, str]) -> None
     t_ms = _number(params.get("time"), "time")
     # Torque's session id is the epoch time (ms) the session started: t counts from it.
     start_ms = float(external) if external.isdigit() and float(external) <= t_ms else t_ms
-    rows = [
-        {"t": (t_ms - start_ms) / 1000, "ecu": None, "name": n, "value": v, "unit": u, "text": None}
-        for n, v, u in values
-    ]
+    rows = [((t_ms - start_ms) / 1000, None, n, v, u, None) for n, v, u in values]
     _store_sample(session, drive, f"torque:{int(t_ms)}", rows)
 
 
@@ -357,7 +336,7 @@ def _torque_session(session: Session, key: ApiKey, external: str) -> DriveSessio
     return drive
 
 
-def _store_sample(session: Session, drive: DriveSession, key: str, rows: list[dict]) -> None:
+def _store_sample(session: Session, drive: DriveSession, key: str, rows: list[Row]) -> None:
     if session.scalars(
         select(SessionUpload.id).where(
             SessionUpload.session_id == drive.id, SessionUpload.idempotency_key == key

@@ -1,12 +1,13 @@
 """The plumbing every car command shares: the ``--device``/``--sim`` options, finding the
-adapter, connect-run-close, and turning each failure into one line and an exit code.
+adapter (:mod:`obdcore.io.transports.discovery`), connect-run-close, and turning each
+failure into one line and an exit code.
 
 A command asks for it with :func:`car_command` and a ``target: Target`` parameter::
 
     @app.command(epilog=EXIT_CODES_HELP)
     @car_command
-    def info(target: Target, as_json: JsonOption = False) -> None:
-        description = target.run(lambda car: car.describe(), doing="Reading the car")
+    def vin(target: Target, as_json: JsonOption = False) -> None:
+        number = target.run(lambda car: car.vin(), doing="Reading the VIN")
 
 Exit codes (the same for every command; also in each command's help):
 

@@ -62,18 +62,24 @@ FACTORIES: dict[str, Callable[[User, dict], int]] = {
     "key_id": _api_key,
     "reading_id": _card_reading,
 }
-# path parameters that name no one's object (garages: the public directory)
+# path parameters that name no one's object (a VIN decoded offline, a DTC, a garage of the
+# public directory, a postcode)
 PUBLIC_PARAMS = {"vin", "code", "garage_id", "postcode"}
-# path parameters whose "not yours" cases a domain generates itself, because the owner of
-# the object differs per route (a booking: its driver on /v1/bookings/..., the garage's
-# staff on /v1/garage/bookings/...): tests/api/garages/test_api.py covers every verb of
-# every such route, and fails when a route lacks its case.
-COVERED_BY_DOMAIN = {"booking_id"}
+
+
+def covered_elsewhere() -> set[tuple[str, str]]:
+    """Operations whose "not yours" cases live in their domain's own tests, because they
+    need that domain's world (garages: a booking seen by its driver, its garage, another
+    garage). Their verb lists are read here, so a route they forget still fails below."""
+    from tests.api.garages.test_api import DRIVER_VERBS, GARAGE_VERBS
+
+    return {(m.upper(), p.replace("{id}", "{booking_id}")) for m, p, _ in
+            GARAGE_VERBS + DRIVER_VERBS}
 # request bodies of the routes that take one (operation id -> body), valid for the owner
 BODIES: dict[str, dict] = {
     "update_vehicle": {"mileage_km": 1000},
     "create_session": {"name": "x"},
-    "upload_chunk": {"readings": [{"t": 0.0, "name": "RPM", "value": 800.0}]},
+    "upload_chunk": {"readings": {"t": [0.0], "name": ["RPM"], "value": [800.0]}},
     "confirm_card_reading": {"corrections": {}},
 }
 
@@ -109,13 +115,14 @@ def test_the_route_table_is_read() -> None:
 
 
 def test_every_route_is_covered() -> None:
-    missing = []
+    missing, elsewhere = [], covered_elsewhere()
     for op in OPERATIONS:
+        if (op.method, op.path) in elsewhere:
+            continue
         for name in op.params:
-            if name not in FACTORIES and name not in PUBLIC_PARAMS | COVERED_BY_DOMAIN:
+            if name not in FACTORIES and name not in PUBLIC_PARAMS:
                 missing.append(f"{op}: no factory for {{{name}}}")
-        if (op.params and op.has_body and op.name not in BODIES
-                and not COVERED_BY_DOMAIN & set(op.params)):
+        if op.params and op.has_body and op.name not in BODIES:
             missing.append(f"{op}: no body in BODIES for {op.name}")
     assert not missing, "routes without a 'not yours' case:\n" + "\n".join(missing)
 

@@ -3,7 +3,6 @@ signature, the DTC lifecycle and readiness."""
 
 from __future__ import annotations
 
-import statistics
 from functools import cache
 
 import pytest
@@ -170,11 +169,12 @@ def test_warmups_count_as_a_real_ecu_counts_them() -> None:
     _trip(car)
     _trip(car, 60.0)  # too short to warm up: not a warm-up cycle
     assert car.physics.state.warmups == before + 1
-    assert car.diagnostics.trip == 3
+    assert car.diagnostics.trip == 2  # the two key-on cycles after the first key-off
 
 
 def test_clearing_resets_readiness_and_counters() -> None:
-    car = Car(engine_profile("petrol_1.5"), [parse_fault("misfire:1@0.8")], seed=6)
+    # A catalyst-damaging misfire: confirmed in the first trip, the lamp lit at once.
+    car = Car(engine_profile("petrol_1.5"), [parse_fault("misfire:1@1.0")], seed=6)
     car.advance_to(900)
     engine = car.ecus[0]
     assert engine.pid_bytes(0x01, car.values())[3] == 0  # all complete

@@ -10,7 +10,7 @@ LINE1, LINE2 = mrz.build_lines("AB-123-CD", "VF1RFB00X12345678", "12/03/2019", "
                                "RENAULT", "CLIO", "2019AB12345")
 
 
-def box(text, x, y, width=None, h=24, score=0.95):
+def box(text, x, y, width=None, h=24, score=0.99):
     width = width if width is not None else 14 * len(text)
     quad = np.array([[x, y], [x + width, y], [x + width, y + h], [x, y + h]], np.float32)
     return TextBox(text, score, quad)
@@ -43,11 +43,12 @@ def test_mrz_repairs_a_misread_vin_and_reports_it():
     assert any("disagrees with MRZ" in w for w in result.warnings)
 
 
-def test_check_digit_blind_confusion_is_flagged_uncertain():
-    # G (16) and 6 are 10 apart: both readings satisfy the same check digit.
+def test_check_digit_blind_confusion_keeps_the_printed_value_and_flags_it():
+    # G (16) and 6 are 10 apart: both readings satisfy the same check digit. The printed
+    # reading is a valid VIN, so it is not replaced by the MRZ one: it is flagged.
     result = extract(card_boxes(vin="VF1RFB00X12345G78"))
     vin = result.fields["E"]
-    assert vin.value == "VF1RFB00X12345678" and vin.uncertain
+    assert vin.value == "VF1RFB00X12345G78" and vin.uncertain
     assert result.status == "needs_review"
 
 
@@ -83,9 +84,24 @@ def test_reconcile_mixes_characters_under_the_check_digit():
     assert reconcile(vin, None, None) == (None, "none")
 
 
-def test_category_repaired_from_genre():
+def test_category_that_disagrees_with_the_genre_is_flagged_not_rewritten():
     result = extract(card_boxes(category="N1"))
-    assert result.fields["J"].value == "M1"
+    assert result.fields["J"].value == "N1" and result.fields["J"].uncertain
+
+
+def test_empty_field_comes_back_empty():
+    result = extract(card_boxes() + [box("F.3", 600, 256, 30), box("S.1 5", 1040, 256, 50)])
+    assert result.fields["F.3"].text == "" and result.fields["F.3"].value is None
+    assert result.fields["S.1"].value == 5
+
+
+def test_coupon_disagreement_is_flagged_and_agreement_confirms():
+    agree = extract(card_boxes() + [box("C.1 DUPONT JEAN", 40, 1000)])
+    assert agree.fields["C.1"].evidence["coupon"] == "agree"
+    differ = extract(card_boxes() + [box("C.1 DUPOND JEAN", 40, 1000)])
+    assert differ.fields["C.1"].text == "DUPONT JEAN"  # both valid: the card's reading kept
+    assert differ.fields["C.1"].uncertain
+    assert any("coupon" in w for w in differ.warnings)
 
 
 def test_missing_critical_field_needs_review():

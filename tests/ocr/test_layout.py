@@ -130,24 +130,68 @@ def test_value_fragments_chain_along_the_line():
     assert pair(boxes)["C.3"].text == "49 RUE VICTOR HUGO 59000 LILLE"
 
 
-CANVAS = (1146, 736)  # the warped card canvas the pipeline hands to the engine
+def test_several_fields_on_one_row_each_keep_their_value():
+    got = pair([box("J. M1", 600, 420, 60), box("J.1 VP", 680, 420, 70),
+                box("J.2", 770, 420, 30), box("J.3 CI", 830, 420, 60)])
+    assert (got["J"].text, got["J.1"].text, got["J.3"].text) == ("M1", "VP", "CI")
+    assert got["J.2"].text == ""  # printed without a value: stays empty
 
 
-def test_unreadable_label_found_by_its_place_on_the_form():
-    garbled = box("R&8", 890, 266, 60, h=26)  # P.6's label misread, its value glued
-    assert "P.6" not in pair([garbled])  # the text alone says nothing
-    got = pair([garbled], CANVAS)
-    assert got["P.6"].text == "8" and got["P.6"].by_position
+def test_row_merged_without_spaces_is_cut_at_each_code():
+    got = pair([box("P.1 2706P,2105P,3EE P.6 7", 890, 140, 300)])
+    assert [got[c].text for c in ("P.1", "P.2", "P.3", "P.6")] == ["2706", "105", "EE", "7"]
 
 
-def test_value_without_any_label_found_by_its_place():
-    value = box("19/12/2016", 488, 112, 150, h=26)  # I's label was not detected at all
-    assert pair([value]) == {}
-    got = pair([value, box("A. AB-123-CD", 27, 112, 190, h=26)], CANVAS)
-    assert got["I"].text == "19/12/2016" and got["A"].text == "AB-123-CD"
+def test_empty_field_is_never_filled_from_its_neighbour():
+    got = pair([box("F.3", 600, 256, 30), box("S.1 5", 1040, 256, 50),
+                box("G 1173", 600, 298, 70)])
+    assert got["F.3"].text == "" and got["S.1"].text == "5" and got["G"].text == "1173"
 
 
-def test_position_does_not_override_a_readable_label():
-    # A readable "P.1" printed where P.6 should be keeps its own reading.
-    got = pair([box("P.1 1598", 890, 266, 90, h=26)], CANVAS)
-    assert got["P.1"].text == "1598" and "P.6" not in got
+def test_name_then_first_names_on_the_next_line():
+    boxes = [box("C.1 MERCIER", 26, 173, 110), box("HUGO SARAH", 63, 201, 110),
+             box("C.4a EST LE PROPRIETAIRE DU VEHICULE", 27, 243, 380)]
+    got = pair(boxes)
+    assert got["C.1"].text == "MERCIER HUGO SARAH" and got["C.1"].lines == 2
+    assert got["C.4a"].text == "EST LE PROPRIETAIRE DU VEHICULE"
+
+
+def test_address_on_three_lines_glued_to_its_code():
+    boxes = [box("c.317 RUE DE LA PAIX", 30, 262, 220), box("ESC 3", 52, 288, 67),
+             box("75011 PARIS", 55, 317, 132), box("D.1 FORD", 29, 360, 90)]
+    got = pair(boxes)
+    assert got["C.3"].text == "17 RUE DE LA PAIX ESC 3 75011 PARIS"
+    assert got["D.1"].text == "FORD"
+
+
+def test_line_under_a_single_line_field_is_not_appended():
+    got = pair([box("D.3 CLIO", 40, 540, 80), box("E VF1RFB00X12345678", 40, 566, 260)])
+    assert got["D.3"].text == "CLIO"
+
+
+def test_words_before_a_date_stay_with_their_field():
+    got = pair([box("x.1VISITE AVANT LE 10/04/2016", 587, 461, 320)])
+    assert got["X.1"].text == "VISITE AVANT LE 10/04/2016"
+
+
+def test_coupon_repeats_are_kept_apart_from_the_fields():
+    boxes = [box("A AB-123-CD", 27, 100, 150), box("E VF1RFB00X12345678", 27, 500, 260),
+             box("A AB-123-CD", 27, 715, 150), box("N° DE FORMULE 2019AB12345", 666, 715, 260),
+             box("E VF1RFB00X12345678", 27, 759, 260)]
+    got = pair(boxes)
+    assert got["A"].text == "AB-123-CD" and got["A"].repeated == ["AB-123-CD"]
+    assert got["E"].repeated == ["VF1RFB00X12345678"]
+    assert "FORMULA" in got and got["FORMULA"].text == "2019AB12345"
+
+
+def test_codes_of_one_family_keep_their_printed_order_on_a_row():
+    got = pair([box("G.1580", 584, 143, 77), box("G.11505", 847, 144, 83)])
+    assert (got["G"].text, got["G.1"].text) == ("1580", "1505")
+
+
+def test_a_date_without_its_label_goes_to_the_only_missing_date_field():
+    boxes = [box("B 02/02/2008", 23, 135, 124), box("x.1 07/11/2018", 843, 308, 137),
+             box("08/11/2014", 500, 307, 115)]
+    got = pair(boxes)
+    assert got["I"].text == "08/11/2014" and got["I"].by_position
+    assert "I" not in pair([box("08/11/2014", 500, 307, 115)])  # B, I or X.1: unknown

@@ -44,9 +44,16 @@ def test_heic_photo_with_exif_rotation(paddle_reader, card):
     assert result.text("E") == card.truth["E"]
 
 
-def test_upside_down_card_is_retried(rapid_reader, card):
+def test_upside_down_card_is_turned(rapid_reader, card):
     data = encode(card.image.rotate(180), "PNG")
     assert rapid_reader.read(data).text("A") == card.truth["A"]
+
+
+def test_sideways_skewed_scan_is_deskewed(paddle_reader, card):
+    # No background around the card: no outline to find, the text direction decides.
+    turned = card.image.rotate(90 + 8, expand=True, fillcolor=(230, 236, 226))
+    result = paddle_reader.read(encode(turned, "PNG"))
+    assert _critical_errors(result, card.truth) == {}
 
 
 def test_photo_of_something_else(paddle_reader):

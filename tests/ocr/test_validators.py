@@ -53,8 +53,10 @@ def test_vin_wmi_look_alike_repaired_from_make():
     assert checked.text.startswith("8F3")
     checked = check_vin("VF8ABCDEF12345678", "PEUGEOT")  # 8 read for 3? not alike either
     assert "VF8" == checked.text[:3]
-    checked = check_vin("VFBABCDEF12345678", "RENAULT")  # B for 8: alike, VF8 is Renault
-    assert checked.text.startswith("VF8") and checked.repaired
+    # B for 8 would make VF8 (a Renault WMI), but VFB reads validly: flagged, not rewritten.
+    checked = check_vin("VFBABCDEF12345678", "RENAULT")
+    assert checked.text.startswith("VFB") and not checked.repaired
+    assert any("does not match make" in w for w in checked.warnings)
 
 
 def test_vin_check_digit_is_only_a_signal():
@@ -95,9 +97,25 @@ def test_closed_lists():
     assert check_closed("N1", CLOSED_LISTS["J"]).value == "N1"
 
 
-def test_make_snapped_to_known_make():
-    assert check_field("D.1", "RENAUIT").value == "RENAULT"
+def test_make_repaired_only_when_the_reading_is_invalid():
+    assert check_field("D.1", "RENAU1T").value == "RENAULT"  # a digit: no make has one
     assert check_field("D.1", "LADA").value == "LADA"
+    unknown = check_field("D.1", "RENAUIT")  # letters only: kept as read, flagged
+    assert unknown.value == "RENAUIT" and any("not in the list" in w for w in unknown.warnings)
+
+
+def test_closed_list_keeps_an_unknown_reading_as_read():
+    # COMBI is not in our list: it is not turned into the nearest entry (COUPE).
+    checked = check_closed("COMBI", CLOSED_LISTS["J.3"])
+    assert checked.text == "COMBI" and not checked.valid
+    assert check_closed("BREAX", CLOSED_LISTS["J.3"]).value == "BREAK"  # one letter off
+
+
+def test_words_before_a_date():
+    checked = check_field("X.1", "VISITE AVANT LE 06/07/2011")
+    assert checked.value == "2011-07-06" and checked.text == "06/07/2011"
+    assert any("words before" in w for w in checked.warnings)
+    assert not check_field("X.1", "VISITE AVANT LE").valid
 
 
 def test_approval_number_prefix_repaired():

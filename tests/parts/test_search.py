@@ -1,4 +1,4 @@
-"""Searches by vehicle + part type, by number in any spelling, by free text; diagnosis."""
+"""Searches by vehicle + part type, by number in any spelling, by free text; cause parts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from parts import search as s
-from parts.diagnosis import parts_for_diagnosis
+from parts.cause_parts import parts_for_diagnosis
 from parts.errors import (
     InvalidInputError,
     NotFoundError,

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from diagnostics.kb import load_kb
 from parts import vocabulary
 from parts.errors import InvalidPlateError, InvalidVinError
 from parts.identify import check_digit_ok, model_years
@@ -21,21 +22,8 @@ from parts.normalize import (
     normalize_vin,
 )
 
-SHARED_CAUSES = [
-    "vacuum_leak",
-    "maf_under_reading",
-    "low_fuel_pressure",
-    "leaking_injector",
-    "purge_valve_stuck_open",
-    "thermostat_stuck_open",
-    "coolant_sensor_fault",
-    "misfire",
-    "low_catalyst_efficiency",
-    "slow_upstream_o2",
-    "dead_downstream_o2",
-    "egr_stuck",
-    "charging_fault",
-]
+# The knowledge base is the single source of cause ids (CONTRACT.md ids and more).
+SHARED_CAUSES = list(load_kb().causes)
 
 
 def test_every_shared_cause_maps_to_known_part_types() -> None:

@@ -1,4 +1,8 @@
-""" "Parts for this diagnosis": ranked causes -> part types -> fitting parts with offers."""
+"""Cause -> part types -> fitting parts: "parts for this diagnosis" (causes ranked by diagnostics).
+
+The cause -> part-type table comes from the diagnostics knowledge base, through
+:data:`parts.vocabulary.CAUSE_PART_TYPES`.
+"""
 
 from __future__ import annotations
 

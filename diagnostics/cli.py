@@ -1,0 +1,192 @@
+"""``novaevo diagnose`` and ``novaevo diagnostics train|eval`` (Typer).
+
+``diagnose --snapshot FILE`` diagnoses a saved snapshot; ``diagnose --verify DIAGNOSIS
+AFTER`` checks a repair; ``diagnose --sim [--fault ...]`` / ``--device URL`` runs the guided
+test on a car. ``--json`` prints the Diagnosis as JSON, ``--lang fr|en`` the language.
+Exit codes: 0 done, 2 bad input (invalid snapshot, unknown file), 3 the car stopped
+answering (the partial diagnosis is still printed).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="Diagnosis engine: train and evaluate the ranker.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+EXIT_BAD_INPUT = 2
+EXIT_CAR_STOPPED = 3
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _print(diagnosis, lang: str, as_json: bool) -> None:
+    if as_json:
+        typer.echo(diagnosis.model_dump_json(indent=2))
+        return
+    from diagnostics.report import render
+
+    typer.echo(render(diagnosis, lang))
+
+
+def diagnose_command(
+    snapshot: Annotated[
+        Path | None, typer.Option("--snapshot", help="a saved snapshot (.json)")
+    ] = None,
+    verify: Annotated[
+        tuple[Path, Path] | None,
+        typer.Option(
+            "--verify", help="DIAGNOSIS AFTER: a saved diagnosis and the snapshot after the repair"
+        ),
+    ] = None,
+    sim: Annotated[
+        bool, typer.Option("--sim", help="run the guided test on the simulator")
+    ] = False,
+    fault: Annotated[
+        list[str] | None, typer.Option("--fault", help="simulator fault, repeatable")
+    ] = None,
+    device: Annotated[str | None, typer.Option("--device", help="adapter URL")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="fr or en")] = "en",
+    save_snapshot: Annotated[Path | None, typer.Option("--save-snapshot")] = None,
+) -> None:
+    """Diagnose a car (guided test), a saved snapshot, or check a repair."""
+    if lang not in ("en", "fr"):
+        _fail(f"--lang must be en or fr, not {lang!r}")
+    chosen = [bool(snapshot), bool(verify), sim or bool(device)]
+    if sum(chosen) != 1:
+        _fail("give exactly one of --snapshot FILE, --verify DIAGNOSIS AFTER, --sim, --device URL")
+    from diagnostics.snapshot import SnapshotError
+
+    try:
+        if snapshot:
+            _diagnose_file(snapshot, lang, as_json)
+        elif verify:
+            _verify_files(*verify, lang, as_json)
+        else:
+            _guided(sim, fault or [], device, lang, as_json, save_snapshot)
+    except SnapshotError as error:
+        _fail(str(error))
+
+
+def _diagnose_file(path: Path, lang: str, as_json: bool) -> None:
+    from diagnostics.engine import diagnose
+    from diagnostics.snapshot import load_snapshot
+
+    _print(diagnose(load_snapshot(path)), lang, as_json)
+
+
+def _verify_files(diagnosis_path: Path, after: Path, lang: str, as_json: bool) -> None:
+    from pydantic import ValidationError
+
+    from diagnostics.repair import verify
+    from diagnostics.snapshot import Diagnosis, load_snapshot
+
+    try:
+        diagnosis = Diagnosis.model_validate_json(diagnosis_path.read_bytes())
+    except OSError as error:
+        _fail(f"cannot read {diagnosis_path}: {error.strerror}")
+    except ValidationError as error:
+        _fail(f"{diagnosis_path} is not a NovaEvo diagnosis: {error.errors()[0]['msg']}")
+    try:
+        check = verify(diagnosis, load_snapshot(after))
+    except ValueError as error:
+        _fail(str(error))
+    if as_json:
+        typer.echo(check.model_dump_json(indent=2))
+        return
+    typer.echo(getattr(check.summary, lang))
+    for item in check.evidence:
+        typer.echo(f"  {'+' if item.weight > 0 else '-'} {getattr(item.text, lang)}")
+
+
+def _guided(
+    sim: bool, faults: list[str], device: str | None, lang: str, as_json: bool, save: Path | None
+) -> None:
+    from diagnostics.runner import PromptDriver, SimulatorDriver, run_guided_test
+    from obdcore.cli.connect import Target
+
+    target = Target(device=device, sim=sim, faults=tuple(faults), sim_timing="realistic")
+
+    def say(text: str) -> None:
+        typer.echo(text, err=True)
+
+    def gauge(name: str, value: float | None) -> None:
+        typer.echo(f"  {name}: {'-' if value is None else f'{value:,.0f}'}", err=True)
+
+    driver = (SimulatorDriver if sim else PromptDriver)(say, gauge, lang)
+    result = target.run(
+        lambda client: run_guided_test(client, driver), doing="Running the guided test"
+    )
+    if result is None:
+        raise typer.Exit(1)
+    if save:
+        save.write_text(json.dumps(result.snapshot))
+    typer.echo(
+        f"guided test: {', '.join(result.phases_run) or 'no phase'} in {result.elapsed_s:.0f} s",
+        err=True,
+    )
+    _print(result.diagnosis, lang, as_json)
+    if result.stopped_early:
+        typer.echo(f"stopped early: {result.stopped_early}", err=True)
+        raise typer.Exit(EXIT_CAR_STOPPED)
+
+
+@app.command("train")
+def train_command(
+    cases: Annotated[Path | None, typer.Option("--cases", help="labelled cases (.jsonl)")] = None,
+    generate: Annotated[
+        int, typer.Option("--generate", help="generate N cases with the simulator")
+    ] = 0,
+    first_seed: Annotated[int, typer.Option("--first-seed")] = 100_000,
+    out: Annotated[Path | None, typer.Option("--out", help="artefact path")] = None,
+) -> None:
+    """Train the shipped ranker (fixed seed) on simulator cases; writes the artefact."""
+    from diagnostics.model import ARTEFACT
+    from diagnostics.training import TrainingError, generate_cases, read_cases, train_and_save
+
+    try:
+        data = read_cases(cases) if cases else generate_cases(generate, first_seed)
+        report = train_and_save(data, out or ARTEFACT)
+    except TrainingError as error:
+        _fail(str(error))
+    typer.echo(json.dumps(report, indent=2))
+
+
+@app.command("eval")
+def eval_command(
+    heldout: Annotated[
+        list[Path], typer.Option("--heldout", help="held-out cases (.jsonl), repeatable")
+    ],
+    training: Annotated[Path, typer.Option("--training", help="the training cases (.jsonl)")],
+    carobd: Annotated[Path | None, typer.Option("--carobd", help="real healthy recordings")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write the report as JSON")] = None,
+) -> None:
+    """Measure the shipped ranker on held-out cases next to the DTC-lookup baseline."""
+    from diagnostics.evaluate import evaluate
+    from diagnostics.training import EVAL_FIRST_SEED, TrainingError, read_cases
+
+    try:
+        held = [
+            c for path in heldout for c in read_cases(path) if c.get("seed", 0) >= EVAL_FIRST_SEED
+        ]
+        train = read_cases(training)
+    except TrainingError as error:
+        _fail(str(error))
+    if not held:
+        _fail(f"no held-out case has an evaluation seed (>= {EVAL_FIRST_SEED})")
+    report = evaluate(held, train, carobd_dir=carobd)
+    text = json.dumps(report, indent=2)
+    if out:
+        out.write_text(text)
+    typer.echo(text)
