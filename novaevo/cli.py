@@ -10,6 +10,7 @@ import typer
 import firmware_sim
 from api.cli import app as api_app
 from api.cli import db_app, parts_engine
+from api.garages.cli import garages_app
 from diagnostics.cli import app as diagnostics_app
 from diagnostics.cli import diagnose_command
 from firmware_sim.cli import app as sim_app
@@ -37,6 +38,7 @@ app.registered_commands.extend(ocr_app.registered_commands)
 app.add_typer(parts_app, name="parts")
 app.registered_commands.extend(api_app.registered_commands)  # novaevo serve
 app.add_typer(db_app, name="db")
+app.add_typer(garages_app, name="garages")
 # The parts commands use the product's one engine and migration history.
 use_engine(parts_engine)
 app.command("diagnose")(diagnose_command)
