@@ -43,7 +43,7 @@ def samples(cards: int, seed: int) -> list[bytes]:
     for i in range(cards):
         rng = np.random.default_rng(seed + i)
         card = synth.make_card(rng)
-        out.append(clean_scan(card, rng) if i % 2 == 0 else synth.photograph(card.image, rng))
+        out.append(clean_scan(card.image, rng) if i % 2 == 0 else synth.photograph(card.image, rng))
     return out
 
 

@@ -87,10 +87,16 @@ def review_threshold(code: str) -> float:
 # source (MRZ, coupon, a cross-check) is flagged, and an invalid value is never trusted.
 DOUBT_CAP = 0.6
 INVALID_CAP = 0.3
+# A card on which many read values fail their own validation was probably misread as a
+# whole (values paired with the wrong codes, a layout the reader did not follow): none of
+# its fields is reported sure. The share is a rule set by hand, not fitted.
+MIN_VALID_SHARE, CARD_CAP = 0.85, 0.85
 
 
 def apply(fields: dict[str, FieldResult], card: dict[str, float]) -> None:
     """Replaces every field's provisional confidence with the calibrated one."""
+    read = [f for f in fields.values() if f.text]
+    valid_share = sum(f.valid for f in read) / max(len(read), 1)
     for result in fields.values():
         result.evidence["card"] = card
         feats = features(result, card)
@@ -99,4 +105,6 @@ def apply(fields: dict[str, FieldResult], card: dict[str, float]) -> None:
             confidence = min(confidence, DOUBT_CAP)
         if feats["invalid"]:
             confidence = min(confidence, INVALID_CAP)
+        if valid_share < MIN_VALID_SHARE:
+            confidence = min(confidence, CARD_CAP)
         result.confidence = confidence
