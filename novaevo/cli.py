@@ -6,6 +6,7 @@ implemented twice. Heavy imports stay inside the packages' command functions so 
 """
 
 import typer
+from typer.core import TyperGroup
 
 import firmware_sim
 from api.cli import app as api_app
@@ -14,12 +15,38 @@ from diagnostics.cli import app as diagnostics_app
 from diagnostics.cli import diagnose_command
 from firmware_sim.cli import app as sim_app
 from obdcore.cli import car_app, replay_app, stream_app, use_simulator
+from obdcore.errors import EXIT_CODES_HELP
 from ocr.cli import app as ocr_app
 from parts.cli import app as parts_app
 from parts.cli import use_engine
 
+
+# Typer 0.2x vendors its click: its own exceptions are the ones its commands raise.
+try:
+    from typer._click.exceptions import ClickException as _ClickException
+except ImportError:  # a Typer on the public click
+    from click import ClickException as _ClickException
+
+
+class CrashSafeGroup(TyperGroup):
+    """The root command group: an unexpected exception in any sub-command ends with one
+    line and the path of a crash log (exit 70), never a traceback (README, Command line)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, _ClickException):
+            raise  # click's own ends: a chosen exit code, a declined prompt, bad usage
+        except Exception as error:  # noqa: BLE001 - the last resort, by design
+            from obdcore.io.failures import crash
+
+            name = ctx.invoked_subcommand or ""
+            crash(f"novaevo {name}".strip(), error)
+
+
 app = typer.Typer(
     name="novaevo",
+    cls=CrashSafeGroup,
     help="NovaEvo: read a car through an ELM327 dongle, explain it, find the parts.",
     no_args_is_help=True,
     add_completion=False,
@@ -37,7 +64,7 @@ app.registered_commands.extend(api_app.registered_commands)  # novaevo serve
 app.add_typer(db_app, name="db")
 # The parts commands use the product's one engine and migration history.
 use_engine(parts_engine)
-app.command("diagnose")(diagnose_command)
+app.command("diagnose", epilog=EXIT_CODES_HELP)(diagnose_command)
 app.add_typer(diagnostics_app, name="diagnostics")
 
 # --sim: obdcore may not import the simulator (DESIGN.md), so the composition root lends it

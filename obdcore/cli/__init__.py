@@ -8,7 +8,7 @@ and Rich. The composition root (:mod:`novaevo.cli`) mounts these Typer apps.
 """
 
 from obdcore.cli.car import app as car_app
-from obdcore.cli.connect import use_simulator
+from obdcore.io.target import use_simulator
 from obdcore.cli.replay import app as replay_app
 from obdcore.cli.stream import app as stream_app
 

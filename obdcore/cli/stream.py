@@ -25,7 +25,7 @@ from obdcore.cli.connect import (
     EXIT_CODES_HELP,
     EXIT_USAGE,
     JsonOption,
-    Target,
+    CarTarget,
     car_command,
     console,
     fail,
@@ -237,7 +237,7 @@ class Dashboard:
 
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
-def live(target: Target, pid: PidOption = None, rate: RateOption = None,
+def live(target: CarTarget, pid: PidOption = None, rate: RateOption = None,
          duration: DurationOption = None, as_json: JsonOption = False) -> None:
     """Watch values change: a live table of each value now, its min, max and a sparkline
     of recent values. Ctrl-C (or --duration) stops it."""
@@ -337,7 +337,7 @@ class Recorder:
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
 def log(
-    target: Target,
+    target: CarTarget,
     output: Annotated[Path, typer.Option(
         "--output", "-o", metavar="FILE", dir_okay=False,
         help="The file to write (appended to if it exists).")],
