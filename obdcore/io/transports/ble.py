@@ -118,7 +118,7 @@ async def _scan(timeout: float, backend: type[BaseBleakScanner] | None,
                 pass
             return list(scanner.discovered_devices_and_advertisement_data.values())
     except (BleakError, OSError) as exc:
-        raise BluetoothUnavailable(f"Bluetooth is not available: {exc}") from None
+        raise BluetoothUnavailable(f"Bluetooth is unavailable: {exc}") from None
 
 
 def _as_dongle(device: BLEDevice, advert: AdvertisementData) -> FoundDongle | None:
