@@ -28,6 +28,26 @@ except ImportError:  # a Typer on the public click
     from click import ClickException as _ClickException
 
 
+def _hide_flag_placeholders() -> None:
+    """Typer 0.2x shows a ``<bool>`` value placeholder after on/off flags (``--json
+    <bool>``), which ``--json true`` then rejects: a flag takes no value, so show none."""
+    option = getattr(typer.core, "TyperOption", None)
+    original = getattr(option, "display_type_rich", None)
+    if original is None or getattr(original, "_novaevo", False):
+        return
+
+    def display_type_rich(self, ctx):
+        if self.is_flag and not self.count:
+            return None
+        return original(self, ctx)
+
+    display_type_rich._novaevo = True  # type: ignore[attr-defined]
+    option.display_type_rich = display_type_rich
+
+
+_hide_flag_placeholders()
+
+
 class CrashSafeGroup(TyperGroup):
     """The root command group: an unexpected exception in any sub-command ends with one
     line and the path of a crash log (exit 70), never a traceback (README, Command line)."""
@@ -72,8 +92,24 @@ app.add_typer(diagnostics_app, name="diagnostics")
 use_simulator(lambda **options: firmware_sim.Simulator(**options))
 
 
-@app.callback()
-def _root() -> None:
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("novaevo")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown (not installed)"
+        typer.echo(f"novaevo {number}")
+        raise typer.Exit(0)
+
+
+@app.callback(epilog=EXIT_CODES_HELP)
+def _root(
+    version: bool = typer.Option(  # noqa: ARG001 - handled by its callback
+        False, "--version", is_eager=True, callback=_print_version,
+        help="Print the version and exit."),
+) -> None:
     """NovaEvo: read a car through an ELM327 dongle, explain it, find the parts."""
 
 
