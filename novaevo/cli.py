@@ -57,6 +57,12 @@ class CrashSafeGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, _ClickException):
             raise  # click's own ends: a chosen exit code, a declined prompt, bad usage
+        except KeyboardInterrupt:  # a command that does not handle Ctrl-C itself
+            from obdcore.errors import ExitCode
+            from obdcore.io.failures import fail
+
+            fail(f"novaevo {ctx.invoked_subcommand or ''}".strip(), "interrupted",
+                 ExitCode.INTERRUPTED)
         except Exception as error:  # noqa: BLE001 - the last resort, by design
             from obdcore.io.failures import crash
 

@@ -241,3 +241,27 @@ def test_log_format_contradicting_the_file_name_is_a_usage_error(tmp_path, name,
     message = one_line(run("log", *SIM, "-o", str(tmp_path / name), "--format", fmt),
                        ExitCode.USAGE)
     assert f"--format {fmt}" in message and not (tmp_path / name).exists()
+
+
+# ============================================================================ diagnose
+
+
+def test_diagnose_bad_usage_and_bad_input_files_have_their_codes(tmp_path):
+    assert one_line(run("diagnose", "--snapshot", str(tmp_path / "x.json"), "--lang", "de"),
+                    ExitCode.USAGE).startswith("novaevo diagnose: --lang")
+    one_line(run("diagnose"), ExitCode.USAGE)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    message = one_line(run("diagnose", "--snapshot", str(broken)), ExitCode.INPUT_FILE)
+    assert message.startswith("novaevo diagnose: ")
+    one_line(run("diagnose", "--snapshot", str(tmp_path / "missing.json")), ExitCode.INPUT_FILE)
+
+
+def test_ctrl_c_in_a_command_that_does_not_handle_it_is_130(monkeypatch):
+    from obdcore.protocol.pidtable import PidTable
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(PidTable, "standard", staticmethod(interrupted))
+    assert one_line(run("pids"), ExitCode.INTERRUPTED) == "novaevo pids: interrupted"
