@@ -154,7 +154,7 @@ def _guided(
         raise typer.Exit(EXIT_CAR_STOPPED)
 
 
-@app.command("train")
+@app.command("train", epilog=EXIT_CODES_HELP)
 def train_command(
     cases: Annotated[Path | None, typer.Option("--cases", help="labelled cases (.jsonl)")] = None,
     generate: Annotated[
@@ -175,7 +175,7 @@ def train_command(
     typer.echo(json.dumps(report, indent=2))
 
 
-@app.command("eval")
+@app.command("eval", epilog=EXIT_CODES_HELP)
 def eval_command(
     heldout: Annotated[
         list[Path], typer.Option("--heldout", help="held-out cases (.jsonl), repeatable")

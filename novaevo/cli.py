@@ -20,7 +20,6 @@ from ocr.cli import app as ocr_app
 from parts.cli import app as parts_app
 from parts.cli import use_engine
 
-
 # Typer 0.2x vendors its click: its own exceptions are the ones its commands raise.
 try:
     from typer._click.exceptions import ClickException as _ClickException

@@ -3,10 +3,8 @@ through an ELM327 adapter (or ``--sim``), for people (Rich tables) and scripts (
 
 Each command builds one plain document from the client's answers; ``--json`` prints it,
 otherwise it is drawn as tables, so both always hold the same data. The connection
-options, the plumbing and the exit codes are in :mod:`obdcore.cli.connect`:
-
-0 done, 1 cancelled at a prompt, 2 bad usage, 3 device not found, 4 not an adapter,
-5 no vehicle, 6 link lost or timed out, 130 interrupted.
+options and the plumbing are in :mod:`obdcore.cli.connect`; the exit codes are those of
+every ``novaevo`` command (:class:`obdcore.errors.ExitCode`).
 """
 
 from __future__ import annotations
@@ -21,8 +19,8 @@ import typer
 from obdcore.cli.connect import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
-    JsonOption,
     CarTarget,
+    JsonOption,
     car_command,
     console,
     fail,

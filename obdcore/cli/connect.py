@@ -24,7 +24,16 @@ from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 import typer
 
-from obdcore.errors import EXIT_CODES_HELP, ExitCode, LinkError, ObdError
+from obdcore.errors import (
+    EXIT_CODES_HELP,
+    BluetoothUnavailable,
+    DeviceNotFound,
+    ExitCode,
+    LinkError,
+    NotAnAdapter,
+    NoVehicle,
+    ObdError,
+)
 from obdcore.io import failures
 from obdcore.io.target import Target, use_simulator
 
@@ -42,8 +51,6 @@ EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
 # What failed, per link error class, before the error's own message (the hint, what to
 # check, is the class's); the first match wins (LinkError last).
-from obdcore.errors import BluetoothUnavailable, DeviceNotFound, NotAnAdapter, NoVehicle  # noqa: E402
-
 _LINK_WHAT: tuple[tuple[type[LinkError], str], ...] = (
     (BluetoothUnavailable, "Bluetooth is unavailable"),
     (DeviceNotFound, "cannot reach the adapter"),

@@ -2,9 +2,10 @@
 streamed from the car with :meth:`Client.stream`, each at its own refresh rate.
 
 Both keep streaming through a dropped link (the client reconnects) and end normally, with
-exit code 0, at ``--duration`` or Ctrl-C. The other exit codes are those of
-:mod:`obdcore.cli.connect`: 2 bad usage (an unknown PID name, a bad ``--rate``, an
-unwritable file), 3 device not found, 4 not an adapter, 5 no vehicle, 6 link error.
+exit code 0, at ``--duration`` or Ctrl-C. The other exit codes are those of every
+``novaevo`` command (:class:`obdcore.errors.ExitCode`): 1 ``log`` refusing an existing file
+(``--overwrite`` replaces it), 2 bad usage (an unknown PID name, a bad ``--rate``, an
+unwritable file, a ``--format`` contradicting the file name), 3-6 reaching the car.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import typer
 from obdcore.cli.connect import (
     EXIT_CODES_HELP,
     EXIT_USAGE,
-    JsonOption,
     CarTarget,
+    JsonOption,
     car_command,
     console,
     fail,

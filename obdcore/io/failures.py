@@ -20,6 +20,9 @@ from typing import NoReturn
 from obdcore.errors import ExitCode
 
 _ERRNO = re.compile(r"\[(?:Errno|WinError) -?\d+\]\s*")
+# A device path or URL, as nested errors repeat it ("cannot open /dev/ttyUSB9: could not
+# open port /dev/ttyUSB9: No such file or directory: '/dev/ttyUSB9'").
+_SUBJECT = re.compile(r"(?:[a-z][\w+.-]*://[^\s;,'\"]+|/[^\s:;,'\"]+)")
 
 
 def data_dir() -> Path:
@@ -31,7 +34,8 @@ def data_dir() -> Path:
 def error_line(program: str, message: str, hint: str = "") -> str:
     """``program: message; hint`` on one line, without ``[Errno N]`` tags and without a
     clause said twice (a URL or reason repeated by nested errors)."""
-    text = " ".join(_ERRNO.sub("", str(message)).split()).rstrip(" .;:")
+    text = _without_repeated_subjects(" ".join(_ERRNO.sub("", str(message)).split()))
+    text = text.rstrip(" .;:")
     clauses: list[str] = []
     for clause in re.split(r"(?<=[:;]) ", text):
         if clause.rstrip(":;") not in (c.rstrip(":;") for c in clauses):
@@ -39,6 +43,19 @@ def error_line(program: str, message: str, hint: str = "") -> str:
     text = " ".join(clauses).rstrip(" .;:") or "failed"
     hint = " ".join(hint.split()).rstrip(" .")
     return f"{program}: {text}; {hint}" if hint else f"{program}: {text}"
+
+
+def _without_repeated_subjects(text: str) -> str:
+    """``text`` with the later mentions of a path or URL already named dropped: OSError's
+    ``: 'PATH'`` tail and pyserial's ``could not open port PATH:`` prefix."""
+    for subject in dict.fromkeys(_SUBJECT.findall(text)):
+        first = text.find(subject) + len(subject)
+        tail = text[first:]
+        quoted = re.escape(f"'{subject}'")
+        tail = re.sub(rf":?\s*{quoted}", "", tail)
+        tail = re.sub(rf"could not open port {re.escape(subject)}:\s*", "", tail)
+        text = text[:first] + tail
+    return text
 
 
 def fail(program: str, message: str, code: int, hint: str = "") -> NoReturn:

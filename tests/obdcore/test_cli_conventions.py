@@ -94,7 +94,7 @@ def test_each_failure_class_has_its_own_code():
     ("scan",), ("info",), ("live",), ("log",), ("dtc",), ("freeze",), ("readiness",),
     ("mode06",), ("replay",), ("pids",), ("sim",), ("ocr",), ("diagnose",),
     ("parts", "import"), ("parts", "search"), ("parts", "identify"), ("parts", "optimize"),
-    ("parts", "demo-catalogue"),
+    ("parts", "demo-catalogue"), ("diagnostics", "train"), ("diagnostics", "eval"),
 ])
 def test_every_command_help_gives_the_same_exit_codes(command):
     out = run(*command, "--help").stdout
@@ -146,7 +146,7 @@ def test_ble_without_bluetooth_says_bluetooth_is_unavailable(monkeypatch):
 def test_a_refused_connection_is_one_line_without_errno():
     message = one_line(run("info", "--device", f"socket://127.0.0.1:{_closed_port()}"),
                        ExitCode.DEVICE_NOT_FOUND)
-    assert message.count(f"socket://127.0.0.1") == 1
+    assert message.count("socket://127.0.0.1") == 1
 
 
 def test_an_unexpected_error_prints_a_short_line_and_writes_a_crash_log(monkeypatch, data_dir):
@@ -265,3 +265,18 @@ def test_ctrl_c_in_a_command_that_does_not_handle_it_is_130(monkeypatch):
 
     monkeypatch.setattr(PidTable, "standard", staticmethod(interrupted))
     assert one_line(run("pids"), ExitCode.INTERRUPTED) == "novaevo pids: interrupted"
+
+
+def test_a_missing_serial_device_is_named_once_without_errno(tmp_path):
+    device = str(tmp_path / "ttyUSB9")
+    message = one_line(run("info", "--device", device), ExitCode.DEVICE_NOT_FOUND)
+    assert message.count(device) == 1 and "No such file or directory" in message
+
+
+def test_error_line_drops_errno_tags_and_repeated_clauses():
+    from obdcore.io.failures import error_line
+
+    line = error_line("novaevo x", "cannot open /dev/ttyUSB9: could not open port /dev/ttyUSB9: "
+                      "[Errno 2] No such file or directory: '/dev/ttyUSB9'", "plug it in.")
+    assert line == "novaevo x: cannot open /dev/ttyUSB9: No such file or directory; plug it in"
+    assert error_line("p", "lost: lost: gone") == "p: lost: gone"
