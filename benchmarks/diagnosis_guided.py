@@ -36,11 +36,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fault", action="append", default=[])
     parser.add_argument("--timing", default="realistic")
+    # 0: in realistic timing the simulator's clock only follows the wall clock once it has
+    # caught up with start_s (firmware_sim/firmware.py _settle), so a warm start would
+    # freeze the car for start_s seconds.
+    parser.add_argument("--start-s", type=float, default=0.0)
     args = parser.parse_args()
     import firmware_sim
 
     with firmware_sim.Simulator(
-        transport="tcp", faults=args.fault, timing=args.timing, start_s=600
+        transport="tcp", faults=args.fault, timing=args.timing, start_s=args.start_s
     ) as sim:
         result, elapsed = asyncio.run(_run(sim.url))
     top = result.diagnosis.causes[0] if result.diagnosis.causes else None

@@ -30,12 +30,19 @@ from diagnostics.training import read_cases  # noqa: E402
 GOAL_P95_MS = 50.0
 
 
+CPU_TIMES: dict[int, list[float]] = {}
+
+
 def _time(fn, items) -> list[float]:
-    out = []
+    """Wall-clock ms per call; the CPU ms of the same calls go to CPU_TIMES (on a shared,
+    loaded machine the wall clock also counts the time other processes held the CPU)."""
+    out, cpu = [], []
     for item in items:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         fn(item)
         out.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    CPU_TIMES[id(out)] = cpu
     return out
 
 
@@ -67,10 +74,14 @@ def main() -> int:
         f"load average {load:.1f} on {os.cpu_count()} CPUs"
     )
     for name, values in rows.items():
+        cpu = CPU_TIMES[id(values)]
         print(
-            f"{name:28s} p50 {statistics.median(values):7.2f} ms   p95 {_p(values, 0.95):7.2f} ms"
+            f"{name:28s} wall p50 {statistics.median(values):7.2f} p95 {_p(values, 0.95):7.2f} ms"
+            f" | CPU p50 {statistics.median(cpu):7.2f} p95 {_p(cpu, 0.95):7.2f} ms"
         )
     p95 = _p(rows["diagnose, rules + model"], 0.95)
+    cpu95 = _p(CPU_TIMES[id(rows["diagnose, rules + model"])], 0.95)
+    print(f"goal p95 <= {GOAL_P95_MS:.0f} ms on CPU time: ratio = {GOAL_P95_MS / cpu95:.2f}")
     print(f"goal p95 <= {GOAL_P95_MS:.0f} ms: ratio goal/measured = {GOAL_P95_MS / p95:.2f}")
     return 0
 

@@ -103,7 +103,7 @@ def _build(
     kept = {h: p for h, p in ranked if p >= KEEP_EVIDENCE_ABOVE or h in (HEALTHY, UNKNOWN)}
     leading = [(h, p) for h, p in ranked if h not in (HEALTHY, UNKNOWN)][:TOP_N]
     causes = [_ranked_cause(kb, h, p, evidence.get(h, []), f) for h, p in leading]
-    status = _status(f, posterior, causes)
+    status = _status(f, posterior, causes, kb)
     if status == "insufficient_data":
         causes = []  # priors only: naming a cause would be a guess
     diagnosis = Diagnosis(
@@ -126,13 +126,15 @@ def _build(
     return diagnosis
 
 
-def _status(f: Features, posterior: dict[str, float], causes: list[RankedCause]) -> str:
+def _status(
+    f: Features, posterior: dict[str, float], causes: list[RankedCause], kb: KnowledgeBase
+) -> str:
     if not f.has_data:
         return "insufficient_data"
     best = max(posterior, key=posterior.get)
     if best == HEALTHY:
         return "no_fault_found"
-    if best == UNKNOWN or not causes:
+    if best == UNKNOWN or not causes or _nothing_fits(kb, f, causes[0].cause):
         return "unknown_fault"
     if (
         causes[0].probability < ABSTAIN_BELOW
@@ -140,6 +142,17 @@ def _status(f: Features, posterior: dict[str, float], causes: list[RankedCause])
     ):
         return "unknown_fault"  # a weak leader and a stronger "none of these": no guess
     return "fault_found"
+
+
+def _nothing_fits(kb: KnowledgeBase, f: Features, leader: str) -> bool:
+    """True when the car reports a powertrain code the knowledge base does not know and the
+    leading cause explains none of the codes: the leader is then a guess, not a fit."""
+    unknown = {c for c in f.codes if c.startswith("P") and c not in kb.all_codes()}
+    if not unknown:
+        return False
+    base, _, cylinder = leader.partition(":")
+    table = kb.causes[base].codes_for(int(cylinder) if cylinder.isdigit() else None)
+    return not (set(table) & f.codes)
 
 
 def _ranked_cause(

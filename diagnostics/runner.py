@@ -22,8 +22,11 @@ from diagnostics.engine import diagnose
 from diagnostics.plan import LIVE_PIDS, PHASES, SETTLED_AT, guided_test_plan
 from diagnostics.snapshot import Diagnosis, load_snapshot
 
-#: Per-request budget: a car that does not answer within it has stopped answering.
-REQUEST_TIMEOUT_S = 5.0
+#: Budgets: a car that does not answer within them has stopped answering. The client has
+#: its own per-request deadlines and recovery (LinkError); these only bound a whole step
+#: (reading Mode 06 is dozens of requests on a slow adapter).
+REQUEST_TIMEOUT_S = 10.0
+READ_STEP_TIMEOUT_S = 60.0
 PIDS_PER_REQUEST = 6
 
 
@@ -81,9 +84,9 @@ class SimulatorDriver(PromptDriver):
                 self.say(f"[simulator] cannot order {order!r}: {error}")
 
 
-async def _timed(awaitable: Awaitable, what: str):
+async def _timed(awaitable: Awaitable, what: str, timeout: float = READ_STEP_TIMEOUT_S):
     try:
-        return await asyncio.wait_for(awaitable, REQUEST_TIMEOUT_S)
+        return await asyncio.wait_for(awaitable, timeout)
     except TimeoutError:
         raise CarStopped(f"the car stopped answering while reading {what}") from None
     except OSError as error:  # obdcore's LinkError is an OSError
@@ -180,7 +183,9 @@ async def record_phase(
         for i in range(0, len(pids), PIDS_PER_REQUEST):
             chunk = pids[i : i + PIDS_PER_REQUEST]
             try:
-                response = await _timed(client.query(*chunk), f"live data during {phase}")
+                response = await _timed(
+                    client.query(*chunk), f"live data during {phase}", REQUEST_TIMEOUT_S
+                )
             except CarStopped as stopped:
                 stopped.partial = out
                 raise

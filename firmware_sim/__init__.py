@@ -15,7 +15,10 @@ Typical use in a test::
         connect_to(sim.url)       # socket://127.0.0.1:PORT (or /dev/pts/N with "pty")
         sim.truth()               # true physics, reported values, stored codes
 
-Fault syntax: ``NAME[:CYLINDER][@SEVERITY]`` (:func:`parse_fault`).
+Fault syntax: ``NAME[:CYLINDER][@SEVERITY]`` (:func:`parse_fault`); the faults are the
+fault library's ids (:mod:`.library`). The driver takes orders (:mod:`.control`:
+``sim.control("RPM 2500")``, in-band ``SIM RPM 2500``); :mod:`.cases` writes labelled
+cases for the diagnosis engine.
 """
 
 from importlib import import_module
@@ -24,6 +27,9 @@ from importlib import import_module
 # ``firmware_sim.cli``) does not pay for the simulator and obdcore.
 _EXPORTS = {
     "Car": "ecu", "FaultSpecError": "errors", "ProfileError": "errors", "SimError": "errors",
+    "ControlError": "errors", "control": "control", "Driver": "drive", "LIBRARY": "library",
+    "FaultDef": "library", "PROFILES": "profiles", "draw_car": "profiles",
+    "generate_case": "cases", "generate_case_over_pty": "cases", "write_cases": "cases",
     "CAR_FAULTS": "faults", "LINK_FAULTS": "faults", "Fault": "faults", "parse_fault": "faults",
     "Firmware": "firmware", "ADAPTERS": "profiles", "ENGINES": "profiles",
     "adapter_profile": "profiles", "engine_profile": "profiles", "Simulator": "server",

@@ -60,7 +60,7 @@ VARIANTS = ("full", "full", "full", "full", "full", "full", "codes_only", "pendi
 # not recorded: the driver is asked to drive until the gauge reads normal.
 GUIDED_TEST = (
     ("cold_start", None, 40, 1.0),
-    ("warm_up", "SPEED 50", 0, 8.0),
+    ("warm_up", "SPEED 50", 0, 15.0),
     ("idle", "IDLE", 60, 1.0),
     ("hold_2500", "RPM 2500", 30, 1.0),
     ("snap_throttle", "SNAP", 6, 0.25),
@@ -180,12 +180,12 @@ class LocalReader:
         supported = self._supported_engine or await self._engine_pids()
         out: dict[str, float] = {}
         for name in names:
-            pid, affine = _affine_of(name)
+            pid, affine, low, high = _affine_of(name)
             if pid not in supported:
                 continue
-            data = affine.encode(values.get(name, 0.0)) if name in values else bytes(
-                affine.nbytes)
-            raw = int.from_bytes(data, "big", signed=affine.signed)
+            # Affine.encode then the decoder's raw * scale + offset, inlined (hot loop).
+            value = values.get(name, affine.offset)
+            raw = min(high, max(low, round((value - affine.offset) / affine.scale)))
             out[name] = float(raw) * affine.scale + affine.offset
         return out
 
@@ -313,7 +313,7 @@ async def drive_guided_test(reader: Any, names: list[str], variant: str) -> dict
             await _warm_up(reader, dt)
             continue
         if SETTLE_S.get(phase):
-            await reader.control(f"WAIT {SETTLE_S[phase]:g} {max(dt, 1.0):g}")
+            await reader.control(f"WAIT {SETTLE_S[phase]:g} {max(dt, 5.0):g}")
         if phase == "drive":
             phases[phase] = await _record(reader, names, seconds // 2, dt)
             await reader.control("SPEED 0")
@@ -492,12 +492,13 @@ async def run_case(reader: Any, plan: CasePlan) -> dict[str, Any]:
 
 
 @cache
-def _affine_of(name: str) -> tuple[int, Any]:
-    """(PID, affine formula) of the Mode 01 value ``name``."""
+def _affine_of(name: str) -> tuple[int, Any, int, int]:
+    """(PID, affine formula, lowest raw, highest raw) of the Mode 01 value ``name``."""
     from obdcore import PidTable
 
     field = PidTable.standard().by_name(name)
-    return field.pid, field.compiled.affine
+    affine = field.compiled.affine
+    return (field.pid, affine, *affine.raw_range())
 
 
 def _series_names(pids: Iterable[int]) -> list[str]:

@@ -114,7 +114,7 @@ def wait(car: Car, seconds: float, dt: float | None = None) -> None:
 
 def _wait(car: Car, words: list[str]) -> str:
     seconds = _number(words, 0.0, 7 * 24 * 3600.0)
-    dt = _number(words[1:], 0.01, 10.0) if len(words) > 1 else None
+    dt = _number(words[1:], 0.01, 60.0) if len(words) > 1 else None
     wait(car, seconds, dt)
     return "OK"
 
@@ -185,6 +185,6 @@ _COMMANDS = {"RPM": _rpm, "SPEED": _speed, "IDLE": _idle, "SNAP": _snap, "FOLLOW
              "FREEZE": _freeze, "HISTORY": _history, "STATE": _state}
 _USAGE = {"RPM": "RPM 0-6500", "SPEED": "SPEED 0-200 (km/h)", "IDLE": "IDLE", "SNAP": "SNAP",
           "FOLLOW": "FOLLOW", "OFF": "OFF", "ON": "ON",
-          "WAIT": "WAIT SECONDS [STEP 0.01-10]", "CLEAR": "CLEAR",
+          "WAIT": "WAIT SECONDS [STEP 0.01-60]", "CLEAR": "CLEAR",
           "OLDCODE": "OLDCODE P0442", "FREEZE": "FREEZE ON|OFF", "HISTORY": "HISTORY [TRIPS]",
           "STATE": "STATE"}

@@ -101,7 +101,10 @@ class Firmware:
     def feed(self, data: bytes, now: float) -> bytes:
         """Consumes client bytes at time ``now``; returns what the adapter prints by then."""
         if self._wall_start is None:
-            self._wall_start = now
+            # Realistic timing follows the wall clock from here on, continuing the car's own
+            # clock: a car driven 300 s before it was served must not freeze until the wall
+            # clock has caught up with those 300 s.
+            self._wall_start = now - max(self.sim_time, self.car.time)
         for byte in data:
             if self._busy(now):
                 self._interrupt(now)

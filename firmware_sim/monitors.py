@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from firmware_sim.profiles import EngineProfile
 from firmware_sim.vehicle import Physics, State
 
-EVALUATE_EVERY_S = 1.0
+EVALUATE_EVERY_S = 2.0
 DEBOUNCE_S = 4.0  # failing this long in a cycle counts as a failed test
 DEBOUNCE = {"P0339": 0.0, "P0344": 0.0, "P0106": 0.0, "P0111": 0.0, "P0380": 0.0,
             "P0442": 0.0, "P0455": 0.0, "P0087": 5.0, "P0217": 5.0, "P0506": 10.0,
@@ -138,7 +138,7 @@ class Monitors:
             self.start_trip()
             self._key_on_checks()
         self._was_on = True
-        # The monitors judge once a simulated second (an ECU's slow task rate): fine
+        # The monitors judge every two simulated seconds (an ECU's slow task rate): fine
         # physics steps are gathered into one evaluation.
         self._gathered += dt
         if self._gathered < EVALUATE_EVERY_S - 1e-9:

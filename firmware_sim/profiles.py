@@ -89,7 +89,7 @@ _BASE = (
              protocol="6", idle_rpm=730.0, vin="MBJB29BT300123456", calid="ETI15P2014A00000",
              cvn=bytes.fromhex("1A2B3C4D"), tcm_calid="ETI4AT1700000000",
              tcm_cvn=bytes.fromhex("0BADCAFE"), tank_l=45.0, has_egr=False, year=2014,
-             thermostat_c=86.0, charge_v=13.8, idle_timing_deg=1.5),
+             thermostat_c=85.0, charge_v=13.8, idle_timing_deg=1.0),
     _profile(name="large_petrol", fuel="petrol", engine_type="petrol_port",
              displacement_l=3.5, cylinders=6, banks=2, max_power_kw=200.0, mass_kg=1700.0,
              protocol="6", idle_rpm=650.0, vin="JTMBK31V105098765", calid="34V6G9911B000000",

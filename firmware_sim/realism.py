@@ -44,8 +44,12 @@ class Row:
 
     @property
     def median_gap(self) -> float:
-        """|sim median - real median| / |real median| (0 when both are 0)."""
+        """|sim median - real median| / |real median|. Fuel trims sit around 0, where a
+        relative gap means nothing: theirs is the gap in trim points over 10 points (the
+        healthy band), so 10 % is one point, about one step of the PID (0.78 %)."""
         real = self.real[1]
+        if "FT warm" in self.signal:
+            return abs(self.sim[1] - real) / 10.0
         if real == 0:
             return 0.0 if self.sim[1] == 0 else float("inf")
         return abs(self.sim[1] - real) / abs(real)

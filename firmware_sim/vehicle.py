@@ -204,7 +204,7 @@ class Physics:
             self.state.ltft[bank] = profile.fuel_bias
         self.state.ignitions = 1
         self.state.soot_g = 8.0 + 45.0 * faults["dpf_clogged"]
-        self.heat_capacity = 9000.0 * (profile.displacement_l / 1.5) ** 0.8  # J/K, small loop
+        self.heat_capacity = 10000.0 * (profile.displacement_l / 1.5) ** 0.8  # J/K, small loop
         self._latest_sensors: dict[str, float] = {}
         self._sensors_t = -1.0
         self.dt = DT
@@ -766,11 +766,11 @@ class Physics:
         capacity = self.heat_capacity * (1.0 - 0.6 * f["coolant_loss"])
         heat_in *= 1.0 + 0.8 * f["coolant_loss"]  # hot spots: the head heats the sensor
         end = temp
-        for _ in range(3 if dt > 1.0 else 1):
+        for _ in range(2 if dt > 1.0 else 1):
             conductance = self._conductance(end, f, faulty)
             # The sensor first sees the coolant around the head; as the engine warms the
             # whole block and, past the thermostat, the radiator join the thermal mass.
-            mass = capacity * (1.0 + 6.0 * _clamp((end - 65.0) / 25.0, 0.0, 1.0))
+            mass = capacity * (1.0 + 6.0 * _clamp((end - 50.0) / 35.0, 0.0, 1.0))
             steady = self.ambient + heat_in / conductance
             end = steady + (temp - steady) * math.exp(-dt * conductance / mass)
         return min(OVERHEAT_LIMIT_C, end)
@@ -778,7 +778,7 @@ class Physics:
     def _conductance(self, temp: float, f: dict[str, float], faulty: bool) -> float:
         """Heat loss of the engine to the air per kelvin (W/K) at coolant ``temp``."""
         s, p = self.state, self.profile
-        opening = _clamp((temp - p.thermostat_c) / 10.0, 0.0, 1.0)
+        opening = _clamp((temp - p.thermostat_c) / 6.0, 0.0, 1.0)
         opening = max(opening, f["thermostat_stuck_open"])
         opening *= (1.0 - f["thermostat_stuck_closed"]) ** 2  # only the bypass leaks past
         opening *= 1.0 - f["coolant_loss"]  # air in the circuit: the pump cavitates

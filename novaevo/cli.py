@@ -11,9 +11,11 @@ from typer.core import TyperGroup
 import firmware_sim
 from api.cli import app as api_app
 from api.cli import db_app, parts_engine
+from api.garages.cli import garages_app
 from diagnostics.cli import app as diagnostics_app
 from diagnostics.cli import diagnose_command
 from firmware_sim.cli import app as sim_app
+from firmware_sim.cli import cases_app as sim_cases_app
 from obdcore.cli import car_app, replay_app, stream_app, use_simulator
 from obdcore.errors import EXIT_CODES_HELP
 from ocr.cli import app as ocr_app
@@ -83,10 +85,12 @@ app.registered_commands.extend(car_app.registered_commands)
 app.registered_commands.extend(stream_app.registered_commands)
 app.registered_commands.extend(replay_app.registered_commands)
 app.registered_commands.extend(sim_app.registered_commands)
+app.registered_commands.extend(sim_cases_app.registered_commands)  # novaevo sim-cases
 app.registered_commands.extend(ocr_app.registered_commands)
 app.add_typer(parts_app, name="parts")
 app.registered_commands.extend(api_app.registered_commands)  # novaevo serve
 app.add_typer(db_app, name="db")
+app.add_typer(garages_app, name="garages")
 # The parts commands use the product's one engine and migration history.
 use_engine(parts_engine)
 app.command("diagnose", epilog=EXIT_CODES_HELP)(diagnose_command)

@@ -149,10 +149,10 @@ def create_booking(
     garage or diagnosis); ServiceNotOfferedError; SlotInPastError / OutsideOpeningHoursError;
     QuoteChangedError (``details["quote"]``: the refreshed quote to consent to); SlotTakenError.
     """
-    if not consent:
-        raise ConsentRequiredError("the driver must consent to the quote lines to book")
     vehicle = owned_vehicle(session, user_id, vehicle_id)
     garage = service.get_garage(session, garage_id)
+    if not consent:
+        raise ConsentRequiredError("the driver must consent to the quote lines to book")
     work = resolve_work(session, user_id, vehicle, work_request)
     quote = quote_for_booking(session, garage, vehicle, work, brands)
     end = _checked_times(garage, start, quote.minutes, now)

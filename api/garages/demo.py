@@ -39,7 +39,8 @@ HOURS = (
 )
 SERVICE_MENUS = (
     "diagnosis|oil_service|brake_pads|brake_discs|battery|spark_plugs|engine_repair"
-    "|electrical_repair|cooling_repair|fuel_system_repair|exhaust_repair|timing_belt",
+    "|electrical_repair|cooling_repair|fuel_system_repair|exhaust_repair|timing_belt"
+    "|transmission_repair",
     "diagnosis|oil_service|brake_pads|brake_discs|battery|wipers|cabin_filter|air_conditioning",
     "diagnosis=45|engine_repair|electrical_repair|exhaust_repair|fuel_system_repair|spark_plugs",
     "diagnosis|oil_service|brake_pads|brake_discs|battery|wipers|air_conditioning|timing_belt",

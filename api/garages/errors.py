@@ -41,17 +41,18 @@ class UnknownServiceError(InvalidInputError):
     code = "unknown_service"
 
 
-class UnknownPostcodeError(InvalidInputError):
-    """A postcode we have no position for."""
+class UnknownPostcodeError(NotFoundError):
+    """A postcode we have no position for (a well-formed one: 404, like any unknown key)."""
 
     code = "unknown_postcode"
 
 
 class ServiceNotOfferedError(GarageError):
-    """The garage does not offer the service (or the work) asked for."""
+    """The garage does not offer the service (or the work) asked for: the request is well
+    formed but conflicts with what this garage does today (409)."""
 
     code = "service_not_offered"
-    status = 422
+    status = 409
 
 
 class SlotInPastError(GarageError):

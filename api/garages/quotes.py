@@ -167,10 +167,12 @@ def work_for_causes(
         except KeyError:
             items.append(WorkItem("diagnosis", None, 1, "inspect", cause))
             continue
-        quantity = (cylinders or 4) if part_type == "spark_plug" else 1
         entry = labour_time(part_type)
-        service = entry.service if entry else "diagnosis"
-        items.append(WorkItem(service, part_type, quantity, "replace", cause))
+        if entry is None:  # no standard time for that part: the garage inspects first
+            items.append(WorkItem("diagnosis", None, 1, "inspect", cause))
+            continue
+        quantity = (cylinders or 4) if part_type == "spark_plug" else 1
+        items.append(WorkItem(entry.service, part_type, quantity, "replace", cause))
     return items
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Path as PathParam
 from fastapi.routing import APIRoute
 from pydantic import Field
 
@@ -43,11 +44,10 @@ class GarageRoute(APIRoute):
 
 
 router = APIRouter(tags=["garages"], route_class=GarageRoute)
-Lat = Annotated[float | None, Query(ge=-90, le=90)]
-Lon = Annotated[float | None, Query(ge=-180, le=180)]
-Postcode = Annotated[str | None, Query(max_length=10, examples=["69003"])]
 Radius = Annotated[float, Query(gt=0, le=200)]
-ServiceCode = Annotated[str, Query(max_length=40, examples=["brake_pads"])]
+#: the service codes, as an enum in the schema (a packaged one for the per-garage slots)
+AnyService = Literal[tuple(SERVICES)]  # type: ignore[valid-type]
+PackagedService = Literal[tuple(c for c, s in SERVICES.items() if not s.repair)]  # type: ignore[valid-type]
 
 
 async def _caller_without_connection(principal: PrincipalDep, session: SessionDep) -> User:
@@ -83,19 +83,34 @@ def _garage_out(session: SessionDep, garage: Any, distance: float | None = None)
 @router.get("/garages", response_model=list[schemas.GarageOut])
 def search_garages(
     session: SessionDep,
-    latitude: Lat = None,
-    longitude: Lon = None,
-    postcode: Postcode = None,
+    latitude: Annotated[float, Query(ge=-90, le=90, examples=[45.76])],
+    longitude: Annotated[float, Query(ge=-180, le=180, examples=[4.85])],
     radius_km: Radius = 30.0,
-    service_code: Annotated[str | None, Query(alias="service", max_length=40)] = None,
+    service_code: Annotated[AnyService | None, Query(alias="service")] = None,
     make: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> object:
-    """Garages within ``radius_km`` of a position or a postcode, nearest first (optionally
-    only those offering ``service`` and working on ``make``)."""
-    if service_code is not None:
-        get_service(service_code)
-    lat, lon = service.resolve_position(session, latitude, longitude, postcode)
+    """Garages within ``radius_km`` of a position, nearest first (optionally only those
+    offering ``service`` and working on ``make``)."""
+    return _nearby(session, latitude, longitude, radius_km, service_code, make, limit)
+
+
+@router.get("/garages/postcode/{postcode}", response_model=list[schemas.GarageOut])
+def search_garages_by_postcode(
+    session: SessionDep,
+    postcode: Annotated[str, PathParam(pattern=r"^[0-9]{5}$", examples=["69003"])],
+    radius_km: Radius = 30.0,
+    service_code: Annotated[AnyService | None, Query(alias="service")] = None,
+    make: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> object:
+    """Garages within ``radius_km`` of a French postcode (404 ``unknown_postcode`` when we
+    have no position for it), nearest first."""
+    lat, lon = service.resolve_position(session, None, None, postcode)
+    return _nearby(session, lat, lon, radius_km, service_code, make, limit)
+
+
+def _nearby(session, lat, lon, radius_km, service_code, make, limit):  # noqa: ANN001, ANN202
     wanted = [service_code] if service_code else []
     near = service.garages_near(session, lat, lon, radius_km, services=wanted, make=make)
     return _views(session, [(n.garage.id, n.distance_km) for n in near[:limit]])
@@ -127,7 +142,7 @@ def read_garage(garage_id: IdPath, session: SessionDep) -> object:
 def list_garage_slots(
     garage_id: IdPath,
     session: SessionDep,
-    service_code: Annotated[str, Query(alias="service", max_length=40)],
+    service_code: Annotated[PackagedService, Query(alias="service")],
     days: Annotated[int, Query(ge=1, le=62)] = 14,
 ) -> object:
     """Every free start over the next ``days`` days for a packaged service at one garage."""

@@ -49,7 +49,7 @@ from api.garages.quotes import (
     build_quote,
     required_services,
 )
-from api.garages.slots import Occupancy, Slot, first_open_day, free_slots
+from api.garages.slots import Occupancy, Slot, first_candidate, first_open_day, free_slots
 
 PARTS_PER_TYPE = 5
 SORTS = ("distance", "price", "earliest")
@@ -421,16 +421,16 @@ class OccupancyCache:
     """
 
     def __init__(self, max_garages: int = 20_000) -> None:
-        self._entries: OrderedDict[tuple[str, int], tuple[int, int, list]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int], tuple[int, int, Occupancy]] = OrderedDict()
         self._max = max_garages
         self._lock = threading.Lock()
         self.enabled = True
 
     def bookings(
         self, session: Session, garages: Sequence[GarageRow], now: dt.datetime, end: dt.datetime
-    ) -> dict[int, list[tuple[int, int]]]:
-        """Active bookings per garage overlapping ``[now, end)`` (extra older ones may be
-        included: they overlap nothing asked for)."""
+    ) -> dict[int, Occupancy]:
+        """The occupancy per garage by the active bookings overlapping ``[now, end)`` (older
+        ones may be included: they overlap nothing asked for)."""
         end_s = int(end.timestamp())
         database = str(session.get_bind().url)  # ids are per database
         found, missing = {}, []
@@ -446,7 +446,7 @@ class OccupancyCache:
             loaded = active_bookings(session, [g.id for g in missing], now, end)
             with self._lock:
                 for g in missing:
-                    found[g.id] = loaded.get(g.id, [])
+                    found[g.id] = Occupancy(loaded.get(g.id, ()))
                     self._entries[(database, g.id)] = (g.booking_lock, end_s, found[g.id])
                     self._entries.move_to_end((database, g.id))
                 while len(self._entries) > self._max:
@@ -560,9 +560,8 @@ def _slots_growing(
         bookings = OCCUPANCY_CACHE.bookings(session, [n.garage for n in ready], now,
                                             _paris_midnight_after(now, horizon))  # fmt: skip
         for n in ready:
-            occupancy = Occupancy(bookings.get(n.garage.id, ()))
-            slots = _first_slots(n.garage, minutes[n.garage.id], occupancy, now, horizon,
-                                 per_garage)  # fmt: skip
+            slots = _first_slots(n.garage, minutes[n.garage.id], bookings[n.garage.id], now,
+                                 horizon, per_garage)  # fmt: skip
             if len(slots) >= per_garage or horizon == days:
                 result[n.garage.id] = slots
             else:
@@ -599,29 +598,37 @@ def _earliest_first(
     session: Session, offering: list[NearbyGarage], quotes: dict[int, Quote],
     now: dt.datetime, days: int, limit: int,
 ) -> list[NearbyGarage]:  # fmt: skip
-    """The garages that have a free slot, by first free slot (then distance): enough of
-    them for ``limit`` results, found over growing horizons."""
-    ranked: list[tuple[dt.datetime, float, int, NearbyGarage]] = []
+    """The ``limit`` garages with the earliest free slot (then nearest), without computing
+    every garage's: garages are examined in order of their first *possible* start (opening
+    hours only, which no free slot can precede), in batches, and the search stops once the
+    ``limit``-th best free slot found is no later than the next garage's first possible
+    start (a threshold algorithm): usually after a few dozen garages."""
     minutes = {gid: q.minutes for gid, q in quotes.items()}
-    opens = _first_open_days(offering, minutes, now, days)
-    pending = [n for n in offering if opens[n.garage.id] is not None]
-    for horizon in _horizons(days):
-        ready = [n for n in pending if opens[n.garage.id] < horizon]
-        still = [n for n in pending if opens[n.garage.id] >= horizon]
-        bookings = OCCUPANCY_CACHE.bookings(session, [n.garage for n in ready], now,
-                                            _paris_midnight_after(now, horizon))  # fmt: skip
-        for n in ready:
-            occupancy = Occupancy(bookings.get(n.garage.id, ()))
-            first = _first_slots(n.garage, quotes[n.garage.id].minutes, occupancy, now,
-                                 horizon, 1)  # fmt: skip
-            if first:
-                ranked.append((first[0].start, n.distance_km, n.garage.id, n))
-            else:
-                still.append(n)
-        pending = still
-        if len(ranked) >= limit or not pending:
+    order = []
+    for n in offering:
+        first = first_candidate(
+            calendar_of(n.garage),
+            max(1, minutes[n.garage.id]),
+            now=now,
+            days=days,
+            min_notice=dt.timedelta(hours=n.garage.booking_notice_hours),
+        )
+        if first is not None:
+            order.append((first[1], n.distance_km, n.garage.id, n))
+    order.sort(key=lambda o: o[:3])
+    ranked: list[tuple[dt.datetime, float, int, NearbyGarage]] = []
+    done = 0
+    while done < len(order):
+        batch = [o[3] for o in order[done : done + 2 * limit]]
+        done += len(batch)
+        firsts = _slots_growing(session, batch, minutes, now, days, 1)
+        ranked.extend((firsts[n.garage.id][0].start, n.distance_km, n.garage.id, n)
+                      for n in batch if firsts[n.garage.id])  # fmt: skip
+        ranked.sort(key=lambda r: r[:3])
+        if len(ranked) >= limit and (
+            done == len(order) or ranked[limit - 1][:3] <= order[done][:3]
+        ):
             break
-    ranked.sort(key=lambda r: r[:3])
     return [r[3] for r in ranked[:limit]]
 
 

@@ -84,6 +84,13 @@ _ALL = (
         "cooling_repair", "Cooling system repair", "Réparation refroidissement", 0, repair=True
     ),
     Service(
+        "transmission_repair",
+        "Automatic transmission repair",
+        "Réparation boîte automatique",
+        0,
+        repair=True,
+    ),
+    Service(
         "electrical_repair",
         "Charging and electrical repair",
         "Réparation électrique et charge",

@@ -158,13 +158,30 @@ def first_open_day(
     """The first Paris day (0 = today) with a start where the job fits the opening hours,
     bookings apart; None when there is none within ``days``. A search skips a garage's
     bookings until that day: it cannot have a slot before it."""
+    first = first_candidate(calendar, minutes, now=now, days=days, step=step,
+                            min_notice=min_notice)  # fmt: skip
+    return None if first is None else first[0]
+
+
+def first_candidate(
+    calendar: OpeningCalendar,
+    minutes: int,
+    *,
+    now: dt.datetime,
+    days: int = 14,
+    step: int = DEFAULT_STEP,
+    min_notice: dt.timedelta = dt.timedelta(0),
+) -> tuple[int, dt.datetime] | None:
+    """(day offset, start) of the first start where the job fits the opening hours,
+    bookings apart: no free slot of the garage can be earlier. None when there is none."""
     need, grid = dt.timedelta(minutes=minutes), dt.timedelta(minutes=step)
     earliest = int((now + min_notice).timestamp())
     day = paris_date(now)
     for offset in range(days):
-        candidates = _candidates(calendar, day + dt.timedelta(days=offset), need, grid)
-        if candidates and candidates[-1][2] >= earliest:
-            return offset
+        for start, _end, start_s, _end_s in _candidates(calendar, day + dt.timedelta(days=offset),
+                                                        need, grid):  # fmt: skip
+            if start_s >= earliest:
+                return offset, start
     return None
 
 

@@ -63,8 +63,8 @@ FACTORIES: dict[str, Callable[[User, dict], int]] = {
     "reading_id": _card_reading,
 }
 # path parameters that name no one's object (a VIN decoded offline, a DTC, a garage of the
-# public directory)
-PUBLIC_PARAMS = {"vin", "code", "garage_id"}
+# public directory, a postcode)
+PUBLIC_PARAMS = {"vin", "code", "garage_id", "postcode"}
 
 
 def covered_elsewhere() -> set[tuple[str, str]]:

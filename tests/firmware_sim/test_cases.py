@@ -96,3 +96,16 @@ def test_the_command_writes_jsonl(tmp_path) -> None:
 def test_the_pty_path_reads_what_the_fast_path_reads() -> None:
     seed = _full_seed("small_petrol")
     assert generate_case_over_pty(seed, "small_petrol") == generate_case(seed, "small_petrol")
+
+
+def test_the_sim_cases_command(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from firmware_sim.cli import cases_app
+
+    out = tmp_path / "c.jsonl"
+    result = CliRunner().invoke(cases_app, ["-o", str(out), "-n", "1", "--seed", "3"])
+    assert result.exit_code == 0 and json.loads(out.read_text())["seed"] == 3
+    result = CliRunner().invoke(cases_app, ["-o", str(out), "--profile", "tractor"])
+    assert result.exit_code == 2 and "small_petrol" in result.output
+    assert not (tmp_path / "c.jsonl.partial").exists()

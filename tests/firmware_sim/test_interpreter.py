@@ -254,3 +254,11 @@ def test_monitor_on_29_bit_without_spaces() -> None:
     frames = lines(send(fw, "ATMA", 1.0) + fw.poll(1.1).decode())
     assert frames and all(re.fullmatch(r"(0CF00400|18FEEE00)[0-9A-F]{10}", f) for f in frames)
     assert fw.feed(b"\r", 1.2).endswith(b"STOPPED\r\r>")
+
+
+def test_realistic_timing_continues_a_car_that_was_driven_before_it_was_served() -> None:
+    fw = make_firmware(timing=REALISTIC)
+    fw.advance(300.0)  # the car has been driven 300 s before a client connects
+    send(fw, "ATI", 1000.0)  # the first byte anchors the wall clock
+    fw.sync(1002.5)
+    assert fw.car.time == pytest.approx(302.5, abs=0.2)  # moving at once, not frozen

@@ -70,7 +70,7 @@ def test_a_barely_detectable_fault_sets_no_code(name: str) -> None:
 COMBINATIONS = [
     [("vacuum_leak", 0.8), ("ignition_coil", 0.8), ("charging_fault", 0.8)],
     [("low_catalyst_efficiency", 0.8), ("evap_small_leak", 0.8)],
-    [("thermostat_stuck_open", 0.8), ("slow_upstream_o2", 0.8), ("tcc_stuck_off", 0.8)],
+    [("thermostat_stuck_open", 0.8), ("knock_sensor_fault", 0.8), ("tcc_stuck_off", 0.8)],
     [("boost_leak", 0.8), ("glow_plug_fault", 0.8)],
     [("weak_fuel_pump", 0.8), ("knock_sensor_fault", 0.8)],
     [("egr_insufficient_flow", 0.8), ("alternator_overcharging", 0.8),
@@ -82,6 +82,15 @@ COMBINATIONS = [
 def test_combined_faults_set_the_union_of_their_codes(specs: list[tuple[str, float]]) -> None:
     _, set_codes, expected = run_hour(specs)
     assert set_codes == expected
+
+
+def test_an_engine_kept_cold_keeps_the_o2_monitor_from_running() -> None:
+    # Faults interact through the monitors' enabling conditions, as on a real car: a
+    # thermostat stuck open keeps the coolant under 70 C, so the slow O2 sensor is never
+    # judged (no P0133) until the thermostat is replaced.
+    car, set_codes, _ = run_hour([("thermostat_stuck_open", 0.8), ("slow_upstream_o2", 0.8)])
+    assert "P0128" in set_codes and "P0133" not in set_codes
+    assert car.diagnostics.results.get("o2_switch") is None  # Mode 06: no result
 
 
 # ----------------------------------------------------------------------------- bad input

@@ -38,15 +38,15 @@ def test_search_around_a_position_nearest_first(client, world) -> None:
 
 
 def test_search_by_postcode_and_bad_positions(client) -> None:
-    r = client.get("/v1/garages", params={"postcode": "69003", "radius_km": 5})
+    r = client.get("/v1/garages/postcode/69003", params={"radius_km": 5})
     assert r.status_code == 200
-    assert_error(client.get("/v1/garages", params={"postcode": "99999"}), 422, "unknown_postcode")
-    assert_error(client.get("/v1/garages", params={"postcode": "abc"}), 422, "invalid_input")
-    assert_error(client.get("/v1/garages"), 422, "invalid_input")
+    assert_error(client.get("/v1/garages/postcode/99999"), 404, "unknown_postcode")
+    assert_error(client.get("/v1/garages/postcode/abc"), 422, "validation_error")
+    assert_error(client.get("/v1/garages"), 422, "validation_error")
     assert_error(client.get("/v1/garages", params={"latitude": 91, "longitude": 0}), 422,
                  "validation_error")  # fmt: skip
-    assert_error(client.get("/v1/garages", params={"postcode": "75011", "service": "x"}), 422,
-                 "unknown_service")  # fmt: skip
+    assert_error(client.get("/v1/garages/postcode/75011", params={"service": "x"}), 422,
+                 "validation_error")  # fmt: skip
 
 
 def test_slot_search_sorted_by_distance_price_earliest(driver, world) -> None:
@@ -93,7 +93,7 @@ def test_quote_from_causes_and_not_offered(driver, world) -> None:
     line = r.json()[0]["quote"]["lines"][0]
     assert line["part_type"] == "spark_plug" and line["quantity"] == 4
     r = driver.post("/v1/quotes", json={**body, "garage_ids": [world.garages["brakes_only"]]})
-    assert_error(r, 422, "service_not_offered")
+    assert_error(r, 409, "service_not_offered")
 
 
 def test_book_accept_ics_and_garage_sees_only_its_own(client, app, world) -> None:
@@ -149,7 +149,7 @@ def test_bad_bookings_write_nothing(client, app, world) -> None:
     lunch = _next_weekday_paris(1, 13)
     assert_error(book(driver, classic, COIL, lunch, q_classic["quote"]), 422,
                  "outside_opening_hours")  # fmt: skip
-    assert_error(book(driver, world.garages["brakes_only"], COIL, start, quote), 422,
+    assert_error(book(driver, world.garages["brakes_only"], COIL, start, quote), 409,
                  "service_not_offered")  # fmt: skip
     assert_error(book(driver, world.garages["near"], COIL, start, quote, consent=False), 422,
                  "consent_required")  # fmt: skip
@@ -370,3 +370,26 @@ def test_slot_search_sees_new_bookings_and_cancellations(client, app, world) -> 
     assert first_slot() != start
     assert driver.post(f"/v1/bookings/{r.json()['id']}/cancel").status_code == 200
     assert first_slot() == start
+
+
+def test_earliest_top_k_equals_sorting_every_garage(app, world, driver) -> None:
+    """The threshold search by earliest slot gives the same garages as computing every
+    garage's first free slot and sorting them all."""
+    from api.garages import service
+    from api.garages.quotes import work_for_part_types
+
+    now = dt.datetime.now(dt.UTC)
+    items = work_for_part_types({"ignition_coil": 1})
+    with Session(app.state.engine) as s:
+        near = service.garages_near(s, world.latitude, world.longitude, 12,
+                                    services=["engine_repair"])  # fmt: skip
+        every = []
+        for n in near:
+            bookings = service.active_bookings(s, [n.garage.id], now, now + dt.timedelta(days=4))
+            first = service._first_slots(n.garage, 20, bookings.get(n.garage.id, []), now, 3, 1)
+            if first:
+                every.append((first[0].start, n.distance_km, n.garage.id))
+        for limit in (1, 2, 3):
+            found = service.search_slots(s, near, items, {}, now=now, days=3, per_garage=1,
+                                         sort="earliest", limit=limit)  # fmt: skip
+            assert [g.nearby.garage.id for g in found] == [e[2] for e in sorted(every)[:limit]]

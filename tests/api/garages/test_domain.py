@@ -103,8 +103,8 @@ def test_packaged_service_uses_garage_minutes_and_notes_missing_parts() -> None:
 
 
 def test_unknown_cause_becomes_an_inspection() -> None:
-    items = work_for_causes([("knock_sensor_fault", 0.8)])
-    assert items == [WorkItem("diagnosis", None, 1, "inspect", "knock_sensor_fault")]
+    items = work_for_causes([("no_such_cause", 0.8)])
+    assert items == [WorkItem("diagnosis", None, 1, "inspect", "no_such_cause")]
     quote = build_quote(TERMS, items, {})
     assert quote.lines[0].minutes == 60 and quote.labour_cents == 6000
 

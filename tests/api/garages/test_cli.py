@@ -1,0 +1,24 @@
+"""The garages commands, run through Typer against a fresh SQLite database."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from api.garages.cli import garages_app
+
+
+def test_import_reports_rejected_lines_and_demo_loads(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("NOVAEVO_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    csv = tmp_path / "garages.csv"
+    csv.write_text(
+        "ref,name,address,postcode,city,latitude,longitude,bays,hours,services,labour_rate\n"
+        'C1,[TEST] One,1 rue,75011,Paris,48.86,2.38,2,"mon-fri 08:00-18:00",diagnosis,65\n'
+        'C2,[TEST] Two,1 rue,75011,Paris,48.86,2.38,2,"mon-fri 08:00-18:00",nothing,65\n'
+    )
+    runner = CliRunner()
+    r = runner.invoke(garages_app, ["import", str(csv)])
+    assert r.exit_code == 2 and "created 1" in r.output and "line 3: unknown service" in r.output
+    r = runner.invoke(garages_app, ["import", str(csv), "--strict"])
+    assert r.exit_code == 1 and "nothing was imported" in r.output
+    r = runner.invoke(garages_app, ["demo"])
+    assert r.exit_code == 0 and "NOT a real directory" in r.output and "rejected 0" in r.output
