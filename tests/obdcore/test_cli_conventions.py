@@ -92,7 +92,7 @@ def test_each_failure_class_has_its_own_code():
 
 @pytest.mark.parametrize("command", [
     ("scan",), ("info",), ("live",), ("log",), ("dtc",), ("freeze",), ("readiness",),
-    ("mode06",), ("replay",), ("pids",), ("sim",), ("ocr",), ("diagnose",),
+    ("mode06",), ("replay",), ("pids",), ("sim",), ("sim-cases",), ("ocr",), ("diagnose",),
     ("parts", "import"), ("parts", "search"), ("parts", "identify"), ("parts", "optimize"),
     ("parts", "demo-catalogue"), ("diagnostics", "train"), ("diagnostics", "eval"),
 ])
