@@ -3,8 +3,9 @@
 ``diagnose --snapshot FILE`` diagnoses a saved snapshot; ``diagnose --verify DIAGNOSIS
 AFTER`` checks a repair; ``diagnose --sim [--fault ...]`` / ``--device URL`` runs the guided
 test on a car. ``--json`` prints the Diagnosis as JSON, ``--lang fr|en`` the language.
-Exit codes: 0 done, 2 bad input (invalid snapshot, unknown file), 3 the car stopped
-answering (the partial diagnosis is still printed).
+Exit codes: :class:`obdcore.errors.ExitCode`, the same for every ``novaevo`` command
+(2 bad usage, 7 an unreadable or invalid snapshot or diagnosis file, 3-6 reaching the car;
+6 also when the car stopped answering during the test: the partial diagnosis is printed).
 """
 
 from __future__ import annotations
@@ -15,19 +16,23 @@ from typing import Annotated
 
 import typer
 
+from obdcore.errors import EXIT_CODES_HELP, ExitCode, ObdError
+
 app = typer.Typer(
     help="Diagnosis engine: train and evaluate the ranker.",
     no_args_is_help=True,
     add_completion=False,
 )
 
-EXIT_BAD_INPUT = 2
-EXIT_CAR_STOPPED = 3
+EXIT_USAGE = ExitCode.USAGE
+EXIT_BAD_INPUT = ExitCode.INPUT_FILE
+EXIT_CAR_STOPPED = ExitCode.LINK
 
 
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+def _fail(message: str, code: int = EXIT_BAD_INPUT, hint: str = "") -> None:
+    from obdcore.io.failures import fail
+
+    fail("novaevo diagnose", message, code, hint)
 
 
 def _print(diagnosis, lang: str, as_json: bool) -> None:
@@ -62,10 +67,11 @@ def diagnose_command(
 ) -> None:
     """Diagnose a car (guided test), a saved snapshot, or check a repair."""
     if lang not in ("en", "fr"):
-        _fail(f"--lang must be en or fr, not {lang!r}")
+        _fail(f"--lang must be en or fr, not {lang!r}", EXIT_USAGE)
     chosen = [bool(snapshot), bool(verify), sim or bool(device)]
     if sum(chosen) != 1:
-        _fail("give exactly one of --snapshot FILE, --verify DIAGNOSIS AFTER, --sim, --device URL")
+        _fail("give exactly one of --snapshot FILE, --verify DIAGNOSIS AFTER, --sim, --device URL",
+              EXIT_USAGE)
     from diagnostics.snapshot import SnapshotError
 
     try:
@@ -114,13 +120,17 @@ def _guided(
     sim: bool, faults: list[str], device: str | None, lang: str, as_json: bool, save: Path | None
 ) -> None:
     from diagnostics.runner import PromptDriver, SimulatorDriver, run_guided_test
-    from obdcore.cli.connect import Target
+    from obdcore.io.failures import fail_with
+    from obdcore.io.target import Target
 
     # sim_start 0: in realistic timing the simulator's clock stands still until the wall
     # clock catches up with a non-zero start (its car has driven trips before anyway).
-    target = Target(
-        device=device, sim=sim, faults=tuple(faults), sim_timing="realistic", sim_start=0.0
-    )
+    try:
+        target = Target(
+            device=device, sim=sim, faults=tuple(faults), sim_timing="realistic", sim_start=0.0
+        )
+    except ObdError as error:  # a malformed --device, or --device with --sim
+        fail_with("novaevo diagnose", error)
 
     def say(text: str) -> None:
         typer.echo(text, err=True)
@@ -129,11 +139,13 @@ def _guided(
         typer.echo(f"  {name}: {'-' if value is None else f'{value:,.0f}'}", err=True)
 
     driver = (SimulatorDriver if sim else PromptDriver)(say, gauge, lang)
-    result = target.run(
-        lambda client: run_guided_test(client, driver), doing="Running the guided test"
-    )
-    if result is None:
-        raise typer.Exit(1)
+    say(f"Connecting to {target.describe()}…")
+    try:
+        result = target.run(lambda client: run_guided_test(client, driver))
+    except KeyboardInterrupt:
+        _fail("interrupted", ExitCode.INTERRUPTED)
+    except ObdError as error:
+        fail_with("novaevo diagnose", error)
     if save:
         save.write_text(json.dumps(result.snapshot))
     typer.echo(
@@ -146,7 +158,7 @@ def _guided(
         raise typer.Exit(EXIT_CAR_STOPPED)
 
 
-@app.command("train")
+@app.command("train", epilog=EXIT_CODES_HELP)
 def train_command(
     cases: Annotated[Path | None, typer.Option("--cases", help="labelled cases (.jsonl)")] = None,
     generate: Annotated[
@@ -167,7 +179,7 @@ def train_command(
     typer.echo(json.dumps(report, indent=2))
 
 
-@app.command("eval")
+@app.command("eval", epilog=EXIT_CODES_HELP)
 def eval_command(
     heldout: Annotated[
         list[Path], typer.Option("--heldout", help="held-out cases (.jsonl), repeatable")

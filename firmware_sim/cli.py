@@ -9,6 +9,10 @@ commands, so an OBD app connecting to it sees the codes at once. ``--history non
 serves a car that never ran with its fault; ``--start 0`` one whose key was just turned.
 While it runs, the driver takes orders in-band: send ``SIM RPM 2500``, ``SIM OFF``,
 ``SIM WAIT 600``... (a real ELM327 answers ``?``; see :mod:`firmware_sim.control`).
+
+Exit codes: :class:`obdcore.errors.ExitCode`, the same for every ``novaevo`` command: 2 bad
+usage (an unknown fault, profile, adapter..., a port outside 0-65535), 11 the port cannot be
+listened on here (in use, not allowed).
 """
 
 from __future__ import annotations
@@ -18,18 +22,40 @@ from typing import Annotated
 
 import typer
 
+from obdcore.errors import EXIT_CODES_HELP, ExitCode
+
 app = typer.Typer()
 
 
-@app.command()
+# "\\[" : Rich markup would take [@SEVERITY] for a style tag and drop it.
+FAULT_HELP = ("NAME[:CYLINDER]\\[@SEVERITY], repeatable: a fault listed below; CYLINDER for "
+              "those marked :N; SEVERITY from 0 to 1 (default 0.8). E.g. misfire:2@0.9, "
+              "vacuum_leak@0.4, link_drop@0.2.")
+
+
+def _fault_list() -> str:
+    """Every fault id ``--fault`` takes (car faults, then link faults), for the help."""
+    from firmware_sim.faults import _known
+
+    return f"Faults: {_known()}."
+
+
+def _fail(message: str, code: int, command: str = "sim") -> None:
+    from obdcore.io.failures import fail
+
+    fail(f"novaevo {command}", message, code)
+
+
+@app.command(epilog=f"{_fault_list()}\n\n{EXIT_CODES_HELP}")
 def sim(
     transport: Annotated[str, typer.Option(help="pty (a serial device) or tcp (Wi-Fi)")] = "pty",
-    port: Annotated[int, typer.Option(help="TCP port (0 = any free port)")] = 35000,
+    port: Annotated[int, typer.Option(
+        min=0, max=65535, help="TCP port (0 = any free port)")] = 35000,
     host: Annotated[str, typer.Option(help="TCP address to listen on")] = "127.0.0.1",
     profile: Annotated[str, typer.Option(
         help="car: petrol_1.5, petrol_v6, diesel_2.0")] = "petrol_1.5",
     fault: Annotated[list[str] | None, typer.Option(
-        help="NAME[:CYLINDER][@SEVERITY], repeatable")] = None,
+        metavar="SPEC", help=FAULT_HELP)] = None,
     adapter: Annotated[str, typer.Option(help="elm327, stn or clone")] = "elm327",
     timing: Annotated[str, typer.Option(help="fast or realistic")] = "fast",
     seed: Annotated[int, typer.Option(help="same seed, same answers")] = 0,
@@ -52,9 +78,12 @@ def sim(
                               protocol=protocol or None, cycle=cycle, start_s=start,
                               history=int(history) if history.isdigit() else history)
         simulator.start()
-    except (SimError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    except SimError as exc:
+        _fail(str(exc), ExitCode.USAGE)
+    except OverflowError as exc:  # a port the OS refuses before listening
+        _fail(f"cannot listen on port {port}: {exc}", ExitCode.USAGE)
+    except OSError as exc:
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", ExitCode.ENVIRONMENT)
     typer.echo(simulator.url)
     try:
         while True:
@@ -70,7 +99,7 @@ cases_app = typer.Typer()
 ``sim`` that tests and the composition root invoke directly)."""
 
 
-@cases_app.command("sim-cases")
+@cases_app.command("sim-cases", epilog=EXIT_CODES_HELP)
 def sim_cases(
     output: Annotated[str, typer.Option("-o", "--output", help="the .jsonl file to write")],
     count: Annotated[int, typer.Option("-n", "--count", min=0, help="how many cases")] = 100,
@@ -83,7 +112,8 @@ def sim_cases(
 
     try:
         write_cases(output, count, seed, profile or None)
-    except (SimError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    except SimError as exc:
+        _fail(str(exc), ExitCode.USAGE, "sim-cases")
+    except OSError as exc:  # the output file cannot be written: usage, as for `log -o`
+        _fail(f"cannot write {output}: {exc.strerror or exc}", ExitCode.USAGE, "sim-cases")
     typer.echo(f"{count} cases written to {output}")

@@ -5,16 +5,20 @@ lends the product's one engine and migrations): the commands that write the cata
 (``import``, ``demo-catalogue``) migrate first, the others only check that the schema is
 current and never change it.
 
-Every command turns a :class:`parts.errors.PartsError` into a red message and exit code 1
-(never a traceback). ``import`` exits 0 when every row went in, 2 when the import was
-committed but some rows were rejected (they are listed), 1 when it failed and was rolled
-back.
+Every failure ends in one line on stderr and an exit code of the convention every
+``novaevo`` command shares (:class:`obdcore.errors.ExitCode`; README, Command line), never a
+traceback: 2 bad usage (a malformed VIN, an unknown part type, a page out of range, nothing
+found for the id or plate given), 7 an input file that is missing or cannot be imported
+(rolled back, the catalogue unchanged), 8 an import committed with some rows rejected
+(listed), 9 the database cannot be used (a bad URL, a path in a missing folder, an
+unwritable data directory, a schema not current).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,10 +27,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from obdcore.errors import EXIT_CODES_HELP, ExitCode
+
 app = typer.Typer(
-    help="Parts catalogue: import, demo catalogue, vehicle identification, search.",
+    help="Parts catalogue: import, demo catalogue, vehicle identification, search, "
+    "optimize.",
     no_args_is_help=True,
 )
+# A page far past any result is refused before it reaches the database (whose integers
+# are 64-bit): 1e6 pages of 1000 rows is more than any catalogue holds.
+MAX_PAGE = 1_000_000
+MAX_PER_PAGE = 1_000
 console = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,15 +56,75 @@ def use_engine(factory: EngineFactory) -> None:
     _engine_factory = factory
 
 
+class DatabaseUnavailable(Exception):
+    """The catalogue's database cannot be opened or used (the message says why)."""
+
+
+_DB_HINT = "check --database-url (or NOVAEVO_DATABASE_URL) and NOVAEVO_DATA_DIR"
+
+
 def _engine(database_url: str | None, *, migrate: bool = False):  # noqa: ANN202 - Engine
+    """The engine from the factory, every way it can fail as :class:`DatabaseUnavailable`."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from parts.errors import PartsError
+
     if _engine_factory is None:
         raise RuntimeError("parts.cli needs an engine factory: call parts.cli.use_engine()")
-    return _engine_factory(database_url, migrate)
+    try:
+        return _engine_factory(database_url, migrate)
+    except (PartsError, SQLAlchemyError, OSError, ValueError) as exc:
+        raise DatabaseUnavailable(_database_reason(exc)) from None
 
 
-def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
+def _database_reason(exc: Exception) -> str:
+    """One clause for a database failure (SQLAlchemy's text without its SQL and URL)."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    if isinstance(exc, ArgumentError):
+        return f"not a database URL: {str(exc).splitlines()[0]}"
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return f"cannot open the database: {str(exc.orig).splitlines()[0]}"
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"cannot use the data directory{where}: {exc.strerror or exc}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def exit_code_of(error: Exception) -> ExitCode:
+    """The :class:`ExitCode` of a parts failure."""
+    from parts.errors import ImportFailedError, InvalidInputError, NotFoundError
+
+    if isinstance(error, ImportFailedError):
+        return ExitCode.INPUT_FILE
+    if isinstance(error, (InvalidInputError, NotFoundError)):
+        return ExitCode.USAGE
+    return ExitCode.DATABASE
+
+
+@contextmanager
+def _reported(command: str) -> Iterator[None]:
+    """Ends ``novaevo parts COMMAND`` with one line and its exit code for every expected
+    failure: the typed parts errors and the database ones."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from parts.errors import PartsError
+
+    try:
+        yield
+    except DatabaseUnavailable as exc:
+        _fail(command, str(exc), ExitCode.DATABASE, _DB_HINT)
+    except SQLAlchemyError as exc:  # the database went away or refused mid-command
+        _fail(command, _database_reason(exc), ExitCode.DATABASE, _DB_HINT)
+    except PartsError as exc:
+        code = exit_code_of(exc)
+        _fail(command, str(exc), code, _DB_HINT if code == ExitCode.DATABASE else "")
+
+
+def _fail(command: str, message: str, code: int, hint: str = "") -> None:
+    from obdcore.io.failures import fail
+
+    fail(f"novaevo parts {command}", message, code, hint)
 
 
 DbOption = typer.Option(
@@ -64,12 +135,12 @@ DbOption = typer.Option(
 )
 
 
-@app.command("import")
+@app.command("import", epilog=EXIT_CODES_HELP)
 def import_command(
     kind: str = typer.Argument(
         ..., help="vehicles | articles | oe | crossrefs | fitments | offers"
     ),
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),  # noqa: B008
+    file: Path = typer.Argument(..., help="The CSV file."),  # noqa: B008
     encoding: str = typer.Option("utf-8", help="Text encoding of the file (e.g. cp1252)."),
     strict: bool = typer.Option(False, help="Roll back the whole import on the first bad row."),
     max_rejects: int | None = typer.Option(None, help="Roll back after more rejected rows."),
@@ -78,34 +149,38 @@ def import_command(
     """Import a CSV file (one transaction; rejected rows are listed with their reason)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    from parts.errors import ImportFailedError, PartsError
+    from parts.errors import ImportFailedError
     from parts.importers import import_csv
 
-    try:
-        engine = _engine(database_url, migrate=True)
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=err,
-        ) as bar:
-            task = bar.add_task(f"importing {kind}", total=file.stat().st_size)
-            report = import_csv(
-                engine,
-                kind,
-                file,
-                encoding=encoding,
-                strict=strict,
-                max_rejects=max_rejects,
-                progress=lambda done: bar.update(task, completed=done),
-            )
-    except ImportFailedError as exc:
-        if exc.report is not None:
-            _print_rejects(exc.report)
-        _fail(str(exc))
-    except PartsError as exc:
-        _fail(str(exc))
+    if not file.is_file():
+        what = "is a directory" if file.is_dir() else "does not exist"
+        _fail("import", f"{file} {what}", ExitCode.INPUT_FILE, "give the path of a CSV file")
+    with _reported("import"):
+        try:
+            engine = _engine(database_url, migrate=True)
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                console=err,
+            ) as bar:
+                task = bar.add_task(f"importing {kind}", total=file.stat().st_size)
+                report = import_csv(
+                    engine,
+                    kind,
+                    file,
+                    encoding=encoding,
+                    strict=strict,
+                    max_rejects=max_rejects,
+                    progress=lambda done: bar.update(task, completed=done),
+                )
+        except ImportFailedError as exc:
+            if exc.report is not None:
+                _print_rejects(exc.report)
+            raise
+        except OSError as exc:  # the file went away or is unreadable
+            _fail("import", f"cannot read {file}: {exc.strerror or exc}", ExitCode.INPUT_FILE)
     _print_rejects(report)
     console.print(
         f"{kind}: {report.rows_read:,} rows read, {report.rows_written:,} written, "
@@ -113,7 +188,7 @@ def import_command(
         f"({report.rows_per_second:,.0f} rows/s)"
     )
     if report.rejected_count:
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.PARTIAL)
 
 
 def _print_rejects(report: Any) -> None:
@@ -123,7 +198,7 @@ def _print_rejects(report: Any) -> None:
         err.print(f"... and {report.rejected_count - 200:,} more rejected rows")
 
 
-@app.command("demo-catalogue")
+@app.command("demo-catalogue", epilog=EXIT_CODES_HELP)
 def demo_catalogue(
     vehicles: int = typer.Option(500, min=1),
     parts: int = typer.Option(20_000, min=1),
@@ -133,39 +208,33 @@ def demo_catalogue(
 ) -> None:
     """Replace the catalogue by a generated DEMO catalogue (fictional; not real fitment data)."""
     from parts.demo import DEMO_LABEL, DemoSize, generate
-    from parts.errors import PartsError
 
-    try:
+    with _reported("demo-catalogue"):
         engine = _engine(database_url, migrate=True)
-    except PartsError as exc:
-        _fail(str(exc))
-    with console.status("generating the demo catalogue") as status:
-        counts = generate(
-            engine,
-            DemoSize(vehicles, parts, fitments_per_part, seed=seed),
-            progress=lambda msg: status.update(msg),
-        )
+        with console.status("generating the demo catalogue") as status:
+            counts = generate(
+                engine,
+                DemoSize(vehicles, parts, fitments_per_part, seed=seed),
+                progress=lambda msg: status.update(msg),
+            )
     console.print(f"[yellow]{DEMO_LABEL.format(seed=seed)}[/yellow]")
     for table, count in counts.items():
         console.print(f"  {table}: {count:,}")
 
 
-@app.command("optimize")
+@app.command("optimize", epilog=EXIT_CODES_HELP)
 def optimize_command(database_url: str | None = DbOption) -> None:
     """Maintenance after large imports: cluster fitments (PostgreSQL), statistics, FTS merge."""
     from parts.db import optimize
-    from parts.errors import PartsError
 
-    try:
+    with _reported("optimize"):
         engine = _engine(database_url)
-    except PartsError as exc:
-        _fail(str(exc))
-    with console.status("optimising the catalogue"):
-        optimize(engine)
+        with console.status("optimising the catalogue"):
+            optimize(engine)
     console.print("catalogue optimised")
 
 
-@app.command("identify")
+@app.command("identify", epilog=EXIT_CODES_HELP)
 def identify(
     vin: str | None = typer.Option(None, help="VIN (field E)."),
     plate: str | None = typer.Option(None, help="A plate (field A) identified before."),
@@ -183,9 +252,8 @@ def identify(
     """Identify the vehicle type from a VIN, a known plate or registration-card fields."""
     from parts import identify as ident
     from parts.db import session_factory
-    from parts.errors import PartsError
 
-    try:
+    with _reported("identify"):
         engine = _engine(database_url)
         with session_factory(engine)() as session:
             if plate and not (vin or make or type_code or cnit):
@@ -200,8 +268,6 @@ def identify(
                     session, remember, candidates[0].vehicle.id, vin, owner=LOCAL_OWNER
                 )
                 session.commit()
-    except PartsError as exc:
-        _fail(str(exc))
     _show_candidates(candidates, as_json)
 
 
@@ -226,15 +292,15 @@ def _show_candidates(candidates: list[Any], as_json: bool) -> None:
     console.print(table)
 
 
-@app.command("search")
+@app.command("search", epilog=EXIT_CODES_HELP)
 def search(
     vehicle: int | None = typer.Option(None, help="Vehicle type id (from identify)."),
     part_type: str | None = typer.Option(None, "--type", help="Part-type code, e.g. thermostat."),
     number: str | None = typer.Option(None, help="Article or OE number, any spelling."),
     text: str | None = typer.Option(None, help="Free text."),
     cause: list[str] = typer.Option([], help="Diagnostic cause[=probability], repeatable."),  # noqa: B008
-    page: int = 1,
-    per_page: int = 20,
+    page: int = typer.Option(1, min=1, max=MAX_PAGE, help="Which page of results."),
+    per_page: int = typer.Option(20, min=1, max=MAX_PER_PAGE, help="Results per page."),
     currency: str = "EUR",
     as_json: bool = typer.Option(False, "--json"),
     database_url: str | None = DbOption,
@@ -243,9 +309,9 @@ def search(
     from parts import search as s
     from parts.db import session_factory
     from parts.cause_parts import parts_for_diagnosis
-    from parts.errors import InvalidInputError, PartsError
+    from parts.errors import InvalidInputError
 
-    try:
+    with _reported("search"):
         engine = _engine(database_url)
         with session_factory(engine)() as session:
             source = s.catalogue_source(session)
@@ -279,8 +345,6 @@ def search(
                 )
             else:
                 raise InvalidInputError("give --vehicle and --type, --number, --text or --cause")
-    except PartsError as exc:
-        _fail(str(exc))
     _show_search(result, source, as_json)
 
 

@@ -3,10 +3,8 @@ through an ELM327 adapter (or ``--sim``), for people (Rich tables) and scripts (
 
 Each command builds one plain document from the client's answers; ``--json`` prints it,
 otherwise it is drawn as tables, so both always hold the same data. The connection
-options, the plumbing and the exit codes are in :mod:`obdcore.cli.connect`:
-
-0 done, 1 cancelled at a prompt, 2 bad usage, 3 device not found, 4 not an adapter,
-5 no vehicle, 6 link lost or timed out, 130 interrupted.
+options and the plumbing are in :mod:`obdcore.cli.connect`; the exit codes are those of
+every ``novaevo`` command (:class:`obdcore.errors.ExitCode`).
 """
 
 from __future__ import annotations
@@ -21,8 +19,8 @@ import typer
 from obdcore.cli.connect import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
+    CarTarget,
     JsonOption,
-    Target,
     car_command,
     console,
     fail,
@@ -121,7 +119,7 @@ def _print_scan(document: dict) -> None:
 
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
-def info(target: Target, as_json: JsonOption = False) -> None:
+def info(target: CarTarget, as_json: JsonOption = False) -> None:
     """Show the adapter (identity, clone or not), the car's protocol, its ECUs, the VIN,
     the battery voltage and the link's latency."""
     async def read(car) -> dict:
@@ -170,7 +168,7 @@ def _unit(value, unit: str, missing: str) -> str:
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
 def dtc(
-    target: Target,
+    target: CarTarget,
     clear: Annotated[bool, typer.Option(
         "--clear", help="Clear codes, freeze frames and readiness on every ECU (asks "
                         "first).")] = False,
@@ -258,7 +256,7 @@ def _code_list(entry: dict) -> str:
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
 def freeze(
-    target: Target,
+    target: CarTarget,
     frame: Annotated[int, typer.Option(
         metavar="N", min=0, max=255, help="Which freeze frame (0: the first).")] = 0,
     as_json: JsonOption = False,
@@ -298,7 +296,7 @@ def _print_frames(document: dict) -> None:
 
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
-def readiness(target: Target, as_json: JsonOption = False) -> None:
+def readiness(target: CarTarget, as_json: JsonOption = False) -> None:
     """Show per ECU the check-engine lamp (MIL), the code count and each emission monitor:
     available, complete since the codes were cleared, and this drive cycle."""
 
@@ -345,7 +343,7 @@ def _cycle_text(cycle: dict | None, reported: bool) -> str:
 
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
-def mode06(target: Target, as_json: JsonOption = False) -> None:
+def mode06(target: CarTarget, as_json: JsonOption = False) -> None:
     """Show the on-board monitor test results (Mode 06) per ECU and monitor: value,
     limits, unit, pass or FAIL."""
 

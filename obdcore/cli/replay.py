@@ -9,10 +9,12 @@ from typing import Annotated
 
 import typer
 
+from obdcore.errors import EXIT_CODES_HELP, ExitCode
+
 app = typer.Typer()
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 def replay(
     transcript: Annotated[Path | None, typer.Argument(
         help="An ELM327 transcript (echo on). Default: the bundled sample session.")] = None,
@@ -32,8 +34,10 @@ def replay(
         exchanges = (read_transcript(sample_transcript()) if transcript is None
                      else read_transcript_file(transcript))
     except (OSError, TranscriptError) as exc:
-        typer.echo(f"novaevo replay: cannot read {transcript}: {exc}", err=True)
-        raise typer.Exit(2) from None
+        from obdcore.io.failures import fail
+
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        fail("novaevo replay", f"cannot read {transcript}: {reason}", ExitCode.INPUT_FILE)
     rows = [row for exchange, response in replay(exchanges) if response is not None
             for row in _rows(exchange.command, response)]
     if as_json:
@@ -43,7 +47,7 @@ def replay(
         _print_table(rows, transcript or "bundled sample session", BACKEND)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES_HELP)
 def pids(
     as_markdown: Annotated[bool, typer.Option("--markdown", help="Markdown (docs/PIDS.md).")]
     = False,

@@ -2,9 +2,10 @@
 streamed from the car with :meth:`Client.stream`, each at its own refresh rate.
 
 Both keep streaming through a dropped link (the client reconnects) and end normally, with
-exit code 0, at ``--duration`` or Ctrl-C. The other exit codes are those of
-:mod:`obdcore.cli.connect`: 2 bad usage (an unknown PID name, a bad ``--rate``, an
-unwritable file), 3 device not found, 4 not an adapter, 5 no vehicle, 6 link error.
+exit code 0, at ``--duration`` or Ctrl-C. The other exit codes are those of every
+``novaevo`` command (:class:`obdcore.errors.ExitCode`): 1 ``log`` refusing an existing file
+(``--overwrite`` replaces it), 2 bad usage (an unknown PID name, a bad ``--rate``, an
+unwritable file, a ``--format`` contradicting the file name), 3-6 reaching the car.
 """
 
 from __future__ import annotations
@@ -24,15 +25,15 @@ import typer
 from obdcore.cli.connect import (
     EXIT_CODES_HELP,
     EXIT_USAGE,
+    CarTarget,
     JsonOption,
-    Target,
     car_command,
     console,
     fail,
     print_json,
 )
 from obdcore.cli.replay import _value_text
-from obdcore.errors import TableError
+from obdcore.errors import ExitCode, TableError
 
 app = typer.Typer()
 
@@ -237,7 +238,7 @@ class Dashboard:
 
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
-def live(target: Target, pid: PidOption = None, rate: RateOption = None,
+def live(target: CarTarget, pid: PidOption = None, rate: RateOption = None,
          duration: DurationOption = None, as_json: JsonOption = False) -> None:
     """Watch values change: a live table of each value now, its min, max and a sparkline
     of recent values. Ctrl-C (or --duration) stops it."""
@@ -334,16 +335,46 @@ class Recorder:
                              state=self.state)
 
 
+_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+
+
+def _log_format(output: Path, fmt: str | None) -> str:
+    """The format to write: ``fmt``, else the one the file name says (csv by default);
+    exits 2 when ``fmt`` contradicts the name (CSV into ``x.jsonl``)."""
+    named = _SUFFIXES.get(output.suffix.lower())
+    if fmt and named and fmt != named:
+        fail(f"--format {fmt} into {output.name}, a .{named} name", EXIT_USAGE,
+             f"drop --format or name the file {output.stem}.{fmt}")
+    return fmt or named or "csv"
+
+
+def _check_fresh(output: Path, overwrite: bool) -> None:
+    """Refuses (exit 1) a file that exists and is not empty unless ``overwrite``: appending
+    would mix two recordings (another header, ``time_s`` from 0 again)."""
+    try:
+        used = output.stat().st_size > 0
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
+    if used and not overwrite:
+        fail(f"{output} already exists; nothing written", ExitCode.DECLINED,
+             "choose another file, or pass --overwrite to replace it")
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
 def log(
-    target: Target,
+    target: CarTarget,
     output: Annotated[Path, typer.Option(
         "--output", "-o", metavar="FILE", dir_okay=False,
-        help="The file to write (appended to if it exists).")],
+        help="The file to write; an existing one is refused (exit 1) unless --overwrite.")],
     fmt: Annotated[Literal["csv", "jsonl"] | None, typer.Option(
         "--format",
         help="csv or jsonl. Default: jsonl for a .jsonl file, else csv.")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace FILE if it exists (a fresh file, header first).")]
+    = False,
     pid: PidOption = None,
     rate: RateOption = None,
     duration: DurationOption = None,
@@ -356,8 +387,11 @@ def log(
 
     names = chosen_names(pid)
     rates = chosen_rates(rate, names)
-    fmt = fmt or ("jsonl" if output.suffix.lower() in (".jsonl", ".ndjson") else "csv")
+    fmt = _log_format(output, fmt)
+    _check_fresh(output, overwrite)
     try:
+        if overwrite:
+            output.unlink(missing_ok=True)
         sample_log = SampleLog(output, fmt)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from diagnostics.cli import app as diagnostics_app
 from diagnostics.cli import diagnose_command
+from obdcore.errors import ExitCode
 
 app = typer.Typer()
 app.command("diagnose")(diagnose_command)
@@ -48,18 +49,18 @@ def test_verify_a_repair(tmp_path: Path) -> None:
     assert json.loads(back.output)["verdict"] == "not_confirmed"
 
 
-def test_bad_inputs_exit_2_with_one_line(tmp_path: Path) -> None:
+def test_bad_inputs_exit_with_the_shared_codes_and_one_line(tmp_path: Path) -> None:
     wrong = tmp_path / "v2.json"
     wrong.write_text('{"schema_version": 2}')
     result = runner.invoke(app, ["diagnose", "--snapshot", str(wrong)])
-    assert result.exit_code == 2 and "schema_version" in result.output
-    assert runner.invoke(app, ["diagnose"]).exit_code == 2  # nothing chosen
+    assert result.exit_code == ExitCode.INPUT_FILE and "schema_version" in result.output
+    assert runner.invoke(app, ["diagnose"]).exit_code == ExitCode.USAGE  # nothing chosen
     missing = runner.invoke(app, ["diagnose", "--snapshot", str(tmp_path / "none.json")])
-    assert missing.exit_code == 2 and "cannot read" in missing.output
+    assert missing.exit_code == ExitCode.INPUT_FILE and "cannot read" in missing.output
     lang = runner.invoke(app, ["diagnose", "--snapshot", str(wrong), "--lang", "de"])
-    assert lang.exit_code == 2
+    assert lang.exit_code == ExitCode.USAGE
     not_diag = runner.invoke(app, ["diagnose", "--verify", str(wrong), str(wrong)])
-    assert not_diag.exit_code == 2 and "not a NovaEvo diagnosis" in not_diag.output
+    assert not_diag.exit_code == ExitCode.INPUT_FILE and "not a NovaEvo diagnosis" in not_diag.output
 
 
 def test_train_refuses_an_empty_case_file(tmp_path: Path) -> None:
@@ -68,5 +69,5 @@ def test_train_refuses_an_empty_case_file(tmp_path: Path) -> None:
     result = runner.invoke(
         app, ["diagnostics", "train", "--cases", str(empty), "--out", str(tmp_path / "m.json.gz")]
     )
-    assert result.exit_code == 2 and "no labelled case" in result.output
+    assert result.exit_code == ExitCode.INPUT_FILE and "no labelled case" in result.output
     assert not (tmp_path / "m.json.gz").exists()

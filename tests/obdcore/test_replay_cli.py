@@ -5,6 +5,7 @@ import json
 from typer.testing import CliRunner
 
 from novaevo.cli import app
+from obdcore.errors import ExitCode
 from obdcore.protocol.replay import AdapterSettings, read_transcript, replay, sample_transcript
 
 runner = CliRunner()
@@ -36,7 +37,7 @@ def test_replay_json_follows_adapter_settings():
 
 def test_replay_of_a_missing_file_is_a_clear_error(tmp_path):
     result = runner.invoke(app, ["replay", str(tmp_path / "nope.txt")])
-    assert result.exit_code == 2
+    assert result.exit_code == ExitCode.INPUT_FILE
     assert "cannot read" in result.output
 
 
@@ -44,14 +45,14 @@ def test_replay_of_a_file_that_is_not_a_transcript(tmp_path):
     path = tmp_path / "photo.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
     result = runner.invoke(app, ["replay", str(path)])
-    assert result.exit_code == 2 and "binary data" in result.output
+    assert result.exit_code == ExitCode.INPUT_FILE and "binary data" in result.output
 
 
 def test_replay_of_a_text_file_without_exchanges(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("shopping list: oil, filter\n")
     result = runner.invoke(app, ["replay", str(path)])
-    assert result.exit_code == 2 and "no ELM327 exchange" in result.output
+    assert result.exit_code == ExitCode.INPUT_FILE and "no ELM327 exchange" in result.output
 
 
 def test_oversized_transcript_is_refused_before_reading(tmp_path):
@@ -59,7 +60,7 @@ def test_oversized_transcript_is_refused_before_reading(tmp_path):
     with path.open("wb") as handle:  # sparse: no 65 MB written to disk
         handle.truncate(65 * 1024 * 1024)
     result = runner.invoke(app, ["replay", str(path)])
-    assert result.exit_code == 2 and "larger than" in result.output
+    assert result.exit_code == ExitCode.INPUT_FILE and "larger than" in result.output
 
 
 def test_transcript_with_garbage_answers_still_replays(tmp_path):

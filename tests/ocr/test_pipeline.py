@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from obdcore.errors import ExitCode
 from ocr import synth
 from ocr.cli import app
 from ocr.engines import PaddleEngine, RapidEngine
@@ -110,10 +111,10 @@ def test_cli_bad_inputs(tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("hello")
     out = CliRunner().invoke(app, [str(text), "--json"])
-    assert out.exit_code == 2 and json.loads(out.stdout)["status"] == "not_an_image"
+    assert out.exit_code == ExitCode.IMAGE and json.loads(out.stdout)["status"] == "not_an_image"
     blank = tmp_path / "blank.png"
     Image.new("RGB", (300, 200), "white").save(blank)
     out = CliRunner().invoke(app, [str(blank)])
-    assert out.exit_code == BlankImage.exit_code and "no registration card" in out.output
+    assert out.exit_code == ExitCode.IMAGE and "no registration card" in out.output
     out = CliRunner().invoke(app, [str(blank), "--engine", "tesseract"])
     assert out.exit_code == 2

@@ -30,7 +30,7 @@ from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError
 from bleak.uuids import normalize_uuid_str
 
-from obdcore.errors import DeviceNotFound, LinkError, LinkLost, NotAnAdapter
+from obdcore.errors import BluetoothUnavailable, DeviceNotFound, LinkError, LinkLost, NotAnAdapter
 from obdcore.io.transports.base import Transport
 from obdcore.protocol.framer import Answer, ElmFramer
 
@@ -118,7 +118,7 @@ async def _scan(timeout: float, backend: type[BaseBleakScanner] | None,
                 pass
             return list(scanner.discovered_devices_and_advertisement_data.values())
     except (BleakError, OSError) as exc:
-        raise LinkError(f"Bluetooth is not available: {exc}") from None
+        raise BluetoothUnavailable(f"Bluetooth is unavailable: {exc}") from None
 
 
 def _as_dongle(device: BLEDevice, advert: AdvertisementData) -> FoundDongle | None:
