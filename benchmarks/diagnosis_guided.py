@@ -36,10 +36,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fault", action="append", default=[])
     parser.add_argument("--timing", default="realistic")
-    # 0: in realistic timing the simulator's clock only follows the wall clock once it has
-    # caught up with start_s (firmware_sim/firmware.py _settle), so a warm start would
-    # freeze the car for start_s seconds.
-    parser.add_argument("--start-s", type=float, default=0.0)
+    # 300: a warm engine, as `novaevo sim` and --sim serve it (0: a car whose key was just
+    # turned, which idles cold).
+    parser.add_argument("--start-s", type=float, default=300.0)
     args = parser.parse_args()
     import firmware_sim
 

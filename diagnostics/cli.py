@@ -123,12 +123,9 @@ def _guided(
     from obdcore.io.failures import fail_with
     from obdcore.io.target import Target
 
-    # sim_start 0: in realistic timing the simulator's clock stands still until the wall
-    # clock catches up with a non-zero start (its car has driven trips before anyway).
+    # The simulated car starts as --sim does everywhere: driven with its faults, warm.
     try:
-        target = Target(
-            device=device, sim=sim, faults=tuple(faults), sim_timing="realistic", sim_start=0.0
-        )
+        target = Target(device=device, sim=sim, faults=tuple(faults), sim_timing="realistic")
     except ObdError as error:  # a malformed --device, or --device with --sim
         fail_with("novaevo diagnose", error)
 
