@@ -3,7 +3,7 @@
 A *snapshot* is everything one visit to a car read through the dongle: the vehicle, the codes
 per ECU, freeze frames, readiness, Mode 06 results, supported PIDs, the live series of each
 guided-test phase, and the symptoms the driver reported. Its JSON form is versioned
-(``schema_version``, currently 1) and documented in ``/work/plan/CONTRACT.md``; the JSON Schema
+(``schema_version``, currently 1) and documented here field by field; the JSON Schema
 file ``diagnostics/snapshot.schema.json`` is generated from :class:`Snapshot` (a test keeps it
 current: ``python -m diagnostics.snapshot > diagnostics/snapshot.schema.json``).
 

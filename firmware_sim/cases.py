@@ -1,5 +1,6 @@
 """Labelled cases for the diagnosis engine: a random car, 0-3 faults, the guided test
-driven, what an OBD client reads (the CONTRACT's snapshot, schema_version 1), and the
+driven, what an OBD client reads (the diagnosis engine's vehicle snapshot,
+schema_version 1: ``diagnostics/snapshot.schema.json``), and the
 ground truth.
 
 Two paths give the same case for the same seed (``tests/firmware_sim/test_cases.py``):
@@ -389,7 +390,7 @@ def _mode06_rows(results: dict[int, list[Any]]) -> list[dict[str, Any]]:
 
 
 async def read_snapshot(reader: Any, plan: CasePlan, phases: dict[str, Any]) -> dict[str, Any]:
-    """What an OBD client reads after the guided test, in the CONTRACT's snapshot shape."""
+    """What an OBD client reads after the guided test, in the vehicle-snapshot shape (schema_version 1)."""
     dtcs = await reader.dtcs()
     readiness = await reader.readiness()
     engine = min(readiness) if readiness else 0x7E8

@@ -106,7 +106,7 @@ def sim_cases(
     seed: Annotated[int, typer.Option(help="first seed (case i uses seed + i)")] = 0,
     profile: Annotated[str, typer.Option(help="one car profile only (default: all six)")] = "",
 ) -> None:
-    """Write labelled cases (CONTRACT snapshot + ground truth), one JSON object a line."""
+    """Write labelled cases (vehicle snapshot + ground truth), one JSON object a line."""
     from firmware_sim.cases import write_cases
     from firmware_sim.errors import SimError
 

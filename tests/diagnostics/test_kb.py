@@ -12,7 +12,7 @@ import yaml
 from diagnostics.kb import KB_DIR, KnowledgeBaseError, cause_part_types, load_kb
 from parts.vocabulary import CAUSE_IDS, PART_TYPES
 
-CONTRACT_IDS = """vacuum_leak maf_under_reading maf_over_reading map_sensor_bias iat_sensor_fault
+AGREED_IDS = """vacuum_leak maf_under_reading maf_over_reading map_sensor_bias iat_sensor_fault
 clogged_air_filter dirty_throttle_body low_fuel_pressure weak_fuel_pump clogged_fuel_filter
 leaking_fuel_pressure_regulator leaking_injector clogged_injector low_rail_pressure_di misfire
 ignition_coil worn_spark_plugs low_compression knock_sensor_fault slow_upstream_o2
@@ -29,9 +29,9 @@ PER_CYLINDER = {"misfire", "ignition_coil", "clogged_injector", "low_compression
 def test_every_contract_cause_and_more() -> None:
     kb = load_kb()
     assert len(kb.causes) >= 40
-    assert set(CONTRACT_IDS) <= set(kb.causes)
+    assert set(AGREED_IDS) <= set(kb.causes)
     extra = [c for c in kb.causes.values() if not c.simulated]
-    assert extra and all(c.id not in CONTRACT_IDS for c in extra)
+    assert extra and all(c.id not in AGREED_IDS for c in extra)
     assert {c.id for c in kb.causes.values() if c.per_cylinder} == PER_CYLINDER
 
 

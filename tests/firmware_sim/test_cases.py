@@ -1,4 +1,4 @@
-"""The labelled-case generator: the CONTRACT's snapshot shape, determinism, and the fast
+"""The labelled-case generator: the vehicle-snapshot shape, determinism, and the fast
 in-process path agreeing with the real pty + obdcore client path."""
 
 from __future__ import annotations

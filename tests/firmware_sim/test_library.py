@@ -1,4 +1,4 @@
-"""The fault library: the CONTRACT's ids, data complete, and every fault - alone, slight
+"""The fault library: the agreed cause ids, data complete, and every fault - alone, slight
 and combined - running a simulated hour and setting exactly the codes it lists."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from firmware_sim.library import LIBRARY, SYMPTOMS
 from firmware_sim.profiles import ENGINE_TYPES, engine_profile
 from tests.firmware_sim.faultrun import car_for, run_hour
 
-CONTRACT_IDS = """vacuum_leak maf_under_reading maf_over_reading map_sensor_bias iat_sensor_fault
+AGREED_IDS = """vacuum_leak maf_under_reading maf_over_reading map_sensor_bias iat_sensor_fault
 clogged_air_filter dirty_throttle_body low_fuel_pressure weak_fuel_pump clogged_fuel_filter
 leaking_fuel_pressure_regulator leaking_injector clogged_injector low_rail_pressure_di misfire
 ignition_coil worn_spark_plugs low_compression knock_sensor_fault slow_upstream_o2
@@ -31,7 +31,7 @@ DTC = re.compile(r"^P[0-3][0-9A-F]{3}$")
 
 def test_the_library_holds_exactly_the_contract_ids() -> None:
     assert len(LIBRARY) >= 40
-    assert sorted(LIBRARY) == sorted(CONTRACT_IDS)
+    assert sorted(LIBRARY) == sorted(AGREED_IDS)
     assert {n for n, f in LIBRARY.items() if f.qualifier == "cylinder"} == CYLINDER_IDS
 
 

@@ -22,7 +22,7 @@ from parts.normalize import (
     normalize_vin,
 )
 
-# The knowledge base is the single source of cause ids (CONTRACT.md ids and more).
+# The knowledge base is the single source of cause ids (the simulator's fault ids and more).
 SHARED_CAUSES = list(load_kb().causes)
 
 
