@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from api.core import uploads
@@ -89,9 +91,9 @@ def identify_vehicle(vehicle_id: IdPath, user: CurrentUser, session: SessionDep)
 
 
 @router.get("/vin/{vin}", response_model=schemas.VinDecoded)
-def decode_vin(vin: str, user: CurrentUser) -> object:
+def decode_vin(vin: Annotated[str, Path(pattern=schemas.VIN_PATTERN)], user: CurrentUser) -> object:
     """Decode a VIN offline: make (WMI), possible model years, check digit, plant."""
-    return service.decode_vin(vin[:40])
+    return service.decode_vin(vin)
 
 
 @router.post(
@@ -171,4 +173,5 @@ def confirm_card_reading(
     reading_id: IdPath, body: schemas.CardConfirm, user: CurrentUser, session: SessionDep
 ) -> object:
     """Make a vehicle of a card reading, with the user's corrections (code -> text)."""
-    return service.confirm_card(session, user, reading_id, body.corrections, body.name)
+    corrections = {c.code: c.text for c in body.corrections}
+    return service.confirm_card(session, user, reading_id, corrections, body.name)
