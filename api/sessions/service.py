@@ -90,8 +90,8 @@ def upload(
     """Store one chunk (``lines``: ``(t, text)`` pairs or None, ``readings``: ``(t, name,
     value, unit)`` or None, ``digest``: of the request body); returns ``(result,
     replayed)``. ``replayed`` is True when the same key came before with the same body
-    (the first result is returned, nothing is stored). Raises 404 (not the caller's session), 409 (the key was
-    used for another body)."""
+    (the first result is returned, nothing is stored). Raises 404 (not the caller's
+    session), 409 (the key was used for another body)."""
     drive = owned(session, user, session_id)
     first = _existing(session, drive.id, key, digest)
     if first is not None:
