@@ -4,6 +4,7 @@ image type found from the content, pixel count checked from the header before de
 from __future__ import annotations
 
 import io
+import struct
 
 from fastapi import Request
 
@@ -58,7 +59,18 @@ def check_pixels(data: bytes, kind: str, max_pixels: int) -> tuple[int, int]:
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        MemoryError,
+        IndexError,
+        TypeError,
+        struct.error,
+    ):
+        # Pillow's header parsers raise any of these on a damaged or hostile file
         raise ApiError(422, "not_an_image", "the image header cannot be read") from None
     if width * height > max_pixels:
         raise ApiError(

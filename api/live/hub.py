@@ -77,10 +77,11 @@ class LiveHub:
         self._id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
     def subscribe(self) -> asyncio.Queue:
-        """A queue of sample dicts for one listener (503 when no car is attached)."""
+        """A queue of sample dicts for one listener (404 when no car is attached: this
+        server has no live stream)."""
         if not self.device:
             raise ApiError(
-                503,
+                404,
                 "no_live_device",
                 "this server has no car attached (start it with --sim or --dongle)",
             )

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from api.core.errors import ApiError, ErrorBody
+from api.core.errors import ApiError
 from api.deps import CurrentUser
 
 router = APIRouter(tags=["live"])
@@ -55,7 +55,6 @@ def _wanted(pids: str | None) -> set[str] | None:
             "content": {"text/event-stream": {}},
             "description": "events `sample` and, every second, `rates`",
         },
-        503: {"model": ErrorBody, "description": "no car attached"},
     },
 )
 async def live_stream(request: Request, user: CurrentUser, pids: PidFilter = None) -> object:
@@ -108,7 +107,7 @@ async def live_websocket(
             await run_in_threadpool(authenticate, session, app.state.settings, bearer, None)
         queue = app.state.live.subscribe()
     except ApiError as exc:
-        await websocket.close(code=4401 if exc.status == 401 else 4503, reason=exc.message)
+        await websocket.close(code=4401 if exc.status == 401 else 4404, reason=exc.message)
         return
     await websocket.accept()
     try:

@@ -88,7 +88,7 @@ def upload_chunk(
 ) -> object:
     """Add a chunk (raw adapter lines, decoded here, and/or the app's readings) to a
     recording, atomically. Same ``Idempotency-Key`` again: the first result, status 200."""
-    rows = (len(body.lines.t) if body.lines else 0) + (len(body.readings.t) if body.readings else 0)
+    rows = len(body.lines or ()) + len(body.readings or ())
     if rows > settings.session_upload_max_lines:
         raise ApiError(
             413,

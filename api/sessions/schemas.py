@@ -37,68 +37,38 @@ class SessionOut(BaseModel):
     created_at: dt.datetime
 
 
-Times = Annotated[
-    list[Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]],
-    Field(max_length=MAX_ROWS, description="seconds since the session start"),
-]
-
-
-class RawLines(BaseModel):
-    """Lines as the adapter printed them, as two columns of the same length: the time each
-    line arrived and its text."""
-
-    t: Times
-    text: list[Annotated[str, Field(max_length=512)]] = Field(max_length=MAX_ROWS)
-
-    @model_validator(mode="after")
-    def _same_length(self) -> RawLines:
-        if len(self.t) != len(self.text):
-            raise ValueError("t and text must have the same length")
-        return self
-
-
-class DecodedReadings(BaseModel):
-    """Values the app decoded itself (obdcore PID names, SI units), as columns of the same
-    length; ``unit`` and ``ecu`` may be omitted."""
-
-    t: Times
-    name: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=MAX_ROWS)
-    value: list[Annotated[float, Field(allow_inf_nan=False)]] = Field(max_length=MAX_ROWS)
-    unit: list[Annotated[str, Field(max_length=16)]] | None = Field(None, max_length=MAX_ROWS)
-    ecu: list[Annotated[int, Field(ge=0, le=0x1FFFFFFF)]] | None = Field(None, max_length=MAX_ROWS)
-
-    @model_validator(mode="after")
-    def _same_length(self) -> DecodedReadings:
-        n = len(self.t)
-        if any(
-            col is not None and len(col) != n
-            for col in (self.name, self.value, self.unit, self.ecu)
-        ):
-            raise ValueError("every column must have the length of t")
-        return self
+T = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
+LineText = Annotated[str, Field(max_length=512)]
+Name = Annotated[str, Field(min_length=1, max_length=64)]
+Value = Annotated[float, Field(allow_inf_nan=False)]
+Unit = Annotated[str, Field(max_length=16)]
 
 
 class UploadIn(BaseModel):
     """One chunk of a session: raw adapter lines (decoded here) and/or readings decoded by
-    the app. Columns rather than objects: a one-hour drive is tens of thousands of rows."""
+    the app (obdcore PID names, SI units). Rows are short arrays rather than objects, so
+    that a one-hour drive (tens of thousands of rows) stays small and fast to check:
+    a line is ``[t, text]``, a reading ``[t, name, value, unit]``; ``t`` in seconds since
+    the session start."""
 
     model_config = ConfigDict(
         json_schema_extra={
+            "anyOf": [{"required": ["lines"]}, {"required": ["readings"]}],
             "examples": [
                 {
-                    "lines": {"t": [0.0, 0.2], "text": ["7E8 04 41 0C 1A F8", "7E8 03 41 0D 32"]},
-                    "readings": {"t": [0.5], "name": ["SPEED"], "value": [42.0], "unit": ["km/h"]},
+                    "lines": [[0.0, "7E8 04 41 0C 1A F8"], [0.2, "7E8 03 41 0D 32"]],
+                    "readings": [[0.5, "SPEED", 42.0, "km/h"]],
                 }
-            ]
+            ],
         }
     )
 
-    lines: RawLines | None = None
-    readings: DecodedReadings | None = None
+    lines: list[tuple[T, LineText]] = Field(None, min_length=1, max_length=MAX_ROWS)
+    readings: list[tuple[T, Name, Value, Unit]] = Field(None, min_length=1, max_length=MAX_ROWS)
 
     @model_validator(mode="after")
     def _not_empty(self) -> UploadIn:
-        if not (self.lines and self.lines.t) and not (self.readings and self.readings.t):
+        if self.lines is None and self.readings is None:
             raise ValueError("give lines and/or readings")
         return self
 

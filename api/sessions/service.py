@@ -87,16 +87,16 @@ Row = tuple  # (t, ecu, name, value, unit, text): one reading before it has its 
 def upload(
     session: Session, user: User, session_id: int, key: str, lines: Any, readings: Any, digest: str
 ) -> tuple[dict[str, Any], bool]:
-    """Store one chunk (``lines``: ``RawLines`` or None, ``readings``: ``DecodedReadings``
-    or None, ``digest``: of the request body); returns ``(result, replayed)``. ``replayed``
-    is True when the same key came before with the same body (the first result is
-    returned, nothing is stored). Raises 404 (not the caller's session), 409 (the key was
-    used for another body)."""
+    """Store one chunk (``lines``: ``(t, text)`` pairs or None, ``readings``: ``(t, name,
+    value, unit)`` or None, ``digest``: of the request body); returns ``(result,
+    replayed)``. ``replayed`` is True when the same key came before with the same body
+    (the first result is returned, nothing is stored). Raises 404 (not the caller's
+    session), 409 (the key was used for another body)."""
     drive = owned(session, user, session_id)
     first = _existing(session, drive.id, key, digest)
     if first is not None:
         return first, True
-    pairs = list(zip(lines.t, lines.text, strict=True)) if lines else []
+    pairs = lines or []
     rows, dtcs, notices = decode_lines(pairs, drive.protocol or "6", drive.headers)
     if readings:
         rows += _reading_rows(readings)
@@ -121,11 +121,8 @@ def _existing(session: Session, session_id: int, key: str, digest: str) -> dict 
     return row.result
 
 
-def _reading_rows(r: Any) -> list[Row]:
-    n = len(r.t)
-    units = r.unit if r.unit is not None else [""] * n
-    ecus = r.ecu if r.ecu is not None else [None] * n
-    return list(zip(r.t, ecus, r.name, r.value, units, [None] * n, strict=True))
+def _reading_rows(readings: list[tuple[float, str, float, str]]) -> list[Row]:
+    return [(t, None, name, value, unit, None) for t, name, value, unit in readings]
 
 
 def decode_lines(

@@ -7,6 +7,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The exact inputs parts.normalize accepts, as JSON-Schema patterns (no look-arounds), so
+# that the schema and the server agree on every VIN and plate: 17 characters without I, O,
+# Q; a SIV plate AA-123-AA (no SS group) or an FNI plate 1234 AB 75, any case, with or
+# without separators.
+VIN_PATTERN = r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$"
+_SIV_LETTERS = (
+    r"([A-HJ-NP-RT-Za-hj-np-rt-z][A-HJ-NP-TV-Za-hj-np-tv-z]|[Ss][A-HJ-NP-RTV-Za-hj-np-rtv-z])"
+)
+PLATE_PATTERN = (
+    rf"^({_SIV_LETTERS}[- ]?[0-9]{{3}}[- ]?{_SIV_LETTERS}"
+    r"|[0-9]{1,4}[- ]?[A-Za-z]{1,3}[- ]?([0-9]{2}|2[ABab]|97[1-6]))$"
+)
 CardCode = Annotated[str, Field(pattern=r"^[A-Z](\.[0-9]{1,2})?$", max_length=5)]
 CardText = Annotated[str, Field(max_length=120)]
 Fuel = Literal["petrol", "diesel", "electric", "hybrid", "lpg", "other"]
@@ -17,8 +29,8 @@ class VehicleFields(BaseModel):
     """What a user may say about a car (every field optional)."""
 
     name: str | None = Field(None, max_length=80, examples=["Clio de Marie"])
-    vin: str | None = Field(None, max_length=40, examples=["VF1BR0E0F12345678"])
-    plate: str | None = Field(None, max_length=20, examples=["AB-123-CD"])
+    vin: str | None = Field(None, pattern=VIN_PATTERN, examples=["VF1BR0E0F12345678"])
+    plate: str | None = Field(None, pattern=PLATE_PATTERN, examples=["AB-123-CD"])
     make: str | None = Field(None, max_length=64)
     model: str | None = Field(None, max_length=80)
     year: int | None = Field(None, ge=1950, le=2100)
@@ -130,12 +142,21 @@ class CardReadingOut(BaseModel):
     created_at: dt.datetime
 
 
+class Correction(BaseModel):
+    """The right text of one card field."""
+
+    code: CardCode = Field(examples=["A"])
+    text: CardText = Field(examples=["AB-123-CD"])
+
+
 class CardConfirm(BaseModel):
-    """Corrections to the fields read (code -> text, e.g. ``{"E": "VF1..."}``) and a name."""
+    """Corrections to the fields read and a name for the vehicle."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"corrections": {"A": "AB-123-CD"}, "name": "Clio"}]}
+        json_schema_extra={
+            "examples": [{"corrections": [{"code": "A", "text": "AB-123-CD"}], "name": "Clio"}]
+        }
     )
 
-    corrections: dict[CardCode, CardText] = Field(default_factory=dict, max_length=60)
+    corrections: list[Correction] = Field(default_factory=list, max_length=60)
     name: str | None = Field(None, max_length=80)

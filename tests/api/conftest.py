@@ -123,6 +123,14 @@ class User:
         return self.client.delete(url, headers={**self.headers, **(headers or {})}, **kw)
 
 
+@pytest.fixture(scope="session")
+def card_reader():
+    """The real OCR pipeline, loaded once for the session (~20 s)."""
+    from ocr import CardReader
+
+    return CardReader("rapid")
+
+
 @pytest.fixture
 def user(client) -> User:
     """A fresh user."""

@@ -137,13 +137,7 @@ def test_killing_the_server_mid_upload_leaves_no_partial_rows(database_url, tmp_
         drive = httpx.post(
             f"{server.url}/v1/vehicles/{vehicle['id']}/sessions", json={}, headers=auth
         ).json()
-        body = {
-            "readings": {
-                "t": [i * 0.01 for i in range(ROWS)],
-                "name": ["RPM"] * ROWS,
-                "value": [800.0 + i % 300 for i in range(ROWS)],
-            }
-        }
+        body = {"readings": [[i * 0.01, "RPM", 800.0 + i % 300, "rpm"] for i in range(ROWS)]}
         headers = {**auth, "Idempotency-Key": "big-chunk"}
         upload_url = f"{server.url}/v1/sessions/{drive['id']}/uploads"
         sender = threading.Thread(

@@ -59,7 +59,7 @@ def test_sse_and_websocket_listeners_share_one_polling_loop(tmp_path) -> None:
 def test_live_needs_an_attached_car_and_a_login(tmp_path) -> None:
     with TestClient(_app(tmp_path)) as c:
         u = User(c)
-        assert_error(u.get("/v1/live/stream"), 503, "no_live_device")
+        assert_error(u.get("/v1/live/stream"), 404, "no_live_device")
         assert_error(c.get("/v1/live/stream"), 401, "unauthorized")
         with (
             pytest.raises(WebSocketDisconnect) as closed,

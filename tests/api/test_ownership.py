@@ -73,14 +73,17 @@ def covered_elsewhere() -> set[tuple[str, str]]:
     garage). Their verb lists are read here, so a route they forget still fails below."""
     from tests.api.garages.test_api import DRIVER_VERBS, GARAGE_VERBS
 
-    return {(m.upper(), p.replace("{id}", "{booking_id}")) for m, p, _ in
-            GARAGE_VERBS + DRIVER_VERBS}
+    return {
+        (m.upper(), p.replace("{id}", "{booking_id}")) for m, p, _ in GARAGE_VERBS + DRIVER_VERBS
+    }
+
+
 # request bodies of the routes that take one (operation id -> body), valid for the owner
 BODIES: dict[str, dict] = {
     "update_vehicle": {"mileage_km": 1000},
     "create_session": {"name": "x"},
-    "upload_chunk": {"readings": {"t": [0.0], "name": ["RPM"], "value": [800.0]}},
-    "confirm_card_reading": {"corrections": {}},
+    "upload_chunk": {"readings": [[0.0, "RPM", 800.0, "rpm"]]},
+    "confirm_card_reading": {"corrections": []},
 }
 
 

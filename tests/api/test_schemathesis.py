@@ -9,6 +9,7 @@ schemathesis' pytest plugin does not support pytest 9 yet.
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -16,10 +17,23 @@ from schemathesis import GenerationMode
 
 from tests.api.conftest import User
 
-EXAMPLES_PER_OPERATION = 3  # per generation mode (valid data, invalid data)
+EXAMPLES_PER_OPERATION = 2  # per generation mode (valid data, invalid data)
+
+
+def _excluded(operation) -> list:
+    # A registration-card photo is any bytes to a schema ("format: binary"): no schema can
+    # say "a photo of a card", so bytes that are not one are rightly refused (415/422) and
+    # "valid data accepted" cannot hold there; every other check still runs.
+    if "image/jpeg" in (operation.definition.raw.get("requestBody", {}).get("content", {})):
+        from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+        return [positive_data_acceptance]
+    return []
 
 
 def _check_operation(operation, headers: dict, mode: GenerationMode) -> None:
+    excluded = _excluded(operation)
+
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
         max_examples=EXAMPLES_PER_OPERATION,
@@ -29,17 +43,36 @@ def _check_operation(operation, headers: dict, mode: GenerationMode) -> None:
         derandomize=True,
     )
     def run(case) -> None:
-        case.call_and_validate(headers=headers)
+        case.call_and_validate(headers=headers, excluded_checks=excluded)
 
     run()
 
 
-def test_the_api_honours_its_schema(app, client) -> None:
+def _tags() -> list[str]:
+    from api.app import create_app
+    from api.settings import Settings
+
+    schema = create_app(Settings(ocr_preload=False, database_url="sqlite://")).openapi()
+    return sorted(
+        {
+            op.get("tags", ["untagged"])[0]
+            for item in schema["paths"].values()
+            for op in item.values()
+        }
+    )
+
+
+# One test per domain (OpenAPI tag): a failure names the domain that owns it.
+@pytest.mark.parametrize("tag", _tags())
+def test_the_api_honours_its_schema(app, client, tag: str, request) -> None:
+    if tag == "vehicles":  # card photos go through the real OCR, loaded once per session
+        app.state.ocr._reader = request.getfixturevalue("card_reader")
     headers = User(client).headers
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures = {}
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 25
+    operations = [op for op in operations if (op.tags or ["untagged"])[0] == tag]
+    assert operations
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:

@@ -15,10 +15,10 @@ from tests.api.conftest import assert_error
 SAMPLE = Path(__file__).resolve().parents[2] / "obdcore" / "samples" / "sample_session.txt"
 
 
-def sample_lines() -> dict:
-    """The bundled sample ELM327 session, one line every 0.1 s, as upload columns."""
+def sample_lines() -> list:
+    """The bundled sample ELM327 session, one line every 0.1 s, as upload rows."""
     lines = SAMPLE.read_bytes().decode().split("\r")  # the adapter ends lines with CR
-    return {"t": [round(i * 0.1, 1) for i in range(len(lines))], "text": lines}
+    return [[round(i * 0.1, 1), line] for i, line in enumerate(lines)]
 
 
 @pytest.fixture
@@ -57,7 +57,11 @@ def test_raw_lines_are_decoded_and_stored(user, drive) -> None:
     rpm = [row for row in rows if row["name"] == "RPM"]
     assert rpm[0]["value"] == "800.0" and rpm[0]["unit"] == "rpm" and rpm[0]["ecu"] == "7E8"
     # the time of a reading is the time of the line that completed the answer
-    index = next(i for i, x in enumerate(sample_lines()["text"]) if x.startswith("7E8 21 05 7B"))
+    index = next(
+        i
+        for i, x in enumerate([text for _, text in sample_lines()])
+        if x.startswith("7E8 21 05 7B")
+    )
     assert float(rpm[0]["t"]) == pytest.approx(index * 0.1)
     assert {row["text"] for row in rows if row["unit"] == "dtc"} == {"P0171", "P0174", "P0300"}
 
@@ -66,9 +70,9 @@ def test_chunks_and_app_decoded_readings(user, drive) -> None:
     first = _upload(
         user,
         drive,
-        {"readings": {"t": [1.0], "name": ["SPEED"], "value": [42.0], "unit": ["km/h"]}},
+        {"readings": [[1.0, "SPEED", 42.0, "km/h"]]},
     )
-    second = _upload(user, drive, {"readings": {"t": [2.0], "name": ["SPEED"], "value": [50.0]}})
+    second = _upload(user, drive, {"readings": [[2.0, "SPEED", 50.0, "km/h"]]})
     assert first.status_code == second.status_code == 201
     assert user.get(f"/v1/sessions/{drive['id']}").json()["reading_count"] == 2
 
@@ -81,7 +85,7 @@ def test_a_retry_with_the_same_key_returns_the_first_result(user, drive) -> None
     assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
     count = user.get(f"/v1/sessions/{drive['id']}").json()["reading_count"]
     assert count == first.json()["readings"]
-    other_body = {"readings": {"t": [0], "name": ["RPM"], "value": [1.0]}}
+    other_body = {"readings": [[0, "RPM", 1.0, "rpm"]]}
     assert_error(_upload(user, drive, other_body, key="chunk-1"), 409, "idempotency_key_reused")
 
 
@@ -90,10 +94,11 @@ def test_bad_uploads_are_refused_and_store_nothing(user, drive) -> None:
     assert_error(user.post(url, json={"lines": sample_lines()}), 422, "validation_error")
     for body in (
         {},
-        {"readings": {"t": [-1], "name": ["RPM"], "value": [1]}},
-        {"readings": {"t": [1], "name": ["RPM"], "value": ["NaN"]}},
-        {"readings": {"t": [1, 2], "name": ["RPM"], "value": [1]}},
-        {"lines": {"t": [1], "text": []}},
+        {"readings": [[-1, "RPM", 1, ""]]},
+        {"readings": [[1, "RPM", "NaN", ""]]},
+        {"readings": [[1, "RPM", 1]]},
+        {"lines": []},
+        {"lines": [[1]]},
     ):
         assert_error(_upload(user, drive, body), 422, "validation_error")
     assert user.get(f"/v1/sessions/{drive['id']}").json()["reading_count"] == 0
@@ -115,7 +120,7 @@ def test_deleting_the_vehicle_deletes_its_sessions(user, vehicle, drive) -> None
 def test_stateless_decode_matches_the_decoder(user) -> None:
     from obdcore import Decoder
 
-    lines = sample_lines()["text"]
+    lines = [text for _, text in sample_lines()]
     r = user.post("/v1/decode", json={"lines": lines})
     assert r.status_code == 200, r.text
     body = r.json()
