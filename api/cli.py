@@ -70,7 +70,9 @@ def serve(
     if migrate:
         from api.database import upgrade
 
-        upgrade(_engine())
+        engine = _engine()
+        upgrade(engine)
+        _garages_out_of_the_box(engine)
     if workers > 1:  # Prometheus figures of every worker, summed by /metrics
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="novaevo-prom-"))
     configure_logging(settings.log_level, settings.json_logs)
@@ -88,6 +90,15 @@ def serve(
         access_log=False,
         proxy_headers=False,
     )
+
+
+def _garages_out_of_the_box(engine) -> None:  # noqa: ANN001 - Engine
+    from api.garages.service import ensure_demo_directory
+
+    report = ensure_demo_directory(engine)
+    if report is not None:
+        typer.echo(f"The garage directory was empty: loaded the generated DEMO directory "
+                   f"({report.created} fictional garages).", err=True)
 
 
 def parts_engine(database_url: str | None, migrate: bool):  # noqa: ANN201 - Engine

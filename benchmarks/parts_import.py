@@ -34,13 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine, text  # noqa: E402
 
+from api.database import upgrade  # noqa: E402
 from benchmarks.parts_search import (  # noqa: E402
     engine_for,
     write_article_csv,
     write_fitment_csv,
     write_offer_csv,
 )
-from api.database import upgrade  # noqa: E402
 from parts.demo import DemoSize, generate, part_rows  # noqa: E402
 from parts.importers import import_csv  # noqa: E402
 

@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text  # noqa: E402
 
-from parts import vocabulary  # noqa: E402
 from api.database import make_engine, session_factory, upgrade  # noqa: E402
+from parts import vocabulary  # noqa: E402
 from parts.demo import DemoSize, generate  # noqa: E402
 from parts.importers import import_csv  # noqa: E402
 from parts.search import search_by_number, search_by_vehicle  # noqa: E402

@@ -390,7 +390,7 @@ def _mode06_rows(results: dict[int, list[Any]]) -> list[dict[str, Any]]:
 
 
 async def read_snapshot(reader: Any, plan: CasePlan, phases: dict[str, Any]) -> dict[str, Any]:
-    """What an OBD client reads after the guided test, in the vehicle-snapshot shape (schema_version 1)."""
+    """What an OBD client reads after the guided test, as a vehicle snapshot (version 1)."""
     dtcs = await reader.dtcs()
     readiness = await reader.readiness()
     engine = min(readiness) if readiness else 0x7E8

@@ -307,8 +307,8 @@ def search(
 ) -> None:
     """Search parts by vehicle + type, by number, by free text, or for diagnosed causes."""
     from parts import search as s
-    from parts.db import session_factory
     from parts.cause_parts import parts_for_diagnosis
+    from parts.db import session_factory
     from parts.errors import InvalidInputError
 
     with _reported("search"):

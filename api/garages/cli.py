@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from obdcore.errors import ExitCode
+
 garages_app = typer.Typer(help="The garage directory: import, demo, garage accounts.",
                           no_args_is_help=True)  # fmt: skip
 
@@ -50,9 +52,9 @@ def import_file(
         typer.echo(f"error: {exc}; nothing was imported", err=True)
         if getattr(exc, "report", None) is not None:
             _print_report(exc.report)
-        raise typer.Exit(1) from None
+        raise typer.Exit(ExitCode.INPUT_FILE) from None
     _print_report(report)
-    raise typer.Exit(2 if report.rejected else 0)
+    raise typer.Exit(ExitCode.PARTIAL if report.rejected else ExitCode.OK)
 
 
 @garages_app.command("demo")
@@ -81,6 +83,6 @@ def link_account(email: str, ref: str) -> None:
         garage_id = session.scalar(select(Garage.id).where(func.upper(Garage.ref) == ref.upper()))
         if user is None or garage_id is None:
             typer.echo("error: no such user or garage", err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(ExitCode.USAGE)
         link_staff(session, user.id, garage_id)
     typer.echo(f"{email} now acts for garage {ref}")

@@ -7,14 +7,13 @@ import datetime as dt
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi import Path as PathParam
 from fastapi.routing import APIRoute
 from pydantic import Field
 
-from api.accounts.models import User
 from api.core.errors import ApiError
-from api.deps import IdPath, PrincipalDep, SessionDep
+from api.deps import CurrentUser, IdPath, SessionDep
 from api.garages import bookings, schemas, service
 from api.garages.errors import GarageError
 from api.garages.ics import BookingEvent, booking_ics
@@ -50,22 +49,6 @@ AnyService = Literal[tuple(SERVICES)]  # type: ignore[valid-type]
 PackagedService = Literal[tuple(c for c, s in SERVICES.items() if not s.repair)]  # type: ignore[valid-type]
 
 
-async def _caller_without_connection(principal: PrincipalDep, session: SessionDep) -> User:
-    """The authenticated user, with the session's connection handed back to the pool.
-
-    Why: FastAPI runs each sync dependency and the route in *separate* threadpool steps
-    (40 threads). A session that keeps its connection from the authentication step to the
-    route step deadlocks under load: every thread waits for a pooled connection while the
-    connection holders wait for a thread (seen with 100 concurrent bookings on a pool of
-    15). Ending the read-only authentication transaction here, on the event loop (one
-    COMMIT of a transaction that wrote nothing; expire_on_commit is off, so the user stays
-    loaded), means a connection is only ever held inside one thread step.
-    """
-    session.commit()
-    return principal.user
-
-
-CurrentUser = Annotated[User, Depends(_caller_without_connection)]
 
 
 def _now() -> dt.datetime:

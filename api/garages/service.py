@@ -139,6 +139,15 @@ def load_demo_directory(engine: Engine) -> DirectoryReport:
     return import_directory(engine, io.StringIO(demo_csv()), strict=True)
 
 
+def ensure_demo_directory(engine: Engine) -> DirectoryReport | None:
+    """The main job shows garages out of the box: an empty directory gets the generated
+    DEMO one; a directory that holds any garage is left alone (``None``)."""
+    with Session(engine) as session:
+        if count_garages(session):
+            return None
+    return load_demo_directory(engine)
+
+
 def count_garages(session: Session) -> int:
     """Number of garages in the directory."""
     return session.scalar(select(func.count()).select_from(Garage)) or 0

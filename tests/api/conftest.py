@@ -7,48 +7,19 @@ clean up: each makes its own users (unique e-mails), so they never see each othe
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import make_url, text
 
 from api.app import create_app
 from api.database import make_engine, upgrade
 from api.settings import Settings
+from tests.databases import fresh_database
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "correct horse battery"
-
-
-def postgres_url() -> str:
-    """The PostgreSQL server of the tests (``NOVAEVO_TEST_POSTGRES_URL`` or the local one)."""
-    url = os.environ.get("NOVAEVO_TEST_POSTGRES_URL") or os.environ.get("NOVAEVO_DATABASE_URL", "")
-    return url if url.startswith("postgresql") else DEFAULT_PG
-
-
-@contextmanager
-def fresh_database(kind: str, directory: Path) -> Iterator[str]:
-    """The URL of a new, empty database of ``kind``, removed afterwards (PostgreSQL)."""
-    if kind == "sqlite":
-        yield f"sqlite:///{directory / 'api.sqlite3'}"
-        return
-    schema = f"api_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    base = make_url(postgres_url())
-    admin = make_engine(base.render_as_string(hide_password=False))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides) -> Settings:
@@ -73,7 +44,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides) -> Settings:
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request, tmp_path_factory) -> Iterator[str]:
     """A migrated database of each backend, for the whole session."""
-    with fresh_database(request.param, tmp_path_factory.mktemp("api_db")) as url:
+    with fresh_database(request.param, tmp_path_factory.mktemp("api_db"), "api") as url:
         engine = make_engine(url)
         upgrade(engine)
         engine.dispose()

@@ -60,7 +60,8 @@ def test_bad_inputs_exit_with_the_shared_codes_and_one_line(tmp_path: Path) -> N
     lang = runner.invoke(app, ["diagnose", "--snapshot", str(wrong), "--lang", "de"])
     assert lang.exit_code == ExitCode.USAGE
     not_diag = runner.invoke(app, ["diagnose", "--verify", str(wrong), str(wrong)])
-    assert not_diag.exit_code == ExitCode.INPUT_FILE and "not a NovaEvo diagnosis" in not_diag.output
+    assert not_diag.exit_code == ExitCode.INPUT_FILE
+    assert "not a NovaEvo diagnosis" in not_diag.output
 
 
 def test_train_refuses_an_empty_case_file(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from obdcore.errors import ExitCode
 from ocr import synth
 from ocr.cli import app
 from ocr.engines import PaddleEngine, RapidEngine
-from ocr.errors import BlankImage, ForeignCard, ModelUnavailable, NoCardFound
+from ocr.errors import ForeignCard, ModelUnavailable, NoCardFound
 from ocr.evaluate import norm
 from ocr.fields import CRITICAL_CODES
 from tests.ocr.conftest import encode

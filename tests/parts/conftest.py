@@ -9,19 +9,16 @@ other's rows. The PostgreSQL URL is ``NOVAEVO_TEST_POSTGRES_URL``, else
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, text
 
 from api.database import make_engine, session_factory, upgrade
 from parts.demo import DemoSize, clear_catalogue, generate
+from tests.databases import fresh_database
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SMALL = DemoSize(vehicles=60, parts=3000, fitments_per_part=4, engine_fitment_every=5)
 TABLES = (
     "parts_vehicle_type",
@@ -37,38 +34,12 @@ TABLES = (
 )
 
 
-def _postgres_url() -> str:
-    url = os.environ.get("NOVAEVO_TEST_POSTGRES_URL") or os.environ.get("NOVAEVO_DATABASE_URL", "")
-    return url if url.startswith("postgresql") else DEFAULT_PG
-
-
-@contextmanager
-def fresh_database(kind: str, directory: Path) -> Iterator[str]:
-    """The URL of a new, empty database of ``kind`` (``sqlite``: a file in ``directory``;
-    ``postgresql``: a schema of its own on the server, dropped afterwards)."""
-    if kind == "sqlite":
-        yield f"sqlite:///{directory / 'catalogue.sqlite3'}"
-        return
-    schema = f"parts_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    base = make_url(_postgres_url())
-    admin = make_engine(base.render_as_string(hide_password=False))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def db_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A migrated, empty catalogue database URL (string, usable by the CLI too)."""
-    with fresh_database(request.param, tmp_path_factory.mktemp("parts_db")) as url:
+    with fresh_database(request.param, tmp_path_factory.mktemp("parts_db"), "parts") as url:
         engine = make_engine(url)
         upgrade(engine)
         engine.dispose()

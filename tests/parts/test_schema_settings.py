@@ -12,7 +12,7 @@ from api.settings import Settings
 from parts import vocabulary
 from parts.models import CausePartType, Part, PartType
 from parts.search import search_text
-from tests.parts.conftest import fresh_database
+from tests.databases import fresh_database
 
 
 def test_vocabulary_is_seeded_on_both_databases(session) -> None:

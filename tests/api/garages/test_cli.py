@@ -5,6 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from api.garages.cli import garages_app
+from obdcore.errors import ExitCode
 
 
 def test_import_reports_rejected_lines_and_demo_loads(tmp_path, monkeypatch) -> None:
@@ -17,8 +18,20 @@ def test_import_reports_rejected_lines_and_demo_loads(tmp_path, monkeypatch) -> 
     )
     runner = CliRunner()
     r = runner.invoke(garages_app, ["import", str(csv)])
-    assert r.exit_code == 2 and "created 1" in r.output and "line 3: unknown service" in r.output
+    assert r.exit_code == ExitCode.PARTIAL and "created 1" in r.output
+    assert "line 3: unknown service" in r.output
     r = runner.invoke(garages_app, ["import", str(csv), "--strict"])
-    assert r.exit_code == 1 and "nothing was imported" in r.output
+    assert r.exit_code == ExitCode.INPUT_FILE and "nothing was imported" in r.output
     r = runner.invoke(garages_app, ["demo"])
     assert r.exit_code == 0 and "NOT a real directory" in r.output and "rejected 0" in r.output
+
+
+def test_an_empty_directory_gets_the_demo_one_once(tmp_path) -> None:
+    from api.database import make_engine, upgrade
+    from api.garages.service import ensure_demo_directory
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'serve.sqlite3'}")
+    upgrade(engine)
+    first = ensure_demo_directory(engine)
+    assert first is not None and first.created >= 500 and not first.rejected
+    assert ensure_demo_directory(engine) is None  # a directory with garages is left alone
