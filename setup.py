@@ -44,12 +44,18 @@ def _extensions():
         _warn("Cython is not installed")
         return []
     # No FMA contraction: the C build must round exactly like CPython floats.
-    modules = [Extension(name, [source], extra_compile_args=["-O2", "-ffp-contract=off"])
-               for name, source in TWINS.items()]
-    return cythonize(modules, language_level=3, quiet=True,
-                     # Bounds checks stay on: garbage from a dongle must never read past a
-                     # buffer. The hot loops index raw C pointers, which are never checked.
-                     compiler_directives={"cdivision": True})
+    modules = [
+        Extension(name, [source], extra_compile_args=["-O2", "-ffp-contract=off"])
+        for name, source in TWINS.items()
+    ]
+    return cythonize(
+        modules,
+        language_level=3,
+        quiet=True,
+        # Bounds checks stay on: garbage from a dongle must never read past a
+        # buffer. The hot loops index raw C pointers, which are never checked.
+        compiler_directives={"cdivision": True},
+    )
 
 
 setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -97,8 +97,11 @@ def _garages_out_of_the_box(engine) -> None:  # noqa: ANN001 - Engine
 
     report = ensure_demo_directory(engine)
     if report is not None:
-        typer.echo(f"The garage directory was empty: loaded the generated DEMO directory "
-                   f"({report.created} fictional garages).", err=True)
+        typer.echo(
+            f"The garage directory was empty: loaded the generated DEMO directory "
+            f"({report.created} fictional garages).",
+            err=True,
+        )
 
 
 def parts_engine(database_url: str | None, migrate: bool):  # noqa: ANN201 - Engine

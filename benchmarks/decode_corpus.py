@@ -17,8 +17,25 @@ import obd
 from obdcore import PidTable
 from obdcore.protocol.isotp import can_answer_lines
 
-SINGLE_PIDS = (0x04, 0x05, 0x06, 0x07, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11, 0x1F,
-               0x2F, 0x33, 0x42, 0x46, 0x5C)
+SINGLE_PIDS = (
+    0x04,
+    0x05,
+    0x06,
+    0x07,
+    0x0B,
+    0x0C,
+    0x0D,
+    0x0E,
+    0x0F,
+    0x10,
+    0x11,
+    0x1F,
+    0x2F,
+    0x33,
+    0x42,
+    0x46,
+    0x5C,
+)
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 
 
@@ -58,8 +75,9 @@ def _multi(rng: random.Random) -> Item:
 
 def _two_ecus(rng: random.Random) -> Item:
     pid = 0x0D
-    lines = (can_answer_lines(0x7E8, bytes([0x41, pid]) + _pid_data(rng, pid))
-             + can_answer_lines(0x7E9, bytes([0x41, pid]) + _pid_data(rng, pid)))
+    lines = can_answer_lines(0x7E8, bytes([0x41, pid]) + _pid_data(rng, pid)) + can_answer_lines(
+        0x7E9, bytes([0x41, pid]) + _pid_data(rng, pid)
+    )
     return Item("two ECUs", _text(lines), ((lines, obd.commands[1][pid]),))
 
 

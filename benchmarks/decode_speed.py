@@ -49,13 +49,17 @@ def best_of(repeat: int, function) -> float:
 
 def python_obd_runner(items):
     protocol = ISO_15765_4_11bit_500k(["7E8 06 41 00 BE 3F A8 13", "7E9 06 41 00 98 18 80 01"])
-    work = [(item.raw, lines_and_commands) for item in items
-            for lines_and_commands in [item.python_obd_items]]
+    work = [
+        (item.raw, lines_and_commands)
+        for item in items
+        for lines_and_commands in [item.python_obd_items]
+    ]
 
     def run():
         for _raw, pairs in work:
             for lines, command in pairs:
                 command(protocol(lines))
+
     return run
 
 
@@ -67,6 +71,7 @@ def obdcore_runner(module, items):
         decode = decoder.decode
         for raw in raws:
             decode(raw)
+
     return run
 
 
@@ -76,6 +81,7 @@ def batch_runner(module, items):
 
     def run():
         decoder.decode_batch(blob)
+
     return run
 
 
@@ -97,16 +103,19 @@ def main() -> None:
     rows = [("python-obd 0.7.3", baseline)]
     if compiled is not None:
         rows.append(("obdcore compiled", best_of(args.repeat, obdcore_runner(compiled, items))))
-        rows.append(("obdcore compiled, batch", best_of(args.repeat,
-                                                        batch_runner(compiled, items))))
+        rows.append(
+            ("obdcore compiled, batch", best_of(args.repeat, batch_runner(compiled, items)))
+        )
     else:
         print("(compiled accelerator not built: compiled rows skipped)")
     rows.append(("obdcore pure twin", best_of(args.repeat, obdcore_runner(pure, items))))
     rows.append(("obdcore pure twin, batch", best_of(args.repeat, batch_runner(pure, items))))
     print(f"{'decoder':28} {'answers/s':>12} {'us/answer':>10} {'vs python-obd':>14}")
     for name, seconds in rows:
-        print(f"{name:28} {len(items) / seconds:12,.0f} {seconds / len(items) * 1e6:10.2f} "
-              f"{baseline / seconds:13.1f}x")
+        print(
+            f"{name:28} {len(items) / seconds:12,.0f} {seconds / len(items) * 1e6:10.2f} "
+            f"{baseline / seconds:13.1f}x"
+        )
     if compiled is not None:
         _polling_log(items, args.repeat)
     print(f"python {sys.version.split()[0]}, obd {obd.__version__}, {args.clock} clock")
@@ -118,8 +127,10 @@ def _polling_log(items, repeat: int) -> None:
     polling = [i for i in items if i.kind in ("single PID", "multi-PID", "two ECUs")]
     baseline = best_of(repeat, python_obd_runner(polling))
     batch = best_of(repeat, batch_runner(compiled, polling))
-    print(f"polling log ({len(polling)} answers): python-obd {len(polling) / baseline:,.0f}/s, "
-          f"obdcore compiled batch {len(polling) / batch:,.0f}/s: {baseline / batch:.1f}x")
+    print(
+        f"polling log ({len(polling)} answers): python-obd {len(polling) / baseline:,.0f}/s, "
+        f"obdcore compiled batch {len(polling) / batch:,.0f}/s: {baseline / batch:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -26,11 +26,22 @@ from obdcore.protocol import _ccore as compiled  # noqa: E402
 from obdcore.protocol import _core as pure  # noqa: E402
 from obdcore.protocol.isotp import can_answer_lines  # noqa: E402
 
-FORMATS = [("6", True, True), ("6", False, True), ("6", False, False), ("7", True, True),
-           ("8", True, False), ("3", True, True), ("2", True, True), ("5", False, True)]
+FORMATS = [
+    ("6", True, True),
+    ("6", False, True),
+    ("6", False, False),
+    ("7", True, True),
+    ("8", True, False),
+    ("3", True, True),
+    ("2", True, True),
+    ("5", False, True),
+]
 ALPHABET = b"0123456789ABCDEF :\r\n>\x00?<ENODATSRCHIGUFLXZ7E8"
-LEGACY_SEEDS = [b"48 6B 10 41 0C 1A F8 22\r\r>", b"41 6B 10 43 01 33 00 00 00 00 9C\r\r>",
-                b"014\r0: 49 02 01 57 50 30\r1: 5A 5A 5A 39 39 5A 54\r2: 53 33\r\r>"]
+LEGACY_SEEDS = [
+    b"48 6B 10 41 0C 1A F8 22\r\r>",
+    b"41 6B 10 43 01 33 00 00 00 00 9C\r\r>",
+    b"014\r0: 49 02 01 57 50 30\r1: 5A 5A 5A 39 39 5A 54\r2: 53 33\r\r>",
+]
 
 
 def mutate(rng: random.Random, seed: bytes) -> bytes:
@@ -45,7 +56,7 @@ def mutate(rng: random.Random, seed: bytes) -> bytes:
         elif action == 2 and data:
             data[min(position, len(data) - 1)] = rng.randrange(256)
         elif action == 3:
-            data[position:position] = data[rng.randint(0, len(data)):][:rng.randint(1, 40)]
+            data[position:position] = data[rng.randint(0, len(data)) :][: rng.randint(1, 40)]
         elif action == 4:
             del data[position:]
         else:
@@ -66,8 +77,12 @@ def log(rng: random.Random, seeds: list[bytes]) -> bytes:
 def crowd(rng: random.Random) -> bytes:
     """12 to 24 ECUs answering at once with multi-frame answers, frames interleaved."""
     ecus = rng.sample(range(0x700, 0x800), rng.randint(12, 24))
-    streams = [can_answer_lines(ecu, bytes([rng.choice([0x41, 0x43, 0x49, 0x62])])
-                                + rng.randbytes(rng.randint(6, 40))) for ecu in ecus]
+    streams = [
+        can_answer_lines(
+            ecu, bytes([rng.choice([0x41, 0x43, 0x49, 0x62])]) + rng.randbytes(rng.randint(6, 40))
+        )
+        for ecu in ecus
+    ]
     lines = []
     while any(streams):
         lines.append(rng.choice([s for s in streams if s]).pop(0))
@@ -99,15 +114,27 @@ def normal(value):
 
 
 def summary(response):
-    return ([normal(r.as_tuple()) for r in response.readings], response.notices,
-            response.negatives)
+    return ([normal(r.as_tuple()) for r in response.readings], response.notices, response.negatives)
 
 
 def batch_summary(batch):
-    return ([column.tolist() for column in (batch.line, batch.ecu, batch.service, batch.pid,
-                                            batch.frame, batch.field)],
-            [normal(v) for v in batch.value.tolist()],
-            [normal(r.as_tuple()) for r in batch.objects], batch.notices, batch.negatives)
+    return (
+        [
+            column.tolist()
+            for column in (
+                batch.line,
+                batch.ecu,
+                batch.service,
+                batch.pid,
+                batch.frame,
+                batch.field,
+            )
+        ],
+        [normal(v) for v in batch.value.tolist()],
+        [normal(r.as_tuple()) for r in batch.objects],
+        batch.notices,
+        batch.negatives,
+    )
 
 
 def main() -> int:
@@ -117,8 +144,10 @@ def main() -> int:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     seeds = [item.raw for item in corpus(300, seed=args.seed)] + LEGACY_SEEDS
-    decoders = [(compiled.Decoder(p, headers=h, caf=c), pure.Decoder(p, headers=h, caf=c))
-                for p, h, c in FORMATS]
+    decoders = [
+        (compiled.Decoder(p, headers=h, caf=c), pure.Decoder(p, headers=h, caf=c))
+        for p, h, c in FORMATS
+    ]
     failures, compared, started = [], 0, time.perf_counter()
     for n in range(args.count):
         raw = make_input(rng, seeds)
@@ -131,15 +160,16 @@ def main() -> int:
                 compared += 1
                 if summary(result) != summary(twin.decode(raw)):
                     failures.append((n, raw, "compiled and pure twin differ"))
-                elif batch_summary(fast.decode_batch(raw)) != batch_summary(
-                        twin.decode_batch(raw)):
+                elif batch_summary(fast.decode_batch(raw)) != batch_summary(twin.decode_batch(raw)):
                     failures.append((n, raw, "compiled and pure twin batches differ"))
         except Exception as exc:  # noqa: BLE001 - any exception is what we hunt for
             failures.append((n, raw, repr(exc)))
     elapsed = time.perf_counter() - started
-    print(f"fuzzed {args.count:,} inputs in {elapsed:.1f} s against the compiled decoder, "
-          f"{compared:,} also compared with the pure twin (decode and batch): "
-          f"{len(failures)} failures")
+    print(
+        f"fuzzed {args.count:,} inputs in {elapsed:.1f} s against the compiled decoder, "
+        f"{compared:,} also compared with the pure twin (decode and batch): "
+        f"{len(failures)} failures"
+    )
     for n, raw, why in failures[:10]:
         print(f"  #{n}: {why}: {raw[:120]!r}")
     return 1 if failures else 0

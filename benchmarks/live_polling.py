@@ -18,9 +18,20 @@ import time
 
 from firmware_sim import Simulator
 
-DASHBOARD = ["RPM", "SPEED", "COOLANT_TEMP", "MAF", "THROTTLE_POS", "ENGINE_LOAD",
-             "INTAKE_TEMP", "TIMING_ADVANCE", "INTAKE_PRESSURE", "SHORT_FUEL_TRIM_1",
-             "LONG_FUEL_TRIM_1", "FUEL_LEVEL"]
+DASHBOARD = [
+    "RPM",
+    "SPEED",
+    "COOLANT_TEMP",
+    "MAF",
+    "THROTTLE_POS",
+    "ENGINE_LOAD",
+    "INTAKE_TEMP",
+    "TIMING_ADVANCE",
+    "INTAKE_PRESSURE",
+    "SHORT_FUEL_TRIM_1",
+    "LONG_FUEL_TRIM_1",
+    "FUEL_LEVEL",
+]
 
 
 def python_obd(url: str, seconds: float) -> tuple[float, float]:
@@ -79,16 +90,23 @@ def main() -> None:
         for name, client in (("python-obd", python_obd), ("obdcore", obdcore)):
             first, rate = measure(client, args.seconds, seed=round_number)
             results[name].append((first, rate))
-            print(f"round {round_number + 1} {name:10s} first value {first:5.2f} s, "
-                  f"{rate:6.1f} PIDs/s", flush=True)
+            print(
+                f"round {round_number + 1} {name:10s} first value {first:5.2f} s, "
+                f"{rate:6.1f} PIDs/s",
+                flush=True,
+            )
     print("\nmedians over", args.rounds, "rounds:")
-    medians = {name: (statistics.median(f for f, _ in runs), statistics.median(r for _, r in runs))
-               for name, runs in results.items()}
+    medians = {
+        name: (statistics.median(f for f, _ in runs), statistics.median(r for _, r in runs))
+        for name, runs in results.items()
+    }
     for name, (first, rate) in medians.items():
         print(f"  {name:10s} connect-to-first-value {first:5.2f} s   {rate:6.1f} PIDs/s")
     ratio = medians["obdcore"][1] / medians["python-obd"][1]
-    print(f"  ratio obdcore / python-obd: {ratio:.1f}x PIDs/s (goal 4x); "
-          f"first value {medians['obdcore'][0]:.2f} s (goal <= 1.5 s)")
+    print(
+        f"  ratio obdcore / python-obd: {ratio:.1f}x PIDs/s (goal 4x); "
+        f"first value {medians['obdcore'][0]:.2f} s (goal <= 1.5 s)"
+    )
 
 
 if __name__ == "__main__":

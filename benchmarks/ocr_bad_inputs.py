@@ -1,6 +1,6 @@
 """Bad inputs: the typed result each one gets and how long it takes (warm engine).
 
-    python benchmarks/ocr_bad_inputs.py [--engine paddle]
+python benchmarks/ocr_bad_inputs.py [--engine paddle]
 """
 
 from __future__ import annotations
@@ -32,11 +32,17 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
 
 def _bomb(width: int, height: int) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\0" * (width + 1) * 4)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * (width + 1) * 4))
+        + chunk(b"IEND", b"")
+    )
 
 
 def cases(tmp: Path) -> dict[str, bytes | Path]:

@@ -54,8 +54,13 @@ def cold_start(engines: tuple[str, ...], path: str, runs: int) -> dict[str, list
     times: dict[str, list[float]] = {e: [] for e in engines}
     for _ in range(runs):
         for engine in engines:
-            out = subprocess.run([sys.executable, "-c", COLD, engine, path], capture_output=True,
-                                 text=True, env=env, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", COLD, engine, path],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            )
             times[engine].append(float(out.stdout.strip().splitlines()[-1]))
     return times
 
@@ -67,8 +72,13 @@ def cli_cold_start(path: str, runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "novaevo", "ocr", path, "--json"], cwd=root,
-                       capture_output=True, env=env, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "novaevo", "ocr", path, "--json"],
+            cwd=root,
+            capture_output=True,
+            env=env,
+            check=False,
+        )
         times.append(time.perf_counter() - start)
     return times
 
@@ -111,20 +121,29 @@ def main() -> None:
     engines = ("paddle", "rapid")
     cold = cold_start(engines, fh.name, args.cold_runs)
     cli = cli_cold_start(fh.name, args.cold_runs)
-    print(f"novaevo ocr cold start (whole command): median {statistics.median(cli):.2f} s "
-          f"(runs: {', '.join(f'{c:.2f}' for c in cli)})")
+    print(
+        f"novaevo ocr cold start (whole command): median {statistics.median(cli):.2f} s "
+        f"(runs: {', '.join(f'{c:.2f}' for c in cli)})"
+    )
     lat = warm(engines, data)
     figures = {}
     for engine in engines:
-        figures[engine] = (statistics.median(cold[engine]), pct(lat[engine], 0.5),
-                           pct(lat[engine], 0.95))
-        print(f"{engine:7} cold start median {figures[engine][0]:.2f} s (runs: "
-              f"{', '.join(f'{c:.2f}' for c in cold[engine])}); per card p50 "
-              f"{figures[engine][1]:.2f} s, p95 {figures[engine][2]:.2f} s over "
-              f"{len(lat[engine])} cards")
+        figures[engine] = (
+            statistics.median(cold[engine]),
+            pct(lat[engine], 0.5),
+            pct(lat[engine], 0.95),
+        )
+        print(
+            f"{engine:7} cold start median {figures[engine][0]:.2f} s (runs: "
+            f"{', '.join(f'{c:.2f}' for c in cold[engine])}); per card p50 "
+            f"{figures[engine][1]:.2f} s, p95 {figures[engine][2]:.2f} s over "
+            f"{len(lat[engine])} cards"
+        )
     p, r = figures["paddle"], figures["rapid"]
-    print(f"rapid / paddle ratio: cold {r[0] / p[0]:.2f}x, p50 {r[1] / p[1]:.2f}x, "
-          f"p95 {r[2] / p[2]:.2f}x")
+    print(
+        f"rapid / paddle ratio: cold {r[0] / p[0]:.2f}x, p50 {r[1] / p[1]:.2f}x, "
+        f"p95 {r[2] / p[2]:.2f}x"
+    )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     os.unlink(fh.name)
 

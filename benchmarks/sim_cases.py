@@ -42,8 +42,10 @@ def main() -> int:
     for seed in range(1000, 1000 + args.pty_cases):
         generate_case_over_pty(seed)
     pty = _rate(args.pty_cases, time.perf_counter() - started)
-    print(f"fast path, 1 process:      {one:8.0f} cases/min  ({sum(sizes) / len(sizes) / 1000:.0f} "
-          "kB a case)")
+    print(
+        f"fast path, 1 process:      {one:8.0f} cases/min  ({sum(sizes) / len(sizes) / 1000:.0f} "
+        "kB a case)"
+    )
     print(f"fast path, per CPU-minute: {per_cpu:8.0f} cases/min  (one core to itself)")
     print(f"fast path, {args.workers} processes:    {many:8.0f} cases/min  (goal 1,000)")
     print(f"pty + obdcore client:      {pty:8.1f} cases/min")

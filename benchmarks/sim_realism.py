@@ -35,8 +35,10 @@ def main() -> int:
     real = real_samples(args.data)
     sim = simulated_samples(cars=args.cars)
     rows = compare(real, sim)
-    print(f"{len(real)} real recordings, {len(sim)} simulated ({args.cars} cars), "
-          f"{time.perf_counter() - started:.1f} s\n")
+    print(
+        f"{len(real)} real recordings, {len(sim)} simulated ({args.cars} cars), "
+        f"{time.perf_counter() - started:.1f} s\n"
+    )
     print(table(rows))
     met = sum(row.ok for row in rows)
     print(f"\ngoal met on {met} of {len(rows)} signals")

@@ -70,8 +70,10 @@ def diagnose_command(
         _fail(f"--lang must be en or fr, not {lang!r}", EXIT_USAGE)
     chosen = [bool(snapshot), bool(verify), sim or bool(device)]
     if sum(chosen) != 1:
-        _fail("give exactly one of --snapshot FILE, --verify DIAGNOSIS AFTER, --sim, --device URL",
-              EXIT_USAGE)
+        _fail(
+            "give exactly one of --snapshot FILE, --verify DIAGNOSIS AFTER, --sim, --device URL",
+            EXIT_USAGE,
+        )
     from diagnostics.snapshot import SnapshotError
 
     try:

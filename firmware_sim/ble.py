@@ -95,16 +95,19 @@ VLINK_SERVICE = "e7810a71-73ae-499d-8c15-faa9aef0c3f2"
 VLINK_CHAR = "bef8d6c9-9c21-4c9e-b632-bd58c1009f9f"
 
 # The table of docs DOMAIN.md ("BLE dongles (GATT)").
-LAYOUTS: dict[str, GattLayout] = {layout.name: layout for layout in (
-    GattLayout("fff0", "fff0", (Char("fff1", NOTIFY), Char("fff2", WRITE))),
-    # Same UUIDs, directions the other way round (seen on some generic dongles).
-    GattLayout("fff0-swapped", "fff0", (Char("fff1", WRITE), Char("fff2", NOTIFY))),
-    GattLayout("ffe0", "ffe0", (Char("ffe1", BOTH),)),  # HM-10 / CC254x: one char both ways
-    GattLayout("18f0", "18f0", (Char("2af0", NOTIFY), Char("2af1", WRITE))),  # Vgate, vLinker
-    GattLayout("vlink", VLINK_SERVICE, (Char(VLINK_CHAR, BOTH),)),  # "IOS-Vlink"
-    # Not adapters: a heart-rate band (measurement notifies, body location reads).
-    GattLayout("heart-rate", "180d", (Char("2a37", ("notify",)), Char("2a38", ("read",)))),
-)}
+LAYOUTS: dict[str, GattLayout] = {
+    layout.name: layout
+    for layout in (
+        GattLayout("fff0", "fff0", (Char("fff1", NOTIFY), Char("fff2", WRITE))),
+        # Same UUIDs, directions the other way round (seen on some generic dongles).
+        GattLayout("fff0-swapped", "fff0", (Char("fff1", WRITE), Char("fff2", NOTIFY))),
+        GattLayout("ffe0", "ffe0", (Char("ffe1", BOTH),)),  # HM-10 / CC254x: one char both ways
+        GattLayout("18f0", "18f0", (Char("2af0", NOTIFY), Char("2af1", WRITE))),  # Vgate, vLinker
+        GattLayout("vlink", VLINK_SERVICE, (Char(VLINK_CHAR, BOTH),)),  # "IOS-Vlink"
+        # Not adapters: a heart-rate band (measurement notifies, body location reads).
+        GattLayout("heart-rate", "180d", (Char("2a37", ("notify",)), Char("2a38", ("read",)))),
+    )
+}
 
 # Every device also carries a Device Information service: a read-only characteristic that a
 # client must not mistake for a data pipe.
@@ -200,9 +203,15 @@ class Device:
     def advertisement(self) -> AdvertisementData:
         """The advertising data a scanner receives from this device."""
         uuids = [self.layout.service] if self.advertise_service else []
-        return AdvertisementData(local_name=self.name, manufacturer_data={}, service_data={},
-                                 service_uuids=uuids, tx_power=None, rssi=self.rssi,
-                                 platform_data=())
+        return AdvertisementData(
+            local_name=self.name,
+            manufacturer_data={},
+            service_data={},
+            service_uuids=uuids,
+            tx_power=None,
+            rssi=self.rssi,
+            platform_data=(),
+        )
 
     def gatt(self, wanted: set[str] | None = None) -> BleakGATTServiceCollection:
         """The GATT table as bleak's collection; ``wanted`` filters services by UUID, as
@@ -216,9 +225,14 @@ class Device:
                 table.add_service(service)
             for spec in layout.chars:
                 next(handles)  # the characteristic declaration; bleak keeps the value handle
-                char = BleakGATTCharacteristic(spec, next(handles), spec.uuid,
-                                               list(spec.properties), lambda: self.payload,
-                                               service)
+                char = BleakGATTCharacteristic(
+                    spec,
+                    next(handles),
+                    spec.uuid,
+                    list(spec.properties),
+                    lambda: self.payload,
+                    service,
+                )
                 notifies = {"notify", "indicate"} & set(spec.properties)
                 cccd = next(handles) if notifies else None
                 if keep:
@@ -239,9 +253,12 @@ class Air:
     is how often each device advertises while a scan runs.
     """
 
-    def __init__(self, devices: Iterable[Device] = (),
-                 clock: Callable[[], float] = time.monotonic,
-                 advertising_interval_s: float = ADVERTISING_INTERVAL_S):
+    def __init__(
+        self,
+        devices: Iterable[Device] = (),
+        clock: Callable[[], float] = time.monotonic,
+        advertising_interval_s: float = ADVERTISING_INTERVAL_S,
+    ):
         self.devices: list[Device] = list(devices)
         self.clock = clock
         self.advertising_interval_s = advertising_interval_s
@@ -259,14 +276,24 @@ class Air:
         device.drop_link()
         self.devices.remove(device)
 
-    def add_dongle(self, firmware: Peer, name: str | None = "OBDII",
-                   layout: str | GattLayout = "fff0", **options: Any) -> Device:
+    def add_dongle(
+        self,
+        firmware: Peer,
+        name: str | None = "OBDII",
+        layout: str | GattLayout = "fff0",
+        **options: Any,
+    ) -> Device:
         """An ELM327 dongle in front of ``firmware`` with one of :data:`LAYOUTS`;
         ``options`` are :class:`Device` fields (``mtu``, ``rssi``, ``address``...)."""
         return self._add(name, layout, firmware, options)
 
-    def add_gadget(self, name: str | None = "BT05", layout: str | GattLayout = "ffe0",
-                   reply: bytes = b"", **options: Any) -> Device:
+    def add_gadget(
+        self,
+        name: str | None = "BT05",
+        layout: str | GattLayout = "ffe0",
+        reply: bytes = b"",
+        **options: Any,
+    ) -> Device:
         """Not an adapter, though it may use an adapter's UUIDs (an HM-10 LED strip)."""
         return self._add(name, layout, Gadget(reply), options)
 
@@ -274,8 +301,9 @@ class Air:
         """A heart-rate band (service 180D): notifies, but has nothing to write to."""
         return self._add(name, "heart-rate", Gadget(), options)
 
-    def _add(self, name: str | None, layout: str | GattLayout, peer: Peer,
-             options: dict[str, Any]) -> Device:
+    def _add(
+        self, name: str | None, layout: str | GattLayout, peer: Peer, options: dict[str, Any]
+    ) -> Device:
         if isinstance(layout, str):
             layout = LAYOUTS[layout]
         options.setdefault("address", f"0C:1C:57:00:00:{next(self._serial):02X}")
@@ -309,8 +337,13 @@ class SimBleakScanner(BaseBleakScanner):
 
     air: ClassVar[Air]
 
-    def __init__(self, detection_callback: Any, service_uuids: list[str] | None,
-                 scanning_mode: str = "active", **kwargs: Any):
+    def __init__(
+        self,
+        detection_callback: Any,
+        service_uuids: list[str] | None,
+        scanning_mode: str = "active",
+        **kwargs: Any,
+    ):
         super().__init__(detection_callback, service_uuids)
         self._advertiser: asyncio.Task[None] | None = None
 
@@ -330,8 +363,9 @@ class SimBleakScanner(BaseBleakScanner):
                 advert = device.advertisement()
                 # The OS filters on service UUIDs; bleak's helper applies the same rule.
                 if self.is_allowed_uuid(advert.service_uuids):
-                    found = self.create_or_update_device(device.address, device.address,
-                                                         device.name, device, advert)
+                    found = self.create_or_update_device(
+                        device.address, device.address, device.name, device, advert
+                    )
                     self.call_detection_callbacks(found, advert)
             await asyncio.sleep(self.air.advertising_interval_s)
 
@@ -346,11 +380,17 @@ class SimBleakClient(BaseBleakClient):
 
     air: ClassVar[Air]
 
-    def __init__(self, address_or_ble_device: BLEDevice | str,
-                 services: set[str] | None = None, **kwargs: Any):
-        super().__init__(address_or_ble_device,
-                         disconnected_callback=kwargs.get("disconnected_callback"),
-                         timeout=kwargs.get("timeout", 10.0))
+    def __init__(
+        self,
+        address_or_ble_device: BLEDevice | str,
+        services: set[str] | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            address_or_ble_device,
+            disconnected_callback=kwargs.get("disconnected_callback"),
+            timeout=kwargs.get("timeout", 10.0),
+        )
         details = getattr(address_or_ble_device, "details", None)
         self._device: Device | None = details if isinstance(details, Device) else None
         self._wanted = services
@@ -384,8 +424,9 @@ class SimBleakClient(BaseBleakClient):
             raise BleakError("Client is already connected")
         device = self._device or self.air.find(self.address)
         if device is None:
-            raise BleakDeviceNotFoundError(self.address,
-                                           f"Device with address {self.address} was not found.")
+            raise BleakDeviceNotFoundError(
+                self.address, f"Device with address {self.address} was not found."
+            )
         async with asyncio.timeout(kwargs.get("timeout", self._timeout)):
             # A dongle serves one central; it is connectable again once that one leaves.
             while device.connected or device not in self.air.devices:
@@ -439,8 +480,9 @@ class SimBleakClient(BaseBleakClient):
 
     # ------------------------------------------------------------ GATT operations
 
-    async def write_gatt_char(self, characteristic: BleakGATTCharacteristic, data: Any,
-                              response: bool) -> None:
+    async def write_gatt_char(
+        self, characteristic: BleakGATTCharacteristic, data: Any, response: bool
+    ) -> None:
         """Feeds ``data`` to the peer. Raises ``BleakError`` when not connected,
         ``BleakGATTProtocolError`` when the characteristic does not take this kind of
         write or ``data`` is longer than MTU-3."""
@@ -451,16 +493,16 @@ class SimBleakClient(BaseBleakClient):
         if kind not in characteristic.properties:
             raise BleakGATTProtocolError(BleakGATTProtocolErrorCode.WRITE_NOT_PERMITTED)
         if len(data) > device.payload:
-            raise BleakGATTProtocolError(
-                BleakGATTProtocolErrorCode.INVALID_ATTRIBUTE_VALUE_LENGTH)
+            raise BleakGATTProtocolError(BleakGATTProtocolErrorCode.INVALID_ATTRIBUTE_VALUE_LENGTH)
         self._outbox += device.peer.feed(data, self.air.clock())
         assert self._wake is not None  # set while connected
         self._wake.set()
         if response:
             await asyncio.sleep(0)  # the write response comes back from the dongle
 
-    async def start_notify(self, characteristic: BleakGATTCharacteristic,
-                           callback: NotifyCallback, **kwargs: Any) -> None:
+    async def start_notify(
+        self, characteristic: BleakGATTCharacteristic, callback: NotifyCallback, **kwargs: Any
+    ) -> None:
         """Subscribes ``callback(bytearray)``; ``BleakError`` if it cannot notify."""
         self._require()
         if not {"notify", "indicate"} & set(characteristic.properties):
@@ -471,15 +513,17 @@ class SimBleakClient(BaseBleakClient):
         self._require()
         self._callbacks.pop(characteristic.handle, None)
 
-    async def read_gatt_char(self, characteristic: BleakGATTCharacteristic, *,
-                             use_cached: bool = False, **kwargs: Any) -> bytearray:
+    async def read_gatt_char(
+        self, characteristic: BleakGATTCharacteristic, *, use_cached: bool = False, **kwargs: Any
+    ) -> bytearray:
         device = self._require()
         if "read" not in characteristic.properties:
             raise BleakGATTProtocolError(BleakGATTProtocolErrorCode.READ_NOT_PERMITTED)
         return bytearray(device.read_value(characteristic.uuid))
 
-    async def read_gatt_descriptor(self, descriptor: BleakGATTDescriptor, *,
-                                   use_cached: bool = False, **kwargs: Any) -> bytearray:
+    async def read_gatt_descriptor(
+        self, descriptor: BleakGATTDescriptor, *, use_cached: bool = False, **kwargs: Any
+    ) -> bytearray:
         """Only CCCDs exist here: 01 00 while notifications are on, else 00 00."""
         self._require()
         return bytearray([int(descriptor.characteristic_handle in self._callbacks), 0])
@@ -528,7 +572,7 @@ class SimBleakClient(BaseBleakClient):
     async def _notify(self, device: Device, data: bytes) -> None:
         """Sends ``data`` as notifications of at most MTU-3 bytes to every subscriber."""
         for start in range(0, len(data), device.payload):
-            chunk = data[start:start + device.payload]
+            chunk = data[start : start + device.payload]
             for callback in list(self._callbacks.values()):
                 callback(bytearray(chunk))
             # One notification per connection event: readers may see each one apart.

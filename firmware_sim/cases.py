@@ -38,24 +38,71 @@ from firmware_sim.profiles import PROFILES, EngineProfile, draw_car
 
 SCHEMA_VERSION = 1
 # What a dongle polls during the guided test (only those the car supports are kept).
-SERIES_PIDS = ("RPM", "SPEED", "ENGINE_LOAD", "COOLANT_TEMP", "SHORT_FUEL_TRIM_1",
-               "LONG_FUEL_TRIM_1", "SHORT_FUEL_TRIM_2", "LONG_FUEL_TRIM_2", "INTAKE_PRESSURE",
-               "TIMING_ADVANCE", "INTAKE_TEMP", "MAF", "THROTTLE_POS", "O2_B1S1_VOLTAGE",
-               "O2_B1S2_VOLTAGE", "CATALYST_TEMP_B1S1", "CONTROL_MODULE_VOLTAGE",
-               "FUEL_PRESSURE", "FUEL_RAIL_PRESSURE_DIRECT", "COMMANDED_EGR", "EGR_ERROR",
-               "EVAP_VAPOR_PRESSURE", "BAROMETRIC_PRESSURE")
+SERIES_PIDS = (
+    "RPM",
+    "SPEED",
+    "ENGINE_LOAD",
+    "COOLANT_TEMP",
+    "SHORT_FUEL_TRIM_1",
+    "LONG_FUEL_TRIM_1",
+    "SHORT_FUEL_TRIM_2",
+    "LONG_FUEL_TRIM_2",
+    "INTAKE_PRESSURE",
+    "TIMING_ADVANCE",
+    "INTAKE_TEMP",
+    "MAF",
+    "THROTTLE_POS",
+    "O2_B1S1_VOLTAGE",
+    "O2_B1S2_VOLTAGE",
+    "CATALYST_TEMP_B1S1",
+    "CONTROL_MODULE_VOLTAGE",
+    "FUEL_PRESSURE",
+    "FUEL_RAIL_PRESSURE_DIRECT",
+    "COMMANDED_EGR",
+    "EGR_ERROR",
+    "EVAP_VAPOR_PRESSURE",
+    "BAROMETRIC_PRESSURE",
+)
 # Fault pairs that cannot both be true of one part.
-EXCLUSIVE = ({"thermostat_stuck_open", "thermostat_stuck_closed"},
-             {"maf_under_reading", "maf_over_reading"},
-             {"charging_fault", "alternator_overcharging"}, {"boost_leak", "overboost"},
-             {"slow_upstream_o2", "dead_upstream_o2"},
-             {"slow_downstream_o2", "dead_downstream_o2"}, {"egr_stuck", "egr_insufficient_flow"},
-             {"misfire", "ignition_coil", "low_compression", "clogged_injector"})
+EXCLUSIVE = (
+    {"thermostat_stuck_open", "thermostat_stuck_closed"},
+    {"maf_under_reading", "maf_over_reading"},
+    {"charging_fault", "alternator_overcharging"},
+    {"boost_leak", "overboost"},
+    {"slow_upstream_o2", "dead_upstream_o2"},
+    {"slow_downstream_o2", "dead_downstream_o2"},
+    {"egr_stuck", "egr_insufficient_flow"},
+    {"misfire", "ignition_coil", "low_compression", "clogged_injector"},
+)
 # Old codes a used car carries from repaired faults (distractors).
-OLD_CODES = ("P0442", "P0455", "P0420", "P0171", "P0300", "P0128", "P0135", "P0141", "P0401",
-             "P0562", "P0113", "P0340", "P0500", "P0700", "P0455")
-VARIANTS = ("full", "full", "full", "full", "full", "full", "codes_only", "pending_only",
-            "no_mode06")
+OLD_CODES = (
+    "P0442",
+    "P0455",
+    "P0420",
+    "P0171",
+    "P0300",
+    "P0128",
+    "P0135",
+    "P0141",
+    "P0401",
+    "P0562",
+    "P0113",
+    "P0340",
+    "P0500",
+    "P0700",
+    "P0455",
+)
+VARIANTS = (
+    "full",
+    "full",
+    "full",
+    "full",
+    "full",
+    "full",
+    "codes_only",
+    "pending_only",
+    "no_mode06",
+)
 
 # The guided test: (phase, order, seconds recorded, physics step). "warm_up" is driven but
 # not recorded: the driver is asked to drive until the gauge reads normal.
@@ -88,6 +135,7 @@ class CasePlan:
 
 
 # ============================================================================ drawing
+
 
 def draw_faults(rng: random.Random, car: EngineProfile, count: int) -> list[Fault]:
     """``count`` distinct, compatible faults that exist on ``car``, with severities from
@@ -129,6 +177,7 @@ def plan_case(seed: int, profile: str | None = None) -> CasePlan:
 
 # ============================================================================ readers
 
+
 class LocalReader:
     """Reads the car the way the obdcore client does, without a transport: requests go
     to the ECUs, their answers are printed as the adapter prints them (CAN headers on)
@@ -152,8 +201,9 @@ class LocalReader:
         for ecu in self.car.ecus:
             messages = ecu.answer(request, can)
             if messages:
-                answers.append(Answer(ecu.can_id, ecu.can29_source, ecu.legacy_source,
-                                      tuple(messages)))
+                answers.append(
+                    Answer(ecu.can_id, ecu.can29_source, ecu.legacy_source, tuple(messages))
+                )
         lines = format_answers(answers, self.format) or ["NO DATA"]
         return self.decoder.decode("\r".join(lines) + "\r\r>", request=text)
 
@@ -192,8 +242,11 @@ class LocalReader:
 
     async def _engine_pids(self) -> set[int]:
         supported = await self.supported_pids()
-        self._supported_engine = supported.get(0x7E8, set()) or supported.get(
-            min(supported), set()) if supported else set()
+        self._supported_engine = (
+            supported.get(0x7E8, set()) or supported.get(min(supported), set())
+            if supported
+            else set()
+        )
         return self._supported_engine
 
     async def dtcs(self) -> dict[int, dict[str, list[str]]]:
@@ -287,8 +340,11 @@ class ClientReader:
     async def freeze_frames(self) -> list[dict[str, Any]]:
         frames = []
         for frame in await self.client.freeze_frame():
-            values = {r.name: float(r.value) for r in frame.readings
-                      if isinstance(r.value, float | int) and not isinstance(r.value, bool)}
+            values = {
+                r.name: float(r.value)
+                for r in frame.readings
+                if isinstance(r.value, float | int) and not isinstance(r.value, bool)
+            }
             frames.append({"ecu": frame.ecu, "dtc": frame.dtc, "values": values})
         return frames
 
@@ -303,6 +359,7 @@ class ClientReader:
 
 
 # ============================================================================ the guided test
+
 
 async def drive_guided_test(reader: Any, names: list[str], variant: str) -> dict[str, Any]:
     """Drives the guided test through ``reader``; returns the phases (1 Hz series)."""
@@ -358,12 +415,19 @@ def _extend(phase: dict[str, Any], tail: dict[str, Any]) -> None:
 
 # ============================================================================ the snapshot
 
+
 def _hex_id(ecu: int) -> str:
     return f"{ecu:03X}" if ecu < 0x1000 else f"{ecu:X}"
 
 
-_ECU_NAMES = {0x7E8: "engine", 0x7E9: "transmission", 0x18DAF110: "engine",
-              0x18DAF118: "transmission", 0x10: "engine", 0x18: "transmission"}
+_ECU_NAMES = {
+    0x7E8: "engine",
+    0x7E9: "transmission",
+    0x18DAF110: "engine",
+    0x18DAF118: "transmission",
+    0x10: "engine",
+    0x18: "transmission",
+}
 
 
 def _monitors(status: Any) -> dict[str, dict[str, bool]] | None:
@@ -380,12 +444,19 @@ def _mode06_rows(results: dict[int, list[Any]]) -> list[dict[str, Any]]:
         for test in tests:
             empty = test.value == 0 and test.minimum == 0 and test.maximum == 0
             status = "no_result" if empty else ("pass" if test.passed else "fail")
-            rows.append({"ecu": _hex_id(ecu), "mid": f"{test.mid:02X}", "tid": f"{test.tid:02X}",
-                         "name": f"{monitor_name(test.mid)} {test.name}",
-                         "value": None if empty else round(test.value, 6),
-                         "min": None if empty else round(test.minimum, 6),
-                         "max": None if empty else round(test.maximum, 6), "unit": test.unit,
-                         "status": status})
+            rows.append(
+                {
+                    "ecu": _hex_id(ecu),
+                    "mid": f"{test.mid:02X}",
+                    "tid": f"{test.tid:02X}",
+                    "name": f"{monitor_name(test.mid)} {test.name}",
+                    "value": None if empty else round(test.value, 6),
+                    "min": None if empty else round(test.minimum, 6),
+                    "max": None if empty else round(test.maximum, 6),
+                    "unit": test.unit,
+                    "status": status,
+                }
+            )
     return rows
 
 
@@ -398,25 +469,45 @@ async def read_snapshot(reader: Any, plan: CasePlan, phases: dict[str, Any]) -> 
     ecus = []
     for ecu in sorted(set(dtcs) | set(readiness)):
         codes = dtcs.get(ecu, {})
-        ecus.append({"address": _hex_id(ecu), "name": _ECU_NAMES.get(ecu, "other"),
-                     "stored": sorted(codes.get("stored", [])),
-                     "pending": sorted(codes.get("pending", [])),
-                     "permanent": sorted(codes.get("permanent", []))})
-    frames = [{"ecu": _hex_id(f["ecu"]), "frame": 0, "dtc": f["dtc"],
-               "values": {k: round(v, 4) for k, v in sorted(f["values"].items())}}
-              for f in await reader.freeze_frames() if f["dtc"]]
-    counters = await reader.query(["TIME_SINCE_DTC_CLEARED", "WARMUPS_SINCE_DTC_CLEAR",
-                                   "DISTANCE_SINCE_DTC_CLEAR"])
-    mode06 = [] if plan.variant in ("codes_only", "no_mode06") else _mode06_rows(
-        await reader.mode06())
+        ecus.append(
+            {
+                "address": _hex_id(ecu),
+                "name": _ECU_NAMES.get(ecu, "other"),
+                "stored": sorted(codes.get("stored", [])),
+                "pending": sorted(codes.get("pending", [])),
+                "permanent": sorted(codes.get("permanent", [])),
+            }
+        )
+    frames = [
+        {
+            "ecu": _hex_id(f["ecu"]),
+            "frame": 0,
+            "dtc": f["dtc"],
+            "values": {k: round(v, 4) for k, v in sorted(f["values"].items())},
+        }
+        for f in await reader.freeze_frames()
+        if f["dtc"]
+    ]
+    counters = await reader.query(
+        ["TIME_SINCE_DTC_CLEARED", "WARMUPS_SINCE_DTC_CLEAR", "DISTANCE_SINCE_DTC_CLEAR"]
+    )
+    mode06 = (
+        [] if plan.variant in ("codes_only", "no_mode06") else _mode06_rows(await reader.mode06())
+    )
     supported = await reader.supported_pids()
     car = plan.car
     mil = any(status.mil for status, _ in readiness.values() if status is not None)
     return {
         "schema_version": SCHEMA_VERSION,
-        "vehicle": {"vin": await reader.vin(), "fuel": car.fuel, "engine_type": car.engine_type,
-                    "engine_litres": round(car.displacement_l, 1), "cylinders": car.cylinders,
-                    "year": car.year, "mileage_km": car.mileage_km},
+        "vehicle": {
+            "vin": await reader.vin(),
+            "fuel": car.fuel,
+            "engine_type": car.engine_type,
+            "engine_litres": round(car.displacement_l, 1),
+            "cylinders": car.cylinders,
+            "year": car.year,
+            "mileage_km": car.mileage_km,
+        },
         "mil_on": mil,
         "ecus": ecus,
         "freeze_frames": frames,
@@ -451,15 +542,20 @@ def truth(plan: CasePlan) -> dict[str, Any]:
     expected: set[str] = set()
     for fault in plan.faults:
         definition = LIBRARY[fault.name]
-        expected.update(code for _, code in definition.codes_for(fault.severity, plan.car,
-                                                                 fault.cylinder))
-    return {"faults": [{"id": f.id, "severity": f.severity} for f in plan.faults],
-            "expected_codes": sorted(expected), "healthy": not plan.faults,
-            "variant": plan.variant, "distractors": {
-                "old_code": plan.old_code, "cleared_before_test": plan.cleared}}
+        expected.update(
+            code for _, code in definition.codes_for(fault.severity, plan.car, fault.cylinder)
+        )
+    return {
+        "faults": [{"id": f.id, "severity": f.severity} for f in plan.faults],
+        "expected_codes": sorted(expected),
+        "healthy": not plan.faults,
+        "variant": plan.variant,
+        "distractors": {"old_code": plan.old_code, "cleared_before_test": plan.cleared},
+    }
 
 
 # ============================================================================ one case
+
 
 def build_car(plan: CasePlan) -> Car:
     """The case's car, ready for its script; its clock moves only with the driver's
@@ -488,8 +584,13 @@ async def run_case(reader: Any, plan: CasePlan) -> dict[str, Any]:
     names = _series_names(engine_pids)
     phases = await drive_guided_test(reader, names, plan.variant)
     snapshot = await read_snapshot(reader, plan, phases)
-    return {"case_id": f"sim-{plan.seed:08d}", "seed": plan.seed, "profile": plan.profile,
-            "snapshot": snapshot, "truth": truth(plan)}
+    return {
+        "case_id": f"sim-{plan.seed:08d}",
+        "seed": plan.seed,
+        "profile": plan.profile,
+        "snapshot": snapshot,
+        "truth": truth(plan),
+    }
 
 
 @cache
@@ -537,8 +638,7 @@ def _case_line(args: tuple[int, str | None]) -> str:
     return json.dumps(generate_case(*args), separators=(",", ":"))
 
 
-def case_lines(seeds: Iterable[int], profile: str | None = None, workers: int = 1
-               ) -> Iterator[str]:
+def case_lines(seeds: Iterable[int], profile: str | None = None, workers: int = 1) -> Iterator[str]:
     """JSON lines of the cases of ``seeds``, in order; ``workers`` > 1 spreads them over
     that many processes (each case depends on its seed only)."""
     jobs = ((seed, profile) for seed in seeds)
@@ -551,8 +651,9 @@ def case_lines(seeds: Iterable[int], profile: str | None = None, workers: int = 
         yield from pool.imap(_case_line, jobs, chunksize=8)
 
 
-def write_cases(path: str, count: int, first_seed: int = 0, profile: str | None = None,
-                workers: int = 1) -> int:
+def write_cases(
+    path: str, count: int, first_seed: int = 0, profile: str | None = None, workers: int = 1
+) -> int:
     """Writes ``count`` cases (seeds ``first_seed``...) to ``path`` as JSON lines; the
     file is written to a temporary name and renamed, so it is never half-written."""
     import os
@@ -573,8 +674,9 @@ def write_cases(path: str, count: int, first_seed: int = 0, profile: str | None 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m firmware_sim.cases -n N -o FILE``; exit 2 on bad arguments."""
-    parser = argparse.ArgumentParser(prog="python -m firmware_sim.cases",
-                                     description="Write labelled simulator cases (.jsonl).")
+    parser = argparse.ArgumentParser(
+        prog="python -m firmware_sim.cases", description="Write labelled simulator cases (.jsonl)."
+    )
     parser.add_argument("-n", "--count", type=int, default=100)
     parser.add_argument("-o", "--output", required=True)
     parser.add_argument("--seed", type=int, default=0, help="first seed")

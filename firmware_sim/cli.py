@@ -28,9 +28,11 @@ app = typer.Typer()
 
 
 # "\\[" : Rich markup would take [@SEVERITY] for a style tag and drop it.
-FAULT_HELP = ("NAME[:CYLINDER]\\[@SEVERITY], repeatable: a fault listed below; CYLINDER for "
-              "those marked :N; SEVERITY from 0 to 1 (default 0.8). E.g. misfire:2@0.9, "
-              "vacuum_leak@0.4, link_drop@0.2.")
+FAULT_HELP = (
+    "NAME[:CYLINDER]\\[@SEVERITY], repeatable: a fault listed below; CYLINDER for "
+    "those marked :N; SEVERITY from 0 to 1 (default 0.8). E.g. misfire:2@0.9, "
+    "vacuum_leak@0.4, link_drop@0.2."
+)
 
 
 def _fault_list() -> str:
@@ -49,23 +51,31 @@ def _fail(message: str, code: int, command: str = "sim") -> None:
 @app.command(epilog=f"{_fault_list()}\n\n{EXIT_CODES_HELP}")
 def sim(
     transport: Annotated[str, typer.Option(help="pty (a serial device) or tcp (Wi-Fi)")] = "pty",
-    port: Annotated[int, typer.Option(
-        min=0, max=65535, help="TCP port (0 = any free port)")] = 35000,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="TCP port (0 = any free port)")
+    ] = 35000,
     host: Annotated[str, typer.Option(help="TCP address to listen on")] = "127.0.0.1",
-    profile: Annotated[str, typer.Option(
-        help="car: petrol_1.5, petrol_v6, diesel_2.0")] = "petrol_1.5",
-    fault: Annotated[list[str] | None, typer.Option(
-        metavar="SPEC", help=FAULT_HELP)] = None,
+    profile: Annotated[
+        str, typer.Option(help="car: petrol_1.5, petrol_v6, diesel_2.0")
+    ] = "petrol_1.5",
+    fault: Annotated[list[str] | None, typer.Option(metavar="SPEC", help=FAULT_HELP)] = None,
     adapter: Annotated[str, typer.Option(help="elm327, stn or clone")] = "elm327",
     timing: Annotated[str, typer.Option(help="fast or realistic")] = "fast",
     seed: Annotated[int, typer.Option(help="same seed, same answers")] = 0,
     protocol: Annotated[str, typer.Option(help="override the car's protocol (1-9)")] = "",
     cycle: Annotated[str, typer.Option(help="drive cycle: standard or idle")] = "standard",
-    start: Annotated[float, typer.Option(
-        help="simulated seconds into the current trip before serving (300: warm engine, "
-             "0: key just turned)")] = 300.0,
-    history: Annotated[str, typer.Option(
-        help="driven (two trips with the faults: codes set), none, or a number of trips")
+    start: Annotated[
+        float,
+        typer.Option(
+            help="simulated seconds into the current trip before serving (300: warm engine, "
+            "0: key just turned)"
+        ),
+    ] = 300.0,
+    history: Annotated[
+        str,
+        typer.Option(
+            help="driven (two trips with the faults: codes set), none, or a number of trips"
+        ),
     ] = "driven",
 ) -> None:
     """Serve the simulator; the first line printed is the URL to connect to."""
@@ -73,10 +83,20 @@ def sim(
     from firmware_sim.server import Simulator
 
     try:
-        simulator = Simulator(transport=transport, profile=profile, faults=fault or [],
-                              adapter=adapter, timing=timing, seed=seed, port=port, host=host,
-                              protocol=protocol or None, cycle=cycle, start_s=start,
-                              history=int(history) if history.isdigit() else history)
+        simulator = Simulator(
+            transport=transport,
+            profile=profile,
+            faults=fault or [],
+            adapter=adapter,
+            timing=timing,
+            seed=seed,
+            port=port,
+            host=host,
+            protocol=protocol or None,
+            cycle=cycle,
+            start_s=start,
+            history=int(history) if history.isdigit() else history,
+        )
         simulator.start()
     except SimError as exc:
         _fail(str(exc), ExitCode.USAGE)

@@ -126,8 +126,11 @@ def _clear(car: Car, words: list[str]) -> str:
 
 def _old_code(car: Car, words: list[str]) -> str:
     code = words[0]
-    if len(code) != 5 or code[0] not in "PCBU" or not all(c in "0123456789ABCDEF"
-                                                           for c in code[1:]):
+    if (
+        len(code) != 5
+        or code[0] not in "PCBU"
+        or not all(c in "0123456789ABCDEF" for c in code[1:])
+    ):
         raise ValueError(code)
     car.diagnostics.add_old_code(code)
     return "OK"
@@ -171,20 +174,44 @@ def state_line(car: Car) -> str:
     s, diag = car.physics.state, car.diagnostics
     codes = ",".join(diag.confirmed) or "-"
     pending = ",".join(c for c in diag.pending if c not in diag.confirmed) or "-"
-    return (f"T {s.t:.1f} PHASE {s.phase} RUN {int(s.running)} RPM {s.rpm:.0f} "
-            f"SPEED {s.speed:.0f} ECT {s.coolant:.1f} TRIP {diag.trip} "
-            f"WARMUPS {s.warmups} STORED {codes} PENDING {pending}")
+    return (
+        f"T {s.t:.1f} PHASE {s.phase} RUN {int(s.running)} RPM {s.rpm:.0f} "
+        f"SPEED {s.speed:.0f} ECT {s.coolant:.1f} TRIP {diag.trip} "
+        f"WARMUPS {s.warmups} STORED {codes} PENDING {pending}"
+    )
 
 
 def _state(car: Car, words: list[str]) -> str:
     return state_line(car)
 
 
-_COMMANDS = {"RPM": _rpm, "SPEED": _speed, "IDLE": _idle, "SNAP": _snap, "FOLLOW": _follow,
-             "OFF": _off, "ON": _on, "WAIT": _wait, "CLEAR": _clear, "OLDCODE": _old_code,
-             "FREEZE": _freeze, "HISTORY": _history, "STATE": _state}
-_USAGE = {"RPM": "RPM 0-6500", "SPEED": "SPEED 0-200 (km/h)", "IDLE": "IDLE", "SNAP": "SNAP",
-          "FOLLOW": "FOLLOW", "OFF": "OFF", "ON": "ON",
-          "WAIT": "WAIT SECONDS [STEP 0.01-60]", "CLEAR": "CLEAR",
-          "OLDCODE": "OLDCODE P0442", "FREEZE": "FREEZE ON|OFF", "HISTORY": "HISTORY [TRIPS]",
-          "STATE": "STATE"}
+_COMMANDS = {
+    "RPM": _rpm,
+    "SPEED": _speed,
+    "IDLE": _idle,
+    "SNAP": _snap,
+    "FOLLOW": _follow,
+    "OFF": _off,
+    "ON": _on,
+    "WAIT": _wait,
+    "CLEAR": _clear,
+    "OLDCODE": _old_code,
+    "FREEZE": _freeze,
+    "HISTORY": _history,
+    "STATE": _state,
+}
+_USAGE = {
+    "RPM": "RPM 0-6500",
+    "SPEED": "SPEED 0-200 (km/h)",
+    "IDLE": "IDLE",
+    "SNAP": "SNAP",
+    "FOLLOW": "FOLLOW",
+    "OFF": "OFF",
+    "ON": "ON",
+    "WAIT": "WAIT SECONDS [STEP 0.01-60]",
+    "CLEAR": "CLEAR",
+    "OLDCODE": "OLDCODE P0442",
+    "FREEZE": "FREEZE ON|OFF",
+    "HISTORY": "HISTORY [TRIPS]",
+    "STATE": "STATE",
+}

@@ -65,7 +65,7 @@ class DriveCycle:
     @cached_property
     def _lengths(self) -> tuple[float, float]:
         first = sum(p.duration_s for p in self.phases)
-        return first, sum(p.duration_s for p in self.phases[self.loop_from:])
+        return first, sum(p.duration_s for p in self.phases[self.loop_from :])
 
     def _locate(self, t: float) -> tuple[int, float, float]:
         """(phase index, phase start time, previous phase's speed) for time ``t``."""
@@ -119,22 +119,24 @@ class Driver:
         phase, speed, rpm = self.order
         # A new speed is reached at a moderate 1.5 m/s2, as a driver asked to would.
         reach = self._speed_from + (t - self._order_from) * 5.4 * (
-            1.0 if speed >= self._speed_from else -1.0)
+            1.0 if speed >= self._speed_from else -1.0
+        )
         low, high = sorted((self._speed_from, speed))
         return Target(phase, min(high, max(low, reach)), rpm, False, key_s)
 
-    def _set(self, t: float, phase: str, speed: float, rpm: float | None,
-             current_speed: float) -> None:
+    def _set(
+        self, t: float, phase: str, speed: float, rpm: float | None, current_speed: float
+    ) -> None:
         self.order = (phase, speed, rpm)
         self._order_from, self._speed_from = t, current_speed
 
-    def hold_rpm(self, t: float, rpm: float, current_speed: float = 0.0,
-                 phase: str = "hold") -> None:
+    def hold_rpm(
+        self, t: float, rpm: float, current_speed: float = 0.0, phase: str = "hold"
+    ) -> None:
         """Stop (if moving), select neutral and hold ``rpm`` with the pedal."""
         self._set(t, phase, 0.0, rpm, current_speed)
 
-    def drive(self, t: float, kmh: float, current_speed: float = 0.0,
-              phase: str = "drive") -> None:
+    def drive(self, t: float, kmh: float, current_speed: float = 0.0, phase: str = "drive") -> None:
         """Drive at ``kmh`` (reached at a moderate acceleration)."""
         self._set(t, phase, kmh, None, current_speed)
 

@@ -19,13 +19,78 @@ from obdcore import PidTable, encode_pid
 
 _TABLE = PidTable.standard()
 
-PETROL_PIDS = frozenset({
-    0x01, 0x03, 0x04, 0x05, 0x06, 0x07, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11, 0x13,
-    0x14, 0x15, 0x1C, 0x1F, 0x21, 0x2E, 0x2F, 0x30, 0x31, 0x32, 0x33, 0x3C, 0x41, 0x42,
-    0x43, 0x44, 0x45, 0x46, 0x47, 0x49, 0x4C, 0x4D, 0x4E, 0x51})
-DIESEL_PIDS = frozenset({
-    0x01, 0x04, 0x05, 0x0B, 0x0C, 0x0D, 0x0F, 0x10, 0x11, 0x1C, 0x1F, 0x21, 0x23, 0x2F,
-    0x30, 0x31, 0x33, 0x3C, 0x41, 0x42, 0x43, 0x46, 0x49, 0x4D, 0x4E, 0x51})
+PETROL_PIDS = frozenset(
+    {
+        0x01,
+        0x03,
+        0x04,
+        0x05,
+        0x06,
+        0x07,
+        0x0B,
+        0x0C,
+        0x0D,
+        0x0E,
+        0x0F,
+        0x10,
+        0x11,
+        0x13,
+        0x14,
+        0x15,
+        0x1C,
+        0x1F,
+        0x21,
+        0x2E,
+        0x2F,
+        0x30,
+        0x31,
+        0x32,
+        0x33,
+        0x3C,
+        0x41,
+        0x42,
+        0x43,
+        0x44,
+        0x45,
+        0x46,
+        0x47,
+        0x49,
+        0x4C,
+        0x4D,
+        0x4E,
+        0x51,
+    }
+)
+DIESEL_PIDS = frozenset(
+    {
+        0x01,
+        0x04,
+        0x05,
+        0x0B,
+        0x0C,
+        0x0D,
+        0x0F,
+        0x10,
+        0x11,
+        0x1C,
+        0x1F,
+        0x21,
+        0x23,
+        0x2F,
+        0x30,
+        0x31,
+        0x33,
+        0x3C,
+        0x41,
+        0x42,
+        0x43,
+        0x46,
+        0x49,
+        0x4D,
+        0x4E,
+        0x51,
+    }
+)
 NRC_SERVICE_NOT_SUPPORTED = 0x11
 NRC_BAD_FORMAT = 0x13
 
@@ -53,8 +118,10 @@ def legacy_lines(sid: int, pid: int, data: bytes) -> list[bytes]:
     """Mode 09 data on a legacy bus: 4 bytes per line after ``49 PID SEQ``, NUL padded at
     the front to whole lines, as ECUs send a VIN."""
     padded = bytes((-len(data)) % 4) + data
-    return [bytes([sid, pid, index + 1]) + padded[i:i + 4]
-            for index, i in enumerate(range(0, len(padded), 4))]
+    return [
+        bytes([sid, pid, index + 1]) + padded[i : i + 4]
+        for index, i in enumerate(range(0, len(padded), 4))
+    ]
 
 
 def dtc_bytes(code: str) -> bytes:
@@ -71,7 +138,7 @@ def dtc_answer(sid: int, codes: list[str], can: bool) -> list[bytes]:
         return [bytes([sid, len(codes)]) + raw]
     raw = raw or bytes(6)
     raw += bytes((-len(raw)) % 6)
-    return [bytes([sid]) + raw[i:i + 6] for i in range(0, len(raw), 6)]
+    return [bytes([sid]) + raw[i : i + 6] for i in range(0, len(raw), 6)]
 
 
 class Ecu:
@@ -89,9 +156,16 @@ class Ecu:
 
     def answer(self, request: bytes, can: bool) -> list[bytes] | None:
         """The messages this ECU sends for ``request``, or None when it stays silent."""
-        handler = {0x01: self._mode01, 0x02: self._mode02, 0x03: self._codes,
-                   0x04: self._clear, 0x06: self._mode06, 0x07: self._codes,
-                   0x09: self._mode09, 0x0A: self._codes}.get(request[0])
+        handler = {
+            0x01: self._mode01,
+            0x02: self._mode02,
+            0x03: self._codes,
+            0x04: self._clear,
+            0x06: self._mode06,
+            0x07: self._codes,
+            0x09: self._mode09,
+            0x0A: self._codes,
+        }.get(request[0])
         if handler is None:
             return self._unsupported(request)
         return handler(request, can)
@@ -270,8 +344,7 @@ class EngineEcu(Ecu):
         return [bytes(out)] if len(out) > 1 else None
 
 
-def _mode06_record(mid: int, tid: int, uasid: int, value: float, low: float,
-                   high: float) -> bytes:
+def _mode06_record(mid: int, tid: int, uasid: int, value: float, low: float, high: float) -> bytes:
     from obdcore import uas_table
 
     scale = uas_table()[uasid].scale
@@ -330,8 +403,14 @@ class Car:
     physics step. Raises :class:`~firmware_sim.errors.FaultSpecError` for a fault that
     cannot exist on ``profile``."""
 
-    def __init__(self, profile: EngineProfile, faults: list[Fault] | None = None, seed: int = 0,
-                 cycle: DriveCycle | Driver = STANDARD, dt: float = DT):
+    def __init__(
+        self,
+        profile: EngineProfile,
+        faults: list[Fault] | None = None,
+        seed: int = 0,
+        cycle: DriveCycle | Driver = STANDARD,
+        dt: float = DT,
+    ):
         faults = list(faults or [])
         for fault in faults:
             check_fault(fault, profile)
@@ -373,20 +452,28 @@ class Car:
         """Every Mode 01 value the engine ECU reports now, by PID table field name."""
         values = self.physics.sensors()
         diag, state = self.diagnostics, self.physics.state
-        values.update({
-            "DISTANCE_W_MIL": diag.mil_distance,
-            "RUN_TIME_MIL": diag.mil_seconds,
-            "DISTANCE_SINCE_DTC_CLEAR": state.odometer_km - diag.distance_at_clear,
-            "TIME_SINCE_DTC_CLEARED": state.t - diag.cleared_at,
-            "WARMUPS_SINCE_DTC_CLEAR": min(255, state.warmups - diag.warmups_at_clear),
-        })
+        values.update(
+            {
+                "DISTANCE_W_MIL": diag.mil_distance,
+                "RUN_TIME_MIL": diag.mil_seconds,
+                "DISTANCE_SINCE_DTC_CLEAR": state.odometer_km - diag.distance_at_clear,
+                "TIME_SINCE_DTC_CLEARED": state.t - diag.cleared_at,
+                "WARMUPS_SINCE_DTC_CLEAR": min(255, state.warmups - diag.warmups_at_clear),
+            }
+        )
         return values
 
     def truth(self) -> dict[str, object]:
         """Ground truth: true physics, the values the ECU reports, and its memory."""
         diag = self.diagnostics
-        return {"physical": self.physics.truth(), "reported": self.values(),
-                "confirmed": list(diag.confirmed), "pending": list(diag.pending),
-                "permanent": list(diag.permanent), "mil": diag.mil,
-                "freeze_dtc": diag.freeze_dtc, "trip": diag.trip,
-                "flashing": diag.flashing}
+        return {
+            "physical": self.physics.truth(),
+            "reported": self.values(),
+            "confirmed": list(diag.confirmed),
+            "pending": list(diag.pending),
+            "permanent": list(diag.permanent),
+            "mil": diag.mil,
+            "freeze_dtc": diag.freeze_dtc,
+            "trip": diag.trip,
+            "flashing": diag.flashing,
+        }

@@ -20,8 +20,15 @@ from firmware_sim.library import LIBRARY
 from firmware_sim.profiles import EngineProfile
 
 CAR_FAULTS = tuple(LIBRARY)
-LINK_FAULTS = ("link_drop", "garbage", "buffer_full", "can_error", "no_data_burst",
-               "missing_prompt", "stall")
+LINK_FAULTS = (
+    "link_drop",
+    "garbage",
+    "buffer_full",
+    "can_error",
+    "no_data_burst",
+    "missing_prompt",
+    "stall",
+)
 # Faults that do not exist on a diesel (no throttle, no narrowband O2, no spark).
 PETROL_ONLY = frozenset(name for name, fault in LIBRARY.items() if "diesel" not in fault.engines)
 
@@ -71,8 +78,9 @@ def parse_fault(spec: str) -> Fault:
     """
     match = _SPEC.match(spec.strip().lower())
     if not match:
-        raise FaultSpecError(f"cannot read fault {spec!r}: use NAME[:CYLINDER][@SEVERITY]; "
-                             f"known names: {_known()}")
+        raise FaultSpecError(
+            f"cannot read fault {spec!r}: use NAME[:CYLINDER][@SEVERITY]; known names: {_known()}"
+        )
     name, arg, sev = match["name"], match["arg"], match["sev"]
     if name not in LIBRARY and name not in LINK_FAULTS:
         raise FaultSpecError(f"unknown fault {name!r}; known: {_known()}")
@@ -82,8 +90,9 @@ def parse_fault(spec: str) -> Fault:
     elif arg is not None:
         if sev is not None or "." not in arg and arg not in ("0", "1"):
             takers = sorted(n for n in LIBRARY if _takes_cylinder(n))
-            raise FaultSpecError(f"{spec!r}: {name} takes no cylinder number; only "
-                                 f"{', '.join(takers)} do")
+            raise FaultSpecError(
+                f"{spec!r}: {name} takes no cylinder number; only {', '.join(takers)} do"
+            )
         sev = arg
     try:
         severity = float(sev) if sev is not None else (0.2 if name in LINK_FAULTS else 0.8)
@@ -113,11 +122,12 @@ def check_fault(fault: Fault, profile: EngineProfile) -> None:
     definition = LIBRARY[fault.name]
     if profile.engine_type not in definition.engines:
         allowed = ", ".join(sorted(definition.engines))
-        raise FaultSpecError(f"{fault.name} does not exist on {profile.name} "
-                             f"({profile.engine_type}); it applies to: {allowed}")
+        raise FaultSpecError(
+            f"{fault.name} does not exist on {profile.name} "
+            f"({profile.engine_type}); it applies to: {allowed}"
+        )
     if fault.cylinder > profile.cylinders:
-        raise FaultSpecError(f"{fault.id}: {profile.name} has cylinders 1-"
-                             f"{profile.cylinders}")
+        raise FaultSpecError(f"{fault.id}: {profile.name} has cylinders 1-{profile.cylinders}")
 
 
 def faults_for(profile: EngineProfile) -> list[str]:

@@ -21,14 +21,40 @@ from obdcore.protocol.protocols import CAN_29, ISO, J1850, PROTOCOLS, is_can, pr
 
 MAX_LINE = 64  # characters kept from one command line; longer ones answer "?"
 MAX_BACKLOG = 200  # ATMA lines kept unread before "BUFFER FULL"
-HARMLESS = frozenset({"M0", "M1", "AL", "NL", "CFC0", "CFC1", "AR", "V0", "V1", "D0", "D1",
-                      "R0", "R1", "LP", "CEA", "JE", "JS"})
+HARMLESS = frozenset(
+    {
+        "M0",
+        "M1",
+        "AL",
+        "NL",
+        "CFC0",
+        "CFC1",
+        "AR",
+        "V0",
+        "V1",
+        "D0",
+        "D1",
+        "R0",
+        "R1",
+        "LP",
+        "CEA",
+        "JE",
+        "JS",
+    }
+)
 DESCRIPTIONS = {
-    "1": "SAE J1850 PWM", "2": "SAE J1850 VPW", "3": "ISO 9141-2",
-    "4": "ISO 14230-4 (KWP 5BAUD)", "5": "ISO 14230-4 (KWP FAST)",
-    "6": "ISO 15765-4 (CAN 11/500)", "7": "ISO 15765-4 (CAN 29/500)",
-    "8": "ISO 15765-4 (CAN 11/250)", "9": "ISO 15765-4 (CAN 29/250)",
-    "A": "SAE J1939 (CAN 29/250)", "B": "USER1 (CAN 11/125)", "C": "USER2 (CAN 11/50)",
+    "1": "SAE J1850 PWM",
+    "2": "SAE J1850 VPW",
+    "3": "ISO 9141-2",
+    "4": "ISO 14230-4 (KWP 5BAUD)",
+    "5": "ISO 14230-4 (KWP FAST)",
+    "6": "ISO 15765-4 (CAN 11/500)",
+    "7": "ISO 15765-4 (CAN 29/500)",
+    "8": "ISO 15765-4 (CAN 11/250)",
+    "9": "ISO 15765-4 (CAN 29/250)",
+    "A": "SAE J1939 (CAN 29/250)",
+    "B": "USER1 (CAN 11/125)",
+    "C": "USER2 (CAN 11/50)",
 }
 
 
@@ -78,8 +104,14 @@ class Firmware:
     jitter and the link faults.
     """
 
-    def __init__(self, car: Car, adapter: AdapterProfile | str = "elm327",
-                 timing: Timing = FAST, faults: list[Fault] | None = None, seed: int = 0):
+    def __init__(
+        self,
+        car: Car,
+        adapter: AdapterProfile | str = "elm327",
+        timing: Timing = FAST,
+        faults: list[Fault] | None = None,
+        seed: int = 0,
+    ):
         self.car = car
         self.adapter = ADAPTERS[adapter] if isinstance(adapter, str) else adapter
         self.timing = timing
@@ -152,8 +184,14 @@ class Firmware:
     def _eol(self) -> str:
         return "\r\n" if self.settings.linefeeds else "\r"
 
-    def _emit(self, lines: list[str], now: float, delay: float, prompt: bool = True,
-              raw_prefix: bytes = b"") -> None:
+    def _emit(
+        self,
+        lines: list[str],
+        now: float,
+        delay: float,
+        prompt: bool = True,
+        raw_prefix: bytes = b"",
+    ) -> None:
         eol = self._eol
         text = "".join(line + eol for line in lines) + (eol + ">" if prompt else "")
         due = now + (delay if self.timing.realistic else 0.0)
@@ -272,8 +310,9 @@ class Firmware:
         self._emit([text], now, self.timing.at_command_s)
 
     def _flag(self, command: str, now: float) -> None:
-        name = {"E": "echo", "L": "linefeeds", "S": "spaces", "H": "headers",
-                "CAF": "caf"}[command[:-1]]
+        name = {"E": "echo", "L": "linefeeds", "S": "spaces", "H": "headers", "CAF": "caf"}[
+            command[:-1]
+        ]
         if command[-1] not in "01":
             self._emit(["?"], now, 0.0)
             return
@@ -310,8 +349,11 @@ class Firmware:
 
     def _set_header(self, command: str, now: float) -> None:
         digits = command[2:]
-        if not _is_hex(digits) or len(digits) not in (3, 6, 8) or (
-                len(digits) > self.adapter.max_header_digits):
+        if (
+            not _is_hex(digits)
+            or len(digits) not in (3, 6, 8)
+            or (len(digits) > self.adapter.max_header_digits)
+        ):
             self._emit(["?"], now, 0.0)
             return
         value = int(digits, 16)
@@ -442,8 +484,7 @@ class Firmware:
             return ecus
         return [e for e in ecus if e.can_id == header + 8]
 
-    def _ask(self, request: bytes, protocol: str,
-             count: int | None) -> tuple[list[Answer], float]:
+    def _ask(self, request: bytes, protocol: str, count: int | None) -> tuple[list[Answer], float]:
         """Each addressed ECU's answer, and how long the exchange took on the bus."""
         can = is_can(protocol)
         answers, latencies = [], []
@@ -451,8 +492,7 @@ class Firmware:
             messages = ecu.answer(request, can)
             if messages is None:
                 continue
-            answers.append(Answer(ecu.can_id, ecu.can29_source, ecu.legacy_source,
-                                  tuple(messages)))
+            answers.append(Answer(ecu.can_id, ecu.can29_source, ecu.legacy_source, tuple(messages)))
             latencies.append(self._latency(ecu, messages, can))
         # With an answer count the adapter returns as soon as that many answers arrived;
         # with fewer it still waits for the timeout.
@@ -486,8 +526,9 @@ class Firmware:
 
     # ------------------------------------------------------------------ link faults
 
-    def _deliver(self, prefix: list[str], lines: list[str], now: float, total: float,
-                 can: bool) -> None:
+    def _deliver(
+        self, prefix: list[str], lines: list[str], now: float, total: float, can: bool
+    ) -> None:
         links, rng = self.links, self.rng
         out = prefix + lines
         prompt = True
@@ -521,7 +562,7 @@ class Firmware:
 
     def _drop(self) -> None:
         due, data = self._queue[-1]
-        self._queue[-1] = (due, data[:self.rng.randint(0, max(0, len(data) - 3))])
+        self._queue[-1] = (due, data[: self.rng.randint(0, max(0, len(data) - 3))])
         self.wants_close = True
 
     def reset_link(self) -> None:
@@ -553,13 +594,23 @@ class Firmware:
     def _broadcast_line(self, protocol: str, counter: int) -> bytes:
         state = self.car.physics.state
         rpm = int(state.rpm * 4) & 0xFFFF
-        data = bytes([rpm >> 8, rpm & 0xFF, int(state.speed) & 0xFF,
-                      int(state.coolant + 40) & 0xFF, counter & 0x0F])
+        data = bytes(
+            [
+                rpm >> 8,
+                rpm & 0xFF,
+                int(state.speed) & 0xFF,
+                int(state.coolant + 40) & 0xFF,
+                counter & 0x0F,
+            ]
+        )
         if not is_can(protocol):
             return b""  # request/response buses are silent between requests
         wide = protocol_family(protocol) == CAN_29
-        ident = (0x0CF00400 if counter % 2 else 0x18FEEE00) if wide else (
-            0x0C9 if counter % 2 else 0x3E9)
+        ident = (
+            (0x0CF00400 if counter % 2 else 0x18FEEE00)
+            if wide
+            else (0x0C9 if counter % 2 else 0x3E9)
+        )
         spaces = self.settings.spaces
         head = _hex(ident.to_bytes(4, "big"), spaces) if wide else f"{ident:03X}"
         body = _hex(data, spaces)
@@ -577,8 +628,22 @@ def _is_hex(text: str) -> bool:
 
 def _at_key(command: str) -> str:
     """The dispatch key of an AT command: its name without arguments."""
-    for prefix in ("CAF", "CRA", "DPN", "DP", "SP", "TP", "SH", "ST", "AT", "WS", "RV", "MA",
-                   "PC", "@1"):
+    for prefix in (
+        "CAF",
+        "CRA",
+        "DPN",
+        "DP",
+        "SP",
+        "TP",
+        "SH",
+        "ST",
+        "AT",
+        "WS",
+        "RV",
+        "MA",
+        "PC",
+        "@1",
+    ):
         if command.startswith(prefix):
             if prefix == "AT" and command == "AT2":
                 return "AT2"
@@ -591,11 +656,23 @@ def _at_key(command: str) -> str:
 
 
 _AT_HANDLERS = {
-    "Z": Firmware._reset, "WS": Firmware._reset, "D": Firmware._defaults,
-    "I": Firmware._identity, "@1": Firmware._identity, "FLAG": Firmware._flag,
-    "CAF": Firmware._flag, "SP": Firmware._set_protocol, "TP": Firmware._set_protocol,
-    "DP": Firmware._describe, "DPN": Firmware._describe, "SH": Firmware._set_header,
-    "CRA": Firmware._receive_filter, "ST": Firmware._set_timeout, "AT": Firmware._adaptive,
-    "AT2": Firmware._adaptive, "RV": Firmware._voltage, "PC": Firmware._close,
+    "Z": Firmware._reset,
+    "WS": Firmware._reset,
+    "D": Firmware._defaults,
+    "I": Firmware._identity,
+    "@1": Firmware._identity,
+    "FLAG": Firmware._flag,
+    "CAF": Firmware._flag,
+    "SP": Firmware._set_protocol,
+    "TP": Firmware._set_protocol,
+    "DP": Firmware._describe,
+    "DPN": Firmware._describe,
+    "SH": Firmware._set_header,
+    "CRA": Firmware._receive_filter,
+    "ST": Firmware._set_timeout,
+    "AT": Firmware._adaptive,
+    "AT2": Firmware._adaptive,
+    "RV": Firmware._voltage,
+    "PC": Firmware._close,
     "MA": Firmware._monitor,
 }

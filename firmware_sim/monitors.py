@@ -25,9 +25,21 @@ from firmware_sim.vehicle import Physics, State
 
 EVALUATE_EVERY_S = 2.0
 DEBOUNCE_S = 4.0  # failing this long in a cycle counts as a failed test
-DEBOUNCE = {"P0339": 0.0, "P0344": 0.0, "P0106": 0.0, "P0111": 0.0, "P0380": 0.0,
-            "P0442": 0.0, "P0455": 0.0, "P0087": 5.0, "P0217": 5.0, "P0506": 10.0,
-            "P0741": 10.0, "P0116": 10.0, "P0128": 10.0}
+DEBOUNCE = {
+    "P0339": 0.0,
+    "P0344": 0.0,
+    "P0106": 0.0,
+    "P0111": 0.0,
+    "P0380": 0.0,
+    "P0442": 0.0,
+    "P0455": 0.0,
+    "P0087": 5.0,
+    "P0217": 5.0,
+    "P0506": 10.0,
+    "P0741": 10.0,
+    "P0116": 10.0,
+    "P0128": 10.0,
+}
 MIL_OFF_AFTER_TRIPS = 3
 ERASE_AFTER_WARMUPS = 40
 PRIORITY_FREEZE = ("P030", "P0171", "P0172", "P0174", "P0175")  # misfire, fuel system
@@ -40,14 +52,38 @@ CYLINDER_LIMIT = 0.08
 ENGINE_LIMIT = 0.02
 CATALYST_DAMAGE = 0.10
 
-SPARK_MONITORS = ("CATALYST", "HEATED_CATALYST", "EVAPORATIVE_SYSTEM", "SECONDARY_AIR_SYSTEM",
-                  "AC_REFRIGERANT", "OXYGEN_SENSOR", "OXYGEN_SENSOR_HEATER", "EGR_VVT_SYSTEM")
-DIESEL_MONITORS = ("NMHC_CATALYST", "NOX_SCR_MONITOR", None, "BOOST_PRESSURE", None,
-                   "EXHAUST_GAS_SENSOR", "PM_FILTER", "EGR_VVT_SYSTEM")
+SPARK_MONITORS = (
+    "CATALYST",
+    "HEATED_CATALYST",
+    "EVAPORATIVE_SYSTEM",
+    "SECONDARY_AIR_SYSTEM",
+    "AC_REFRIGERANT",
+    "OXYGEN_SENSOR",
+    "OXYGEN_SENSOR_HEATER",
+    "EGR_VVT_SYSTEM",
+)
+DIESEL_MONITORS = (
+    "NMHC_CATALYST",
+    "NOX_SCR_MONITOR",
+    None,
+    "BOOST_PRESSURE",
+    None,
+    "EXHAUST_GAS_SENSOR",
+    "PM_FILTER",
+    "EGR_VVT_SYSTEM",
+)
 # How long each monitor must run under its conditions before it reports complete.
-MONITOR_NEEDS_S = {"CATALYST": 60.0, "EVAPORATIVE_SYSTEM": 20.0, "OXYGEN_SENSOR": 40.0,
-                   "OXYGEN_SENSOR_HEATER": 60.0, "EGR_VVT_SYSTEM": 30.0, "NMHC_CATALYST": 90.0,
-                   "BOOST_PRESSURE": 10.0, "EXHAUST_GAS_SENSOR": 120.0, "PM_FILTER": 120.0}
+MONITOR_NEEDS_S = {
+    "CATALYST": 60.0,
+    "EVAPORATIVE_SYSTEM": 20.0,
+    "OXYGEN_SENSOR": 40.0,
+    "OXYGEN_SENSOR_HEATER": 60.0,
+    "EGR_VVT_SYSTEM": 30.0,
+    "NMHC_CATALYST": 90.0,
+    "BOOST_PRESSURE": 10.0,
+    "EXHAUST_GAS_SENSOR": 120.0,
+    "PM_FILTER": 120.0,
+}
 
 Detector = Callable[[State, dict[str, float], dict[str, bool]], None]
 
@@ -204,8 +240,9 @@ class Monitors:
             return
         self.fail(code, sensors)
 
-    def fail(self, code: str, sensors: dict[str, float] | None = None,
-             one_trip: bool = False) -> None:
+    def fail(
+        self, code: str, sensors: dict[str, float] | None = None, one_trip: bool = False
+    ) -> None:
         """A failed test of ``code`` in this cycle: pending, or confirmed if it was
         pending from an earlier cycle (or ``one_trip``)."""
         track = self.tracks.setdefault(code, CodeTrack(ecu=self._ecu_of(code)))
@@ -238,8 +275,9 @@ class Monitors:
             return
         priority = code.startswith(PRIORITY_FREEZE)
         old = self.freeze_dtc
-        if self.freeze is None or (priority and old is not None
-                                   and not old.startswith(PRIORITY_FREEZE)):
+        if self.freeze is None or (
+            priority and old is not None and not old.startswith(PRIORITY_FREEZE)
+        ):
             self.freeze = self.physics.sensors()  # every Mode 01 value at that instant
             self.freeze_dtc = code
 
@@ -255,8 +293,9 @@ class Monitors:
 
     def codes(self, ecu: str, kind: str) -> list[str]:
         """``stored``/``pending``/``permanent`` codes of ECU ``ecu`` (``7E8``, ``7E9``)."""
-        source = {"stored": self.confirmed, "pending": self.pending,
-                  "permanent": self.permanent}[kind]
+        source = {"stored": self.confirmed, "pending": self.pending, "permanent": self.permanent}[
+            kind
+        ]
         return [c for c in source if self._ecu_of(c) == ecu]
 
     @property
@@ -294,14 +333,29 @@ class Monitors:
     def _detector_list(self) -> tuple[Detector, ...]:
         p = self.profile
         common: tuple[Detector, ...] = (
-            self._misfire_codes, self._coolant, self._voltage, self._crank_cam,
-            self._fuel_pressure, self._transmission, self._fan)
+            self._misfire_codes,
+            self._coolant,
+            self._voltage,
+            self._crank_cam,
+            self._fuel_pressure,
+            self._transmission,
+            self._fan,
+        )
         if p.has_egr:
             common += (self._egr,)
         if p.diesel:
             return common + (self._boost, self._dpf)
-        spark = (self._trims, self._maf, self._catalyst, self._o2, self._evap, self._knock,
-                 self._vvt, self._tps, self._idle)
+        spark = (
+            self._trims,
+            self._maf,
+            self._catalyst,
+            self._o2,
+            self._evap,
+            self._knock,
+            self._vvt,
+            self._tps,
+            self._idle,
+        )
         if p.turbo:
             spark += (self._boost,)
         return common + spark
@@ -349,13 +403,21 @@ class Monitors:
         # Rationality against speed density (the ECU's VE table and the MAP reading),
         # where airflow is large enough to trust it.
         p = self.profile
-        if not (s.coolant > 60 and 1500 <= s.rpm <= 4000 and s.map_kpa < self.physics.baro
-                and sensors["INTAKE_PRESSURE"] >= 50.0):
+        if not (
+            s.coolant > 60
+            and 1500 <= s.rpm <= 4000
+            and s.map_kpa < self.physics.baro
+            and sensors["INTAKE_PRESSURE"] >= 50.0
+        ):
             return
         if self._failed_this_trip("P0106"):
             return  # the MAP reading it relies on is itself at fault
-        ve = sensors["INTAKE_PRESSURE"] / self.physics.baro * 0.88 / (
-            1.0 + s.egr_actual / 100.0 * 0.12)
+        ve = (
+            sensors["INTAKE_PRESSURE"]
+            / self.physics.baro
+            * 0.88
+            / (1.0 + s.egr_actual / 100.0 * 0.12)
+        )
         expected = p.displacement_l * s.rpm * ve * 1.184 / 120.0
         ratio = sensors["MAF"] / expected
         out["P0101"] = ratio < 0.78 or ratio > 1.25
@@ -496,8 +558,13 @@ class Monitors:
             out["P0121"] = sensors["THROTTLE_POS"] - s.throttle > 8.0
 
     def _idle(self, s: State, sensors: dict[str, float], out: dict[str, bool]) -> None:
-        if s.speed < 1.0 and s.demand < 0.1 and s.coolant > 70.0 and s.run_time > 60 and (
-                not s.dropout_now):
+        if (
+            s.speed < 1.0
+            and s.demand < 0.1
+            and s.coolant > 70.0
+            and s.run_time > 60
+            and (not s.dropout_now)
+        ):
             out["P0506"] = s.rpm < self.profile.idle_rpm - 100.0
 
     def _boost(self, s: State, sensors: dict[str, float], out: dict[str, bool]) -> None:
@@ -521,18 +588,31 @@ class Monitors:
     # ------------------------------------------------------------------ readiness
 
     def _catalyst_enabled(self, s: State) -> bool:
-        return (s.closed_loop and s.coolant > 70.0 and s.speed > 30.0 and s.catalyst > 350.0
-                and s.down_max >= 0.2 and s.o2_down_temp > 350.0)
+        return (
+            s.closed_loop
+            and s.coolant > 70.0
+            and s.speed > 30.0
+            and s.catalyst > 350.0
+            and s.down_max >= 0.2
+            and s.o2_down_temp > 350.0
+        )
 
     def _monitor_conditions(self, s: State) -> dict[str, bool]:
         warm = s.coolant > 70.0
         if self.profile.diesel:
-            return {"NMHC_CATALYST": warm and s.speed > 30, "BOOST_PRESSURE": s.demand > 0.25,
-                    "EXHAUST_GAS_SENSOR": True, "PM_FILTER": s.speed > 60,
-                    "EGR_VVT_SYSTEM": s.egr_cmd > 0}
-        conditions = {"CATALYST": self._catalyst_enabled(s),
-                      "EVAPORATIVE_SYSTEM": warm and s.speed < 1 and s.run_time > 300,
-                      "OXYGEN_SENSOR": s.closed_loop and warm, "OXYGEN_SENSOR_HEATER": True}
+            return {
+                "NMHC_CATALYST": warm and s.speed > 30,
+                "BOOST_PRESSURE": s.demand > 0.25,
+                "EXHAUST_GAS_SENSOR": True,
+                "PM_FILTER": s.speed > 60,
+                "EGR_VVT_SYSTEM": s.egr_cmd > 0,
+            }
+        conditions = {
+            "CATALYST": self._catalyst_enabled(s),
+            "EVAPORATIVE_SYSTEM": warm and s.speed < 1 and s.run_time > 300,
+            "OXYGEN_SENSOR": s.closed_loop and warm,
+            "OXYGEN_SENSOR_HEATER": True,
+        }
         if self.profile.has_egr:
             conditions["EGR_VVT_SYSTEM"] = s.egr_cmd > 0
         return conditions
@@ -558,8 +638,7 @@ class Monitors:
                 d |= 1 << bit
         a = 0
         if with_dtc_byte:
-            a = (0x80 if self.mil_for("7E8") else 0) | min(len(self.codes("7E8", "stored")),
-                                                            0x7F)
+            a = (0x80 if self.mil_for("7E8") else 0) | min(len(self.codes("7E8", "stored")), 0x7F)
         b = 0x07 | (0x08 if diesel else 0)  # misfire, fuel, components: available, complete
         return bytes([a, b, c, d])
 
@@ -585,8 +664,9 @@ class Monitors:
         p, r = self.profile, self.results
         tests: dict[int, list[tuple[int, int, float, float, float]]] = {}
 
-        def put(mid: int, tid: int, uasid: int, key: str | None, value: float, low: float,
-                high: float) -> None:
+        def put(
+            mid: int, tid: int, uasid: int, key: str | None, value: float, low: float, high: float
+        ) -> None:
             ran = key is None or key in r
             record = (tid, uasid, value, low, high) if ran else (tid, uasid, 0.0, 0.0, 0.0)
             tests.setdefault(mid, []).append(record)
@@ -596,8 +676,7 @@ class Monitors:
             put(0x01, 0x05, 0x10, "o2_switch", switch, 0.0, 300.0)
             put(0x01, 0x06, 0x10, "o2_switch", switch * 0.9, 0.0, 300.0)
             put(0x02, 0x07, 0x0B, "o2_down_max", r.get("o2_down_max", 0.0), 0.2, 1.275)
-            put(0x02, 0x0A, 0x10, "o2_down_response", r.get("o2_down_response", 0.0), 0.0,
-                1000.0)
+            put(0x02, 0x0A, 0x10, "o2_down_response", r.get("o2_down_response", 0.0), 0.0, 1000.0)
             put(0x21, 0x80, 0x20, "catalyst", min(r.get("catalyst", 0.0), 255.0), 0.0, 0.7)
             hole = r.get("evap_hole", 0.0) * 1000.0  # thousandths of an inch
             put(0x3A, 0x80, 0x02, "evap_hole", hole, 0.0, 90.0)

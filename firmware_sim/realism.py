@@ -20,13 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # The recordings' column -> the PID name the simulator reports.
-COLUMNS = {"ENGINE_RUN_TINE": "RUN_TIME", "ENGINE_RPM": "RPM", "VEHICLE_SPEED": "SPEED",
-           "ENGINE_LOAD": "ENGINE_LOAD", "COOLANT_TEMPERATURE": "COOLANT_TEMP",
-           "LONG_TERM_FUEL_TRIM_BANK_1": "LONG_FUEL_TRIM_1",
-           "SHORT_TERM_FUEL_TRIM_BANK_1": "SHORT_FUEL_TRIM_1",
-           "INTAKE_MANIFOLD_PRESSURE": "INTAKE_PRESSURE", "TIMING_ADVANCE": "TIMING_ADVANCE",
-           "CATALYST_TEMPERATURE_BANK1_SENSOR1": "CATALYST_TEMP_B1S1",
-           "CONTROL_MODULE_VOLTAGE": "CONTROL_MODULE_VOLTAGE"}
+COLUMNS = {
+    "ENGINE_RUN_TINE": "RUN_TIME",
+    "ENGINE_RPM": "RPM",
+    "VEHICLE_SPEED": "SPEED",
+    "ENGINE_LOAD": "ENGINE_LOAD",
+    "COOLANT_TEMPERATURE": "COOLANT_TEMP",
+    "LONG_TERM_FUEL_TRIM_BANK_1": "LONG_FUEL_TRIM_1",
+    "SHORT_TERM_FUEL_TRIM_BANK_1": "SHORT_FUEL_TRIM_1",
+    "INTAKE_MANIFOLD_PRESSURE": "INTAKE_PRESSURE",
+    "TIMING_ADVANCE": "TIMING_ADVANCE",
+    "CATALYST_TEMPERATURE_BANK1_SENSOR1": "CATALYST_TEMP_B1S1",
+    "CONTROL_MODULE_VOLTAGE": "CONTROL_MODULE_VOLTAGE",
+}
 RECIFE_AIR_C = 28.0  # the recordings were made in Recife, Brazil: warm air
 WARM_UP_AT_S = (60, 120, 300, 600)
 LOAD_BINS = ((1000, 1500), (1500, 2000), (2000, 2500))
@@ -67,6 +73,7 @@ class Row:
 
 # ============================================================================ real data
 
+
 def read_recording(path: Path) -> list[Sample]:
     """One carOBD CSV -> samples keyed by the simulator's PID names (the README: one
     header line, names ending in ``" ()"``, a trailing comma on every line)."""
@@ -95,8 +102,7 @@ def real_samples(folder: Path) -> list[list[Sample]]:
 # ============================================================================ simulated data
 
 # Town driving like the recordings: moderate speeds, stops (km/h, seconds).
-TOWN = ((35, 60), (50, 90), (0, 25), (30, 60), (60, 120), (20, 40), (0, 30), (45, 90),
-        (0, 20))
+TOWN = ((35, 60), (50, 90), (0, 25), (30, 60), (60, 120), (20, 40), (0, 30), (45, 90), (0, 20))
 
 
 def _drive_car(seed: int, idle_s: int, town_passes: int) -> list[list[Sample]]:
@@ -138,8 +144,9 @@ def _drive_car(seed: int, idle_s: int, town_passes: int) -> list[list[Sample]]:
     return [idle, drive]
 
 
-def simulated_samples(cars: int = 6, idle_s: int = 900, town_passes: int = 2,
-                      first_seed: int = 1) -> list[list[Sample]]:
+def simulated_samples(
+    cars: int = 6, idle_s: int = 900, town_passes: int = 2, first_seed: int = 1
+) -> list[list[Sample]]:
     """``cars`` healthy small petrol cars, each an idle recording and a town drive."""
     out: list[list[Sample]] = []
     for seed in range(first_seed, first_seed + cars):
@@ -148,6 +155,7 @@ def simulated_samples(cars: int = 6, idle_s: int = 900, town_passes: int = 2,
 
 
 # ============================================================================ comparing
+
 
 def _quartiles(values: list[float]) -> tuple[float, float, float, int]:
     if len(values) < 4:
@@ -179,19 +187,22 @@ def signals(recordings: list[list[Sample]]) -> dict[str, list[float]]:
         "STFT warm (%)": [s["SHORT_FUEL_TRIM_1"] for s in warm if "SHORT_FUEL_TRIM_1" in s],
         "LTFT warm (%)": [s["LONG_FUEL_TRIM_1"] for s in warm if "LONG_FUEL_TRIM_1" in s],
         "timing at idle (deg)": [s["TIMING_ADVANCE"] for s in idle if "TIMING_ADVANCE" in s],
-        "timing at cruise (deg)": [s["TIMING_ADVANCE"] for s in cruise
-                                   if "TIMING_ADVANCE" in s],
-        "catalyst at idle (C)": [s["CATALYST_TEMP_B1S1"] for s in idle
-                                 if "CATALYST_TEMP_B1S1" in s],
-        "catalyst at cruise (C)": [s["CATALYST_TEMP_B1S1"] for s in cruise
-                                   if "CATALYST_TEMP_B1S1" in s],
-        "module voltage warm (V)": [s["CONTROL_MODULE_VOLTAGE"] for s in warm
-                                    if "CONTROL_MODULE_VOLTAGE" in s],
+        "timing at cruise (deg)": [s["TIMING_ADVANCE"] for s in cruise if "TIMING_ADVANCE" in s],
+        "catalyst at idle (C)": [
+            s["CATALYST_TEMP_B1S1"] for s in idle if "CATALYST_TEMP_B1S1" in s
+        ],
+        "catalyst at cruise (C)": [
+            s["CATALYST_TEMP_B1S1"] for s in cruise if "CATALYST_TEMP_B1S1" in s
+        ],
+        "module voltage warm (V)": [
+            s["CONTROL_MODULE_VOLTAGE"] for s in warm if "CONTROL_MODULE_VOLTAGE" in s
+        ],
         "load at idle (%)": [s["ENGINE_LOAD"] for s in idle],
     }
     for low, high in LOAD_BINS:
         out[f"load {low}-{high} rpm driving (%)"] = [
-            s["ENGINE_LOAD"] for s in warm if low <= s["RPM"] < high and s.get("SPEED", 0) > 0]
+            s["ENGINE_LOAD"] for s in warm if low <= s["RPM"] < high and s.get("SPEED", 0) > 0
+        ]
     for at in WARM_UP_AT_S:
         out[f"coolant {at} s after a cold start (C)"] = _warm_up(recordings, at)
     return out
@@ -215,17 +226,24 @@ def _warm_up(recordings: list[list[Sample]], at: int) -> list[float]:
 def compare(real: list[list[Sample]], sim: list[list[Sample]]) -> list[Row]:
     """Per signal: quartiles of both sides (see :class:`Row`)."""
     real_signals, sim_signals = signals(real), signals(sim)
-    return [Row(name, _quartiles(real_signals[name]), _quartiles(sim_signals[name]))
-            for name in real_signals]
+    return [
+        Row(name, _quartiles(real_signals[name]), _quartiles(sim_signals[name]))
+        for name in real_signals
+    ]
 
 
 def table(rows: list[Row]) -> str:
     """A Markdown table of the comparison."""
-    lines = ["| signal | real q1 / median / q3 (n) | sim q1 / median / q3 (n) | median gap "
-             "| IQRs overlap | goal met |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| signal | real q1 / median / q3 (n) | sim q1 / median / q3 (n) | median gap "
+        "| IQRs overlap | goal met |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in rows:
-        lines.append(f"| {row.signal} | {row.real[0]:g} / {row.real[1]:g} / {row.real[2]:g} "
-                     f"({row.real[3]}) | {row.sim[0]:g} / {row.sim[1]:g} / {row.sim[2]:g} "
-                     f"({row.sim[3]}) | {row.median_gap:.1%} | {'yes' if row.overlap else 'no'}"
-                     f" | {'yes' if row.ok else 'no'} |")
+        lines.append(
+            f"| {row.signal} | {row.real[0]:g} / {row.real[1]:g} / {row.real[2]:g} "
+            f"({row.real[3]}) | {row.sim[0]:g} / {row.sim[1]:g} / {row.sim[2]:g} "
+            f"({row.sim[3]}) | {row.median_gap:.1%} | {'yes' if row.overlap else 'no'}"
+            f" | {'yes' if row.ok else 'no'} |"
+        )
     return "\n".join(lines)

@@ -128,8 +128,13 @@ class PtyServer(_Loop):
 class TcpServer(_Loop):
     """A Wi-Fi dongle: one client at a time on ``host:port`` (port 0 = ephemeral)."""
 
-    def __init__(self, firmware: Firmware, lock: threading.Lock, host: str = "127.0.0.1",
-                 port: int = DEFAULT_TCP_PORT):
+    def __init__(
+        self,
+        firmware: Firmware,
+        lock: threading.Lock,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_TCP_PORT,
+    ):
         super().__init__(firmware, lock)
         self.listener = socket.create_server((host, port))
         self.host, self.port = self.listener.getsockname()[:2]
@@ -199,11 +204,22 @@ class Simulator:
     :class:`~firmware_sim.errors.FaultSpecError` for bad names.
     """
 
-    def __init__(self, transport: str = "pty", profile: str = DEFAULT_ENGINE,
-                 faults: Iterable[str | Fault] = (), adapter: str = "elm327",
-                 timing: str | Timing = "fast", seed: int = 0, port: int = 0,
-                 host: str = "127.0.0.1", cycle: str = "standard", protocol: str | None = None,
-                 start_s: float = 0.0, history: str | int = "driven", car: Car | None = None):
+    def __init__(
+        self,
+        transport: str = "pty",
+        profile: str = DEFAULT_ENGINE,
+        faults: Iterable[str | Fault] = (),
+        adapter: str = "elm327",
+        timing: str | Timing = "fast",
+        seed: int = 0,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        cycle: str = "standard",
+        protocol: str | None = None,
+        start_s: float = 0.0,
+        history: str | int = "driven",
+        car: Car | None = None,
+    ):
         if transport not in ("pty", "tcp"):
             raise ProfileError(f"unknown transport {transport!r}: use pty or tcp")
         if cycle not in CYCLES:
@@ -220,8 +236,7 @@ class Simulator:
             if trips:
                 drive_history(car, trips)
         self.car = car
-        self.firmware = Firmware(self.car, adapter_profile(adapter), _timing(timing), parsed,
-                                 seed)
+        self.firmware = Firmware(self.car, adapter_profile(adapter), _timing(timing), parsed, seed)
         self.firmware.advance(start_s)  # e.g. 300 s: a warm engine from the first request
         self.lock = threading.Lock()
         self.transport = transport

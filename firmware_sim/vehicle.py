@@ -183,8 +183,9 @@ class State:
 class Physics:
     """Steps the true state of one car; deterministic for a seed and a step sequence."""
 
-    def __init__(self, profile: EngineProfile, cycle: DriveCycle | Driver, faults: FaultSet,
-                 seed: int):
+    def __init__(
+        self, profile: EngineProfile, cycle: DriveCycle | Driver, faults: FaultSet, seed: int
+    ):
         self.profile = profile
         self.driver = cycle if isinstance(cycle, Driver) else Driver(cycle)
         self.cycle = self.driver.cycle
@@ -193,11 +194,17 @@ class Physics:
         self.rng = random.Random(seed)
         self.ambient = round(self.rng.uniform(8.0, 24.0), 1)
         self.baro = round(self.rng.uniform(98.0, 102.5), 1)
-        self.state = State(coolant=self.ambient, coolant_model=self.ambient,
-                           coolant_at_start=self.ambient, intake=self.ambient,
-                           catalyst=self.ambient, trans_temp=self.ambient,
-                           fuel_l=profile.tank_l * self.rng.uniform(0.35, 0.8),
-                           battery=self._rest_voltage(), ignition=True)
+        self.state = State(
+            coolant=self.ambient,
+            coolant_model=self.ambient,
+            coolant_at_start=self.ambient,
+            intake=self.ambient,
+            catalyst=self.ambient,
+            trans_temp=self.ambient,
+            fuel_l=profile.tank_l * self.rng.uniform(0.35, 0.8),
+            battery=self._rest_voltage(),
+            ignition=True,
+        )
         # The aged engine's fuel need, learned already in every cell (a used car).
         for bank in range(2):
             self.state.ltft_cells[bank] = [profile.fuel_bias] * 3
@@ -211,8 +218,9 @@ class Physics:
         self._causes = self._cylinder_causes()
         self.key_on_readings = self.ecu_inputs()
         self._misfire_possible = any(any(c) for c in self._causes) or any(
-            faults[name] for name in ("worn_spark_plugs", "egr_stuck", "glow_plug_fault",
-                                      "dirty_throttle_body"))
+            faults[name]
+            for name in ("worn_spark_plugs", "egr_stuck", "glow_plug_fault", "dirty_throttle_body")
+        )
 
     # ------------------------------------------------------------------ stepping
 
@@ -318,8 +326,9 @@ class Physics:
         if target.hold_rpm is not None:
             wanted = target.hold_rpm
         else:
-            wanted = max(idle, s.speed * GEAR_RPM_PER_KMH[s.gear] * (1.0 + s.slip)
-                         * (1.0 + s.gear_slip))
+            wanted = max(
+                idle, s.speed * GEAR_RPM_PER_KMH[s.gear] * (1.0 + s.slip) * (1.0 + s.gear_slip)
+            )
         if s.speed < 1.0 and target.hold_rpm is None:
             wanted -= self._idle_sag()
         previous_rpm = s.rpm
@@ -364,7 +373,7 @@ class Physics:
         if target.snap:
             return 1.0 if s.rpm < target.hold_rpm - 300 else 0.2
         v = s.speed / 3.6
-        road = 0.5 * 1.2 * 0.68 * v ** 3 + 0.012 * p.mass_kg * 9.81 * v
+        road = 0.5 * 1.2 * 0.68 * v**3 + 0.012 * p.mass_kg * 9.81 * v
         road += max(0.0, p.mass_kg * s.accel * v)
         available = p.max_power_kw * 1000.0 * _clamp(s.rpm / 5500.0, 0.12, 1.0)
         extra = 0.04 if target.hold_rpm is not None else 0.0
@@ -376,12 +385,12 @@ class Physics:
         s, f = self.state, self.faults
         s.dropout_now = False
         crank = f["crank_sensor_intermittent"]
-        if crank and self.rng.random() < 1.0 - math.exp(-dt * 0.03 * crank ** 3):
+        if crank and self.rng.random() < 1.0 - math.exp(-dt * 0.03 * crank**3):
             s.dropouts += 1
             s.dropout_now = True
             s.rpm *= 0.8  # the ignition stops for a few revolutions: a stumble
         cam = f["cam_sensor_intermittent"]
-        if cam and self.rng.random() < 1.0 - math.exp(-dt * 0.03 * cam ** 3):
+        if cam and self.rng.random() < 1.0 - math.exp(-dt * 0.03 * cam**3):
             s.cam_dropouts += 1
 
     # ------------------------------------------------------------------ air
@@ -432,11 +441,14 @@ class Physics:
         if s.fuel_cut:
             ve_closed *= 0.55
         wide = self._ve() * self._restriction()
-        s.ve = ve_closed + max(0.0, wide - ve_closed) * s.demand ** 0.7
+        s.ve = ve_closed + max(0.0, wide - ve_closed) * s.demand**0.7
         boost = 0.0
         if p.turbo:
-            s.boost_target = 140.0 * _clamp(s.demand - 0.25, 0.0, 1.0) * _clamp(
-                (s.rpm - 1500.0) / 1500.0, 0.0, 1.0)
+            s.boost_target = (
+                140.0
+                * _clamp(s.demand - 0.25, 0.0, 1.0)
+                * _clamp((s.rpm - 1500.0) / 1500.0, 0.0, 1.0)
+            )
             boost = self._boost_actual()
         s.air_true = p.displacement_l * s.rpm * s.ve * AIR_DENSITY / 120.0
         s.air_true *= (298.0 / (273.0 + s.intake)) * (self.baro / 101.3)
@@ -445,15 +457,16 @@ class Physics:
         egr_share = s.egr_actual / 100.0 * 0.12
         s.map_kpa = min(self.baro + boost, (self.baro + boost) * s.ve / 0.88 * (1.0 + egr_share))
         dirty = f["dirty_throttle_body"]
-        s.throttle = 11.5 + 74.0 * s.demand ** 0.7 + 2.5 * (s.rpm - p.idle_rpm) / 2000.0
+        s.throttle = 11.5 + 74.0 * s.demand**0.7 + 2.5 * (s.rpm - p.idle_rpm) / 2000.0
         s.throttle += 6.0 * dirty * (1.0 - s.demand)  # the idle controller opens further
         if s.egr_actual and s.speed < 1.0:
             s.air_true *= 1.0 - s.egr_actual / 100.0 * 0.3
 
     def _boost_actual(self) -> float:
         s, f = self.state, self.faults
-        actual = s.boost_target * (1.0 - 0.6 * f["boost_leak"]) * (
-            1.0 - 0.4 * f["clogged_air_filter"])
+        actual = (
+            s.boost_target * (1.0 - 0.6 * f["boost_leak"]) * (1.0 - 0.4 * f["clogged_air_filter"])
+        )
         if s.boost_target > 0:
             actual += s.boost_target * 0.6 * f["overboost"]
         return actual
@@ -543,16 +556,21 @@ class Physics:
     def evap_leak_in(self) -> float:
         """Equivalent hole of the EVAP system in inches (0.008 sound, 0.04 a small leak)."""
         f = self.faults
-        return self.profile.evap_leak_in + 0.065 * f["evap_small_leak"] + 0.25 * f(
-            "loose_gas_cap")
+        return self.profile.evap_leak_in + 0.065 * f["evap_small_leak"] + 0.25 * f("loose_gas_cap")
 
     def _cylinder_causes(self) -> list[tuple[float, float, float, float]]:
         """Per cylinder: (misfire, coil, compression, lean-misfire) severities, fixed for
         the car's life (computed once: the combustion loop is hot)."""
         f = self.faults
-        return [(0.5 * f.on("misfire", c), f.on("ignition_coil", c), f.on("low_compression", c),
-                 max(0.0, f.on("clogged_injector", c) - 0.7) * 1.5)
-                for c in range(1, self.profile.cylinders + 1)]
+        return [
+            (
+                0.5 * f.on("misfire", c),
+                f.on("ignition_coil", c),
+                f.on("low_compression", c),
+                max(0.0, f.on("clogged_injector", c) - 0.7) * 1.5,
+            )
+            for c in range(1, self.profile.cylinders + 1)
+        ]
 
     def _combustion(self, dt: float) -> None:
         """Misfire per cylinder from every cause, counted as the ECU counts them."""
@@ -596,12 +614,12 @@ class Physics:
         extra = (0.11 * f["leaking_injector"]) if bank == 0 else 0.0
         vacuum = _clamp((self.baro - s.map_kpa) / self.baro, 0.0, 1.0)
         extra += (0.07 * f["purge_valve_stuck_open"] * vacuum) / banks
-        extra += 0.16 * f["leaking_fuel_pressure_regulator"] * vacuum ** 2 / banks
+        extra += 0.16 * f["leaking_fuel_pressure_regulator"] * vacuum**2 / banks
         # Unburnt oxygen from a misfire reads lean: the ECU adds fuel it does not need.
         if banks == 1:
             misfire = s.misfire_rate
         else:
-            misfire = sum(s.cylinder_rates[bank:p.cylinders:banks]) * banks / p.cylinders
+            misfire = sum(s.cylinder_rates[bank : p.cylinders : banks]) * banks / p.cylinders
         needed = s.air_true / banks / (1.0 - min(misfire, 0.5)) / stoich
         needed *= 1.0 + p.fuel_bias
         return (needed - extra) / max(1e-6, delivered) - 1.0
@@ -634,8 +652,13 @@ class Physics:
         self._o2_heaters(dt)
         sensor_ready = s.o2_up_temp > 350.0
         dead = self.faults["dead_upstream_o2"] >= 0.5
-        ready = sensor_ready and sensed >= 40.0 and not s.fuel_cut and s.demand < 0.9 and (
-            s.run_time > 5.0)
+        ready = (
+            sensor_ready
+            and sensed >= 40.0
+            and not s.fuel_cut
+            and s.demand < 0.9
+            and (s.run_time > 5.0)
+        )
         s.loop_ready_s = s.loop_ready_s + dt if ready else 0.0
         s.closed_loop = ready and not dead
         slow = self.faults["slow_upstream_o2"]
@@ -647,12 +670,11 @@ class Physics:
             s.required[bank] = self._bank_required(bank)
             self._bank_loop(bank, wave, sensed, slow, dt)
         stoich = STOICH["petrol"]
-        s.fuel_rate = s.air_true / stoich / max(0.5, sum(s.lam[:p.banks]) / p.banks)
+        s.fuel_rate = s.air_true / stoich / max(0.5, sum(s.lam[: p.banks]) / p.banks)
         if s.fuel_cut:
             s.fuel_rate = 0.0
 
-    def _bank_loop(self, bank: int, wave: float, sensed: float, slow: float, dt: float
-                   ) -> None:
+    def _bank_loop(self, bank: int, wave: float, sensed: float, slow: float, dt: float) -> None:
         s = self.state
         required = s.required[bank]
         cells = s.ltft_cells[bank]
@@ -729,8 +751,9 @@ class Physics:
         timing += p.timing_offset_deg - 8.0 * f["knock_sensor_fault"]
         s.timing = _clamp(timing, -10.0, 45.0)
         # Intake cam phasing: advanced at mid rpm and load, parked at idle and high rpm.
-        s.cam_target = 30.0 * _clamp(s.demand * 3.0, 0.0, 1.0) * (
-            1.0 if 1200.0 < s.rpm < 4800.0 else 0.0)
+        s.cam_target = (
+            30.0 * _clamp(s.demand * 3.0, 0.0, 1.0) * (1.0 if 1200.0 < s.rpm < 4800.0 else 0.0)
+        )
         s.cam_actual = s.cam_target * (1.0 - self.faults["vvt_stuck"])
 
     # ------------------------------------------------------------------ heat
@@ -753,7 +776,8 @@ class Physics:
         s.coolant_model = self._coolant_step(s.coolant_model, heat_in, dt, faulty=False)
         soak = 14.0 * math.exp(-s.speed / 30.0) * _clamp((s.coolant - self.ambient) / 70.0, 0, 1)
         s.intake += (self.ambient + soak + 14.0 * _clamp(s.rpm / 800.0, 0, 1) - s.intake) * _lag(
-            dt, 60.0)
+            dt, 60.0
+        )
         self._catalyst_temp(dt)
 
     def _coolant_step(self, temp: float, heat_in: float, dt: float, faulty: bool) -> float:
@@ -844,11 +868,13 @@ class Physics:
         s = self.state
         s.odometer_km += s.speed / 3600.0 * dt
         if s.running:
-            s.fuel_l = max(0.0, s.fuel_l - s.fuel_rate * dt / 1000.0
-                           / FUEL_DENSITY[self.profile.fuel])
+            s.fuel_l = max(
+                0.0, s.fuel_l - s.fuel_rate * dt / 1000.0 / FUEL_DENSITY[self.profile.fuel]
+            )
             if self.profile.diesel:
                 s.soot_g += dt * (0.002 + 0.01 * self.faults["dpf_clogged"]) - (
-                    dt * 0.004 if s.speed > 60 else 0.0)
+                    dt * 0.004 if s.speed > 60 else 0.0
+                )
                 s.soot_g = _clamp(s.soot_g, 0.0, 60.0)
 
     # ------------------------------------------------------------------ readings
@@ -901,19 +927,26 @@ class Physics:
         else:
             rpm = s.rpm
         values = {
-            "RPM": rpm, "SPEED": round(s.speed), "MAF": maf,
-            "ENGINE_LOAD": 0.0, "ABSOLUTE_LOAD": 0.0,
-            "INTAKE_PRESSURE": s.map_kpa + p.map_offset_kpa + 25.0 * f["map_sensor_bias"]
+            "RPM": rpm,
+            "SPEED": round(s.speed),
+            "MAF": maf,
+            "ENGINE_LOAD": 0.0,
+            "ABSOLUTE_LOAD": 0.0,
+            "INTAKE_PRESSURE": s.map_kpa
+            + p.map_offset_kpa
+            + 25.0 * f["map_sensor_bias"]
             + g(0, 0.4 * n),
             "COOLANT_TEMP": self._coolant_sensed(s.coolant) + g(0, 0.15 * n),
-            "INTAKE_TEMP": s.intake + p.iat_offset_c - 60.0 * f["iat_sensor_fault"]
-            + g(0, 0.2 * n),
-            "AMBIENT_AIR_TEMP": self.ambient, "BAROMETRIC_PRESSURE": self.baro,
+            "INTAKE_TEMP": s.intake + p.iat_offset_c - 60.0 * f["iat_sensor_fault"] + g(0, 0.2 * n),
+            "AMBIENT_AIR_TEMP": self.ambient,
+            "BAROMETRIC_PRESSURE": self.baro,
             "CONTROL_MODULE_VOLTAGE": s.battery + g(0, 0.05 * n),
             "FUEL_LEVEL": _clamp(s.fuel_l / p.tank_l * 100.0 + g(0, 0.4), 0.0, 100.0),
-            "RUN_TIME": s.run_time, "CATALYST_TEMP_B1S1": s.catalyst + g(0, 3.0 * n),
+            "RUN_TIME": s.run_time,
+            "CATALYST_TEMP_B1S1": s.catalyst + g(0, 3.0 * n),
             "TIMING_ADVANCE": (s.timing + g(0, 0.8 * n)) if s.running else 0.0,
-            "ACCELERATOR_POS_D": 15.0 + 70.0 * s.demand, "COMMANDED_EGR": s.egr_cmd,
+            "ACCELERATOR_POS_D": 15.0 + 70.0 * s.demand,
+            "COMMANDED_EGR": s.egr_cmd,
             "EGR_ERROR": (s.egr_actual - s.egr_cmd) / s.egr_cmd * 100.0 if s.egr_cmd else 0.0,
         }
         if s.running:
@@ -921,8 +954,9 @@ class Physics:
             # absolute load (PID 43): air per stroke against a cylinder full at 25 C.
             peak = p.displacement_l * max(s.rpm, 300.0) * 0.86 * AIR_DENSITY / 120.0
             values["ENGINE_LOAD"] = _clamp(maf / peak * 100.0, 0.0, 100.0)
-            values["ABSOLUTE_LOAD"] = maf * 120.0 / (max(s.rpm, 300.0) * AIR_DENSITY
-                                                     * p.displacement_l) * 100.0
+            values["ABSOLUTE_LOAD"] = (
+                maf * 120.0 / (max(s.rpm, 300.0) * AIR_DENSITY * p.displacement_l) * 100.0
+            )
         values.update(self._petrol_sensors(g) if not p.diesel else self._diesel_sensors(g))
         if p.diesel and s.running:
             # Diesel load follows injected fuel, not air (the engine is unthrottled).
@@ -939,7 +973,8 @@ class Physics:
             "THROTTLE_ACTUATOR": _clamp(s.throttle - 9.0, 0.0, 100.0),
             "FUEL_PRESSURE": s.fuel_pressure + g(0, 3.0),
             "COMMANDED_EQUIV_RATIO": 1.0 if s.closed_loop or not s.running else 0.85,
-            "EVAPORATIVE_PURGE": s.purge_cmd, "EVAP_VAPOR_PRESSURE": s.evap_pa,
+            "EVAPORATIVE_PURGE": s.purge_cmd,
+            "EVAP_VAPOR_PRESSURE": s.evap_pa,
         }
         if p.direct_injection:
             values["FUEL_RAIL_PRESSURE_DIRECT"] = max(0.0, s.fuel_pressure + g(0, 40.0))
@@ -960,21 +995,39 @@ class Physics:
     def _diesel_sensors(self, g) -> dict[str, float]:
         s = self.state
         rail = s.fuel_pressure if s.running else 0.0
-        return {"THROTTLE_POS": 0.0 if not s.running else 100.0,
-                "FUEL_RAIL_PRESSURE_DIRECT": max(0.0, rail + g(0, 150.0))}
+        return {
+            "THROTTLE_POS": 0.0 if not s.running else 100.0,
+            "FUEL_RAIL_PRESSURE_DIRECT": max(0.0, rail + g(0, 150.0)),
+        }
 
     def truth(self) -> dict[str, float]:
         """The true physical values now (no sensor noise, no sensor fault)."""
         s = self.state
         return {
-            "t": s.t, "rpm": s.rpm, "speed_kmh": s.speed, "air_true_gps": s.air_true,
-            "air_metered_gps": s.air_metered, "map_kpa": s.map_kpa, "coolant_c": s.coolant,
-            "intake_c": s.intake, "catalyst_c": s.catalyst, "battery_v": s.battery,
-            "fuel_l": s.fuel_l, "odometer_km": s.odometer_km, "run_time_s": s.run_time,
-            "stft_b1": s.stft[0] * 100.0, "ltft_b1": s.ltft[0] * 100.0,
-            "required_trim_b1": s.required[0] * 100.0, "lambda_b1": s.lam[0],
-            "fuel_pressure_kpa": s.fuel_pressure, "misfire_rate": s.misfire_rate,
-            "closed_loop": float(s.closed_loop), "ambient_c": self.ambient,
-            "baro_kpa": self.baro, "egr_actual_pct": s.egr_actual,
-            "trans_temp_c": s.trans_temp, "slip": s.slip, "running": float(s.running),
+            "t": s.t,
+            "rpm": s.rpm,
+            "speed_kmh": s.speed,
+            "air_true_gps": s.air_true,
+            "air_metered_gps": s.air_metered,
+            "map_kpa": s.map_kpa,
+            "coolant_c": s.coolant,
+            "intake_c": s.intake,
+            "catalyst_c": s.catalyst,
+            "battery_v": s.battery,
+            "fuel_l": s.fuel_l,
+            "odometer_km": s.odometer_km,
+            "run_time_s": s.run_time,
+            "stft_b1": s.stft[0] * 100.0,
+            "ltft_b1": s.ltft[0] * 100.0,
+            "required_trim_b1": s.required[0] * 100.0,
+            "lambda_b1": s.lam[0],
+            "fuel_pressure_kpa": s.fuel_pressure,
+            "misfire_rate": s.misfire_rate,
+            "closed_loop": float(s.closed_loop),
+            "ambient_c": self.ambient,
+            "baro_kpa": self.baro,
+            "egr_actual_pct": s.egr_actual,
+            "trans_temp_c": s.trans_temp,
+            "slip": s.slip,
+            "running": float(s.running),
         }

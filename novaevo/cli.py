@@ -62,8 +62,11 @@ class CrashSafeGroup(TyperGroup):
             from obdcore.errors import ExitCode
             from obdcore.io.failures import fail
 
-            fail(f"novaevo {ctx.invoked_subcommand or ''}".strip(), "interrupted",
-                 ExitCode.INTERRUPTED)
+            fail(
+                f"novaevo {ctx.invoked_subcommand or ''}".strip(),
+                "interrupted",
+                ExitCode.INTERRUPTED,
+            )
         except Exception as error:  # noqa: BLE001 - the last resort, by design
             from obdcore.io.failures import crash
 
@@ -116,8 +119,12 @@ def _print_version(asked: bool) -> None:
 @app.callback(epilog=EXIT_CODES_HELP)
 def _root(
     version: bool = typer.Option(  # noqa: ARG001 - handled by its callback
-        False, "--version", is_eager=True, callback=_print_version,
-        help="Print the version and exit."),
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the version and exit.",
+    ),
 ) -> None:
     """NovaEvo: read a car through an ELM327 dongle, explain it, find the parts."""
 

@@ -65,8 +65,7 @@ class DeviceUrlError(ArgumentError):
     """A device URL that cannot name an adapter (``socket://HOST`` without a port,
     ``http://x``), or no device given and none (or several) found."""
 
-    hint = ("write a serial port (/dev/ttyUSB0, COM3), socket://HOST:PORT or "
-            "ble://NAME-or-ADDRESS")
+    hint = "write a serial port (/dev/ttyUSB0, COM3), socket://HOST:PORT or ble://NAME-or-ADDRESS"
 
 
 class FormulaError(ArgumentError):
@@ -93,16 +92,20 @@ class LinkError(ObdError, OSError):
     """Talking to the adapter failed: the base of every connection error."""
 
     exit_code = ExitCode.LINK
-    hint = ("check that the dongle is seated and powered (ignition on) and the cable, "
-            "Bluetooth or Wi-Fi link steady")
+    hint = (
+        "check that the dongle is seated and powered (ignition on) and the cable, "
+        "Bluetooth or Wi-Fi link steady"
+    )
 
 
 class DeviceNotFound(LinkError):
     """No adapter at the given address, or none found when looking for one."""
 
     exit_code = ExitCode.DEVICE_NOT_FOUND
-    hint = ("check that it is plugged in (or paired, or on this Wi-Fi) and that --device "
-            "names it; `novaevo scan` lists candidates")
+    hint = (
+        "check that it is plugged in (or paired, or on this Wi-Fi) and that --device "
+        "names it; `novaevo scan` lists candidates"
+    )
 
 
 class BluetoothUnavailable(LinkError):

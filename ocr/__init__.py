@@ -31,8 +31,18 @@ from ocr.errors import (
     TruncatedImage,
 )
 
-__all__ = ["CardReader", "read_card", "OcrError", "NotAnImage", "TruncatedImage",
-           "ImageTooLarge", "NoCardFound", "BlankImage", "ForeignCard", "ModelUnavailable"]
+__all__ = [
+    "CardReader",
+    "read_card",
+    "OcrError",
+    "NotAnImage",
+    "TruncatedImage",
+    "ImageTooLarge",
+    "NoCardFound",
+    "BlankImage",
+    "ForeignCard",
+    "ModelUnavailable",
+]
 
 
 def __getattr__(name: str):

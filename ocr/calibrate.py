@@ -67,12 +67,22 @@ def fit(records: list[dict]) -> dict:
     p = 1 / (1 + np.exp(-(z + shift)))
     thresholds = {}
     for code in FLAGGED_WHEN_WRONG:
-        wrong = [float(pi) for pi, r in zip(p, records, strict=True)
-                 if r["code"] == code and not r["right"]]
+        wrong = [
+            float(pi)
+            for pi, r in zip(p, records, strict=True)
+            if r["code"] == code and not r["right"]
+        ]
         thresholds[code] = round(max([REVIEW_THRESHOLD] + [w + _MARGIN for w in wrong]), 4)
-    return {"weights": weights, "bias": bias + shift, "thresholds": thresholds,
-            "fitted_on": {"values": len(records), "wrong": int(len(y) - y.sum()),
-                          "seeds": sorted({r["seed"] for r in records})}}
+    return {
+        "weights": weights,
+        "bias": bias + shift,
+        "thresholds": thresholds,
+        "fitted_on": {
+            "values": len(records),
+            "wrong": int(len(y) - y.sum()),
+            "seeds": sorted({r["seed"] for r in records}),
+        },
+    }
 
 
 def _bias_shift(z: np.ndarray, y: np.ndarray) -> float:
@@ -98,8 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     fitted = fit(records)
     Path(args.out).write_text(json.dumps(fitted, indent=1), encoding="utf-8")
-    print(f"fitted on {fitted['fitted_on']['values']} values "
-          f"({fitted['fitted_on']['wrong']} wrong) -> {args.out}")
+    print(
+        f"fitted on {fitted['fitted_on']['values']} values "
+        f"({fitted['fitted_on']['wrong']} wrong) -> {args.out}"
+    )
     print("review thresholds:", fitted["thresholds"])
     return 0
 

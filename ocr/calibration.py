@@ -64,10 +64,20 @@ def model() -> dict[str, Any]:
     try:
         return json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {"weights": {"logit_score": 1.0, "invalid": -4.0, "mrz_confirmed": 4.0,
-                            "mrz_doubt": -3.0, "coupon_doubt": -3.0, "cross_doubt": -2.0,
-                            "empty": -1.0, "by_position": -1.0},
-                "bias": -1.0, "thresholds": {}}
+        return {
+            "weights": {
+                "logit_score": 1.0,
+                "invalid": -4.0,
+                "mrz_confirmed": 4.0,
+                "mrz_doubt": -3.0,
+                "coupon_doubt": -3.0,
+                "cross_doubt": -2.0,
+                "empty": -1.0,
+                "by_position": -1.0,
+            },
+            "bias": -1.0,
+            "thresholds": {},
+        }
 
 
 def probability(feats: dict[str, float]) -> float:

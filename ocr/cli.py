@@ -31,8 +31,9 @@ def exit_code_of(error) -> ExitCode:
 
 @app.command("ocr", epilog=EXIT_CODES_HELP)
 def ocr_command(
-    photo: Annotated[Path, typer.Argument(help="Photo or scan of the card (JPEG, PNG, WebP, "
-                                               "HEIC).")],
+    photo: Annotated[
+        Path, typer.Argument(help="Photo or scan of the card (JPEG, PNG, WebP, HEIC).")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the documented JSON.")] = False,
     engine: Annotated[str, typer.Option("--engine", help="paddle or rapid.")] = "paddle",
 ) -> None:
@@ -43,12 +44,20 @@ def ocr_command(
     from ocr.errors import OcrError
 
     if engine not in ENGINES:
-        _fail(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}",
-              ExitCode.USAGE, as_json, "bad_argument")
+        _fail(
+            f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}",
+            ExitCode.USAGE,
+            as_json,
+            "bad_argument",
+        )
     if not photo.is_file():
         what = "is a directory" if photo.is_dir() else "does not exist"
-        _fail(f"{photo} {what}: give the path of a photo or scan of the card",
-              ExitCode.INPUT_FILE, as_json, "not_a_file")
+        _fail(
+            f"{photo} {what}: give the path of a photo or scan of the card",
+            ExitCode.INPUT_FILE,
+            as_json,
+            "not_a_file",
+        )
     try:
         from ocr import intake
 
@@ -84,8 +93,15 @@ def _print_table(result) -> None:
         table.add_column(column)
     for code, f in result.fields.items():
         style = "yellow" if f.uncertain else None
-        table.add_row(code, f.meaning, str(f.value if f.value is not None else f.text),
-                      f"{f.confidence:.2f}", f.source, "; ".join(f.warnings), style=style)
+        table.add_row(
+            code,
+            f.meaning,
+            str(f.value if f.value is not None else f.text),
+            f"{f.confidence:.2f}",
+            f.source,
+            "; ".join(f.warnings),
+            style=style,
+        )
     console = Console()
     console.print(table)
     for warning in result.warnings:

@@ -95,8 +95,10 @@ def model_dir() -> Path:
     for name in (DET_FILE, REC_FILE):
         path = directory / name
         if not path.is_file() or path.stat().st_size < 100_000:
-            raise ModelUnavailable(f"OCR model missing or broken: {path} (no download is "
-                                   "attempted; reinstall rapidocr or set NOVAEVO_OCR_MODEL_DIR)")
+            raise ModelUnavailable(
+                f"OCR model missing or broken: {path} (no download is "
+                "attempted; reinstall rapidocr or set NOVAEVO_OCR_MODEL_DIR)"
+            )
     return directory
 
 
@@ -116,14 +118,16 @@ class RapidEngine:
         try:
             from rapidocr import RapidOCR
 
-            self._ocr = RapidOCR(params={
-                "Global.use_cls": False,
-                "Global.text_score": 0.1,
-                "Global.log_level": "error",
-                "Det.max_candidates": MAX_BOXES,
-                "Det.model_path": str(models / DET_FILE),
-                "Rec.model_path": str(models / REC_FILE),
-            })
+            self._ocr = RapidOCR(
+                params={
+                    "Global.use_cls": False,
+                    "Global.text_score": 0.1,
+                    "Global.log_level": "error",
+                    "Det.max_candidates": MAX_BOXES,
+                    "Det.model_path": str(models / DET_FILE),
+                    "Rec.model_path": str(models / REC_FILE),
+                }
+            )
             _quiet_logs()
             self._ocr(np.full((64, 256, 3), 255, np.uint8))  # load lazily-loaded models now
         except Exception as exc:  # noqa: BLE001 - any failure here means "engine unusable"
@@ -134,8 +138,10 @@ class RapidEngine:
         result = self._ocr(np.ascontiguousarray(rgb[:, :, ::-1]))  # RapidOCR expects BGR
         if result.boxes is None or result.txts is None:
             return []
-        return [TextBox(t, float(s), np.asarray(b, np.float32))
-                for b, t, s in zip(result.boxes, result.txts, result.scores, strict=False)]
+        return [
+            TextBox(t, float(s), np.asarray(b, np.float32))
+            for b, t, s in zip(result.boxes, result.txts, result.scores, strict=False)
+        ]
 
 
 def _character_list(rec_onnx: Path) -> list[str]:
@@ -152,27 +158,42 @@ def _character_list(rec_onnx: Path) -> list[str]:
 def _det_config() -> dict:
     return {
         "Global": {"model_name": "PP-OCRv6_small_det"},
-        "PreProcess": {"transform_ops": [
-            {"DecodeImage": {"channel_first": False, "img_mode": "BGR"}},
-            {"DetResizeForTest": {"resize_long": 960}},
-            {"NormalizeImage": {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
-                                "scale": 1 / 255, "order": "hwc"}},
-            {"ToCHWImage": None},
-            {"KeepKeys": {"keep_keys": ["image", "shape"]}},
-        ]},
-        "PostProcess": {"name": "DBPostProcess", "thresh": 0.3, "box_thresh": 0.6,
-                        "unclip_ratio": 1.5, "max_candidates": MAX_BOXES},
+        "PreProcess": {
+            "transform_ops": [
+                {"DecodeImage": {"channel_first": False, "img_mode": "BGR"}},
+                {"DetResizeForTest": {"resize_long": 960}},
+                {
+                    "NormalizeImage": {
+                        "mean": [0.5, 0.5, 0.5],
+                        "std": [0.5, 0.5, 0.5],
+                        "scale": 1 / 255,
+                        "order": "hwc",
+                    }
+                },
+                {"ToCHWImage": None},
+                {"KeepKeys": {"keep_keys": ["image", "shape"]}},
+            ]
+        },
+        "PostProcess": {
+            "name": "DBPostProcess",
+            "thresh": 0.3,
+            "box_thresh": 0.6,
+            "unclip_ratio": 1.5,
+            "max_candidates": MAX_BOXES,
+        },
     }
 
 
 def _rec_config(chars: list[str]) -> dict:
     return {
         "Global": {"model_name": "PP-OCRv6_small_rec"},
-        "PreProcess": {"transform_ops": [
-            {"DecodeImage": {"channel_first": False, "img_mode": "BGR"}},
-            {"RecResizeImg": {"image_shape": [3, 48, 320]}},
-            {"KeepKeys": {"keep_keys": ["image"]}},
-        ]},
+        "PreProcess": {
+            "transform_ops": [
+                {"DecodeImage": {"channel_first": False, "img_mode": "BGR"}},
+                {"RecResizeImg": {"image_shape": [3, 48, 320]}},
+                {"KeepKeys": {"keep_keys": ["image"]}},
+            ]
+        },
         "PostProcess": {"name": "CTCLabelDecode", "character_dict": chars},
     }
 
@@ -252,12 +273,16 @@ class PaddleEngine:
 
             self._ocr = PaddleOCR(
                 engine="onnxruntime",
-                text_detection_model_name="PP-OCRv6_small_det", text_detection_model_dir=str(det),
+                text_detection_model_name="PP-OCRv6_small_det",
+                text_detection_model_dir=str(det),
                 text_recognition_model_name="PP-OCRv6_small_rec",
                 text_recognition_model_dir=str(rec),
-                use_doc_orientation_classify=False, use_doc_unwarping=False,
-                use_textline_orientation=False, text_rec_score_thresh=0.0,
-                text_det_limit_side_len=736, text_det_limit_type="min",
+                use_doc_orientation_classify=False,
+                use_doc_unwarping=False,
+                use_textline_orientation=False,
+                text_rec_score_thresh=0.0,
+                text_det_limit_side_len=736,
+                text_det_limit_type="min",
             )
             _quiet_logs()
         except ModelUnavailable:

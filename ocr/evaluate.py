@@ -103,14 +103,16 @@ class Tally:
                 continue
             self.reported.append((got.confidence, right, code))
             if result is not None:
-                self.records.append({"seed": seed, "code": code, "right": right,
-                                     "features": _features(got)})
+                self.records.append(
+                    {"seed": seed, "code": code, "right": right, "features": _features(got)}
+                )
             if not right and code in FLAGGED_WHEN_WRONG and printed:
                 if got.uncertain or review:
                     self.flagged_wrong += 1
                 else:
-                    self.unflagged_wrong.append(f"seed {seed} {code}: {got.text!r} for "
-                                                f"{printed!r} ({got.confidence:.3f})")
+                    self.unflagged_wrong.append(
+                        f"seed {seed} {code}: {got.text!r} for {printed!r} ({got.confidence:.3f})"
+                    )
 
     def rate(self, codes) -> float:
         codes = [c for c in codes if self.total[c]]
@@ -125,8 +127,9 @@ class Tally:
             "errors": dict(self.errors),
             "critical_exact": self.rate(CRITICAL_CODES),
             "all_exact": self.rate(codes),
-            "fields": {c: {"exact": self.exact[c] / self.total[c], "n": self.total[c]}
-                       for c in codes},
+            "fields": {
+                c: {"exact": self.exact[c] / self.total[c], "n": self.total[c]} for c in codes
+            },
             "reported_at_0.9": len(sure),
             "wrong_at_0.9": len(sure) - sum(sure),
             "wrong_rate_at_0.9": (len(sure) - sum(sure)) / max(len(sure), 1),
@@ -152,13 +155,19 @@ def reliability(reported: list[tuple[float, bool, str]]) -> list[dict[str, Any]]
     for low, high in zip(BINS, BINS[1:], strict=False):
         inside = [(c, r) for c, r, _ in reported if low <= c < high]
         if inside:
-            out.append({"bin": f"{low:.2f}-{min(high, 1.0):.2f}", "n": len(inside),
-                        "mean_confidence": sum(c for c, _ in inside) / len(inside),
-                        "right": sum(r for _, r in inside) / len(inside)})
+            out.append(
+                {
+                    "bin": f"{low:.2f}-{min(high, 1.0):.2f}",
+                    "n": len(inside),
+                    "mean_confidence": sum(c for c, _ in inside) / len(inside),
+                    "right": sum(r for _, r in inside) / len(inside),
+                }
+            )
     return out
 
 
 # ----- sources and conditions ------------------------------------------------------------
+
 
 def clean_scan(card_image: Image.Image, rng: np.random.Generator) -> bytes:
     """A flatbed scan: slight blur, PNG or JPEG q92; one in five is a low-resolution scan
@@ -166,8 +175,9 @@ def clean_scan(card_image: Image.Image, rng: np.random.Generator) -> bytes:
     image = card_image.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.0, 0.6))))
     if rng.random() < 0.2:
         width = int(rng.integers(370, 700))
-        image = image.resize((width, round(image.height * width / image.width)),
-                             Image.Resampling.LANCZOS)
+        image = image.resize(
+            (width, round(image.height * width / image.width)), Image.Resampling.LANCZOS
+        )
     buf = io.BytesIO()
     if rng.random() < 0.5:
         image.save(buf, "PNG")
@@ -239,8 +249,15 @@ def _read(reader, data: bytes, tally: Tally):
     return result, time.perf_counter() - start
 
 
-def run(cards: int, seed: int, engine: str = "paddle", sources=("synth", "independent"),
-        conditions=CONDITIONS, progress: bool = True, reader=None) -> dict[str, Any]:
+def run(
+    cards: int,
+    seed: int,
+    engine: str = "paddle",
+    sources=("synth", "independent"),
+    conditions=CONDITIONS,
+    progress: bool = True,
+    reader=None,
+) -> dict[str, Any]:
     """Reads ``cards`` cards per source (seeds ``seed`` .. ``seed + cards - 1``) in every
     condition; returns the summaries per source and condition (and the raw records)."""
     from ocr.pipeline import CardReader
@@ -259,28 +276,44 @@ def run(cards: int, seed: int, engine: str = "paddle", sources=("synth", "indepe
             print(f"\r{i + 1}/{cards} cards", end="", file=sys.stderr, flush=True)
     if progress:
         print(file=sys.stderr)
-    return {"engine": engine, "seed": seed, "cards": cards,
-            "results": {f"{s}/{c}": t.summary() for (s, c), t in tallies.items()},
-            "records": {f"{s}/{c}": t.records for (s, c), t in tallies.items()}}
+    return {
+        "engine": engine,
+        "seed": seed,
+        "cards": cards,
+        "results": {f"{s}/{c}": t.summary() for (s, c), t in tallies.items()},
+        "records": {f"{s}/{c}": t.records for (s, c), t in tallies.items()},
+    }
 
 
 def report(results: dict[str, Any]) -> str:
     """Formats ``run`` results as plain text, one block per source and condition."""
-    lines = [f"engine {results['engine']}, {results['cards']} cards per source, seeds "
-             f"{results['seed']}..{results['seed'] + results['cards'] - 1}"]
+    lines = [
+        f"engine {results['engine']}, {results['cards']} cards per source, seeds "
+        f"{results['seed']}..{results['seed'] + results['cards'] - 1}"
+    ]
     for name, r in results["results"].items():
         lines.append(f"\n== {name}: {r['cards']} reads, typed errors {r['errors']}")
-        lines.append(f"critical exact {r['critical_exact']:.2%}   all fields {r['all_exact']:.2%}"
-                     f"   needs_review {r['needs_review_rate']:.0%}")
-        lines.append(f"values at >= 0.9: {r['reported_at_0.9']}, wrong {r['wrong_at_0.9']} "
-                     f"({r['wrong_rate_at_0.9']:.2%})")
-        lines.append(f"wrong critical values flagged {r['flagged_wrong_critical']}, not flagged "
-                     f"{len(r['unflagged_wrong_critical'])}")
+        lines.append(
+            f"critical exact {r['critical_exact']:.2%}   all fields {r['all_exact']:.2%}"
+            f"   needs_review {r['needs_review_rate']:.0%}"
+        )
+        lines.append(
+            f"values at >= 0.9: {r['reported_at_0.9']}, wrong {r['wrong_at_0.9']} "
+            f"({r['wrong_rate_at_0.9']:.2%})"
+        )
+        lines.append(
+            f"wrong critical values flagged {r['flagged_wrong_critical']}, not flagged "
+            f"{len(r['unflagged_wrong_critical'])}"
+        )
         for item in r["unflagged_wrong_critical"]:
             lines.append(f"    {item}")
-        lines.append("reliability: " + "; ".join(
-            f"{b['bin']}: n={b['n']} conf {b['mean_confidence']:.3f} right {b['right']:.3f}"
-            for b in r["reliability"]))
+        lines.append(
+            "reliability: "
+            + "; ".join(
+                f"{b['bin']}: n={b['n']} conf {b['mean_confidence']:.3f} right {b['right']:.3f}"
+                for b in r["reliability"]
+            )
+        )
         worst = sorted(r["fields"].items(), key=lambda kv: kv[1]["exact"])[:8]
         lines.append("worst fields: " + ", ".join(f"{c} {v['exact']:.0%}" for c, v in worst))
         if r["skipped_codes"]:
@@ -300,8 +333,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--json", help="also write the full results to this file")
     args = parser.parse_args(argv)
-    results = run(args.cards, args.seed, args.engine, tuple(args.source.split(",")),
-                  tuple(args.conditions.split(",")))
+    results = run(
+        args.cards,
+        args.seed,
+        args.engine,
+        tuple(args.source.split(",")),
+        tuple(args.conditions.split(",")),
+    )
     print(report(results))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:

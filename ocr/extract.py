@@ -23,12 +23,24 @@ from ocr.validators import check_field
 
 MIN_CODES = 4
 _FRENCH_MARKERS = ("CERTIFICAT D'IMMATRICULATION", "REPUBLIQUE FRANCAISE")
-_FOREIGN_MARKERS = ("ZULASSUNG", "BUNDESREPUBLIK", "DEUTSCHLAND", "KENTEKENBEWIJS",
-                    "PERMESSO DI CIRCOLAZIONE", "CERTIFICADO DE MATRICULA", "BELGIQUE",
-                    "KINGDOM", "ITALIANA", "ESPANA", "ZASSUNGSBESCHEINIGUNG")
+_FOREIGN_MARKERS = (
+    "ZULASSUNG",
+    "BUNDESREPUBLIK",
+    "DEUTSCHLAND",
+    "KENTEKENBEWIJS",
+    "PERMESSO DI CIRCOLAZIONE",
+    "CERTIFICADO DE MATRICULA",
+    "BELGIQUE",
+    "KINGDOM",
+    "ITALIANA",
+    "ESPANA",
+    "ZASSUNGSBESCHEINIGUNG",
+)
 # Look-alike pairs tried when the printed text and the MRZ disagree on a character.
-_ALIKE = {frozenset(p) for p in ("O0", "D0", "Q0", "I1", "L1", "S5", "B8", "Z2", "G6", "T7",
-                                 "MN", "A4", "U0")}
+_ALIKE = {
+    frozenset(p)
+    for p in ("O0", "D0", "Q0", "I1", "L1", "S5", "B8", "Z2", "G6", "T7", "MN", "A4", "U0")
+}
 _MAX_DIFFS = 4
 
 
@@ -67,8 +79,9 @@ def reconcile(printed: str, from_mrz: str | None, check: str | None) -> tuple[st
             # is kept (never replaced by another valid reading) and flagged.
             return printed, "ambiguous"
         return printed, "both"
-    if ok(from_mrz) and (not printed or len(printed) != len(from_mrz)
-                         or _alike_only(printed, from_mrz)):
+    if ok(from_mrz) and (
+        not printed or len(printed) != len(from_mrz) or _alike_only(printed, from_mrz)
+    ):
         return from_mrz, "mrz"
     if printed and len(printed) == len(from_mrz):
         for candidate in _combos(printed, from_mrz):
@@ -94,8 +107,16 @@ def _field(code: str, text: str, score: float, make: str | None) -> FieldResult:
     """Validates one printed field and gives it a provisional confidence (the calibration
     in ``ocr.calibration`` replaces it once every source has been compared)."""
     if not text.strip():
-        result = FieldResult(code, FIELDS[code].meaning, None, "", score, "printed", True,
-                             ["printed without a value"])
+        result = FieldResult(
+            code,
+            FIELDS[code].meaning,
+            None,
+            "",
+            score,
+            "printed",
+            True,
+            ["printed without a value"],
+        )
         result.evidence.update(score=score, empty=True)
         return result
     checked = check_field(code, text, make)
@@ -104,11 +125,17 @@ def _field(code: str, text: str, score: float, make: str | None) -> FieldResult:
         confidence *= 0.3
     elif checked.repaired:
         confidence *= 0.92
-    result = FieldResult(code, FIELDS[code].meaning, checked.value if checked.valid else None,
-                         checked.text, confidence, "printed", checked.valid,
-                         list(checked.warnings))
-    result.evidence.update(score=score, repaired=checked.repaired,
-                           warned=len(checked.warnings))
+    result = FieldResult(
+        code,
+        FIELDS[code].meaning,
+        checked.value if checked.valid else None,
+        checked.text,
+        confidence,
+        "printed",
+        checked.valid,
+        list(checked.warnings),
+    )
+    result.evidence.update(score=score, repaired=checked.repaired, warned=len(checked.warnings))
     return result
 
 
@@ -122,8 +149,14 @@ def _plate_text(compact: str, printed: FieldResult | None) -> str:
     return " ".join(fni.groups()) if fni else compact
 
 
-def _apply_mrz(code: str, fields: dict[str, FieldResult], value: str | None, how: str,
-               shown: str, warnings: list[str]) -> None:
+def _apply_mrz(
+    code: str,
+    fields: dict[str, FieldResult],
+    value: str | None,
+    how: str,
+    shown: str,
+    warnings: list[str],
+) -> None:
     """Confirms or repairs field ``code`` from the MRZ reconciliation outcome."""
     current = fields.get(code)
     if value is None:
@@ -155,16 +188,18 @@ def _apply_mrz(code: str, fields: dict[str, FieldResult], value: str | None, how
     fields[code] = repaired
 
 
-def _reconcile_mrz(fields: dict[str, FieldResult], data: mrzmod.MrzData,
-                   warnings: list[str]) -> None:
+def _reconcile_mrz(
+    fields: dict[str, FieldResult], data: mrzmod.MrzData, warnings: list[str]
+) -> None:
     plate = fields.get("A")
     # Characters a plate or VIN never holds are fixed on the MRZ side too before comparing.
     mrz_plate = data.plate
     if mrz_plate and check_field("A", mrz_plate).valid:
         mrz_plate = _compact(check_field("A", mrz_plate).text)
     value, how = reconcile(_compact(plate.text) if plate else "", mrz_plate, data.plate_check)
-    _apply_mrz("A", fields, _plate_text(value, plate) if value else None, how,
-               data.plate or "", warnings)
+    _apply_mrz(
+        "A", fields, _plate_text(value, plate) if value else None, how, data.plate or "", warnings
+    )
     vin = fields.get("E")
     mrz_vin = data.vin.replace("I", "1").replace("O", "0").replace("Q", "0") if data.vin else None
     value, how = reconcile(_compact(vin.text) if vin else "", mrz_vin, data.vin_check)
@@ -175,8 +210,9 @@ def _reconcile_mrz(fields: dict[str, FieldResult], data: mrzmod.MrzData,
     _agree("D.3", fields, data.model, warnings)
 
 
-def _reconcile_date(fields: dict[str, FieldResult], data: mrzmod.MrzData,
-                    warnings: list[str]) -> None:
+def _reconcile_date(
+    fields: dict[str, FieldResult], data: mrzmod.MrzData, warnings: list[str]
+) -> None:
     date = fields.get("B")
     printed = ""
     century = None
@@ -218,8 +254,9 @@ def _respace(printed: str, from_mrz: str) -> str:
     return "".join(out).strip()
 
 
-def _agree(code: str, fields: dict[str, FieldResult], from_mrz: str | None,
-           warnings: list[str]) -> None:
+def _agree(
+    code: str, fields: dict[str, FieldResult], from_mrz: str | None, warnings: list[str]
+) -> None:
     """Uses an MRZ text without a check digit: confirms when equal, fills when missing."""
     if not from_mrz:
         return
@@ -277,8 +314,10 @@ def _card_check(boxes: list[TextBox], raw: dict[str, RawField], mrz_lines: list[
     french = bool(mrz_lines) or any(fuzz.partial_ratio(m, text) >= 85 for m in _FRENCH_MARKERS)
     foreign = any(fuzz.partial_ratio(m, text) >= 85 for m in _FOREIGN_MARKERS)
     if foreign and not french:
-        raise ForeignCard("registration card from another country: only French cards "
-                          "(certificat d'immatriculation) are supported")
+        raise ForeignCard(
+            "registration card from another country: only French cards "
+            "(certificat d'immatriculation) are supported"
+        )
     # Only codes read letter for letter count: look-alike readings ("5.1" for S.1) and the
     # layout prior would find "codes" in any price list.
     if sum(f.exact for f in raw.values()) < MIN_CODES and not mrz_lines:
@@ -289,9 +328,13 @@ def _card_check(boxes: list[TextBox], raw: dict[str, RawField], mrz_lines: list[
             raise ForeignCard("registration card without French markers or French plate")
 
 
-def extract(boxes: list[TextBox], engine: str = "?", found_in_photo: bool = False,
-            timings: dict[str, float] | None = None,
-            size: tuple[int, int] | None = None) -> CardResult:
+def extract(
+    boxes: list[TextBox],
+    engine: str = "?",
+    found_in_photo: bool = False,
+    timings: dict[str, float] | None = None,
+    size: tuple[int, int] | None = None,
+) -> CardResult:
     """Turns OCR boxes of one card into a validated ``CardResult``.
 
     ``size`` is the (width, height) of the card canvas the boxes come from; when given,
@@ -325,19 +368,22 @@ def extract(boxes: list[TextBox], engine: str = "?", found_in_photo: bool = Fals
     return _finish(ordered, engine, mrz_summary, found_in_photo, warnings, timings or {})
 
 
-def _card_evidence(boxes: list[TextBox], raw: dict[str, RawField], mrz_lines: list[str],
-                   found_in_photo: bool) -> dict[str, float]:
+def _card_evidence(
+    boxes: list[TextBox], raw: dict[str, RawField], mrz_lines: list[str], found_in_photo: bool
+) -> dict[str, float]:
     """Whole-card signals the calibration uses: how well the card read overall."""
     scores = sorted(b.score for b in boxes)
     low = scores[: max(1, len(scores) // 4)]
-    return {"codes": sum(f.exact for f in raw.values()),
-            "mean_score": sum(scores) / max(len(scores), 1),
-            "low_score": sum(low) / len(low) if scores else 0.0,
-            "mrz_lines": len(mrz_lines), "photo": float(found_in_photo)}
+    return {
+        "codes": sum(f.exact for f in raw.values()),
+        "mean_score": sum(scores) / max(len(scores), 1),
+        "low_score": sum(low) / len(low) if scores else 0.0,
+        "mrz_lines": len(mrz_lines),
+        "photo": float(found_in_photo),
+    }
 
 
-def _coupon(fields: dict[str, FieldResult], raw: dict[str, RawField],
-            warnings: list[str]) -> None:
+def _coupon(fields: dict[str, FieldResult], raw: dict[str, RawField], warnings: list[str]) -> None:
     """Compares each field the coupon repeats with its reading on the main part.
 
     Equal readings confirm each other. When they differ, an invalid main reading is
@@ -366,22 +412,39 @@ def _coupon(fields: dict[str, FieldResult], raw: dict[str, RawField],
 
 
 def _mrz_summary(lines: list[str], data: mrzmod.MrzData) -> dict[str, Any]:
-    return {"lines": lines, "plate_ok": data.plate_ok, "vin_ok": data.vin_ok,
-            "date_ok": data.date_ok, "formula": data.formula, "formula_ok": data.formula_ok}
+    return {
+        "lines": lines,
+        "plate_ok": data.plate_ok,
+        "vin_ok": data.vin_ok,
+        "date_ok": data.date_ok,
+        "formula": data.formula,
+        "formula_ok": data.formula_ok,
+    }
 
 
-def _finish(fields: dict[str, FieldResult], engine: str, mrz_summary: dict[str, Any] | None,
-            found_in_photo: bool, warnings: list[str], timings: dict[str, float]) -> CardResult:
+def _finish(
+    fields: dict[str, FieldResult],
+    engine: str,
+    mrz_summary: dict[str, Any] | None,
+    found_in_photo: bool,
+    warnings: list[str],
+    timings: dict[str, float],
+) -> CardResult:
     missing = [c for c in CRITICAL_CODES if c not in fields or not fields[c].text]
-    uncertain = missing + [c for c in FLAGGED_WHEN_WRONG
-                           if c in fields and c not in missing and fields[c].uncertain]
+    uncertain = missing + [
+        c for c in FLAGGED_WHEN_WRONG if c in fields and c not in missing and fields[c].uncertain
+    ]
     uncertain += [c for c, f in fields.items() if c not in FLAGGED_WHEN_WRONG and f.uncertain]
     for code in missing:
         warnings.append(f"critical field {code} not found")
     # The card needs a human look when a field that identifies the vehicle or its parts is
     # missing or below the review threshold of its own calibration.
-    review = missing or any(fields[c].confidence < calibration.review_threshold(c)
-                            for c in FLAGGED_WHEN_WRONG if c in fields)
+    review = missing or any(
+        fields[c].confidence < calibration.review_threshold(c)
+        for c in FLAGGED_WHEN_WRONG
+        if c in fields
+    )
     status = "needs_review" if review else "ok"
-    return CardResult(status, engine, fields, mrz_summary, found_in_photo, uncertain, warnings,
-                      timings)
+    return CardResult(
+        status, engine, fields, mrz_summary, found_in_photo, uncertain, warnings, timings
+    )

@@ -52,8 +52,9 @@ def read_bytes(source: str | Path | bytes) -> bytes:
         except OSError as exc:
             raise NotAnImage(f"cannot read {path}: {exc.strerror or exc}") from exc
         if size > MAX_FILE_BYTES:
-            raise ImageTooLarge(f"image too large: {size / 1e6:.0f} MB file "
-                                f"(limit {MAX_FILE_BYTES / 1e6:.0f} MB)")
+            raise ImageTooLarge(
+                f"image too large: {size / 1e6:.0f} MB file (limit {MAX_FILE_BYTES / 1e6:.0f} MB)"
+            )
         data = path.read_bytes()
     if len(data) > MAX_FILE_BYTES:
         raise ImageTooLarge(f"image too large: {len(data) / 1e6:.0f} MB file")
@@ -74,8 +75,10 @@ def _open(data: bytes) -> Image.Image:
         raise NotAnImage(f"unsupported image format {image.format}")
     pixels = image.width * image.height
     if pixels > MAX_PIXELS:
-        raise ImageTooLarge(f"image too large: {image.width}x{image.height} = "
-                            f"{pixels / 1e6:.0f} megapixels (limit {MAX_PIXELS / 1e6:.0f})")
+        raise ImageTooLarge(
+            f"image too large: {image.width}x{image.height} = "
+            f"{pixels / 1e6:.0f} megapixels (limit {MAX_PIXELS / 1e6:.0f})"
+        )
     return image
 
 
@@ -104,8 +107,9 @@ def load_image(source: str | Path | bytes) -> np.ndarray:
     image = _decode(_open(read_bytes(source)))
     scale = WORK_LONG_SIDE / max(image.size)
     if scale < 1:
-        image = image.resize((round(image.width * scale), round(image.height * scale)),
-                             Image.Resampling.LANCZOS)
+        image = image.resize(
+            (round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS
+        )
     array = np.asarray(image)
     if is_blank(array):
         raise BlankImage("no registration card found: the image is blank or black")

@@ -50,14 +50,43 @@ _NOT_A_NAME = re.compile(r"PROPRIETAIRE|IMMATRICULATION|CERTIFICAT")
 # What a printed code letter may be misread as, mapped back to the letters it can stand for.
 # The true letter always comes first and is preferred.
 _LETTER_READINGS: dict[str, tuple[str, ...]] = {
-    "Κ": ("K",), "κ": ("K",), "k": ("K",), "1": ("I", "J"), "l": ("I", "J"), "|": ("I", "J"),
-    "!": ("I", "J"), "t": ("I",), "i": ("I",), "j": ("J",), "L": ("I", "J"),
-    "0": ("D", "Q", "U"), "O": ("O", "D", "Q", "U"), "o": ("D", "Q", "U"),
-    "5": ("S",), "s": ("S",), "$": ("S",), "8": ("B",), "2": ("Z",), "z": ("Z",),
-    "6": ("G",), "C": ("C", "G"), "R": ("P",), "r": ("P",), "p": ("P",),
-    "V": ("V", "Y"), "v": ("V", "Y"), "y": ("Y",), "¥": ("Y",), "￥": ("Y",),
-    "E": ("E", "F"), "e": ("E", "F"), "€": ("E", "F"), "#": ("F",),
-    "u": ("U",), "x": ("X",), "c": ("C", "G"),
+    "Κ": ("K",),
+    "κ": ("K",),
+    "k": ("K",),
+    "1": ("I", "J"),
+    "l": ("I", "J"),
+    "|": ("I", "J"),
+    "!": ("I", "J"),
+    "t": ("I",),
+    "i": ("I",),
+    "j": ("J",),
+    "L": ("I", "J"),
+    "0": ("D", "Q", "U"),
+    "O": ("O", "D", "Q", "U"),
+    "o": ("D", "Q", "U"),
+    "5": ("S",),
+    "s": ("S",),
+    "$": ("S",),
+    "8": ("B",),
+    "2": ("Z",),
+    "z": ("Z",),
+    "6": ("G",),
+    "C": ("C", "G"),
+    "R": ("P",),
+    "r": ("P",),
+    "p": ("P",),
+    "V": ("V", "Y"),
+    "v": ("V", "Y"),
+    "y": ("Y",),
+    "¥": ("Y",),
+    "￥": ("Y",),
+    "E": ("E", "F"),
+    "e": ("E", "F"),
+    "€": ("E", "F"),
+    "#": ("F",),
+    "u": ("U",),
+    "x": ("X",),
+    "c": ("C", "G"),
 }
 # Symbols OCR produces for code letters; a word is cut before them ("50,00¥4" -> "50,00 ¥4").
 _CODE_SYMBOLS = "¥￥€$κΚ"
@@ -120,8 +149,9 @@ def _readings(prefix: str) -> list[tuple[str, bool]]:
     for sep in _SEPARATORS:
         rest = rest.replace(sep, ".")
     letters = [(first.upper(), True)] if first.isalpha() and first.isascii() else []
-    letters += [(letter, False) for letter in _LETTER_READINGS.get(first, ())
-                if letter != first.upper()]
+    letters += [
+        (letter, False) for letter in _LETTER_READINGS.get(first, ()) if letter != first.upper()
+    ]
     out = []
     for letter, exact in letters:
         code = (letter + rest).rstrip(".")
@@ -130,9 +160,12 @@ def _readings(prefix: str) -> list[tuple[str, bool]]:
         code = _ALIASES.get(code, code)
         if code in CODES:
             out.append((code, exact))
-        elif ((first.isalpha() or first in _CODE_SYMBOLS) and rest[:1].isdigit()
-              and len(prefix) == 2
-              and f"{letter}.{rest}" in CODES):
+        elif (
+            (first.isalpha() or first in _CODE_SYMBOLS)
+            and rest[:1].isdigit()
+            and len(prefix) == 2
+            and f"{letter}.{rest}" in CODES
+        ):
             out.append((f"{letter}.{rest}".rstrip("."), False))  # "R1": dot not seen
     return out
 
@@ -149,7 +182,7 @@ def code_candidates(word: str, at_start: bool) -> list[Candidate]:
     every code with that ending, to be settled by the value and the other codes.
     """
     if word.startswith(FORMULA):
-        return [Candidate(FORMULA, word[len(FORMULA):], True)]
+        return [Candidate(FORMULA, word[len(FORMULA) :], True)]
     found: list[Candidate] = []
     for cut in range(min(len(word), 6), 0, -1):
         prefix, tail = word[:cut], word[cut:]
@@ -218,12 +251,30 @@ def split_box(box: TextBox, box_id: int = 0) -> list[Piece]:
         # "AB1.3CI": J.3 read as "1.3" after J.2's value; "R269": P.2 = 69 in the P row.
         glued_j = bool(_GLUED_J.match(word) or (p_row and _P_WORD.match(word)))
         options = code_candidates(word, at_start=not pieces or glued_j)
-        if (options and not any(c.exact for c in options) and word[0] not in _CODE_SYMBOLS
-                and pieces and not pieces[-1].is_code and not glued_j):
+        if (
+            options
+            and not any(c.exact for c in options)
+            and word[0] not in _CODE_SYMBOLS
+            and pieces
+            and not pieces[-1].is_code
+            and not glued_j
+        ):
             options = []  # a look-alike code right after a value is more likely value text
         code_end = match.end() - len(options[0].tail) if options else match.end()
-        pieces.append(Piece(word, options, xpos(start), xpos(code_end), box.y0, box.y1,
-                            box.score, box_id, word, first=not pieces))
+        pieces.append(
+            Piece(
+                word,
+                options,
+                xpos(start),
+                xpos(code_end),
+                box.y0,
+                box.y1,
+                box.score,
+                box_id,
+                word,
+                first=not pieces,
+            )
+        )
         if options and options[0].tail:
             pieces[-1].text = word[: len(word) - len(options[0].tail)]
     return pieces
@@ -282,8 +333,9 @@ def _rank(candidate: Candidate, value: str) -> float:
     return 2.0 * valid + 1.0 * candidate.exact + 0.1 * len(candidate.code) + alone + guess
 
 
-def _resolve(pieces: list[Piece]) -> tuple[dict[str, list[RawField]], set[int],
-                                           dict[int, list[Piece]]]:
+def _resolve(
+    pieces: list[Piece],
+) -> tuple[dict[str, list[RawField]], set[int], dict[int, list[Piece]]]:
     """One round: values to codes by position, then each code piece picks its reading.
 
     A code may be taken twice when the coupon repeats it (A, I, E, D.1, C.1); any other
@@ -297,8 +349,7 @@ def _resolve(pieces: list[Piece]) -> tuple[dict[str, list[RawField]], set[int],
         value = " ".join(p.text for p in parts)
         score = min([p.score for p in parts] + [code_piece.score])
         for cand in code_piece.candidates:
-            options.append((_rank(cand, value), id(code_piece), cand, value, score,
-                            code_piece))
+            options.append((_rank(cand, value), id(code_piece), cand, value, score, code_piece))
     options.sort(key=lambda o: -o[0])
     result: dict[str, list[RawField]] = {}
     done: set[int] = set()
@@ -308,9 +359,17 @@ def _resolve(pieces: list[Piece]) -> tuple[dict[str, list[RawField]], set[int],
             continue
         done.add(piece_id)
         text = " ".join(t for t in (cand.tail, value) if t)
-        result.setdefault(cand.code, []).append(RawField(
-            cand.code, text, score, by_position=cand.wildcard, exact=cand.exact,
-            y=(piece.y0 + piece.y1) / 2, piece=piece_id))
+        result.setdefault(cand.code, []).append(
+            RawField(
+                cand.code,
+                text,
+                score,
+                by_position=cand.wildcard,
+                exact=cand.exact,
+                y=(piece.y0 + piece.y1) / 2,
+                piece=piece_id,
+            )
+        )
     return result, done, values
 
 
@@ -348,8 +407,12 @@ def pair(boxes: list[TextBox], size: tuple[int, int] | None = None) -> dict[str,
     return fields
 
 
-def _continuations(pieces: list[Piece], result: dict[str, list[RawField]],
-                   values: dict[int, list[Piece]], by_id: dict[int, Piece]) -> None:
+def _continuations(
+    pieces: list[Piece],
+    result: dict[str, list[RawField]],
+    values: dict[int, list[Piece]],
+    by_id: dict[int, Piece],
+) -> None:
     """Appends to C.1 / C.3 the codeless lines printed right under their first line and
     starting where the value starts."""
     taken = {id(v) for vs in values.values() for v in vs}
@@ -365,8 +428,13 @@ def _continuations(pieces: list[Piece], result: dict[str, list[RawField]],
             height = max([p.y1 - p.y0 for p in own] + [code_piece.y1 - code_piece.y0])
             bottom = max([p.y1 for p in own] + [code_piece.y1])
             for _ in range(extra_lines):
-                below = [p for p in free if -0.2 * height <= p.y0 - bottom < 0.9 * height
-                         and p.x1 > code_piece.x0 and p.x0 < left + 8 * height]
+                below = [
+                    p
+                    for p in free
+                    if -0.2 * height <= p.y0 - bottom < 0.9 * height
+                    and p.x1 > code_piece.x0
+                    and p.x0 < left + 8 * height
+                ]
                 if not below:
                     break
                 top = min(below, key=lambda p: p.y0)
@@ -394,8 +462,12 @@ def _row_order(result: dict[str, list[RawField]], by_id: dict[int, Piece]) -> No
     for code_a, a in flat:
         for code_b, b in flat:
             pa, pb = by_id[a.piece], by_id[b.piece]
-            if not (pa.x0 < pb.x0 and _same_line(pa, pb) and order[code_a] > order[code_b]
-                    and code_a[0] == code_b[0]):
+            if not (
+                pa.x0 < pb.x0
+                and _same_line(pa, pb)
+                and order[code_a] > order[code_b]
+                and code_a[0] == code_b[0]
+            ):
                 continue
             alt_a = next((c for c in pa.candidates if c.code == code_b), None)
             alt_b = next((c for c in pb.candidates if c.code == code_a), None)
@@ -416,7 +488,7 @@ def _row_order(result: dict[str, list[RawField]], by_id: dict[int, Piece]) -> No
 def _with_tail(candidate: Candidate, text: str, piece: Piece) -> str:
     """The value text of ``piece`` had it been read as ``candidate``."""
     chosen = next((c for c in piece.candidates if text.startswith(c.tail)), None)
-    rest = text[len(chosen.tail):].strip() if chosen else text
+    rest = text[len(chosen.tail) :].strip() if chosen else text
     return " ".join(t for t in (candidate.tail, rest) if t)
 
 
@@ -424,20 +496,33 @@ def _with_tail(candidate: Candidate, text: str, piece: Piece) -> str:
 _ORPHAN_KINDS = ("date", "plate", "vin")
 
 
-def _grammar_orphans(pieces: list[Piece], result: dict[str, list[RawField]],
-                     values: dict[int, list[Piece]]) -> None:
+def _grammar_orphans(
+    pieces: list[Piece], result: dict[str, list[RawField]], values: dict[int, list[Piece]]
+) -> None:
     """A value no code claimed goes to a missing field when its grammar fits exactly one
     missing field of a strict kind (a date when only I is missing among B, I and X.1);
     it is marked as found without its label, which lowers its confidence."""
     taken = {id(v) for vs in values.values() for v in vs}
     free = [p for p in pieces if not p.is_code and id(p) not in taken and p.first]
     for piece in free:
-        fits = [code for code, spec in FIELDS.items()
-                if spec.kind.value in _ORPHAN_KINDS and code not in result
-                and check_field(code, piece.word).valid]
+        fits = [
+            code
+            for code, spec in FIELDS.items()
+            if spec.kind.value in _ORPHAN_KINDS
+            and code not in result
+            and check_field(code, piece.word).valid
+        ]
         if len(fits) == 1:
-            result[fits[0]] = [RawField(fits[0], piece.word, piece.score, by_position=True,
-                                        y=(piece.y0 + piece.y1) / 2, piece=id(piece))]
+            result[fits[0]] = [
+                RawField(
+                    fits[0],
+                    piece.word,
+                    piece.score,
+                    by_position=True,
+                    y=(piece.y0 + piece.y1) / 2,
+                    piece=id(piece),
+                )
+            ]
 
 
 def _chain(row: list[Piece], height: float) -> list[Piece]:
@@ -459,9 +544,15 @@ def split_mrz(boxes: list[TextBox]) -> tuple[list[TextBox], list[str]]:
     if not line1:
         return boxes, []
     first = max(line1, key=lambda b: len(b.text))
-    below = [b for b in boxes if b is not first and b.y0 > first.cy
-             and b.y0 < first.y1 + 2.5 * first.height and len(b.text) >= 25
-             and "<" in b.text]
+    below = [
+        b
+        for b in boxes
+        if b is not first
+        and b.y0 > first.cy
+        and b.y0 < first.y1 + 2.5 * first.height
+        and len(b.text) >= 25
+        and "<" in b.text
+    ]
     second = min(below, key=lambda b: b.y0) if below else None
     rest = [b for b in boxes if b is not first and b is not second]
     return rest, [first.text] + ([second.text] if second else [])

@@ -43,8 +43,16 @@ def _mrz_text(text: str) -> str:
     return re.sub(r"<+", "<", out)
 
 
-def build_lines(plate: str, vin: str, first_registration: str, genre: str, body: str,
-                make: str, model: str, formula: str) -> tuple[str, str]:
+def build_lines(
+    plate: str,
+    vin: str,
+    first_registration: str,
+    genre: str,
+    body: str,
+    make: str,
+    model: str,
+    formula: str,
+) -> tuple[str, str]:
     """Builds both MRZ lines from field values (``first_registration`` as DD/MM/YYYY).
 
     Returns two 44-character strings; raises ValueError when the data does not fit.
@@ -52,8 +60,16 @@ def build_lines(plate: str, vin: str, first_registration: str, genre: str, body:
     plate_mrz = re.sub(r"[^A-Z0-9]", "", plate.upper())
     day, month, year = first_registration.split("/")
     date = year[2:] + month + day
-    line1 = ("CRFRA" + plate_mrz + check_digit(plate_mrz) + vin + check_digit(vin) + date
-             + check_digit(date) + genre.replace("-", "<"))
+    line1 = (
+        "CRFRA"
+        + plate_mrz
+        + check_digit(plate_mrz)
+        + vin
+        + check_digit(vin)
+        + date
+        + check_digit(date)
+        + genre.replace("-", "<")
+    )
     names = _mrz_text(body) + "<<" + _mrz_text(make) + "<<" + _mrz_text(model)
     room = LINE_LENGTH - FORMULA_LENGTH - 1
     line2 = names[:room].ljust(room, "<") + formula + check_digit(formula)
@@ -94,8 +110,18 @@ _LINE1 = re.compile(
 _LINE2 = re.compile(r"^(?P<names>[A-Z0-9<]+?)(?P<formula>[A-Z0-9]{11})(?P<fc>\d)$")
 
 # Characters OCR engines confuse in an MRZ; only tried where the check digit fails.
-_DIGIT_FOR = {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5",
-              "B": "8", "G": "6", "T": "7"}
+_DIGIT_FOR = {
+    "O": "0",
+    "Q": "0",
+    "D": "0",
+    "I": "1",
+    "L": "1",
+    "Z": "2",
+    "S": "5",
+    "B": "8",
+    "G": "6",
+    "T": "7",
+}
 
 
 def normalise_line(text: str) -> str:
@@ -117,7 +143,7 @@ def _fix_digits(text: str) -> str:
 def parse_line1(text: str, data: MrzData) -> None:
     """Fills plate, VIN, date and genre of ``data`` from OCR'd line 1 (no error on failure)."""
     line = normalise_line(text)
-    line = line[line.find("CRFRA"):] if "CRFRA" in line else line
+    line = line[line.find("CRFRA") :] if "CRFRA" in line else line
     match = _LINE1.search(line)
     if match is None:
         # Second chance: the digit-only slots may hold letters misread from digits.
@@ -145,7 +171,7 @@ def _fix_slots(rest: str) -> str:
         return rest
     genre = re.search(r"[A-Z][A-Z0-9-]*$", body)
     cut = genre.start() if genre else len(body)
-    return body[: cut - 7] + _fix_digits(body[cut - 7: cut]) + body[cut:] + rest[len(body):]
+    return body[: cut - 7] + _fix_digits(body[cut - 7 : cut]) + body[cut:] + rest[len(body) :]
 
 
 def parse_line2(text: str, data: MrzData) -> None:

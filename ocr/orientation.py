@@ -40,8 +40,9 @@ class OrientationClassifier:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         try:
-            self._session = ort.InferenceSession(str(path), options,
-                                                 providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:  # noqa: BLE001 - a broken file means "unusable"
             raise ModelUnavailable(f"orientation model unusable: {exc}") from exc
         self._input = self._session.get_inputs()[0].name
@@ -53,21 +54,27 @@ class OrientationClassifier:
         if self._rec is None:
             import onnxruntime as ort
 
-            self._rec = ort.InferenceSession(str(self._rec_path), self._options,
-                                             providers=["CPUExecutionProvider"])
+            self._rec = ort.InferenceSession(
+                str(self._rec_path), self._options, providers=["CPUExecutionProvider"]
+            )
         return self._rec
 
     def recogniser_vote(self, crops: list[np.ndarray]) -> float:
         """Mean character confidence read upside down minus read as is (positive: flipped)."""
         crops = crops[:_REC_LINES]
-        batch = np.stack([_normalise(c, (48, _REC_W)) for c in crops]
-                         + [_normalise(np.ascontiguousarray(c[::-1, ::-1]), (48, _REC_W))
-                            for c in crops])
+        batch = np.stack(
+            [_normalise(c, (48, _REC_W)) for c in crops]
+            + [_normalise(np.ascontiguousarray(c[::-1, ::-1]), (48, _REC_W)) for c in crops]
+        )
         session = self._recogniser()
         probs = session.run(None, {session.get_inputs()[0].name: batch})[0]
         best, peak = probs.argmax(-1), probs.max(-1)
-        means = np.array([peak[k][best[k] != 0].mean() if (best[k] != 0).any() else 0.0
-                          for k in range(len(batch))])
+        means = np.array(
+            [
+                peak[k][best[k] != 0].mean() if (best[k] != 0).any() else 0.0
+                for k in range(len(batch))
+            ]
+        )
         half = len(crops)
         return float(means[half:].mean() - means[:half].mean())
 
@@ -98,18 +105,18 @@ class OrientationClassifier:
 def line_crops(rgb: np.ndarray) -> list[np.ndarray]:
     """Crops of the widest text-line-like blobs (dark ink merged horizontally)."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
-                                25, 15)
+    ink = cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15
+    )
     merged = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((3, 15), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(merged)
     h_img = rgb.shape[0]
-    blobs = [s for s in stats[1:] if 0.012 * h_img <= s[3] <= 0.06 * h_img
-             and s[2] >= 4 * s[3]]
+    blobs = [s for s in stats[1:] if 0.012 * h_img <= s[3] <= 0.06 * h_img and s[2] >= 4 * s[3]]
     blobs.sort(key=lambda s: -s[2])
     crops = []
     for x, y, w, h, _ in blobs[:_MAX_LINES]:
         pad = max(2, h // 4)
-        crop = rgb[max(0, y - pad): y + h + pad, max(0, x - pad): x + w + pad]
+        crop = rgb[max(0, y - pad) : y + h + pad, max(0, x - pad) : x + w + pad]
         crops.append(crop)
     return crops
 

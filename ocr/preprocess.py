@@ -69,8 +69,9 @@ def find_card(rgb: np.ndarray) -> np.ndarray | None:
     gray = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (5, 5), 0)
     # The card is pale and weakly coloured; most backgrounds are darker or more saturated.
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
-    paleness = cv2.GaussianBlur(gray.astype(np.int16) - hsv[..., 1].astype(np.int16) // 2,
-                                (5, 5), 0)
+    paleness = cv2.GaussianBlur(
+        gray.astype(np.int16) - hsv[..., 1].astype(np.int16) // 2, (5, 5), 0
+    )
     paleness = np.clip(paleness, 0, 255).astype(np.uint8)
     for channel in (paleness, gray):
         _, bright = cv2.threshold(channel, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -99,14 +100,16 @@ def warp(rgb: np.ndarray, quad: np.ndarray) -> np.ndarray:
     target = np.float32([[0, 0], [OUT_W, 0], [OUT_W, out_h], [0, out_h]])
     matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
     interp = cv2.INTER_AREA if top > OUT_W else cv2.INTER_CUBIC
-    return cv2.warpPerspective(rgb, matrix, (OUT_W, out_h), flags=interp,
-                               borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpPerspective(
+        rgb, matrix, (OUT_W, out_h), flags=interp, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 def _ink(gray: np.ndarray) -> np.ndarray:
     """Dark strokes (text) on a locally brighter background, as a 0/1 float image."""
-    binary = cv2.adaptiveThreshold(gray, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
-                                   15, 12)
+    binary = cv2.adaptiveThreshold(
+        gray, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 12
+    )
     return binary.astype(np.float32)
 
 
@@ -123,12 +126,17 @@ def text_angle(rgb: np.ndarray) -> float:
     """The rotation (degrees, counter-clockwise) that makes the text lines horizontal:
     any multiple of 90 degrees plus up to 20 degrees of skew (180 degrees not told apart)."""
     scale = 500 / max(rgb.shape[:2])
-    small = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), None, fx=scale, fy=scale,
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY),
+        None,
+        fx=scale,
+        fy=scale,
+        interpolation=cv2.INTER_AREA,
+    )
     side = int(np.hypot(*small.shape)) + 2
     pad_y, pad_x = (side - small.shape[0]) // 2, (side - small.shape[1]) // 2
     ink = np.zeros((side, side), np.float32)
-    ink[pad_y:pad_y + small.shape[0], pad_x:pad_x + small.shape[1]] = _ink(small)
+    ink[pad_y : pad_y + small.shape[0], pad_x : pad_x + small.shape[1]] = _ink(small)
     coarse = [a for base in (0, 90) for a in range(base - 20, base + 21, 2)]
     best = max(coarse, key=lambda a: _sharpness(ink, a))
     fine = np.arange(best - 1.5, best + 1.6, 0.5)
@@ -145,8 +153,9 @@ def rotate(rgb: np.ndarray, angle: float) -> np.ndarray:
     new_w, new_h = int(h * sin + w * cos), int(h * cos + w * sin)
     matrix[0, 2] += new_w / 2 - w / 2
     matrix[1, 2] += new_h / 2 - h / 2
-    return cv2.warpAffine(rgb, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(
+        rgb, matrix, (new_w, new_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 def fit_scan(rgb: np.ndarray) -> np.ndarray:

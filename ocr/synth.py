@@ -38,21 +38,91 @@ MODELS: dict[str, tuple[str, ...]] = {
     "NISSAN": ("QASHQAI", "JUKE", "MICRA"),
     "KIA": ("PICANTO", "SPORTAGE", "NIRO"),
 }
-SURNAMES = ("MARTIN", "BERNARD", "DUBOIS", "THOMAS", "ROBERT", "RICHARD", "PETIT", "DURAND",
-            "LEROY", "MOREAU", "SIMON", "LAURENT", "LEFEBVRE", "MICHEL", "GARCIA", "DAVID",
-            "BERTRAND", "ROUX", "VINCENT", "FOURNIER", "MOREL", "GIRARD", "ANDRE", "MERCIER",
-            "DUPONT", "LAMBERT", "BONNET", "FRANCOIS", "MARTINEZ", "LEGRAND", "NGUYEN")
-FIRST_NAMES = ("JEAN", "MARIE", "PIERRE", "SOPHIE", "LUC", "CAMILLE", "NICOLAS", "JULIE",
-               "THOMAS", "LEA", "ANTOINE", "CHLOE", "HUGO", "EMMA", "LOUIS", "MANON", "PAUL",
-               "INES", "JULIEN", "SARAH", "KARIM", "YASMINE", "ALAIN", "NATHALIE")
-STREETS = ("RUE DES LILAS", "AVENUE FOCH", "BD VOLTAIRE", "RUE DE LA PAIX", "CHEMIN DU MOULIN",
-           "RUE VICTOR HUGO", "ALLEE DES PINS", "PLACE DU MARCHE", "RUE PASTEUR")
-CITIES = (("75011", "PARIS"), ("69003", "LYON"), ("13008", "MARSEILLE"), ("31000", "TOULOUSE"),
-          ("44000", "NANTES"), ("33000", "BORDEAUX"), ("59000", "LILLE"), ("67000", "STRASBOURG"),
-          ("35000", "RENNES"), ("21000", "DIJON"), ("97400", "ST DENIS"))
+SURNAMES = (
+    "MARTIN",
+    "BERNARD",
+    "DUBOIS",
+    "THOMAS",
+    "ROBERT",
+    "RICHARD",
+    "PETIT",
+    "DURAND",
+    "LEROY",
+    "MOREAU",
+    "SIMON",
+    "LAURENT",
+    "LEFEBVRE",
+    "MICHEL",
+    "GARCIA",
+    "DAVID",
+    "BERTRAND",
+    "ROUX",
+    "VINCENT",
+    "FOURNIER",
+    "MOREL",
+    "GIRARD",
+    "ANDRE",
+    "MERCIER",
+    "DUPONT",
+    "LAMBERT",
+    "BONNET",
+    "FRANCOIS",
+    "MARTINEZ",
+    "LEGRAND",
+    "NGUYEN",
+)
+FIRST_NAMES = (
+    "JEAN",
+    "MARIE",
+    "PIERRE",
+    "SOPHIE",
+    "LUC",
+    "CAMILLE",
+    "NICOLAS",
+    "JULIE",
+    "THOMAS",
+    "LEA",
+    "ANTOINE",
+    "CHLOE",
+    "HUGO",
+    "EMMA",
+    "LOUIS",
+    "MANON",
+    "PAUL",
+    "INES",
+    "JULIEN",
+    "SARAH",
+    "KARIM",
+    "YASMINE",
+    "ALAIN",
+    "NATHALIE",
+)
+STREETS = (
+    "RUE DES LILAS",
+    "AVENUE FOCH",
+    "BD VOLTAIRE",
+    "RUE DE LA PAIX",
+    "CHEMIN DU MOULIN",
+    "RUE VICTOR HUGO",
+    "ALLEE DES PINS",
+    "PLACE DU MARCHE",
+    "RUE PASTEUR",
+)
+CITIES = (
+    ("75011", "PARIS"),
+    ("69003", "LYON"),
+    ("13008", "MARSEILLE"),
+    ("31000", "TOULOUSE"),
+    ("44000", "NANTES"),
+    ("33000", "BORDEAUX"),
+    ("59000", "LILLE"),
+    ("67000", "STRASBOURG"),
+    ("35000", "RENNES"),
+    ("21000", "DIJON"),
+    ("97400", "ST DENIS"),
+)
 COMPLEMENTS = ("BAT B", "RESIDENCE LES PINS", "APPT 12", "LIEU DIT LA GRANGE", "ESC 3")
-MENTIONS = ("", "", "", "", "VEHICULE AUTO-ECOLE", "VEHICULE DE COLLECTION", "LOCATION",
-            "GAGE")
+MENTIONS = ("", "", "", "", "VEHICULE AUTO-ECOLE", "VEHICULE DE COLLECTION", "LOCATION", "GAGE")
 PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTVWXYZ"
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 DEPARTMENTS = tuple(f"{d:02d}" for d in range(1, 96) if d != 20) + ("2A", "2B", "971", "974")
@@ -70,6 +140,7 @@ class Card:
 
 # ----- values -------------------------------------------------------------------------------
 
+
 def _pick(rng: np.random.Generator, seq):
     return seq[int(rng.integers(len(seq)))]
 
@@ -85,16 +156,21 @@ def random_plate(rng: np.random.Generator) -> str:
             left, right = _letters(rng, 2), _letters(rng, 2)
             if "SS" not in (left, right) and left != "WW":
                 return f"{left}-{int(rng.integers(1, 1000)):03d}-{right}"
-    return f"{int(rng.integers(1, 10000))} {_letters(rng, int(rng.integers(2, 4)))} " \
-           f"{_pick(rng, DEPARTMENTS)}"
+    return (
+        f"{int(rng.integers(1, 10000))} {_letters(rng, int(rng.integers(2, 4)))} "
+        f"{_pick(rng, DEPARTMENTS)}"
+    )
 
 
 def random_vin(rng: np.random.Generator, make: str) -> str:
     """A 17-character VIN with a WMI of ``make``; half of them carry a valid check digit."""
     wmi = _pick(rng, MAKE_WMIS[make])
     body = "".join(_pick(rng, VIN_CHARS) for _ in range(6))
-    tail = _pick(rng, "ABCDEFGHJKLMNPRSTVWXY123456789") + _pick(rng, VIN_CHARS) + \
-        "".join(str(int(rng.integers(10))) for _ in range(6))
+    tail = (
+        _pick(rng, "ABCDEFGHJKLMNPRSTVWXY123456789")
+        + _pick(rng, VIN_CHARS)
+        + "".join(str(int(rng.integers(10))) for _ in range(6))
+    )
     vin = wmi + body[:5] + _pick(rng, "0123456789X") + tail
     if rng.random() < 0.5:
         for digit in "0123456789X":
@@ -107,12 +183,14 @@ def random_vin(rng: np.random.Generator, make: str) -> str:
 def _date(rng, start_year: int, end_year: int) -> tuple[str, int]:
     ordinal = int(rng.integers(_ord(start_year), _ord(end_year)))
     import datetime as dt
+
     day = dt.date.fromordinal(ordinal)
     return day.strftime("%d/%m/%Y"), ordinal
 
 
 def _ord(year: int) -> int:
     import datetime as dt
+
     return dt.date(year, 1, 1).toordinal()
 
 
@@ -122,8 +200,10 @@ def _money(value: float) -> str:
 
 def random_fni_plate(rng: np.random.Generator) -> str:
     """An older FNI plate (``1234 AB 75``)."""
-    return f"{int(rng.integers(1, 10000))} {_letters(rng, int(rng.integers(2, 4)))} " \
-           f"{_pick(rng, DEPARTMENTS)}"
+    return (
+        f"{int(rng.integers(1, 10000))} {_letters(rng, int(rng.integers(2, 4)))} "
+        f"{_pick(rng, DEPARTMENTS)}"
+    )
 
 
 def random_values(rng: np.random.Generator) -> tuple[dict[str, str], str, dict[str, list[str]]]:
@@ -134,31 +214,36 @@ def random_values(rng: np.random.Generator) -> tuple[dict[str, str], str, dict[s
     fuel = _pick(rng, ("ES", "GO", "EE", "EH", "GL", "ES", "GO", "FE", "GP"))
     first, first_ord = _date(rng, 2003, 2024)
     import datetime as dt
+
     this_reg = dt.date.fromordinal(first_ord + int(rng.integers(0, 3000)))
     this_reg = min(this_reg, dt.date(2025, 12, 31))
     kw = int(rng.integers(44, 180))
     co2 = int(rng.integers(85, 210))
     cv = max(2, min(30, round(co2 / 45 + (kw / 40) ** 1.6)))
-    mass = int(rng.integers(90, 200)) * 10 + (int(rng.integers(0, 10)) if rng.random() < .5 else 0)
+    mass = int(rng.integers(90, 200)) * 10 + (int(rng.integers(0, 10)) if rng.random() < 0.5 else 0)
     fmax = mass + int(rng.integers(40, 60)) * 10
     y1 = round(cv * float(_pick(rng, (46.15, 51.20, 54.95, 60.00, 43.00))), 2)
     y3 = float(_pick(rng, (0.0, 0.0, 0.0, 50.0, 260.0, 540.0)))
     street = f"{int(rng.integers(1, 120))} {_pick(rng, STREETS)}"
     postcode, city = _pick(rng, CITIES)
-    address = [street] + ([_pick(rng, COMPLEMENTS)] if rng.random() < 0.3 else []) \
+    address = (
+        [street]
+        + ([_pick(rng, COMPLEMENTS)] if rng.random() < 0.3 else [])
         + [f"{postcode} {city}"]
+    )
     surname = _pick(rng, SURNAMES)
     firsts = " ".join(_pick(rng, FIRST_NAMES) for _ in range(int(rng.integers(1, 3))))
     truth = {
         "A": random_plate(rng),
         "B": first,
         "C.1": f"{surname} {firsts}",
-        "C.4a": "EST LE PROPRIETAIRE DU VEHICULE" if rng.random() < 0.85
-                else "N'EST PAS LE PROPRIETAIRE DU VEHICULE",
+        "C.4a": "EST LE PROPRIETAIRE DU VEHICULE"
+        if rng.random() < 0.85
+        else "N'EST PAS LE PROPRIETAIRE DU VEHICULE",
         "C.3": " ".join(address),
         "D.1": make,
-        "D.2": _letters(rng, 1, "ABCDEFGHJKLMNPRSTUVWXYZ") + "".join(
-            _pick(rng, VIN_CHARS) for _ in range(int(rng.integers(5, 9)))),
+        "D.2": _letters(rng, 1, "ABCDEFGHJKLMNPRSTUVWXYZ")
+        + "".join(_pick(rng, VIN_CHARS) for _ in range(int(rng.integers(5, 9)))),
         "D.2.1": _cnit(rng, make),
         "D.3": _pick(rng, MODELS[make]),
         "E": random_vin(rng, make),
@@ -173,7 +258,7 @@ def random_values(rng: np.random.Generator) -> tuple[dict[str, str], str, dict[s
         "J.2": "BB" if utility else _pick(rng, ("AA", "AB", "AC", "AF")),
         "J.3": "FOURGON" if utility else _pick(rng, ("CI", "CI", "BREAK", "COUPE", "CABRIOL")),
         "K": f"e{int(rng.integers(1, 14))}*{_pick(rng, ('2001/116', '2007/46', '2018/858'))}"
-             f"*{int(rng.integers(1, 9999)):04d}*{int(rng.integers(0, 40)):02d}",
+        f"*{int(rng.integers(1, 9999)):04d}*{int(rng.integers(0, 40)):02d}",
         "P.1": str(int(rng.integers(875, 2999))),
         "P.2": str(kw),
         "P.3": fuel,
@@ -193,7 +278,9 @@ def random_values(rng: np.random.Generator) -> tuple[dict[str, str], str, dict[s
         "Y.5": "2,76",
         "Y.6": _money(y1 + y3 + 11.0 + 2.76),
         "Z.1": _pick(rng, MENTIONS),
-        "Z.2": "", "Z.3": "", "Z.4": "",
+        "Z.2": "",
+        "Z.3": "",
+        "Z.4": "",
     }
     formula = f"{first[-4:]}{_letters(rng, 2)}{int(rng.integers(0, 100000)):05d}"
     return truth, formula, {"C.1": [surname, firsts], "C.3": address}
@@ -223,15 +310,26 @@ LINE_STEP = 33
 
 CURRENT_ROWS: list[tuple[int, list[tuple[str, int, int]]]] = [
     (118, [("A", 40, 560)]),
-    (172, [("B", 40, 560), ("F.1", 620, 400), ("P.1", 1040, 96), ("P.2", 1136, 76),
-           ("P.3", 1212, 76), ("P.6", 1288, 86)]),
+    (
+        172,
+        [
+            ("B", 40, 560),
+            ("F.1", 620, 400),
+            ("P.1", 1040, 96),
+            ("P.2", 1136, 76),
+            ("P.3", 1212, 76),
+            ("P.6", 1288, 86),
+        ],
+    ),
     (214, [("C.1", 40, 560), ("F.2", 620, 400), ("Q", 1040, 330)]),
     (256, [("F.3", 620, 400), ("S.1", 1040, 150), ("S.2", 1190, 150)]),
     (298, [("C.4a", 40, 560), ("G", 620, 400), ("U.1", 1040, 150), ("U.2", 1190, 170)]),
     (340, [("C.3", 40, 560), ("G.1", 620, 400), ("V.7", 1040, 330)]),
     (382, [("I", 620, 400), ("X.1", 1040, 345)]),
-    (440, [("D.1", 40, 560), ("J", 620, 84), ("J.1", 704, 100), ("J.2", 804, 84),
-           ("J.3", 888, 150)]),
+    (
+        440,
+        [("D.1", 40, 560), ("J", 620, 84), ("J.1", 704, 100), ("J.2", 804, 84), ("J.3", 888, 150)],
+    ),
     (482, [("D.2", 40, 560), ("K", 620, 400)]),
     (524, [("D.2.1", 40, 560), ("V.9", 620, 420)]),
     (566, [("D.3", 40, 560)]),
@@ -292,13 +390,20 @@ class Printer:
 
 def random_printer(rng: np.random.Generator) -> Printer:
     """A printer: one of the installed font styles, an ink tone and a misregistration."""
-    styles = [s for s in ("sans", "condensed", "mono", "serif", "sans-bold")
-              if s in fonts.available_styles()] or ["sans"]
+    styles = [
+        s
+        for s in ("sans", "condensed", "mono", "serif", "sans-bold")
+        if s in fonts.available_styles()
+    ] or ["sans"]
     ink = int(rng.integers(0, 70))
-    return Printer(style=_pick(rng, styles), size=int(rng.integers(21, 26)),
-                   ink=(ink, ink, ink + int(rng.integers(0, 30))),
-                   dx=int(rng.integers(-6, 7)), dy=int(rng.integers(-4, 5)),
-                   bold=int(rng.random() < 0.15))
+    return Printer(
+        style=_pick(rng, styles),
+        size=int(rng.integers(21, 26)),
+        ink=(ink, ink, ink + int(rng.integers(0, 30))),
+        dx=int(rng.integers(-6, 7)),
+        dy=int(rng.integers(-4, 5)),
+        bold=int(rng.random() < 0.15),
+    )
 
 
 _TINTS = ((226, 238, 224), (240, 228, 232), (226, 232, 242), (238, 236, 222))
@@ -363,8 +468,15 @@ def _value_lines(code: str, text: str, lines: dict[str, list[str]]) -> list[str]
     return lines.get(code) or [text]
 
 
-def _draw_cells(draw: ImageDraw.ImageDraw, rows, top: int, values: dict[str, str],
-                lines: dict[str, list[str]], printer: Printer, form: Form) -> None:
+def _draw_cells(
+    draw: ImageDraw.ImageDraw,
+    rows,
+    top: int,
+    values: dict[str, str],
+    lines: dict[str, list[str]],
+    printer: Printer,
+    form: Form,
+) -> None:
     code_font = fonts.load("sans-bold", form.code_size)
     for y, cells in rows:
         for code, x, width in cells:
@@ -377,9 +489,14 @@ def _draw_cells(draw: ImageDraw.ImageDraw, rows, top: int, values: dict[str, str
             size = printer.size + (5 if code == "A" else 0)
             for i, line in enumerate(_value_lines(code, text, lines)):
                 font = _fit_font(printer.style, size, line, width - offset - 6)
-                draw.text((x + offset + printer.dx, top + y + printer.dy + i * LINE_STEP), line,
-                          font=font, fill=printer.ink, stroke_width=printer.bold,
-                          stroke_fill=printer.ink)
+                draw.text(
+                    (x + offset + printer.dx, top + y + printer.dy + i * LINE_STEP),
+                    line,
+                    font=font,
+                    fill=printer.ink,
+                    stroke_width=printer.bold,
+                    stroke_fill=printer.ink,
+                )
 
 
 def _draw_mrz(draw: ImageDraw.ImageDraw, mrz_lines, ys, printer: Printer) -> None:
@@ -388,11 +505,16 @@ def _draw_mrz(draw: ImageDraw.ImageDraw, mrz_lines, ys, printer: Printer) -> Non
         draw.text((60 + printer.dx, y + printer.dy), line, font=mrz_font, fill=(10, 10, 10))
 
 
-def render(truth: dict[str, str], mrz_lines: tuple[str, str] | None, printer: Printer,
-           rng: np.random.Generator, header: tuple[str, str] = (
-               "REPUBLIQUE FRANCAISE", "CERTIFICAT D'IMMATRICULATION"),
-           form: Form | None = None, lines: dict[str, list[str]] | None = None,
-           formula: str = "") -> Image.Image:
+def render(
+    truth: dict[str, str],
+    mrz_lines: tuple[str, str] | None,
+    printer: Printer,
+    rng: np.random.Generator,
+    header: tuple[str, str] = ("REPUBLIQUE FRANCAISE", "CERTIFICAT D'IMMATRICULATION"),
+    form: Form | None = None,
+    lines: dict[str, list[str]] | None = None,
+    formula: str = "",
+) -> Image.Image:
     """Draws the card: background, pre-printed header and codes, printed values, coupon
     (current form) and MRZ."""
     form = form or random_form(rng, old=False)
@@ -435,25 +557,47 @@ def make_card(rng: np.random.Generator, old: bool | None = None) -> Card:
     for code in OPTIONAL:
         if code in truth and rng.random() < 0.15:
             truth[code] = ""
-    lines = mrz.build_lines(truth["A"], truth["E"], truth["B"], truth["J.1"], truth["J.3"],
-                            truth["D.1"], truth["D.3"], formula)
+    lines = mrz.build_lines(
+        truth["A"],
+        truth["E"],
+        truth["B"],
+        truth["J.1"],
+        truth["J.3"],
+        truth["D.1"],
+        truth["D.3"],
+        formula,
+    )
     printer = random_printer(rng)
     printed = dict(truth)
     if truth.get("X.1") and rng.random() < 0.5:
         printed["X.1"] = "VISITE AVANT LE " + truth["X.1"]
-    image = render(printed, lines, printer, rng, form=form, lines=_split_lines(truth, parts),
-                   formula=formula)
-    return Card(image, truth, lines, {"printer": printer.style, "size": printer.size,
-                                      "layout": "old" if old else "current",
-                                      "formula": formula})
+    image = render(
+        printed, lines, printer, rng, form=form, lines=_split_lines(truth, parts), formula=formula
+    )
+    return Card(
+        image,
+        truth,
+        lines,
+        {
+            "printer": printer.style,
+            "size": printer.size,
+            "layout": "old" if old else "current",
+            "formula": formula,
+        },
+    )
 
 
 def make_foreign_card(rng: np.random.Generator) -> Card:
     """A German-style registration certificate: same EU codes, no French MRZ or header."""
     truth, _, _ = random_values(rng)
     truth["A"] = f"B-{_letters(rng, 2)} {int(rng.integers(1, 9999))}"
-    image = render(truth, None, random_printer(rng), rng,
-                   header=("BUNDESREPUBLIK DEUTSCHLAND", "ZULASSUNGSBESCHEINIGUNG TEIL I"))
+    image = render(
+        truth,
+        None,
+        random_printer(rng),
+        rng,
+        header=("BUNDESREPUBLIK DEUTSCHLAND", "ZULASSUNGSBESCHEINIGUNG TEIL I"),
+    )
     return Card(image, truth, None, {"country": "DE"})
 
 
@@ -463,17 +607,30 @@ def make_non_card(rng: np.random.Generator) -> Image.Image:
     draw = ImageDraw.Draw(img)
     draw.rectangle([300, 60, 900, 840], fill=(245, 245, 240))
     font = fonts.load("mono", 26)
-    items = ("BAGUETTE", "CAFE ARABICA", "LAIT DEMI-ECREME", "POMMES GALA", "FROMAGE",
-             "EAU MINERALE", "CHOCOLAT NOIR", "CROISSANT")
+    items = (
+        "BAGUETTE",
+        "CAFE ARABICA",
+        "LAIT DEMI-ECREME",
+        "POMMES GALA",
+        "FROMAGE",
+        "EAU MINERALE",
+        "CHOCOLAT NOIR",
+        "CROISSANT",
+    )
     draw.text((360, 90), "SUPERMARCHE DU CENTRE", font=font, fill=(20, 20, 20))
     for i in range(10):
         name = _pick(rng, items)
-        draw.text((340, 160 + i * 55), f"{name:<18}{rng.uniform(0.5, 12):6.2f} EUR", font=font,
-                  fill=(20, 20, 20))
+        draw.text(
+            (340, 160 + i * 55),
+            f"{name:<18}{rng.uniform(0.5, 12):6.2f} EUR",
+            font=font,
+            fill=(20, 20, 20),
+        )
     return img
 
 
 # ----- phone-photo degradations ----------------------------------------------------------
+
 
 def _wood(rng, width: int, height: int) -> np.ndarray:
     base = np.array(_pick(rng, ((92, 64, 40), (140, 110, 80), (120, 84, 52))), np.float32)
@@ -484,8 +641,9 @@ def _wood(rng, width: int, height: int) -> np.ndarray:
 
 
 def _fabric(rng, width: int, height: int) -> np.ndarray:
-    base = np.array(_pick(rng, ((60, 70, 110), (120, 40, 40), (70, 90, 60), (150, 150, 140))),
-                    np.float32)
+    base = np.array(
+        _pick(rng, ((60, 70, 110), (120, 40, 40), (70, 90, 60), (150, 150, 140))), np.float32
+    )
     period = rng.uniform(3, 7)
     xx, yy = np.meshgrid(np.arange(width), np.arange(height))
     weave = (np.sin(xx / period) * np.sin(yy / period)) * 18
@@ -497,22 +655,24 @@ def _car_seat(rng, width: int, height: int) -> np.ndarray:
     out = np.ones((height, width, 1), np.float32) * base + rng.normal(0, 7, (height, width, 1))
     step = int(rng.integers(60, 140))
     for x in range(int(rng.integers(0, step)), width, step):  # seams and their stitches
-        out[:, max(0, x - 2):x + 2] *= 0.55
-        out[::9, x + 4:x + 6] += 40
+        out[:, max(0, x - 2) : x + 2] *= 0.55
+        out[::9, x + 4 : x + 6] += 40
     return out
 
 
 def _plain(rng, width: int, height: int) -> np.ndarray:
-    base = np.array(_pick(rng, ((60, 60, 66), (35, 35, 38), (110, 120, 125), (180, 175, 165))),
-                    np.float32)
+    base = np.array(
+        _pick(rng, ((60, 60, 66), (35, 35, 38), (110, 120, 125), (180, 175, 165))), np.float32
+    )
     return np.ones((height, width, 3), np.float32) * base + rng.normal(0, 6, (height, width, 1))
 
 
 BACKGROUNDS = {"wood": _wood, "fabric": _fabric, "car_seat": _car_seat, "plain": _plain}
 
 
-def _table(rng: np.random.Generator, width: int, height: int, kind: str | None = None
-           ) -> np.ndarray:
+def _table(
+    rng: np.random.Generator, width: int, height: int, kind: str | None = None
+) -> np.ndarray:
     """A background surface (wood, fabric, car seat or plain), uint8 RGB."""
     kind = kind or _pick(rng, tuple(BACKGROUNDS))
     return np.clip(BACKGROUNDS[kind](rng, width, height), 0, 255).astype(np.uint8)
@@ -529,9 +689,16 @@ def _hand(photo: np.ndarray, quad: np.ndarray, rng: np.random.Generator) -> None
         point = a + (b - a) * t
         outward = point + (point - centre) * 0.06
         length = float(np.linalg.norm(b - a)) * 0.05
-        cv2.ellipse(photo, (int(outward[0]), int(outward[1])), (int(length), int(length * 0.6)),
-                    float(np.degrees(np.arctan2(*(b - a)[::-1]))), 0, 360,
-                    tuple(int(c) for c in skin), -1)
+        cv2.ellipse(
+            photo,
+            (int(outward[0]), int(outward[1])),
+            (int(length), int(length * 0.6)),
+            float(np.degrees(np.arctan2(*(b - a)[::-1]))),
+            0,
+            360,
+            tuple(int(c) for c in skin),
+            -1,
+        )
 
 
 def _shadow_and_light(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -558,8 +725,9 @@ def _shadow_and_light(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def photo_geometry(rng: np.random.Generator, card_size: tuple[int, int]
-                   ) -> tuple[np.ndarray, tuple[int, int], dict[str, float]]:
+def photo_geometry(
+    rng: np.random.Generator, card_size: tuple[int, int]
+) -> tuple[np.ndarray, tuple[int, int], dict[str, float]]:
     """Where the card lands in the photo: (corner quad TL, TR, BR, BL of the card in photo
     pixels, photo (width, height), parameters). Any right-angle turn plus up to 15 degrees
     of skew, up to 20 % keystone, the card filling 35-100 % of the frame."""
@@ -568,8 +736,9 @@ def photo_geometry(rng: np.random.Generator, card_size: tuple[int, int]
     skew = rng.uniform(-15, 15)
     angle = math.radians(quarter * 90 + skew)
     keystone = rng.uniform(0, 0.2)
-    corners = np.array([[-cw / 2, -ch / 2], [cw / 2, -ch / 2], [cw / 2, ch / 2],
-                        [-cw / 2, ch / 2]], np.float64)
+    corners = np.array(
+        [[-cw / 2, -ch / 2], [cw / 2, -ch / 2], [cw / 2, ch / 2], [-cw / 2, ch / 2]], np.float64
+    )
     far = int(rng.integers(4))  # the edge further from the camera looks shorter
     a, b = far, (far + 1) % 4
     mid = (corners[a] + corners[b]) / 2
@@ -591,13 +760,19 @@ def photo_geometry(rng: np.random.Generator, card_size: tuple[int, int]
     span = corners.max(axis=0) - corners.min(axis=0)
     room = np.array([out_w, out_h]) - span
     offset = -corners.min(axis=0) + room * rng.uniform(0.1, 0.9, 2)
-    params = {"quarter": quarter, "skew": skew, "keystone": keystone, "fill": fill,
-              "card_px": float(cw * scale)}
+    params = {
+        "quarter": quarter,
+        "skew": skew,
+        "keystone": keystone,
+        "fill": fill,
+        "card_px": float(cw * scale),
+    }
     return (corners + offset).astype(np.float32), (out_w, out_h), params
 
 
-def photograph(card: Image.Image, rng: np.random.Generator, exif_rotate: bool = True,
-               meta: dict | None = None) -> bytes:
+def photograph(
+    card: Image.Image, rng: np.random.Generator, exif_rotate: bool = True, meta: dict | None = None
+) -> bytes:
     """Turns a card scan into a phone-photo JPEG (bytes) of the card on a surface.
 
     Conditions: any right-angle orientation plus up to 15 degrees of skew, keystone up to
@@ -609,8 +784,7 @@ def photograph(card: Image.Image, rng: np.random.Generator, exif_rotate: bool = 
     """
     src = np.array(card)
     dst, (out_w, out_h), params = photo_geometry(rng, (src.shape[1], src.shape[0]))
-    srcq = np.float32([[0, 0], [src.shape[1], 0], [src.shape[1], src.shape[0]],
-                       [0, src.shape[0]]])
+    srcq = np.float32([[0, 0], [src.shape[1], 0], [src.shape[1], src.shape[0]], [0, src.shape[0]]])
     matrix = cv2.getPerspectiveTransform(srcq, dst)
     background = _pick(rng, tuple(BACKGROUNDS))
     table = _table(rng, out_w, out_h, background)

@@ -22,8 +22,23 @@ from rapidfuzz.distance import Levenshtein
 from ocr.fields import CLOSED_LISTS, FIELDS, MAKE_WMIS, Kind
 
 # Letter read where a digit must be -> that digit.
-TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1", "|": "1", "!": "1",
-            "J": "1", "T": "7", "Z": "2", "S": "5", "B": "8", "G": "6", "A": "4"}
+TO_DIGIT = {
+    "O": "0",
+    "Q": "0",
+    "D": "0",
+    "U": "0",
+    "I": "1",
+    "L": "1",
+    "|": "1",
+    "!": "1",
+    "J": "1",
+    "T": "7",
+    "Z": "2",
+    "S": "5",
+    "B": "8",
+    "G": "6",
+    "A": "4",
+}
 # Digit read where a letter must be -> that letter.
 TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "4": "A", "7": "T"}
 # In plates I, O and U never occur: their look-alike digits map to other letters.
@@ -94,10 +109,14 @@ def _siv_rules(plate: str, repaired: bool) -> Checked:
 # ----- VIN -----------------------------------------------------------------------------------
 
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-_VIN_VALUES = {**{str(d): d for d in range(10)},
-               **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
-               **dict(zip("JKLMN", range(1, 6), strict=True)),
-               "P": 7, "R": 9, **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
+_VIN_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
 
 
 def vin_check_digit_ok(vin: str) -> bool:
@@ -192,8 +211,21 @@ def check_number(raw: str, kind: Kind, low: float | None, high: float | None) ->
 
 # ----- closed lists, codes, text ------------------------------------------------------
 
-_CONFUSION_KEY = str.maketrans({"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "|": "1",
-                                 "S": "5", "B": "8", "Z": "2", "G": "6", "T": "7"})
+_CONFUSION_KEY = str.maketrans(
+    {
+        "O": "0",
+        "D": "0",
+        "Q": "0",
+        "I": "1",
+        "L": "1",
+        "|": "1",
+        "S": "5",
+        "B": "8",
+        "Z": "2",
+        "G": "6",
+        "T": "7",
+    }
+)
 
 
 def confusion_key(text: str) -> str:
@@ -214,12 +246,22 @@ def check_closed(raw: str, choices: tuple[str, ...]) -> Checked:
         return Checked(text, text, True)
     alike = [c for c in choices if confusion_key(c) == confusion_key(text)]
     if len(alike) == 1:
-        return Checked(alike[0], alike[0], True, repaired=True,
-                       warnings=[f"{raw!r} read as {alike[0]!r} (look-alike characters)"])
+        return Checked(
+            alike[0],
+            alike[0],
+            True,
+            repaired=True,
+            warnings=[f"{raw!r} read as {alike[0]!r} (look-alike characters)"],
+        )
     close = [c for c in choices if len(c) >= 5 and Levenshtein.distance(c, text) == 1]
     if len(close) == 1:
-        return Checked(close[0], close[0], True, repaired=True,
-                       warnings=[f"{raw!r} repaired to closed-list value {close[0]!r}"])
+        return Checked(
+            close[0],
+            close[0],
+            True,
+            repaired=True,
+            warnings=[f"{raw!r} repaired to closed-list value {close[0]!r}"],
+        )
     return Checked(text, text, False, warnings=["not in the closed list"])
 
 
@@ -236,12 +278,18 @@ def check_approval(raw: str) -> Checked:
     text = re.sub(r"\s+", "", raw.upper()).replace("°", "*").replace("×", "*")
     if _APPROVAL.fullmatch(text):
         return Checked(text, text, True, repaired=text != raw.strip().upper())
-    candidates = ["E" + text[1:], "E" + text] if text[:1] == "0" or not text[:1].isdigit() \
-        else ["E" + text]
+    candidates = (
+        ["E" + text[1:], "E" + text] if text[:1] == "0" or not text[:1].isdigit() else ["E" + text]
+    )
     for fixed in candidates:
         if _APPROVAL.fullmatch(fixed):
-            return Checked(fixed, fixed, True, repaired=True,
-                           warnings=[f"approval number prefix repaired from {raw!r}"])
+            return Checked(
+                fixed,
+                fixed,
+                True,
+                repaired=True,
+                warnings=[f"approval number prefix repaired from {raw!r}"],
+            )
     return Checked(text, text, False, warnings=["not an EC type-approval number"])
 
 
@@ -257,14 +305,24 @@ def check_cnit(raw: str) -> Checked:
         head = "".join(TO_LETTER.get(c, c) for c in text[1:3])
         if head != text[1:3]:
             fixed = text[0] + head + text[3:]
-            return Checked(fixed, fixed, checked.valid, repaired=True,
-                           warnings=[f"CNIT make letters repaired from {raw!r}"])
+            return Checked(
+                fixed,
+                fixed,
+                checked.valid,
+                repaired=True,
+                warnings=[f"CNIT make letters repaired from {raw!r}"],
+            )
     if len(text) == 15 and text.startswith("M1"):
         head = "".join(TO_LETTER.get(c, c) for c in text[3:8])
         fixed = text[:3] + head + text[8:]
         if fixed != text:
-            return Checked(fixed, fixed, checked.valid, repaired=True,
-                           warnings=[f"CNIT letters repaired from {raw!r}"])
+            return Checked(
+                fixed,
+                fixed,
+                checked.valid,
+                repaired=True,
+                warnings=[f"CNIT letters repaired from {raw!r}"],
+            )
     return checked
 
 
@@ -282,6 +340,7 @@ def _letters_in_words(text: str) -> str:
     """In words that are clearly alphabetic (3+ letters, at most 2 digits), digits that look
     like letters become those letters (B0RDEAUX -> BORDEAUX), and the reverse in clearly
     numeric words (35O00 -> 35000); codes like C5 or 308 stay."""
+
     def fix(match: re.Match[str]) -> str:
         word = match.group()
         letters = sum(c.isalpha() for c in word)
@@ -292,6 +351,7 @@ def _letters_in_words(text: str) -> str:
         if digits >= 3 and 0 < letters <= 2 and all(c in TO_DIGIT for c in word if c.isalpha()):
             return _digits(word)
         return word
+
     return re.sub(r"[A-Z0-9]+", fix, text)
 
 
@@ -300,8 +360,9 @@ def check_text(raw: str) -> Checked:
     empty."""
     text = re.sub(r"\s+", " ", raw.upper()).strip()
     fixed = _letters_in_words(text)
-    return Checked(fixed, fixed, bool(fixed), repaired=fixed != text,
-                   warnings=[] if fixed else ["empty"])
+    return Checked(
+        fixed, fixed, bool(fixed), repaired=fixed != text, warnings=[] if fixed else ["empty"]
+    )
 
 
 def check_make(raw: str) -> Checked:
@@ -318,8 +379,13 @@ def check_make(raw: str) -> Checked:
         return checked
     best = process.extractOne(checked.text, known, scorer=fuzz.ratio)
     if best and best[1] >= 80:
-        return Checked(best[0], best[0], True, repaired=True,
-                       warnings=[f"make {checked.text!r} snapped to {best[0]!r}"])
+        return Checked(
+            best[0],
+            best[0],
+            True,
+            repaired=True,
+            warnings=[f"make {checked.text!r} snapped to {best[0]!r}"],
+        )
     return checked
 
 

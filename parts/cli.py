@@ -30,8 +30,7 @@ from rich.table import Table
 from obdcore.errors import EXIT_CODES_HELP, ExitCode
 
 app = typer.Typer(
-    help="Parts catalogue: import, demo catalogue, vehicle identification, search, "
-    "optimize.",
+    help="Parts catalogue: import, demo catalogue, vehicle identification, search, optimize.",
     no_args_is_help=True,
 )
 # A page far past any result is refused before it reaches the database (whose integers

@@ -49,8 +49,6 @@ AnyService = Literal[tuple(SERVICES)]  # type: ignore[valid-type]
 PackagedService = Literal[tuple(c for c, s in SERVICES.items() if not s.repair)]  # type: ignore[valid-type]
 
 
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

@@ -40,8 +40,12 @@ DTC_KINDS = ("stored", "pending", "permanent")  # obdcore.reports.DTC_KINDS
 
 @app.command(epilog=EXIT_CODES_HELP)
 def scan(
-    timeout: Annotated[float, typer.Option(
-        metavar="SECONDS", min=0.5, help="How long to listen for Bluetooth LE dongles.")] = 5.0,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS", min=0.5, help="How long to listen for Bluetooth LE dongles."
+        ),
+    ] = 5.0,
     no_ble: Annotated[bool, typer.Option("--no-ble", help="Serial ports only.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -49,8 +53,10 @@ def scan(
     dongles nearby: what to pass as --device."""
     running("scan")
     try:
-        ports = [{"device": p.device, "description": p.description, "chip": p.chip,
-                  "adapter": p.adapter} for p in serial_ports()]
+        ports = [
+            {"device": p.device, "description": p.description, "chip": p.chip, "adapter": p.adapter}
+            for p in serial_ports()
+        ]
         dongles, ble_problem = ([], "skipped (--no-ble)") if no_ble else _ble_dongles(timeout)
     except KeyboardInterrupt:
         fail("interrupted", EXIT_INTERRUPTED)
@@ -107,8 +113,12 @@ def _print_scan(document: dict) -> None:
         for column in ("name", "address", "signal", "use"):
             table.add_column(column)
         for dongle in document["ble"]:
-            table.add_row(dongle["name"] or "?", dongle["address"], f"{dongle['rssi']} dBm",
-                          f"--device ble://{dongle['address']}")
+            table.add_row(
+                dongle["name"] or "?",
+                dongle["address"],
+                f"{dongle['rssi']} dBm",
+                f"--device ble://{dongle['address']}",
+            )
         out.print(table)
     else:
         out.print("No Bluetooth LE dongle heard.")
@@ -122,6 +132,7 @@ def _print_scan(document: dict) -> None:
 def info(target: CarTarget, as_json: JsonOption = False) -> None:
     """Show the adapter (identity, clone or not), the car's protocol, its ECUs, the VIN,
     the battery voltage and the link's latency."""
+
     async def read(car) -> dict:
         from obdcore import reports
 
@@ -135,8 +146,11 @@ def _print_info(description: dict) -> None:
     from rich.table import Table
 
     adapter = description["adapter"]
-    clone = (f"[yellow]yes: lacks {', '.join(adapter['missing_commands'])}[/]"
-             if adapter["clone"] else "no")
+    clone = (
+        f"[yellow]yes: lacks {', '.join(adapter['missing_commands'])}[/]"
+        if adapter["clone"]
+        else "no"
+    )
     protocol = description["protocol"]
     rows = [
         ("device", description["device"]),
@@ -169,11 +183,13 @@ def _unit(value, unit: str, missing: str) -> str:
 @car_command
 def dtc(
     target: CarTarget,
-    clear: Annotated[bool, typer.Option(
-        "--clear", help="Clear codes, freeze frames and readiness on every ECU (asks "
-                        "first).")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before clearing.")]
-    = False,
+    clear: Annotated[
+        bool,
+        typer.Option(
+            "--clear", help="Clear codes, freeze frames and readiness on every ECU (asks first)."
+        ),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before clearing.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Show stored, pending and permanent trouble codes per ECU, with descriptions; or
@@ -183,8 +199,12 @@ def dtc(
         _show(document, as_json, _print_codes)
         return
     if not yes:  # asked before connecting: nothing is touched when the answer is no
-        typer.confirm(f"Clear the trouble codes, freeze frames and readiness monitors of "
-                      f"every ECU on {target.describe()}?", abort=True, err=True)
+        typer.confirm(
+            f"Clear the trouble codes, freeze frames and readiness monitors of "
+            f"every ECU on {target.describe()}?",
+            abort=True,
+            err=True,
+        )
     document = target.run(_clear_codes, doing="Clearing trouble codes")
     _show(document, as_json, _print_clearing)
 
@@ -219,11 +239,17 @@ def _print_codes(document: dict) -> None:
     for column in ("ECU", "kind", "code", "description"):
         table.add_column(column)
     for entry in document["ecus"].values():
-        rows = [(kind, c["code"], c["description"] or "") for kind in DTC_KINDS
-                for c in entry[kind]]
+        rows = [
+            (kind, c["code"], c["description"] or "") for kind in DTC_KINDS for c in entry[kind]
+        ]
         for index, (kind, code, description) in enumerate(rows or [("", "none", "")]):
-            table.add_row(entry["name"] if index == 0 else "", kind, code, description,
-                          end_section=index == max(len(rows), 1) - 1)
+            table.add_row(
+                entry["name"] if index == 0 else "",
+                kind,
+                code,
+                description,
+                end_section=index == max(len(rows), 1) - 1,
+            )
     console().print(table)
 
 
@@ -236,13 +262,16 @@ def _print_clearing(document: dict) -> None:
     for ecu, ok in document["cleared"].items():
         before = document["before"]["ecus"].get(ecu, {})
         after = document["after"]["ecus"].get(ecu, {})
-        table.add_row(before.get("name", ecu), "[green]cleared[/]" if ok else "[red]refused[/]",
-                      _code_list(before), _code_list(after))
+        table.add_row(
+            before.get("name", ecu),
+            "[green]cleared[/]" if ok else "[red]refused[/]",
+            _code_list(before),
+            _code_list(after),
+        )
     out = console()
     out.print(table)
     if any(entry["permanent"] for entry in document["after"]["ecus"].values()):
-        out.print("Permanent codes stay until the ECU sees the fault gone over a drive "
-                  "cycle.")
+        out.print("Permanent codes stay until the ECU sees the fault gone over a drive cycle.")
 
 
 def _code_list(entry: dict) -> str:
@@ -257,8 +286,9 @@ def _code_list(entry: dict) -> str:
 @car_command
 def freeze(
     target: CarTarget,
-    frame: Annotated[int, typer.Option(
-        metavar="N", min=0, max=255, help="Which freeze frame (0: the first).")] = 0,
+    frame: Annotated[
+        int, typer.Option(metavar="N", min=0, max=255, help="Which freeze frame (0: the first).")
+    ] = 0,
     as_json: JsonOption = False,
 ) -> None:
     """Show what each ECU recorded (a freeze frame) when it set a trouble code."""
@@ -282,8 +312,7 @@ def _print_frames(document: dict) -> None:
         cause = entry["dtc"] or "no code"
         if entry["description"]:
             cause += f" ({entry['description']})"
-        table = Table(title=f"Freeze frame {document['frame']} of {entry['name']}: set by "
-                            f"{cause}")
+        table = Table(title=f"Freeze frame {document['frame']} of {entry['name']}: set by {cause}")
         for column in ("reading", "value", "unit"):
             table.add_column(column)
         for reading in entry["readings"]:
@@ -315,14 +344,18 @@ def _print_readiness(document: dict) -> None:
     out = console()
     for entry in document["ecus"].values():
         lamp = "[bold red]MIL on[/]" if entry["mil"] else "[green]MIL off[/]"
-        table = Table(title=f"{entry['name']}: {lamp}, {entry['dtc_count']} DTC, "
-                            f"{entry['ignition']} ignition")
+        table = Table(
+            title=f"{entry['name']}: {lamp}, {entry['dtc_count']} DTC, {entry['ignition']} ignition"
+        )
         for column in ("monitor", "available", "since codes cleared", "this drive cycle"):
             table.add_column(column)
         for monitor in entry["monitors"]:
-            table.add_row(monitor["name"], "yes" if monitor["available"] else "no",
-                          _completion(monitor["available"], monitor["complete"]),
-                          _cycle_text(monitor["this_cycle"], entry["this_cycle_reported"]))
+            table.add_row(
+                monitor["name"],
+                "yes" if monitor["available"] else "no",
+                _completion(monitor["available"], monitor["complete"]),
+                _cycle_text(monitor["this_cycle"], entry["this_cycle_reported"]),
+            )
         out.print(table)
 
 
@@ -365,13 +398,20 @@ def _print_tests(document: dict) -> None:
     for entry in document["ecus"].values():
         table = Table(title=f"On-board tests of {entry['name']}")
         for column in ("monitor", "test", "value", "min", "max", "unit", "result"):
-            table.add_column(column, justify="right" if column in ("value", "min", "max")
-                             else "left")
+            table.add_column(
+                column, justify="right" if column in ("value", "min", "max") else "left"
+            )
         previous = None
         for test in entry["tests"]:
             monitor = test["monitor"] if test["monitor"] != previous else ""
             previous = test["monitor"]
-            table.add_row(monitor, test["test"], _value_text(test["value"]),
-                          _value_text(test["min"]), _value_text(test["max"]), test["unit"],
-                          "pass" if test["passed"] else "[bold red]FAIL[/]")
+            table.add_row(
+                monitor,
+                test["test"],
+                _value_text(test["value"]),
+                _value_text(test["min"]),
+                _value_text(test["max"]),
+                test["unit"],
+                "pass" if test["passed"] else "[bold red]FAIL[/]",
+            )
         out.print(table)

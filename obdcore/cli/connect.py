@@ -37,8 +37,15 @@ from obdcore.errors import (
 from obdcore.io import failures
 from obdcore.io.target import Target, use_simulator
 
-__all__ = ["EXIT_CODES_HELP", "CarTarget", "JsonOption", "Target", "car_command", "fail",
-           "use_simulator"]
+__all__ = [
+    "EXIT_CODES_HELP",
+    "CarTarget",
+    "JsonOption",
+    "Target",
+    "car_command",
+    "fail",
+    "use_simulator",
+]
 
 EXIT_OK = ExitCode.OK
 EXIT_CANCELLED = ExitCode.DECLINED
@@ -62,8 +69,9 @@ _LINK_WHAT: tuple[tuple[type[LinkError], str], ...] = (
 _PANEL = "Connection"
 T = TypeVar("T")
 
-JsonOption = Annotated[bool, typer.Option(
-    "--json", help="Print one JSON document (for scripts) instead of tables.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document (for scripts) instead of tables.")
+]
 
 
 # ============================================================================ failing
@@ -89,10 +97,11 @@ def link_failure(error: LinkError) -> tuple[int, str]:
         if isinstance(error, kind):
             detail = str(error)
             if detail.lower().startswith(what.lower()):  # the error says it already
-                detail = detail[len(what):].lstrip(" :")
+                detail = detail[len(what) :].lstrip(" :")
             message = f"{what}: {detail}" if detail else what
             return error.exit_code, failures.error_line(_running, message, error.hint).split(
-                ": ", 1)[1]
+                ": ", 1
+            )[1]
     raise AssertionError("unreachable: LinkError closes the list")
 
 
@@ -117,8 +126,14 @@ class CarTarget:
     def describe(self) -> str:
         return self.target.describe()
 
-    def run(self, action: Callable[[Any], Awaitable[T]], *, doing: str | None = None,
-            on_event: Callable | None = None, interruptible: bool = False) -> T | None:
+    def run(
+        self,
+        action: Callable[[Any], Awaitable[T]],
+        *,
+        doing: str | None = None,
+        on_event: Callable | None = None,
+        interruptible: bool = False,
+    ) -> T | None:
         """Connects, awaits ``action(client)``, closes, and returns its result.
 
         ``doing``: shown with a spinner on stderr while it works (None: no spinner, the
@@ -158,39 +173,102 @@ def _status(text: str):
 
 # ============================================================================ the options
 
-_SIM_DEFAULTS = {"fault": None, "sim_profile": Target.sim_profile,
-                 "sim_adapter": Target.sim_adapter, "sim_timing": Target.sim_timing,
-                 "sim_start": Target.sim_start}
+_SIM_DEFAULTS = {
+    "fault": None,
+    "sim_profile": Target.sim_profile,
+    "sim_adapter": Target.sim_adapter,
+    "sim_timing": Target.sim_timing,
+    "sim_start": Target.sim_start,
+}
 
 
 def _option(name: str, default, annotation) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                             annotation=annotation)
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
 
 
 _CONNECTION_PARAMETERS = [
-    _option("device", None, Annotated[str | None, typer.Option(
-        metavar="URL", rich_help_panel=_PANEL,
-        help="The adapter: a serial port (/dev/ttyUSB0, COM3), socket://HOST:PORT (Wi-Fi) "
-             "or ble://NAME-or-ADDRESS. Default: the one serial port that looks like an "
-             "adapter.")]),
-    _option("sim", False, Annotated[bool, typer.Option(
-        "--sim", rich_help_panel=_PANEL,
-        help="Talk to a fresh simulated car (ELM327 + virtual vehicle) instead.")]),
-    _option("fault", None, Annotated[list[str] | None, typer.Option(
-        metavar="SPEC", rich_help_panel=_PANEL,
-        help="With --sim: inject NAME[:CYLINDER]\\[@SEVERITY] (misfire:2@0.9, "
-             "link_drop@0.2); repeatable.")]),
-    _option("sim_profile", Target.sim_profile, Annotated[str, typer.Option(
-        rich_help_panel=_PANEL, help="With --sim: petrol_1.5, petrol_v6 or diesel_2.0.")]),
-    _option("sim_adapter", Target.sim_adapter, Annotated[str, typer.Option(
-        rich_help_panel=_PANEL, help="With --sim: elm327, stn or clone.")]),
-    _option("sim_timing", Target.sim_timing, Annotated[Literal["fast", "realistic"], typer.Option(
-        rich_help_panel=_PANEL,
-        help="With --sim: realistic (answers take as long as a car's) or fast.")]),
-    _option("sim_start", Target.sim_start, Annotated[float, typer.Option(
-        metavar="SECONDS", min=0.0, rich_help_panel=_PANEL,
-        help="With --sim: seconds driven before connecting (300: a warm engine).")]),
+    _option(
+        "device",
+        None,
+        Annotated[
+            str | None,
+            typer.Option(
+                metavar="URL",
+                rich_help_panel=_PANEL,
+                help="The adapter: a serial port (/dev/ttyUSB0, COM3), socket://HOST:PORT (Wi-Fi) "
+                "or ble://NAME-or-ADDRESS. Default: the one serial port that looks like an "
+                "adapter.",
+            ),
+        ],
+    ),
+    _option(
+        "sim",
+        False,
+        Annotated[
+            bool,
+            typer.Option(
+                "--sim",
+                rich_help_panel=_PANEL,
+                help="Talk to a fresh simulated car (ELM327 + virtual vehicle) instead.",
+            ),
+        ],
+    ),
+    _option(
+        "fault",
+        None,
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                metavar="SPEC",
+                rich_help_panel=_PANEL,
+                help="With --sim: inject NAME[:CYLINDER]\\[@SEVERITY] (misfire:2@0.9, "
+                "link_drop@0.2); repeatable.",
+            ),
+        ],
+    ),
+    _option(
+        "sim_profile",
+        Target.sim_profile,
+        Annotated[
+            str,
+            typer.Option(
+                rich_help_panel=_PANEL, help="With --sim: petrol_1.5, petrol_v6 or diesel_2.0."
+            ),
+        ],
+    ),
+    _option(
+        "sim_adapter",
+        Target.sim_adapter,
+        Annotated[
+            str, typer.Option(rich_help_panel=_PANEL, help="With --sim: elm327, stn or clone.")
+        ],
+    ),
+    _option(
+        "sim_timing",
+        Target.sim_timing,
+        Annotated[
+            Literal["fast", "realistic"],
+            typer.Option(
+                rich_help_panel=_PANEL,
+                help="With --sim: realistic (answers take as long as a car's) or fast.",
+            ),
+        ],
+    ),
+    _option(
+        "sim_start",
+        Target.sim_start,
+        Annotated[
+            float,
+            typer.Option(
+                metavar="SECONDS",
+                min=0.0,
+                rich_help_panel=_PANEL,
+                help="With --sim: seconds driven before connecting (300: a warm engine).",
+            ),
+        ],
+    ),
 ]
 
 
@@ -209,8 +287,9 @@ def car_command(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def command(**options: Any) -> Any:
         running(func.__name__)
-        connection = {parameter.name: options.pop(parameter.name)
-                      for parameter in _CONNECTION_PARAMETERS}
+        connection = {
+            parameter.name: options.pop(parameter.name) for parameter in _CONNECTION_PARAMETERS
+        }
         return func(target=_target(**connection), **options)
 
     command.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
@@ -218,8 +297,7 @@ def car_command(func: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _target(device: str | None, sim: bool, fault: list[str] | None,
-            **sim_options) -> CarTarget:
+def _target(device: str | None, sim: bool, fault: list[str] | None, **sim_options) -> CarTarget:
     """A :class:`CarTarget` from the options; exits 2 when they contradict each other or
     ``--device`` cannot name an adapter."""
     given = {"fault": fault or None, **sim_options}

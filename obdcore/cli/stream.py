@@ -38,22 +38,42 @@ from obdcore.errors import ExitCode, TableError
 app = typer.Typer()
 
 # The values a dashboard shows when none are named: what a driver or mechanic glances at.
-DASHBOARD = ("RPM", "SPEED", "COOLANT_TEMP", "ENGINE_LOAD", "THROTTLE_POS", "INTAKE_TEMP",
-             "MAF", "CONTROL_MODULE_VOLTAGE")
+DASHBOARD = (
+    "RPM",
+    "SPEED",
+    "COOLANT_TEMP",
+    "ENGINE_LOAD",
+    "THROTTLE_POS",
+    "INTAKE_TEMP",
+    "MAF",
+    "CONTROL_MODULE_VOLTAGE",
+)
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 30  # recent values kept per row for the sparkline
 REFRESH_S = 0.25  # a terminal redrawn more often only flickers
 
-PidOption = Annotated[list[str] | None, typer.Option(
-    "--pid", metavar="NAME",
-    help="A value to poll (RPM, SPEED...; `novaevo pids` lists them); repeatable or "
-         f"comma-separated. Default: {', '.join(DASHBOARD)}.")]
-RateOption = Annotated[list[str] | None, typer.Option(
-    "--rate", metavar="NAME=HZ",
-    help="Poll NAME that many times a second instead of its dashboard default (0: as fast "
-         "as the link allows); repeatable.")]
-DurationOption = Annotated[float | None, typer.Option(
-    metavar="SECONDS", min=0.0, help="Stop after that long (default: at Ctrl-C).")]
+PidOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pid",
+        metavar="NAME",
+        help="A value to poll (RPM, SPEED...; `novaevo pids` lists them); repeatable or "
+        f"comma-separated. Default: {', '.join(DASHBOARD)}.",
+    ),
+]
+RateOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--rate",
+        metavar="NAME=HZ",
+        help="Poll NAME that many times a second instead of its dashboard default (0: as fast "
+        "as the link allows); repeatable.",
+    ),
+]
+DurationOption = Annotated[
+    float | None,
+    typer.Option(metavar="SECONDS", min=0.0, help="Stop after that long (default: at Ctrl-C)."),
+]
 
 
 # ============================================================================ choosing values
@@ -89,14 +109,21 @@ def chosen_rates(rates: list[str] | None, names: list[str]) -> dict[str, float] 
         if not (math.isfinite(value) and value >= 0):
             fail(f"--rate {item!r}: write NAME=HZ with HZ a number >= 0 (RPM=10)", EXIT_USAGE)
         if name not in names:
-            fail(f"--rate {item!r}: {name} is not among the values polled "
-                 f"({', '.join(names)})", EXIT_USAGE)
+            fail(
+                f"--rate {item!r}: {name} is not among the values polled ({', '.join(names)})",
+                EXIT_USAGE,
+            )
         parsed[name] = value
     return parsed
 
 
-async def poll(car, names: list[str], rates: dict[str, float] | None,
-               duration: float | None, on_sample: Callable) -> None:
+async def poll(
+    car,
+    names: list[str],
+    rates: dict[str, float] | None,
+    duration: float | None,
+    on_sample: Callable,
+) -> None:
     """Hands every sample of ``names`` to ``on_sample`` for ``duration`` seconds (None: until
     cancelled). Persistent: a link that drops is reconnected, not fatal."""
     deadline = asyncio.timeout(duration)
@@ -180,10 +207,16 @@ class Trace:
     def document(self) -> dict:
         from obdcore.reports import ecu_key
 
-        return {"value": self.last, "unit": self.unit, "min": self.low, "max": self.high,
-                "samples": self.count, "rate_hz": _rounded(self.rate_hz),
-                "ecu": ecu_key(self.ecu) if self.ecu is not None else None,
-                "recent": list(self.recent)}
+        return {
+            "value": self.last,
+            "unit": self.unit,
+            "min": self.low,
+            "max": self.high,
+            "samples": self.count,
+            "rate_hz": _rounded(self.rate_hz),
+            "ecu": ecu_key(self.ecu) if self.ecu is not None else None,
+            "recent": list(self.recent),
+        }
 
 
 def _rounded(value: float | None) -> float | None:
@@ -219,27 +252,46 @@ class Dashboard:
         from rich.table import Table
 
         hint = "stopped" if self.stopped else "Ctrl-C to stop"
-        table = Table(title="Live data", caption=f"{self.state} · "
-                      f"{self.clock() - self.started:.0f} s · {hint}")
+        table = Table(
+            title="Live data",
+            caption=f"{self.state} · {self.clock() - self.started:.0f} s · {hint}",
+        )
         for column in ("value", "now", "unit", "min", "max", "recent", "Hz"):
-            table.add_column(column, justify="right" if column in ("now", "min", "max", "Hz")
-                             else "left", no_wrap=True)
+            table.add_column(
+                column,
+                justify="right" if column in ("now", "min", "max", "Hz") else "left",
+                no_wrap=True,
+            )
         for trace in self.traces.values():
             rate = trace.rate_hz
-            table.add_row(trace.name, _short(trace.last), trace.unit, _short(trace.low),
-                          _short(trace.high), sparkline(trace.recent),
-                          "" if rate is None else f"{rate:.1f}")
+            table.add_row(
+                trace.name,
+                _short(trace.last),
+                trace.unit,
+                _short(trace.low),
+                _short(trace.high),
+                sparkline(trace.recent),
+                "" if rate is None else f"{rate:.1f}",
+            )
         return table
 
     def document(self, interrupted: bool) -> dict:
-        return {"pids": {name: trace.document() for name, trace in self.traces.items()},
-                "seconds": round(self.clock() - self.started, 2), "interrupted": interrupted}
+        return {
+            "pids": {name: trace.document() for name, trace in self.traces.items()},
+            "seconds": round(self.clock() - self.started, 2),
+            "interrupted": interrupted,
+        }
 
 
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
-def live(target: CarTarget, pid: PidOption = None, rate: RateOption = None,
-         duration: DurationOption = None, as_json: JsonOption = False) -> None:
+def live(
+    target: CarTarget,
+    pid: PidOption = None,
+    rate: RateOption = None,
+    duration: DurationOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Watch values change: a live table of each value now, its min, max and a sparkline
     of recent values. Ctrl-C (or --duration) stops it."""
     from rich.live import Live
@@ -254,10 +306,14 @@ def live(target: CarTarget, pid: PidOption = None, rate: RateOption = None,
     async def watch(car) -> bool:
         board.started = car.clock()
         out = console()
-        display = (nullcontext() if as_json else
-                   Live(get_renderable=board.render, console=out, auto_refresh=False))
+        display = (
+            nullcontext()
+            if as_json
+            else Live(get_renderable=board.render, console=out, auto_refresh=False)
+        )
         try:
             with display as screen:
+
                 def show(sample) -> None:
                     board.add(sample)
                     if screen is not None and board.due():
@@ -295,11 +351,18 @@ class Recorder:
         self.ended: float | None = None
         self.clock = sample_log.clock
         self.progress = Progress(
-            SpinnerColumn(), TextColumn("{task.fields[state]:<14}"), BarColumn(),
-            TextColumn("{task.fields[samples]} samples"), TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(), console=Console(stderr=True), disable=not show)
-        self.task = self.progress.add_task("log", total=duration, samples=0, rate="",
-                                           state=self.state)
+            SpinnerColumn(),
+            TextColumn("{task.fields[state]:<14}"),
+            BarColumn(),
+            TextColumn("{task.fields[samples]} samples"),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            disable=not show,
+        )
+        self.task = self.progress.add_task(
+            "log", total=duration, samples=0, rate="", state=self.state
+        )
 
     def event(self, event) -> None:
         """A connection event: into the file, and onto the progress line."""
@@ -331,8 +394,9 @@ class Recorder:
     def _show(self) -> None:
         seconds = self.seconds
         rate = f"{self.log.count / seconds:.1f}/s" if seconds > 0 else ""
-        self.progress.update(self.task, completed=seconds, samples=self.log.count, rate=rate,
-                             state=self.state)
+        self.progress.update(
+            self.task, completed=seconds, samples=self.log.count, rate=rate, state=self.state
+        )
 
 
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
@@ -343,8 +407,11 @@ def _log_format(output: Path, fmt: str | None) -> str:
     exits 2 when ``fmt`` contradicts the name (CSV into ``x.jsonl``)."""
     named = _SUFFIXES.get(output.suffix.lower())
     if fmt and named and fmt != named:
-        fail(f"--format {fmt} into {output.name}, a .{named} name", EXIT_USAGE,
-             f"drop --format or name the file {output.stem}.{fmt}")
+        fail(
+            f"--format {fmt} into {output.name}, a .{named} name",
+            EXIT_USAGE,
+            f"drop --format or name the file {output.stem}.{fmt}",
+        )
     return fmt or named or "csv"
 
 
@@ -358,23 +425,35 @@ def _check_fresh(output: Path, overwrite: bool) -> None:
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
     if used and not overwrite:
-        fail(f"{output} already exists; nothing written", ExitCode.DECLINED,
-             "choose another file, or pass --overwrite to replace it")
+        fail(
+            f"{output} already exists; nothing written",
+            ExitCode.DECLINED,
+            "choose another file, or pass --overwrite to replace it",
+        )
 
 
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
 def log(
     target: CarTarget,
-    output: Annotated[Path, typer.Option(
-        "--output", "-o", metavar="FILE", dir_okay=False,
-        help="The file to write; an existing one is refused (exit 1) unless --overwrite.")],
-    fmt: Annotated[Literal["csv", "jsonl"] | None, typer.Option(
-        "--format",
-        help="csv or jsonl. Default: jsonl for a .jsonl file, else csv.")] = None,
-    overwrite: Annotated[bool, typer.Option(
-        "--overwrite", help="Replace FILE if it exists (a fresh file, header first).")]
-    = False,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            dir_okay=False,
+            help="The file to write; an existing one is refused (exit 1) unless --overwrite.",
+        ),
+    ],
+    fmt: Annotated[
+        Literal["csv", "jsonl"] | None,
+        typer.Option("--format", help="csv or jsonl. Default: jsonl for a .jsonl file, else csv."),
+    ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace FILE if it exists (a fresh file, header first)."),
+    ] = False,
     pid: PidOption = None,
     rate: RateOption = None,
     duration: DurationOption = None,
@@ -398,15 +477,27 @@ def log(
     with sample_log:
         recorder = Recorder(sample_log, duration, show=not as_json)
         with recorder.progress:
-            finished = target.run(lambda car: recorder.record(car, names, rates, duration),
-                                  on_event=recorder.event, interruptible=True)
-    summary = {"output": str(output), "format": fmt, "pids": names,
-               "samples": sample_log.count, "events": recorder.events,
-               "seconds": round(recorder.seconds, 2), "interrupted": finished is None}
+            finished = target.run(
+                lambda car: recorder.record(car, names, rates, duration),
+                on_event=recorder.event,
+                interruptible=True,
+            )
+    summary = {
+        "output": str(output),
+        "format": fmt,
+        "pids": names,
+        "samples": sample_log.count,
+        "events": recorder.events,
+        "seconds": round(recorder.seconds, 2),
+        "interrupted": finished is None,
+    }
     if as_json:
         print_json(summary)
         return
     stopped = " (stopped by Ctrl-C)" if finished is None else ""
-    console().print(f"Wrote {summary['samples']} samples of {', '.join(names)} to {output} "
-                    f"({fmt}) in {summary['seconds']:.1f} s{stopped}.", markup=False,
-                    highlight=False)
+    console().print(
+        f"Wrote {summary['samples']} samples of {', '.join(names)} to {output} "
+        f"({fmt}) in {summary['seconds']:.1f} s{stopped}.",
+        markup=False,
+        highlight=False,
+    )

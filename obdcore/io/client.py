@@ -104,9 +104,14 @@ class Client:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def request(self, request: str, *, ecu: int | None = None,
-                      answers: int | None = None, timeout: float | None = None
-                      ) -> core.Response:
+    async def request(
+        self,
+        request: str,
+        *,
+        ecu: int | None = None,
+        answers: int | None = None,
+        timeout: float | None = None,
+    ) -> core.Response:
         """A raw OBD request (hex, ``"0902"``), decoded (see :meth:`Session.request`)."""
         return await self.session.request(request, ecu=ecu, answers=answers, timeout=timeout)
 
@@ -182,9 +187,14 @@ class Client:
             merged.negatives.extend(response.negatives)
         return merged
 
-    async def stream(self, names: Iterable[str], rates: dict[str, float] | float | None = None,
-                     *, ecu: int | None = None, persistent: bool = False
-                     ) -> AsyncIterator[Sample]:
+    async def stream(
+        self,
+        names: Iterable[str],
+        rates: dict[str, float] | float | None = None,
+        *,
+        ecu: int | None = None,
+        persistent: bool = False,
+    ) -> AsyncIterator[Sample]:
         """Polls ``names`` for ever, yielding a :class:`Sample` per value received.
 
         ``rates``: Hz per name, one rate for all, or None for dashboard defaults
@@ -274,8 +284,9 @@ class Client:
             self.session.supported = await self._bitmaps("01", self.supported.items())
         return self.supported
 
-    async def _bitmaps(self, service: str, first: Iterable[tuple[int, Iterable[int]]],
-                       suffix: str = "") -> dict[int, set[int]]:
+    async def _bitmaps(
+        self, service: str, first: Iterable[tuple[int, Iterable[int]]], suffix: str = ""
+    ) -> dict[int, set[int]]:
         """Follows a chain of supported-PID bitmaps (``0100``, ``0120``...) per ECU."""
         found: dict[int, set[int]] = {ecu: set(pids) for ecu, pids in first}
         base = 0x20
@@ -289,15 +300,17 @@ class Client:
 
     # ------------------------------------------------------------------ diagnostics
 
-    async def read_dtcs(self, kinds: Iterable[str] = ("stored", "pending", "permanent")
-                        ) -> list[Dtc]:
+    async def read_dtcs(
+        self, kinds: Iterable[str] = ("stored", "pending", "permanent")
+    ) -> list[Dtc]:
         """Trouble codes per ECU, with python-obd's descriptions where it has one.
         ``kinds``: any of stored, pending, permanent; :class:`ArgumentError` for others."""
         kinds = list(kinds)
         unknown = sorted(set(kinds) - set(DTC_SERVICES))
         if unknown:
-            raise ArgumentError(f"unknown trouble code kind(s) {', '.join(unknown)}: "
-                                f"use {', '.join(DTC_SERVICES)}")
+            raise ArgumentError(
+                f"unknown trouble code kind(s) {', '.join(unknown)}: use {', '.join(DTC_SERVICES)}"
+            )
         codes = []
         for kind in kinds:
             response = await self.request(DTC_SERVICES[kind], answers=len(self.ecus) or None)
@@ -349,8 +362,11 @@ class Client:
         if any(0x41 in pids for pids in (await self.supported_pids()).values()):
             response = await self.request("0141")
             this_cycle = {r.ecu: r.value for r in response.readings}
-        return [Readiness(r.ecu, r.value, this_cycle.get(r.ecu)) for r in since.readings
-                if isinstance(r.value, MonitorStatus)]
+        return [
+            Readiness(r.ecu, r.value, this_cycle.get(r.ecu))
+            for r in since.readings
+            if isinstance(r.value, MonitorStatus)
+        ]
 
     async def mode06(self) -> dict[int, list[MonitorTest]]:
         """On-board monitor test results per ECU (CAN only: the legacy layout differs and
@@ -443,4 +459,3 @@ def _groups(items: list[PollItem], size: int) -> list[list[PollItem]]:
         else:
             groups.append([item])
     return groups
-

@@ -75,10 +75,11 @@ def write_crash_log(error: BaseException, argv: list[str] | None = None) -> Path
     """Writes ``error``'s traceback (and the command line) to a new file under the data
     directory (the temporary directory when that is unwritable); returns its path."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    text = (f"novaevo crash {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n"
-            f"command: {' '.join(argv if argv is not None else sys.argv)}\n"
-            f"python: {sys.version.split()[0]}\n\n"
-            + "".join(traceback.format_exception(error)))
+    text = (
+        f"novaevo crash {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n"
+        f"command: {' '.join(argv if argv is not None else sys.argv)}\n"
+        f"python: {sys.version.split()[0]}\n\n" + "".join(traceback.format_exception(error))
+    )
     for folder in (data_dir() / "crashes", Path(tempfile.gettempdir()) / "novaevo-crashes"):
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -95,5 +96,9 @@ def crash(program: str, error: BaseException) -> NoReturn:
     path = write_crash_log(error)
     summary = " ".join(str(error).split())[:120]
     what = f"{type(error).__name__}: {summary}" if summary else type(error).__name__
-    fail(program, f"unexpected error ({what})", ExitCode.INTERNAL,
-         f"this is a bug: please report it with the crash log {path}")
+    fail(
+        program,
+        f"unexpected error ({what})",
+        ExitCode.INTERNAL,
+        f"this is a bug: please report it with the crash log {path}",
+    )

@@ -29,8 +29,7 @@ class SampleLog:
     when the file cannot be opened.
     """
 
-    def __init__(self, path: Path, fmt: str = "csv", fsync: bool = False,
-                 clock=time.monotonic):
+    def __init__(self, path: Path, fmt: str = "csv", fsync: bool = False, clock=time.monotonic):
         if fmt not in FORMATS:
             raise ArgumentError(f"unknown log format {fmt!r}: use csv or jsonl")
         self.path, self.fmt, self.fsync, self.clock = Path(path), fmt, fsync, clock
@@ -51,9 +50,20 @@ class SampleLog:
         if self._csv is not None:
             self._csv.writerow([at, ecu, sample.name, sample.value, sample.unit])
         else:
-            self._file.write(json.dumps({"time_s": at, "ecu": ecu, "name": sample.name,
-                                         "value": sample.value, "unit": sample.unit},
-                                        ensure_ascii=False, default=str) + "\n")
+            self._file.write(
+                json.dumps(
+                    {
+                        "time_s": at,
+                        "ecu": ecu,
+                        "name": sample.name,
+                        "value": sample.value,
+                        "unit": sample.unit,
+                    },
+                    ensure_ascii=False,
+                    default=str,
+                )
+                + "\n"
+            )
         self.count += 1
         self._flush()
 
@@ -63,8 +73,9 @@ class SampleLog:
         if self._csv is not None:
             self._file.write(f"# {at} {event.state}: {event.detail}\n")
         else:
-            self._file.write(json.dumps({"time_s": at, "event": str(event.state),
-                                         "detail": event.detail}) + "\n")
+            self._file.write(
+                json.dumps({"time_s": at, "event": str(event.state), "detail": event.detail}) + "\n"
+            )
         self._flush()
 
     def _flush(self) -> None:

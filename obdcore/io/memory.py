@@ -67,8 +67,9 @@ class Memory:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.path.parent,
-                                             delete=False, suffix=".tmp") as handle:
+            with tempfile.NamedTemporaryFile(
+                "w", encoding="utf-8", dir=self.path.parent, delete=False, suffix=".tmp"
+            ) as handle:
                 json.dump(self._entries, handle, indent=1)
             os.replace(handle.name, self.path)
         except OSError:

@@ -27,12 +27,12 @@ DEFAULT_CALL_TIMEOUT_S = 120.0
 class SyncClient:
     """Blocking versions of :class:`~obdcore.io.client.Client`'s methods; same arguments."""
 
-    def __init__(self, device: str | Transport, call_timeout: float = DEFAULT_CALL_TIMEOUT_S,
-                 **options: Any) -> None:
+    def __init__(
+        self, device: str | Transport, call_timeout: float = DEFAULT_CALL_TIMEOUT_S, **options: Any
+    ) -> None:
         self.call_timeout = call_timeout
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="obdcore",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, name="obdcore", daemon=True)
         self._thread.start()
         self.client = self._run(_make_client(device, options))
 
@@ -66,8 +66,14 @@ class SyncClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def stream(self, names: Iterable[str], rates: dict[str, float] | float | None = None, *,
-               limit: int | None = None, **options: Any) -> Iterator[Sample]:
+    def stream(
+        self,
+        names: Iterable[str],
+        rates: dict[str, float] | float | None = None,
+        *,
+        limit: int | None = None,
+        **options: Any,
+    ) -> Iterator[Sample]:
         """Yields samples as :meth:`Client.stream` does; stops after ``limit`` samples."""
         generator = self.client.stream(names, rates, **options)
         count = 0

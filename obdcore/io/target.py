@@ -82,10 +82,12 @@ def find_adapter_port():
         raise DeviceUrlError(
             "no --device given and no serial port looks like an OBD adapter (USB-serial "
             "chip or rfcomm); plug it in or name it with --device; `novaevo scan` lists "
-            "what is there")
+            "what is there"
+        )
     names = ", ".join(f"{port.device} ({port.chip})" for port in candidates)
-    raise DeviceUrlError(f"no --device given and several ports look like adapters: {names}; "
-                         "choose one with --device")
+    raise DeviceUrlError(
+        f"no --device given and several ports look like adapters: {names}; choose one with --device"
+    )
 
 
 @dataclass
@@ -110,9 +112,13 @@ class Target:
         """Where the car is, for people: ``the simulator`` or the device URL."""
         return "the simulator" if self.sim else (self.device or "the adapter found")
 
-    def run(self, action: Callable[[Any], Awaitable[T]], *,
-            on_event: Callable | None = None,
-            on_connecting: Callable[[str], Any] | None = None) -> T:
+    def run(
+        self,
+        action: Callable[[Any], Awaitable[T]],
+        *,
+        on_event: Callable | None = None,
+        on_connecting: Callable[[str], Any] | None = None,
+    ) -> T:
         """Connects, awaits ``action(client)``, closes, and returns its result.
 
         ``on_event``: the client's state events; ``on_connecting(url)``: called with the URL
@@ -141,12 +147,18 @@ class Target:
 
     def _start_simulator(self):
         if _simulator_factory is None:
-            raise SimulatorUnavailable("the simulator is not available here: run this "
-                                       "through `novaevo`")
+            raise SimulatorUnavailable(
+                "the simulator is not available here: run this through `novaevo`"
+            )
         try:
             simulator = _simulator_factory(
-                transport="tcp", faults=list(self.faults), profile=self.sim_profile,
-                adapter=self.sim_adapter, timing=self.sim_timing, start_s=self.sim_start)
+                transport="tcp",
+                faults=list(self.faults),
+                profile=self.sim_profile,
+                adapter=self.sim_adapter,
+                timing=self.sim_timing,
+                start_s=self.sim_start,
+            )
             simulator.start()
         except (ValueError, OSError) as exc:  # the simulator's errors are ValueErrors
             raise SimulatorUnavailable(f"cannot start the simulator: {exc}") from None

@@ -22,8 +22,10 @@ def _load():
     except ImportError as exc:
         if _flag("NOVAEVO_REQUIRE_COMPILED"):
             raise ImportError(f"the compiled obdcore accelerator is required: {exc}") from exc
-        sys.stderr.write("novaevo: obdcore accelerator not built, using the pure-Python "
-                         "decoder (slower, same results)\n")
+        sys.stderr.write(
+            "novaevo: obdcore accelerator not built, using the pure-Python "
+            "decoder (slower, same results)\n"
+        )
         return importlib.import_module("obdcore.protocol._core"), "pure"
 
 

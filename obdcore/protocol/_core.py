@@ -45,6 +45,7 @@ _COMPILED = cython.declare(cython.bint, cython.compiled)
 
 # ============================================================================ result objects
 
+
 @cython.final
 @cython.cclass
 class Reading:
@@ -88,11 +89,13 @@ class Reading:
 
     def __repr__(self):
         frame = f", frame={self.frame}" if self.frame >= 0 else ""
-        return (f"Reading(ecu=0x{self.ecu:X}, service=0x{self.service:02X}, "
-                f"pid=0x{self.pid:02X}, {self.name}={self.value!r} {self.unit}{frame})"
-                if self.ecu >= 0 and self.pid >= 0 else
-                f"Reading(ecu={self.ecu}, service=0x{self.service:02X}, pid={self.pid}, "
-                f"{self.name}={self.value!r} {self.unit}{frame})")
+        return (
+            f"Reading(ecu=0x{self.ecu:X}, service=0x{self.service:02X}, "
+            f"pid=0x{self.pid:02X}, {self.name}={self.value!r} {self.unit}{frame})"
+            if self.ecu >= 0 and self.pid >= 0
+            else f"Reading(ecu={self.ecu}, service=0x{self.service:02X}, pid={self.pid}, "
+            f"{self.name}={self.value!r} {self.unit}{frame})"
+        )
 
 
 @cython.final
@@ -123,11 +126,14 @@ class Response:
         return None
 
     def __repr__(self):
-        return (f"Response(readings={self.readings!r}, notices={self.notices!r}, "
-                f"negatives={self.negatives!r})")
+        return (
+            f"Response(readings={self.readings!r}, notices={self.notices!r}, "
+            f"negatives={self.negatives!r})"
+        )
 
 
 # ============================================================================ compiled table
+
 
 @cython.final
 @cython.cclass
@@ -198,6 +204,7 @@ class _PidSpec:
 
 # ============================================================================ batch output
 
+
 @cython.final
 @cython.cclass
 class _BatchSink:
@@ -230,7 +237,7 @@ class _BatchSink:
         arrays = [np.empty(capacity, dtype=RECORD_DTYPE[i]) for i in range(7)]
         if self.arrays is not None:
             for new, old in zip(arrays, self.arrays, strict=True):
-                new[:self.count] = old[:self.count]
+                new[: self.count] = old[: self.count]
         self.arrays = arrays
         self.capacity = capacity
         # Memoryviews: C-speed stores in the compiled build, cheap ones in the twin.
@@ -245,9 +252,16 @@ class _BatchSink:
     @cython.wraparound(False)
     @cython.initializedcheck(False)
     @cython.exceptval(-1, check=False)  # -1: an exception (cheap to test)
-    def add(self, line: cython.Py_ssize_t, ecu: cython.longlong, service: cython.int,
-            pid: cython.int, frame: cython.int, column: cython.int,
-            value: cython.double) -> cython.int:
+    def add(
+        self,
+        line: cython.Py_ssize_t,
+        ecu: cython.longlong,
+        service: cython.int,
+        pid: cython.int,
+        frame: cython.int,
+        column: cython.int,
+        value: cython.double,
+    ) -> cython.int:
         n: cython.Py_ssize_t = self.count
         if n == self.capacity:
             self._allocate(2 * n)
@@ -264,12 +278,19 @@ class _BatchSink:
     def finish(self, response: Response, names: tuple, units: tuple):
         from obdcore.protocol.batch import Batch
 
-        return Batch.from_arrays([a[:self.count] for a in self.arrays], self.columns,
-                                 response.readings, response.notices, response.negatives,
-                                 names=names, units=units)
+        return Batch.from_arrays(
+            [a[: self.count] for a in self.arrays],
+            self.columns,
+            response.readings,
+            response.notices,
+            response.negatives,
+            names=names,
+            units=units,
+        )
 
 
 # ============================================================================ run state
+
 
 @cython.final
 @cython.cclass
@@ -284,8 +305,13 @@ class _Pending:
     last_seq = cython.declare(cython.int)
 
     @cython.cfunc
-    def append(self, seq: cython.int, data: cython.p_uchar, start: cython.Py_ssize_t,
-               end: cython.Py_ssize_t) -> cython.bint:
+    def append(
+        self,
+        seq: cython.int,
+        data: cython.p_uchar,
+        start: cython.Py_ssize_t,
+        end: cython.Py_ssize_t,
+    ) -> cython.bint:
         """Copies ``data[start:end]`` in (padding past the announced length is dropped);
         True once the whole message has arrived."""
         target: cython.p_uchar = self.buffer
@@ -326,9 +352,14 @@ def _new_pending(length: cython.Py_ssize_t, next_seq: cython.int) -> _Pending:
 # multi-frame answer allocates no Python object (see Decoder._first_frame_slot). ``data``
 # points into a 4096-byte bytearray the run state keeps alive (ISO-TP: at most 4095 bytes).
 # ``length`` 0 marks a free slot (a message in reassembly announced at least one byte).
-_Slot = cython.struct(ecu=cython.longlong, length=cython.Py_ssize_t,
-                      received=cython.Py_ssize_t, next_seq=cython.int, last_seq=cython.int,
-                      data=cython.p_uchar)
+_Slot = cython.struct(
+    ecu=cython.longlong,
+    length=cython.Py_ssize_t,
+    received=cython.Py_ssize_t,
+    next_seq=cython.int,
+    last_seq=cython.int,
+    data=cython.p_uchar,
+)
 _SLOTS = cython.declare(cython.int, 16)  # the size of the slot arrays below
 _SLOT_BYTES = cython.declare(cython.Py_ssize_t, 4096)
 
@@ -385,6 +416,7 @@ class _RunState:
 # Helpers of the compiled build's C-slot reassembly (Decoder._first_frame_slot). Indices
 # into ``order`` ("positions") are below ``used``; slot numbers are below _SLOTS.
 
+
 @cython.cfunc
 def _find_slot(state: _RunState, ecu: cython.longlong) -> cython.int:
     """The queue position of ``ecu``'s message in reassembly, -1 if none."""
@@ -425,8 +457,13 @@ def _drop_slot(state: _RunState, position: cython.int) -> cython.void:
 
 
 @cython.cfunc
-def _slot_append(slot: cython.pointer(_Slot), seq: cython.int, data: cython.p_uchar,
-                 start: cython.Py_ssize_t, end: cython.Py_ssize_t) -> cython.void:
+def _slot_append(
+    slot: cython.pointer(_Slot),
+    seq: cython.int,
+    data: cython.p_uchar,
+    start: cython.Py_ssize_t,
+    end: cython.Py_ssize_t,
+) -> cython.void:
     """``_Pending.append`` for a slot: copies ``data[start:end]`` up to the announced
     length (so at most 4095 bytes: within the slot's 4096-byte buffer)."""
     k: cython.Py_ssize_t
@@ -449,7 +486,7 @@ def _slots_to_pendings(state: _RunState) -> cython.void:
         pending.ecu = slot.ecu
         pending.received = slot.received
         pending.last_seq = slot.last_seq
-        pending.buffer[:slot.received] = slot.data[:slot.received]
+        pending.buffer[: slot.received] = slot.data[: slot.received]
         state.isotp.append(pending)
         slot.length = 0
     state.used = 0
@@ -457,6 +494,7 @@ def _slots_to_pendings(state: _RunState) -> cython.void:
 
 
 # ============================================================================ the decoder
+
 
 @cython.cclass
 class Decoder:
@@ -505,8 +543,9 @@ class Decoder:
         for field in table:
             by_pid.setdefault((field.mode, field.pid), []).append(field)
         for (mode, pid), fields in by_pid.items():
-            spec = _PidSpec(fields[0].size, tuple(_FieldSpec(f) for f in fields),
-                            len(self._columns))
+            spec = _PidSpec(
+                fields[0].size, tuple(_FieldSpec(f) for f in fields), len(self._columns)
+            )
             self._columns.extend((f.name, f.unit) for f in fields)
             if mode == 0x22:
                 self._dids[pid] = spec
@@ -569,8 +608,9 @@ class Decoder:
         """
         if sink != _SINK_BATCH and len(raw) > MAX_RESPONSE_BYTES:
             raw = raw[:MAX_RESPONSE_BYTES]
-            response.notices.append(_s.Notice(
-                Kind.RESPONSE_TOO_LONG, f"answer cut at {MAX_RESPONSE_BYTES} bytes", -1))
+            response.notices.append(
+                _s.Notice(Kind.RESPONSE_TOO_LONG, f"answer cut at {MAX_RESPONSE_BYTES} bytes", -1)
+            )
         state: _RunState = _new_state(sink, out)
         if cython.compiled:
             self._scan_fast(raw, request, response, state)
@@ -586,8 +626,7 @@ class Decoder:
         self._finish(response, state)
 
     @cython.cfunc
-    def _scan_fast(self, raw: bytes, request, response: Response,
-                   state: _RunState) -> cython.void:
+    def _scan_fast(self, raw: bytes, request, response: Response, state: _RunState) -> cython.void:
         """The compiled build's line loop, inlined on purpose for speed: clean CAN lines
         (hex digits and spaces) are turned into frames straight from the buffer; any other
         line takes the general path (``_odd_line``, then ``_line`` exactly as the pure
@@ -631,8 +670,9 @@ class Decoder:
             i += 1
             # The general path strips the line: only digits and the spaces between them
             # count towards its length limit (counted again only when it could matter).
-            if not clean or (count + spaces > _LINE_LIMIT
-                             and _stripped_length(text, start, end) > _LINE_LIMIT):
+            if not clean or (
+                count + spaces > _LINE_LIMIT and _stripped_length(text, start, end) > _LINE_LIMIT
+            ):
                 self._odd_line(raw[start:end], request, response, state)
                 continue
             if count == 0:
@@ -641,8 +681,11 @@ class Decoder:
             if not self._pci and count == 3:
                 self._start_counted(_nibbles_value(nibbles, 0, 3), response, state)
                 continue
-            if count < header + 2 or (count - header) % 2 != 0 or (
-                    not self._pci and nibbles[0] < 4 and state.sink != _SINK_FRAMES):
+            if (
+                count < header + 2
+                or (count - header) % 2 != 0
+                or (not self._pci and nibbles[0] < 4 and state.sink != _SINK_FRAMES)
+            ):
                 # Malformed, or an echo: the general path words the notice.
                 line = raw[start:end].upper().translate(None, b"\x00>").strip()
                 self._line(line, request, response, state)
@@ -654,15 +697,22 @@ class Decoder:
             nbytes: cython.Py_ssize_t = (count - header) // 2
             if state.sink == _SINK_FRAMES or not self._pci:
                 self._frame(ecu, data[:nbytes], response, state)
-            elif not (state.sink == _SINK_BATCH
-                      and self._batch_single_frame(ecu, data, nbytes, response, state)):
+            elif not (
+                state.sink == _SINK_BATCH
+                and self._batch_single_frame(ecu, data, nbytes, response, state)
+            ):
                 self._isotp(ecu, data, nbytes, response, state)
 
     @cython.cfunc
     @cython.exceptval(-1, check=False)  # -1: an exception (cheap to test)
-    def _batch_single_frame(self, ecu: cython.longlong, data: cython.p_uchar,
-                            size: cython.Py_ssize_t, response: Response,
-                            state: _RunState) -> cython.bint:
+    def _batch_single_frame(
+        self,
+        ecu: cython.longlong,
+        data: cython.p_uchar,
+        size: cython.Py_ssize_t,
+        response: Response,
+        state: _RunState,
+    ) -> cython.bint:
         """Compiled batch shortcut for a classic single frame straight from the line
         buffer; False (nothing stored) sends the frame down the general path."""
         length: cython.Py_ssize_t = data[0] & 0x0F
@@ -672,9 +722,14 @@ class Decoder:
 
     @cython.cfunc
     @cython.exceptval(-1, check=False)  # -1: an exception (cheap to test)
-    def _batch_message(self, ecu: cython.longlong, payload: cython.p_uchar,
-                       size: cython.Py_ssize_t, response: Response,
-                       state: _RunState) -> cython.bint:
+    def _batch_message(
+        self,
+        ecu: cython.longlong,
+        payload: cython.p_uchar,
+        size: cython.Py_ssize_t,
+        response: Response,
+        state: _RunState,
+    ) -> cython.bint:
         """Batch: stores a numeric Mode 01 answer or a DTC list straight from the bytes,
         as ``_message`` would; False (nothing done) for any other message."""
         if self._batch_mode01(ecu, payload, size, state):
@@ -689,8 +744,13 @@ class Decoder:
     @cython.exceptval(-1, check=False)  # -1: an exception (cheap to test)
     @cython.boundscheck(False)  # ``specs`` has 256 entries, indexed by a byte: in range
     @cython.wraparound(False)
-    def _batch_mode01(self, ecu: cython.longlong, payload: cython.p_uchar,
-                      size: cython.Py_ssize_t, state: _RunState) -> cython.bint:
+    def _batch_mode01(
+        self,
+        ecu: cython.longlong,
+        payload: cython.p_uchar,
+        size: cython.Py_ssize_t,
+        state: _RunState,
+    ) -> cython.bint:
         """Batch: a Mode 01 answer whose PIDs are all numeric goes straight into the
         columns, the same rows ``_pids`` would store. Returns False, having stored nothing,
         for any other answer (structured PIDs, unknown PIDs, truncation)."""
@@ -718,15 +778,13 @@ class Decoder:
             spec = specs[payload[i]]
             column: cython.int = spec.index
             for field in spec.fields:
-                sink.add(state.line, ecu, 1, payload[i], -1, column,
-                         _affine(field, payload, i + 1))
+                sink.add(state.line, ecu, 1, payload[i], -1, column, _affine(field, payload, i + 1))
                 column += 1
             i += 1 + spec.size
         return True
 
     @cython.cfunc
-    def _odd_line(self, text: bytes, request, response: Response,
-                  state: _RunState) -> cython.void:
+    def _odd_line(self, text: bytes, request, response: Response, state: _RunState) -> cython.void:
         """The compiled scanner's general path for a line that is not clean hex (``text``
         as read). In a batch, a line that made nothing but a notice makes the very same
         notice object the next time it is seen: logs repeat ``NO DATA`` and friends."""
@@ -766,8 +824,9 @@ class Decoder:
         return request is None
 
     @cython.cfunc
-    def _hex_line(self, compact: bytes, line: bytes, response: Response,
-                  state: _RunState) -> cython.void:
+    def _hex_line(
+        self, compact: bytes, line: bytes, response: Response, state: _RunState
+    ) -> cython.void:
         size: cython.Py_ssize_t = len(compact)
         if self._pci:
             header: cython.Py_ssize_t = self._header_digits
@@ -790,8 +849,9 @@ class Decoder:
             self._legacy_frame(compact, line, response, state)
 
     @cython.cfunc
-    def _frame(self, ecu: cython.longlong, data: bytes, response: Response,
-               state: _RunState) -> cython.void:
+    def _frame(
+        self, ecu: cython.longlong, data: bytes, response: Response, state: _RunState
+    ) -> cython.void:
         """One CAN line's bytes: to the frame list, to ISO-TP, or (no PCI) a message."""
         if state.sink == _SINK_FRAMES:
             state.out.append(_s.Frame(ecu, data))
@@ -801,8 +861,9 @@ class Decoder:
             self._message(ecu, data, response, state)
 
     @cython.cfunc
-    def _legacy_frame(self, compact: bytes, line: bytes, response: Response,
-                      state: _RunState) -> cython.void:
+    def _legacy_frame(
+        self, compact: bytes, line: bytes, response: Response, state: _RunState
+    ) -> cython.void:
         size: cython.Py_ssize_t = len(compact)
         if size % 2 != 0 or size < (10 if self.headers else 2):
             _notice(response, _classify(line), line, -1)
@@ -814,7 +875,7 @@ class Decoder:
                 _notice(response, Kind.CHECKSUM_ERROR, line, data[2])
                 return
             ecu = data[2]
-            data = data[3:len(data) - 1]
+            data = data[3 : len(data) - 1]
         if state.sink == _SINK_FRAMES:
             state.out.append(_s.Frame(ecu, data))
         elif len(data) == 0 or data[0] < 0x40:
@@ -825,8 +886,14 @@ class Decoder:
     # ------------------------------------------------------------------ ISO-TP
 
     @cython.cfunc
-    def _isotp(self, ecu: cython.longlong, data: cython.p_uchar, size: cython.Py_ssize_t,
-               response: Response, state: _RunState) -> cython.void:
+    def _isotp(
+        self,
+        ecu: cython.longlong,
+        data: cython.p_uchar,
+        size: cython.Py_ssize_t,
+        response: Response,
+        state: _RunState,
+    ) -> cython.void:
         """ISO 15765-2 reassembly, one state per full CAN ID. ``data`` is a frame of
         ``size`` bytes (a C buffer in the compiled build, ``bytes`` in the twin)."""
         kind: cython.int = data[0] >> 4
@@ -846,9 +913,14 @@ class Decoder:
             _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
 
     @cython.cfunc
-    def _single_frame(self, ecu: cython.longlong, data: cython.p_uchar,
-                      size: cython.Py_ssize_t, response: Response,
-                      state: _RunState) -> cython.void:
+    def _single_frame(
+        self,
+        ecu: cython.longlong,
+        data: cython.p_uchar,
+        size: cython.Py_ssize_t,
+        response: Response,
+        state: _RunState,
+    ) -> cython.void:
         length: cython.Py_ssize_t = data[0] & 0x0F
         start: cython.Py_ssize_t = 1
         if length == 0 and size > 1:  # CAN FD escape: the length is in the next byte
@@ -857,12 +929,17 @@ class Decoder:
         if length == 0 or start + length > size:
             _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
             return
-        self._message(ecu, data[start:start + length], response, state)
+        self._message(ecu, data[start : start + length], response, state)
 
     @cython.cfunc
-    def _first_frame(self, ecu: cython.longlong, data: cython.p_uchar,
-                     size: cython.Py_ssize_t, response: Response,
-                     state: _RunState) -> cython.void:
+    def _first_frame(
+        self,
+        ecu: cython.longlong,
+        data: cython.p_uchar,
+        size: cython.Py_ssize_t,
+        response: Response,
+        state: _RunState,
+    ) -> cython.void:
         if size < 3:
             _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
             return
@@ -891,9 +968,14 @@ class Decoder:
             state.isotp.append(pending)
 
     @cython.cfunc
-    def _consecutive_frame(self, ecu: cython.longlong, data: cython.p_uchar,
-                           size: cython.Py_ssize_t, response: Response,
-                           state: _RunState) -> cython.void:
+    def _consecutive_frame(
+        self,
+        ecu: cython.longlong,
+        data: cython.p_uchar,
+        size: cython.Py_ssize_t,
+        response: Response,
+        state: _RunState,
+    ) -> cython.void:
         index: cython.Py_ssize_t = -1
         if state.isotp is not None:
             index = _find_pending(state.isotp, ecu)
@@ -910,17 +992,26 @@ class Decoder:
             _notice(response, Kind.ISOTP_DUPLICATE_FRAME, _hex_text(data[:size]), ecu)
         else:
             del state.isotp[index]
-            _notice(response, Kind.ISOTP_MISSING_FRAME,
-                    f"expected frame {pending.next_seq:X}, got {seq:X}: message dropped", ecu)
+            _notice(
+                response,
+                Kind.ISOTP_MISSING_FRAME,
+                f"expected frame {pending.next_seq:X}, got {seq:X}: message dropped",
+                ecu,
+            )
 
     # The compiled build reassembles in the run state's C slots instead of _Pending objects:
     # the same queue, the same notices in the same order (the twin-equality tests and the
     # fuzz campaign compare the two), but no Python object per message.
 
     @cython.cfunc
-    def _first_frame_slot(self, ecu: cython.longlong, data: cython.p_uchar,
-                          size: cython.Py_ssize_t, response: Response,
-                          state: _RunState) -> cython.void:
+    def _first_frame_slot(
+        self,
+        ecu: cython.longlong,
+        data: cython.p_uchar,
+        size: cython.Py_ssize_t,
+        response: Response,
+        state: _RunState,
+    ) -> cython.void:
         """``_first_frame`` on the C slots (compiled build only)."""
         if size < 3:
             _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
@@ -928,8 +1019,12 @@ class Decoder:
         length: cython.Py_ssize_t = ((data[0] & 0x0F) << 8) | data[1]
         index: cython.int = _find_slot(state, ecu)
         if index >= 0:
-            _incomplete(response, ecu, state.slot[state.order[index]].received,
-                        state.slot[state.order[index]].length)
+            _incomplete(
+                response,
+                ecu,
+                state.slot[state.order[index]].received,
+                state.slot[state.order[index]].length,
+            )
         if length == 0:  # a 32-bit escape length: beyond any OBD answer
             _notice(response, Kind.ISOTP_BAD_FRAME, _hex_text(data[:size]), ecu)
             if index >= 0:
@@ -951,9 +1046,14 @@ class Decoder:
             self._complete(ecu, slot.data, length, response, state)
 
     @cython.cfunc
-    def _consecutive_frame_slot(self, ecu: cython.longlong, data: cython.p_uchar,
-                                size: cython.Py_ssize_t, response: Response,
-                                state: _RunState) -> cython.void:
+    def _consecutive_frame_slot(
+        self,
+        ecu: cython.longlong,
+        data: cython.p_uchar,
+        size: cython.Py_ssize_t,
+        response: Response,
+        state: _RunState,
+    ) -> cython.void:
         """``_consecutive_frame`` on the C slots (compiled build only)."""
         index: cython.int = _find_slot(state, ecu)
         seq: cython.int = data[0] & 0x0F
@@ -971,12 +1071,22 @@ class Decoder:
             _notice(response, Kind.ISOTP_DUPLICATE_FRAME, _hex_text(data[:size]), ecu)
         else:
             _drop_slot(state, index)
-            _notice(response, Kind.ISOTP_MISSING_FRAME,
-                    f"expected frame {slot.next_seq:X}, got {seq:X}: message dropped", ecu)
+            _notice(
+                response,
+                Kind.ISOTP_MISSING_FRAME,
+                f"expected frame {slot.next_seq:X}, got {seq:X}: message dropped",
+                ecu,
+            )
 
     @cython.cfunc
-    def _complete(self, ecu: cython.longlong, payload: cython.p_uchar, size: cython.Py_ssize_t,
-                  response: Response, state: _RunState) -> cython.void:
+    def _complete(
+        self,
+        ecu: cython.longlong,
+        payload: cython.p_uchar,
+        size: cython.Py_ssize_t,
+        response: Response,
+        state: _RunState,
+    ) -> cython.void:
         """A reassembled message of ``size`` bytes: a batch stores Mode 01 and DTC answers
         straight from the buffer, anything else is decoded from a bytes copy."""
         if state.sink == _SINK_BATCH and self._batch_message(ecu, payload, size, response, state):
@@ -989,8 +1099,9 @@ class Decoder:
     # ------------------------------------------------------------------ headers-off multi-frame
 
     @cython.cfunc
-    def _start_counted(self, length: cython.Py_ssize_t, response: Response,
-                       state: _RunState) -> cython.void:
+    def _start_counted(
+        self, length: cython.Py_ssize_t, response: Response, state: _RunState
+    ) -> cython.void:
         pending: _Pending = state.counted
         if pending is not None:
             _incomplete(response, -1, pending.received, pending.length)
@@ -1001,7 +1112,7 @@ class Decoder:
         """``0:490201314731``: one indexed piece of a headers-off multi-frame answer."""
         colon: cython.Py_ssize_t = compact.index(b":")
         index: cython.int = int(compact[:colon], 16) & 0x0F
-        data = _unhex(compact[colon + 1:])
+        data = _unhex(compact[colon + 1 :])
         if state.sink == _SINK_FRAMES:
             state.out.append(_s.Frame(-1, data))
             return
@@ -1015,8 +1126,12 @@ class Decoder:
                 self._complete(-1, pending.buffer, pending.length, response, state)
         else:
             state.counted = None
-            _notice(response, Kind.ISOTP_MISSING_FRAME,
-                    f"expected line {pending.next_seq:X}:, got {index:X}:: message dropped", -1)
+            _notice(
+                response,
+                Kind.ISOTP_MISSING_FRAME,
+                f"expected line {pending.next_seq:X}:, got {index:X}:: message dropped",
+                -1,
+            )
 
     @cython.cfunc
     def _finish(self, response: Response, state: _RunState) -> cython.void:
@@ -1024,9 +1139,12 @@ class Decoder:
         k: cython.int
         if _COMPILED:  # (only one of the two queues is ever in use)
             for k in range(state.used):
-                _incomplete(response, state.slot[state.order[k]].ecu,
-                            state.slot[state.order[k]].received,
-                            state.slot[state.order[k]].length)
+                _incomplete(
+                    response,
+                    state.slot[state.order[k]].ecu,
+                    state.slot[state.order[k]].received,
+                    state.slot[state.order[k]].length,
+                )
         if state.isotp:
             for pending in state.isotp:
                 _incomplete(response, pending.ecu, pending.received, pending.length)
@@ -1041,8 +1159,9 @@ class Decoder:
     # ------------------------------------------------------------------ messages
 
     @cython.cfunc
-    def _message(self, ecu: cython.longlong, payload: bytes, response: Response,
-                 state: _RunState) -> cython.void:
+    def _message(
+        self, ecu: cython.longlong, payload: bytes, response: Response, state: _RunState
+    ) -> cython.void:
         if state.sink == _SINK_MESSAGES:
             state.out.append(_s.Message(ecu, payload))
             return
@@ -1068,8 +1187,15 @@ class Decoder:
             _notice(response, Kind.UNDECODED, _hex_text(payload), ecu)
 
     @cython.cfunc
-    def _pids(self, ecu: cython.longlong, payload: bytes, sid: cython.int, specs: list,
-              response: Response, state: _RunState) -> cython.void:
+    def _pids(
+        self,
+        ecu: cython.longlong,
+        payload: bytes,
+        sid: cython.int,
+        specs: list,
+        response: Response,
+        state: _RunState,
+    ) -> cython.void:
         """``41 0C 1A F8 0D 20``: one or several PIDs, each followed by its bytes (Mode 02:
         by the frame number too)."""
         size: cython.Py_ssize_t = len(payload)
@@ -1087,8 +1213,12 @@ class Decoder:
                 start += 1
             spec = specs[pid]
             if spec is None:
-                _notice(response, Kind.UNKNOWN_PID,
-                        f"service {sid - 0x40:02X} PID {pid:02X}: {_hex_text(payload[i:])}", ecu)
+                _notice(
+                    response,
+                    Kind.UNKNOWN_PID,
+                    f"service {sid - 0x40:02X} PID {pid:02X}: {_hex_text(payload[i:])}",
+                    ecu,
+                )
                 return
             pid_spec: _PidSpec = spec
             if start + pid_spec.size > size:
@@ -1098,26 +1228,46 @@ class Decoder:
             i = start + pid_spec.size
 
     @cython.cfunc
-    def _fields(self, ecu: cython.longlong, service: cython.int, pid: cython.int,
-                frame: cython.int, spec: _PidSpec, payload: bytes, start: cython.Py_ssize_t,
-                response: Response, state: _RunState) -> cython.void:
+    def _fields(
+        self,
+        ecu: cython.longlong,
+        service: cython.int,
+        pid: cython.int,
+        frame: cython.int,
+        spec: _PidSpec,
+        payload: bytes,
+        start: cython.Py_ssize_t,
+        response: Response,
+        state: _RunState,
+    ) -> cython.void:
         field: _FieldSpec
         column: cython.int = spec.index
         for field in spec.fields:
             if field.kind == _AFFINE:
                 value = _affine(field, payload, start)
             elif field.kind == _FORMULA:
-                value = field.func(payload[start:start + spec.size])
+                value = field.func(payload[start : start + spec.size])
             else:
-                value = field.func(payload[start:start + spec.size], pid)
-            self._emit(ecu, service, pid, field.name, value, field.unit, frame, column,
-                       response, state)
+                value = field.func(payload[start : start + spec.size], pid)
+            self._emit(
+                ecu, service, pid, field.name, value, field.unit, frame, column, response, state
+            )
             column += 1
 
     @cython.cfunc
-    def _emit(self, ecu: cython.longlong, service: cython.int, pid: cython.int, name, value,
-              unit, frame: cython.int, column: cython.int, response: Response,
-              state: _RunState) -> cython.void:
+    def _emit(
+        self,
+        ecu: cython.longlong,
+        service: cython.int,
+        pid: cython.int,
+        name,
+        value,
+        unit,
+        frame: cython.int,
+        column: cython.int,
+        response: Response,
+        state: _RunState,
+    ) -> cython.void:
         if state.sink == _SINK_BATCH and column >= 0 and type(value) is float:
             sink: _BatchSink = state.rows
             sink.add(state.line, ecu, service, pid, frame, column, value)
@@ -1133,8 +1283,9 @@ class Decoder:
         response.readings.append(reading)
 
     @cython.cfunc
-    def _dtcs(self, ecu: cython.longlong, payload: bytes, response: Response,
-              state: _RunState) -> cython.void:
+    def _dtcs(
+        self, ecu: cython.longlong, payload: bytes, response: Response, state: _RunState
+    ) -> cython.void:
         """Mode 03/07/0A. CAN: a count byte then pairs; legacy: pairs padded with 0000."""
         sid: cython.int = payload[0]
         if state.sink == _SINK_BATCH:
@@ -1147,16 +1298,24 @@ class Decoder:
             count: cython.Py_ssize_t = payload[1]
             keys = _dtc_keys(payload, 2, count, False)
             if len(keys) < count:
-                _notice(response, Kind.TRUNCATED,
-                        f"{count} DTCs announced, {len(keys)} received", ecu)
+                _notice(
+                    response, Kind.TRUNCATED, f"{count} DTCs announced, {len(keys)} received", ecu
+                )
         else:
             keys = _dtc_keys(payload, 1, len(payload), True)
-        self._emit(ecu, sid - 0x40, -1, _DTC_NAMES[sid], _dtc_strings(keys), "", -1, -1,
-                   response, state)
+        self._emit(
+            ecu, sid - 0x40, -1, _DTC_NAMES[sid], _dtc_strings(keys), "", -1, -1, response, state
+        )
 
     @cython.cfunc
-    def _dtc_rows(self, ecu: cython.longlong, payload: cython.p_uchar, size: cython.Py_ssize_t,
-                  response: Response, state: _RunState) -> cython.void:
+    def _dtc_rows(
+        self,
+        ecu: cython.longlong,
+        payload: cython.p_uchar,
+        size: cython.Py_ssize_t,
+        response: Response,
+        state: _RunState,
+    ) -> cython.void:
         """Batch ``_dtcs``: one row per code, the code's 16 bits as value, written straight
         from the message bytes (no list of codes); the same codes and notices."""
         sid: cython.int = payload[0]
@@ -1181,8 +1340,9 @@ class Decoder:
             _notice(response, Kind.TRUNCATED, f"{count} DTCs announced, {found} received", ecu)
 
     @cython.cfunc
-    def _mode06(self, ecu: cython.longlong, payload: bytes, response: Response,
-                state: _RunState) -> cython.void:
+    def _mode06(
+        self, ecu: cython.longlong, payload: bytes, response: Response, state: _RunState
+    ) -> cython.void:
         """``46 MID TID UASID VV VV MN MN MX MX ...``; MIDs 00, 20... are bitmaps."""
         size: cython.Py_ssize_t = len(payload)
         i: cython.Py_ssize_t = 1
@@ -1193,34 +1353,54 @@ class Decoder:
                 if i + 5 > size:
                     break
                 self._flush_tests(ecu, tests, response, state)
-                self._emit(ecu, 6, mid, f"MIDS_{mid + 1:02X}_{mid + 0x20:02X}",
-                           _s.bitmap(payload[i + 1:i + 5], mid), "", -1, -1, response, state)
+                self._emit(
+                    ecu,
+                    6,
+                    mid,
+                    f"MIDS_{mid + 1:02X}_{mid + 0x20:02X}",
+                    _s.bitmap(payload[i + 1 : i + 5], mid),
+                    "",
+                    -1,
+                    -1,
+                    response,
+                    state,
+                )
                 i += 5
                 continue
             if i + 9 > size:
                 break
             if tests and tests[-1].mid != mid:
                 self._flush_tests(ecu, tests, response, state)
-            tests.append(_s.monitor_test(mid, payload[i + 1], payload[i + 2], (
-                (payload[i + 3] << 8) | payload[i + 4], (payload[i + 5] << 8) | payload[i + 6],
-                (payload[i + 7] << 8) | payload[i + 8])))
+            tests.append(
+                _s.monitor_test(
+                    mid,
+                    payload[i + 1],
+                    payload[i + 2],
+                    (
+                        (payload[i + 3] << 8) | payload[i + 4],
+                        (payload[i + 5] << 8) | payload[i + 6],
+                        (payload[i + 7] << 8) | payload[i + 8],
+                    ),
+                )
+            )
             i += 9
         self._flush_tests(ecu, tests, response, state)
         if i < size:
             _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
 
     @cython.cfunc
-    def _flush_tests(self, ecu: cython.longlong, tests: list, response: Response,
-                     state: _RunState) -> cython.void:
+    def _flush_tests(
+        self, ecu: cython.longlong, tests: list, response: Response, state: _RunState
+    ) -> cython.void:
         if tests:
             mid = tests[0].mid
-            self._emit(ecu, 6, mid, _s.monitor_name(mid), tuple(tests), "", -1, -1,
-                       response, state)
+            self._emit(ecu, 6, mid, _s.monitor_name(mid), tuple(tests), "", -1, -1, response, state)
             tests.clear()
 
     @cython.cfunc
-    def _mode09(self, ecu: cython.longlong, payload: bytes, response: Response,
-                state: _RunState) -> cython.void:
+    def _mode09(
+        self, ecu: cython.longlong, payload: bytes, response: Response, state: _RunState
+    ) -> cython.void:
         """``49 PID [count] data``: CAN answers carry an item count, except the bitmaps
         and the message counts; legacy answers were joined without their sequence bytes."""
         if len(payload) < 3:
@@ -1230,8 +1410,9 @@ class Decoder:
         specs = self._by_sid[0x49]
         spec = specs[pid] if specs is not None else None
         if spec is None:
-            _notice(response, Kind.UNKNOWN_PID, f"service 09 PID {pid:02X}: "
-                    f"{_hex_text(payload)}", ecu)
+            _notice(
+                response, Kind.UNKNOWN_PID, f"service 09 PID {pid:02X}: {_hex_text(payload)}", ecu
+            )
             return
         pid_spec: _PidSpec = spec
         field: _FieldSpec = pid_spec.fields[0]
@@ -1250,12 +1431,12 @@ class Decoder:
             value = _affine(field, data, 0)
         else:
             value = field.func(data)
-        self._emit(ecu, 9, pid, field.name, value, field.unit, -1, pid_spec.index,
-                   response, state)
+        self._emit(ecu, 9, pid, field.name, value, field.unit, -1, pid_spec.index, response, state)
 
     @cython.cfunc
-    def _did(self, ecu: cython.longlong, payload: bytes, response: Response,
-             state: _RunState) -> cython.void:
+    def _did(
+        self, ecu: cython.longlong, payload: bytes, response: Response, state: _RunState
+    ) -> cython.void:
         """UDS ReadDataByIdentifier answer ``62 DID DID data``."""
         if len(payload) < 3:
             _notice(response, Kind.TRUNCATED, _hex_text(payload), ecu)
@@ -1263,8 +1444,7 @@ class Decoder:
         did: cython.int = (payload[1] << 8) | payload[2]
         spec = self._dids.get(did)
         if spec is None:
-            self._emit(ecu, 0x22, did, f"DID_{did:04X}", payload[3:], "", -1, -1,
-                       response, state)
+            self._emit(ecu, 0x22, did, f"DID_{did:04X}", payload[3:], "", -1, -1, response, state)
             return
         pid_spec: _PidSpec = spec
         if 3 + pid_spec.size > len(payload):
@@ -1293,18 +1473,20 @@ def _assemble_legacy(frames: list) -> list:
         for frame in frames:
             if len(frame) >= 3 and frame[0] == 0x49:
                 by_pid.setdefault(frame[1], []).append(frame)
-        return [bytes([0x49, pid]) + b"".join(f[3:] for f in sorted(group, key=lambda f: f[2]))
-                for pid, group in by_pid.items()]
+        return [
+            bytes([0x49, pid]) + b"".join(f[3:] for f in sorted(group, key=lambda f: f[2]))
+            for pid, group in by_pid.items()
+        ]
     return list(frames)
 
 
 # ============================================================================ helpers
 
+
 @cython.cfunc
 @cython.inline
 @cython.exceptval(check=False)  # arithmetic only: it cannot raise
-def _affine(field: _FieldSpec, payload: cython.p_uchar,
-            start: cython.Py_ssize_t) -> cython.double:
+def _affine(field: _FieldSpec, payload: cython.p_uchar, start: cython.Py_ssize_t) -> cython.double:
     """``raw * scale + offset`` over ``nbytes`` big-endian bytes (two's complement if signed)."""
     raw: cython.longlong = 0
     k: cython.int
@@ -1355,15 +1537,17 @@ def _char_class(byte: int) -> int:
     if char in "0123456789ABCDEFabcdef":
         return int(char, 16)
     return {" ": _C_SPACE, "\x00": _C_DROP, ">": _C_DROP, "\r": _C_END, "\n": _C_END}.get(
-        char, _C_OTHER)
+        char, _C_OTHER
+    )
 
 
 _CHAR_CLASSES: bytes = bytes(_char_class(b) for b in range(256))
 
 
 @cython.cfunc
-def _stripped_length(text: cython.p_uchar, start: cython.Py_ssize_t,
-                     end: cython.Py_ssize_t) -> cython.Py_ssize_t:
+def _stripped_length(
+    text: cython.p_uchar, start: cython.Py_ssize_t, end: cython.Py_ssize_t
+) -> cython.Py_ssize_t:
     """A clean line's length once NUL and '>' are removed and it is stripped: its hex
     digits and the spaces between the first and the last of them."""
     classes: cython.p_uchar = _CHAR_CLASSES
@@ -1381,8 +1565,9 @@ def _stripped_length(text: cython.p_uchar, start: cython.Py_ssize_t,
 
 
 @cython.cfunc
-def _nibbles_value(nibbles: cython.p_uchar, start: cython.Py_ssize_t,
-                   count: cython.Py_ssize_t) -> cython.longlong:
+def _nibbles_value(
+    nibbles: cython.p_uchar, start: cython.Py_ssize_t, count: cython.Py_ssize_t
+) -> cython.longlong:
     value: cython.longlong = 0
     k: cython.Py_ssize_t
     for k in range(start, start + count):
@@ -1417,8 +1602,12 @@ def _hex_text(data) -> str:
 @cython.cfunc
 def _is_index_line(compact: bytes) -> cython.bint:
     colon = compact.find(b":")
-    return (0 < colon <= 2 and len(compact) > colon + 1 and (len(compact) - colon - 1) % 2 == 0
-            and not compact.replace(b":", b"", 1).translate(None, _HEX_DIGITS))
+    return (
+        0 < colon <= 2
+        and len(compact) > colon + 1
+        and (len(compact) - colon - 1) % 2 == 0
+        and not compact.replace(b":", b"", 1).translate(None, _HEX_DIGITS)
+    )
 
 
 def _classify(line: bytes):
@@ -1449,8 +1638,9 @@ _DTC_TABLE: list = [None] * 65536
 
 
 @cython.cfunc
-def _dtc_keys(payload: bytes, start: cython.Py_ssize_t, most: cython.Py_ssize_t,
-              skip_zero: cython.bint) -> list:
+def _dtc_keys(
+    payload: bytes, start: cython.Py_ssize_t, most: cython.Py_ssize_t, skip_zero: cython.bint
+) -> list:
     """Up to ``most`` 16-bit codes from byte pairs at ``start`` (``0000`` skipped if asked)."""
     keys: list = []
     i: cython.Py_ssize_t = start
@@ -1476,8 +1666,9 @@ def _dtc_strings(keys: list) -> tuple:
 
 
 @cython.cfunc
-def _incomplete(response: Response, ecu: cython.longlong, received: cython.Py_ssize_t,
-                length: cython.Py_ssize_t) -> cython.void:
+def _incomplete(
+    response: Response, ecu: cython.longlong, received: cython.Py_ssize_t, length: cython.Py_ssize_t
+) -> cython.void:
     _notice(response, Kind.ISOTP_INCOMPLETE, f"{received} of {length} bytes received", ecu)
 
 

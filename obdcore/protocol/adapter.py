@@ -28,8 +28,15 @@ FALLBACK_ORDER = ("6", "7", "8", "9", "0")
 
 
 _VERSION = re.compile(r"v(\d+)\.(\d)")
-_ECU_ROLES = {0x10: "engine", 0x11: "engine 2", 0x17: "gateway", 0x18: "transmission",
-              0x19: "transmission 2", 0x28: "ABS", 0x1A: "hybrid"}
+_ECU_ROLES = {
+    0x10: "engine",
+    0x11: "engine 2",
+    0x17: "gateway",
+    0x18: "transmission",
+    0x19: "transmission 2",
+    0x28: "ABS",
+    0x1A: "hybrid",
+}
 
 
 @dataclass

@@ -6,8 +6,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RECORD_DTYPE = np.dtype([("line", "<i8"), ("ecu", "<i8"), ("service", "<i2"), ("pid", "<i4"),
-                         ("frame", "<i2"), ("field", "<i4"), ("value", "<f8")])
+RECORD_DTYPE = np.dtype(
+    [
+        ("line", "<i8"),
+        ("ecu", "<i8"),
+        ("service", "<i2"),
+        ("pid", "<i4"),
+        ("frame", "<i2"),
+        ("field", "<i4"),
+        ("value", "<f8"),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -38,22 +47,40 @@ class Batch:
     negatives: list
 
     @classmethod
-    def from_arrays(cls, arrays, columns, objects, notices, negatives, *,
-                    names: tuple[str, ...] | None = None,
-                    units: tuple[str, ...] | None = None) -> Batch:
+    def from_arrays(
+        cls,
+        arrays,
+        columns,
+        objects,
+        notices,
+        negatives,
+        *,
+        names: tuple[str, ...] | None = None,
+        units: tuple[str, ...] | None = None,
+    ) -> Batch:
         """Wraps the decoder's columns (line, ecu, service, pid, frame, field, value: any
         buffers of ``RECORD_DTYPE``'s types) without copying. ``columns``: the ``(name,
         unit)`` of each field index; ``names``/``units``, when given, are the same as
         tuples (the decoder keeps them ready: a table has hundreds of fields)."""
         line, ecu, service, pid, frame, field, value = (
-            np.frombuffer(a, dtype=RECORD_DTYPE[i]) if len(a) else
-            np.empty(0, dtype=RECORD_DTYPE[i]) for i, a in enumerate(arrays))
+            np.frombuffer(a, dtype=RECORD_DTYPE[i])
+            if len(a)
+            else np.empty(0, dtype=RECORD_DTYPE[i])
+            for i, a in enumerate(arrays)
+        )
         return cls(
-            line=line, ecu=ecu, service=service, pid=pid, frame=frame, field=field,
+            line=line,
+            ecu=ecu,
+            service=service,
+            pid=pid,
+            frame=frame,
+            field=field,
             value=value,
             names=names if names is not None else tuple(name for name, _ in columns),
             units=units if units is not None else tuple(unit for _, unit in columns),
-            objects=list(objects), notices=list(notices), negatives=list(negatives),
+            objects=list(objects),
+            notices=list(notices),
+            negatives=list(negatives),
         )
 
     def __len__(self) -> int:
@@ -71,10 +98,18 @@ class Batch:
         "DTC_STORED", "P0301")``."""
         from obdcore.protocol.structured import dtc_code
 
-        rows = np.flatnonzero(np.isin(self.field, [i for i, unit in enumerate(self.units)
-                                                  if unit == "dtc"]))
-        return [(int(self.line[r]), int(self.ecu[r]), self.names[self.field[r]],
-                 dtc_code(int(self.value[r]) >> 8, int(self.value[r]) & 0xFF)) for r in rows]
+        rows = np.flatnonzero(
+            np.isin(self.field, [i for i, unit in enumerate(self.units) if unit == "dtc"])
+        )
+        return [
+            (
+                int(self.line[r]),
+                int(self.ecu[r]),
+                self.names[self.field[r]],
+                dtc_code(int(self.value[r]) >> 8, int(self.value[r]) & 0xFF),
+            )
+            for r in rows
+        ]
 
     def column(self, name: str) -> np.ndarray:
         """All values of the field called ``name`` (e.g. ``"RPM"``), in line order."""

@@ -33,9 +33,28 @@ _TORQUE_SIGNED = re.compile(r"\bSigned\(\s*([A-Z]{1,2})\s*\)")
 _BYTE_NAME = re.compile(r"^[A-Z]{1,2}$")
 
 _ALLOWED_NODES = (
-    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Name, ast.Load, ast.Constant,
-    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.USub, ast.UAdd,
-    ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift, ast.Invert,
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Call,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.FloorDiv,
+    ast.Mod,
+    ast.Pow,
+    ast.USub,
+    ast.UAdd,
+    ast.BitAnd,
+    ast.BitOr,
+    ast.BitXor,
+    ast.LShift,
+    ast.RShift,
+    ast.Invert,
 )
 
 
@@ -50,7 +69,12 @@ def _bit(x: float, n: int) -> int:
 
 
 _FUNCTIONS: dict[str, Callable] = {
-    "signed": _signed, "bit": _bit, "min": min, "max": max, "abs": abs, "round": round,
+    "signed": _signed,
+    "bit": _bit,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "round": round,
 }
 
 
@@ -143,16 +167,26 @@ class _BytesToSubscripts(ast.NodeTransformer):
     def visit_Name(self, node: ast.Name) -> ast.AST:
         if node.id in _FUNCTIONS:
             return node
-        return ast.copy_location(ast.Subscript(
-            value=ast.Name(id="d", ctx=ast.Load()),
-            slice=ast.Constant(byte_index(node.id)), ctx=ast.Load()), node)
+        return ast.copy_location(
+            ast.Subscript(
+                value=ast.Name(id="d", ctx=ast.Load()),
+                slice=ast.Constant(byte_index(node.id)),
+                ctx=ast.Load(),
+            ),
+            node,
+        )
 
 
 def _to_function(tree: ast.Expression, text: str) -> Callable[[bytes], float]:
     body = _BytesToSubscripts().visit(tree).body
-    lam = ast.Expression(ast.Lambda(
-        args=ast.arguments(posonlyargs=[], args=[ast.arg("d")], kwonlyargs=[],
-                           kw_defaults=[], defaults=[]), body=body))
+    lam = ast.Expression(
+        ast.Lambda(
+            args=ast.arguments(
+                posonlyargs=[], args=[ast.arg("d")], kwonlyargs=[], kw_defaults=[], defaults=[]
+            ),
+            body=body,
+        )
+    )
     ast.fix_missing_locations(lam)
     code = compile(lam, f"<formula {text}>", "eval")
     raw_function = eval(code, {"__builtins__": {}, **_FUNCTIONS})  # noqa: S307 - AST checked

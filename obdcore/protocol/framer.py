@@ -48,8 +48,7 @@ class Answer:
     @property
     def lines(self) -> list[str]:
         """Non-empty lines, stripped of spaces at both ends."""
-        return [line.strip() for line in self.text.replace("\n", "\r").split("\r")
-                if line.strip()]
+        return [line.strip() for line in self.text.replace("\n", "\r").split("\r") if line.strip()]
 
 
 class ElmFramer:
@@ -85,8 +84,9 @@ class ElmFramer:
         printable ASCII."""
         # An empty line would make the adapter repeat its last command (maybe a clear).
         if not command or not command.isascii() or not command.isprintable():
-            raise ArgumentError(f"an adapter command is one line of printable ASCII, "
-                                f"not {command!r}")
+            raise ArgumentError(
+                f"an adapter command is one line of printable ASCII, not {command!r}"
+            )
         if self._command is not None:
             raise LinkBusy(f"{command!r} sent while {self._command!r} waits for its prompt")
         self._command, self._started = command, now
@@ -118,7 +118,7 @@ class ElmFramer:
         room = self.max_answer - len(self._buffer)
         if len(data) > room:
             self._truncated = True
-            data = data[:max(0, room)]
+            data = data[: max(0, room)]
         self._buffer += data
 
     def _finish(self, now: float) -> Answer:

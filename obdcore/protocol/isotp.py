@@ -30,7 +30,7 @@ def segment(payload: bytes, pad: bool = True) -> list[bytes]:
     else:
         frames = [bytes([0x10 | (size >> 8), size & 0xFF]) + payload[:6]]
         for index, start in enumerate(range(6, size, 7), start=1):
-            frames.append(bytes([0x20 | (index & 0x0F)]) + payload[start:start + 7])
+            frames.append(bytes([0x20 | (index & 0x0F)]) + payload[start : start + 7])
     if pad:
         frames = [frame.ljust(8, bytes([CAN_PADDING])) for frame in frames]
     return frames
@@ -50,8 +50,14 @@ def format_line(data: bytes, header: str = "", spaces: bool = True) -> str:
     return text if spaces else text.replace(" ", "")
 
 
-def can_answer_lines(can_id: int, payload: bytes, *, extended: bool = False,
-                     headers: bool = True, spaces: bool = True) -> list[str]:
+def can_answer_lines(
+    can_id: int,
+    payload: bytes,
+    *,
+    extended: bool = False,
+    headers: bool = True,
+    spaces: bool = True,
+) -> list[str]:
     """The lines an ELM327 prints (CAF on) for one ECU's answer.
 
     Headers on: every frame with its ID and PCI byte. Headers off: a single frame's data
@@ -65,7 +71,7 @@ def can_answer_lines(can_id: int, payload: bytes, *, extended: bool = False,
     if len(payload) <= 7:
         return [format_line(payload, "", spaces)]
     lines = [f"{len(payload):03X}"]
-    chunks = [payload[:6]] + [payload[i:i + 7] for i in range(6, len(payload), 7)]
+    chunks = [payload[:6]] + [payload[i : i + 7] for i in range(6, len(payload), 7)]
     for index, chunk in enumerate(chunks):
         separator = ": " if spaces else ":"
         lines.append(f"{index & 0x0F:X}{separator}{format_line(chunk, '', spaces)}")

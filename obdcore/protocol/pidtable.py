@@ -84,8 +84,10 @@ class PidTable:
             raise TableError(f"field name {field.name} appears twice")
         siblings = self._by_pid.get((field.mode, field.pid), ())
         if siblings and siblings[0].size != field.size:
-            raise TableError(f"{field.name}: mode {field.mode:02X} PID {field.pid:02X} has "
-                             f"{siblings[0].size} bytes in another row, {field.size} here")
+            raise TableError(
+                f"{field.name}: mode {field.mode:02X} PID {field.pid:02X} has "
+                f"{siblings[0].size} bytes in another row, {field.size} here"
+            )
         self._by_pid[(field.mode, field.pid)] = siblings + (field,)
         self._by_name[field.name] = field
 
@@ -148,22 +150,28 @@ def encode_pid(fields: tuple[FieldDef, ...], values: dict[str, float]) -> bytes:
         affine = field.compiled.affine if field.compiled is not None else None
         if affine is None:
             raise TableError(f"{field.name} ({field.formula}) cannot be encoded from a number")
-        data[affine.start:affine.start + affine.nbytes] = affine.encode(values[field.name])
+        data[affine.start : affine.start + affine.nbytes] = affine.encode(values[field.name])
     return bytes(data)
 
 
 def markdown(table: PidTable) -> str:
     """The table as a Markdown document (``docs/PIDS.md`` is this, for the standard table)."""
-    out = ["# PID table", "", "Generated from `obdcore/data/pids.csv` by `novaevo pids "
-           "--markdown`; do not edit by hand.", "",
-           "| mode | PID | name | bytes | formula | unit | min | max | description |",
-           "|---|---|---|---|---|---|---|---|---|"]
+    out = [
+        "# PID table",
+        "",
+        "Generated from `obdcore/data/pids.csv` by `novaevo pids --markdown`; do not edit by hand.",
+        "",
+        "| mode | PID | name | bytes | formula | unit | min | max | description |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for f in table:
         low = "" if f.minimum is None else f"{f.minimum:g}"
         high = "" if f.maximum is None else f"{f.maximum:g}"
         formula = f.formula.replace("|", "\\|")
-        out.append(f"| {f.mode:02X} | {f.pid:0{2 * f.pid_width}X} | {f.name} | {f.size} | "
-                   f"`{formula}` | {f.unit} | {low} | {high} | {f.description} |")
+        out.append(
+            f"| {f.mode:02X} | {f.pid:0{2 * f.pid_width}X} | {f.name} | {f.size} | "
+            f"`{formula}` | {f.unit} | {low} | {high} | {f.description} |"
+        )
     return "\n".join(out) + "\n"
 
 
@@ -201,9 +209,19 @@ def _parse_row(row: dict[str, str]) -> FieldDef:
     compiled = None if formula.startswith("@") else compile_formula(formula)
     if compiled is not None and max(compiled.byte_indices) >= size:
         raise TableError(f"{name}: formula {formula!r} reads past its {size} bytes")
-    return FieldDef(mode, pid, name, size, formula, row["unit"].strip(),
-                    _optional_float(row["min"]), _optional_float(row["max"]),
-                    row["description"].strip(), header, compiled)
+    return FieldDef(
+        mode,
+        pid,
+        name,
+        size,
+        formula,
+        row["unit"].strip(),
+        _optional_float(row["min"]),
+        _optional_float(row["max"]),
+        row["description"].strip(),
+        header,
+        compiled,
+    )
 
 
 def _optional_float(text: str | None) -> float | None:

@@ -16,12 +16,27 @@ from obdcore.errors import ArgumentError
 # Refresh rates (Hz) that make a good dashboard: fast-changing values often, slow ones
 # rarely. Anything not listed gets DEFAULT_RATE_HZ.
 DEFAULT_RATES_HZ: dict[str, float] = {
-    "RPM": 10.0, "THROTTLE_POS": 10.0, "SPEED": 5.0, "ENGINE_LOAD": 5.0, "MAF": 5.0,
-    "INTAKE_PRESSURE": 5.0, "TIMING_ADVANCE": 5.0, "RELATIVE_THROTTLE_POS": 5.0,
-    "ACCELERATOR_POS_D": 5.0, "ACCELERATOR_POS_E": 5.0, "SHORT_FUEL_TRIM_1": 2.0,
-    "SHORT_FUEL_TRIM_2": 2.0, "LONG_FUEL_TRIM_1": 0.5, "LONG_FUEL_TRIM_2": 0.5,
-    "COOLANT_TEMP": 0.5, "INTAKE_TEMP": 0.5, "OIL_TEMP": 0.5, "FUEL_LEVEL": 0.1,
-    "AMBIANT_AIR_TEMP": 0.1, "BAROMETRIC_PRESSURE": 0.1, "CONTROL_MODULE_VOLTAGE": 1.0,
+    "RPM": 10.0,
+    "THROTTLE_POS": 10.0,
+    "SPEED": 5.0,
+    "ENGINE_LOAD": 5.0,
+    "MAF": 5.0,
+    "INTAKE_PRESSURE": 5.0,
+    "TIMING_ADVANCE": 5.0,
+    "RELATIVE_THROTTLE_POS": 5.0,
+    "ACCELERATOR_POS_D": 5.0,
+    "ACCELERATOR_POS_E": 5.0,
+    "SHORT_FUEL_TRIM_1": 2.0,
+    "SHORT_FUEL_TRIM_2": 2.0,
+    "LONG_FUEL_TRIM_1": 0.5,
+    "LONG_FUEL_TRIM_2": 0.5,
+    "COOLANT_TEMP": 0.5,
+    "INTAKE_TEMP": 0.5,
+    "OIL_TEMP": 0.5,
+    "FUEL_LEVEL": 0.1,
+    "AMBIANT_AIR_TEMP": 0.1,
+    "BAROMETRIC_PRESSURE": 0.1,
+    "CONTROL_MODULE_VOLTAGE": 1.0,
 }
 DEFAULT_RATE_HZ = 1.0
 
@@ -62,12 +77,11 @@ class Scheduler:
 
     def next_request(self, now: float) -> list[PollItem]:
         """The PIDs to ask for now (same mode), empty when none is due yet."""
-        due = sorted((item for item in self.items if item.due <= now),
-                     key=lambda item: item.turn)
+        due = sorted((item for item in self.items if item.due <= now), key=lambda item: item.turn)
         if not due:
             return []
         mode = due[0].mode
-        return [item for item in due if item.mode == mode][:self.per_request]
+        return [item for item in due if item.mode == mode][: self.per_request]
 
     def done(self, items: list[PollItem], now: float) -> None:
         """Marks ``items`` as polled at ``now``: each is due again one period after its

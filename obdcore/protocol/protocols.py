@@ -33,8 +33,9 @@ def protocol_number(protocol: int | str) -> str:
     if len(text) == 2 and text[0] == "A":
         text = text[1]
     if text not in PROTOCOLS:
-        raise ProtocolError(f"unknown or unsupported ELM327 protocol {protocol!r} "
-                            "(OBD-II protocols are 1 to 9)")
+        raise ProtocolError(
+            f"unknown or unsupported ELM327 protocol {protocol!r} (OBD-II protocols are 1 to 9)"
+        )
     return text
 
 

@@ -115,6 +115,7 @@ def dtc_list(data: bytes, skip_zero: bool) -> tuple[str, ...]:
 
 # ----------------------------------------------------------------------------- Mode 01
 
+
 def bitmap(data: bytes, base: int) -> tuple[int, ...]:
     """Supported-PID bitmap after PID ``base`` -> the supported PIDs (base+1 ...)."""
     supported = []
@@ -125,11 +126,27 @@ def bitmap(data: bytes, base: int) -> tuple[int, ...]:
     return tuple(supported)
 
 
-_SPARK_MONITORS = ("CATALYST", "HEATED_CATALYST", "EVAPORATIVE_SYSTEM", "SECONDARY_AIR_SYSTEM",
-                   None, "OXYGEN_SENSOR", "OXYGEN_SENSOR_HEATER", "EGR_VVT_SYSTEM")
+_SPARK_MONITORS = (
+    "CATALYST",
+    "HEATED_CATALYST",
+    "EVAPORATIVE_SYSTEM",
+    "SECONDARY_AIR_SYSTEM",
+    None,
+    "OXYGEN_SENSOR",
+    "OXYGEN_SENSOR_HEATER",
+    "EGR_VVT_SYSTEM",
+)
 # Bit 4 of the spark monitors (A/C refrigerant) is reserved in current J1979.
-_COMPRESSION_MONITORS = ("NMHC_CATALYST", "NOX_SCR_MONITOR", None, "BOOST_PRESSURE", None,
-                         "EXHAUST_GAS_SENSOR", "PM_FILTER", "EGR_VVT_SYSTEM")
+_COMPRESSION_MONITORS = (
+    "NMHC_CATALYST",
+    "NOX_SCR_MONITOR",
+    None,
+    "BOOST_PRESSURE",
+    None,
+    "EXHAUST_GAS_SENSOR",
+    "PM_FILTER",
+    "EGR_VVT_SYSTEM",
+)
 _CONTINUOUS_MONITORS = ("MISFIRE", "FUEL_SYSTEM", "COMPONENTS")
 
 
@@ -139,13 +156,19 @@ def monitor_status(data: bytes) -> MonitorStatus:
     upper nibble or in D means *not* complete)."""
     a, b, c, d = data[0], data[1], data[2], data[3]
     compression = bool(b & 0x08)
-    monitors = [Monitor(name, bool(b & (1 << i)), not b & (0x10 << i))
-                for i, name in enumerate(_CONTINUOUS_MONITORS)]
+    monitors = [
+        Monitor(name, bool(b & (1 << i)), not b & (0x10 << i))
+        for i, name in enumerate(_CONTINUOUS_MONITORS)
+    ]
     names = _COMPRESSION_MONITORS if compression else _SPARK_MONITORS
-    monitors += [Monitor(name, bool(c & (1 << i)), not d & (1 << i))
-                 for i, name in enumerate(names) if name is not None]
-    return MonitorStatus(bool(a & 0x80), a & 0x7F, "compression" if compression else "spark",
-                         tuple(monitors))
+    monitors += [
+        Monitor(name, bool(c & (1 << i)), not d & (1 << i))
+        for i, name in enumerate(names)
+        if name is not None
+    ]
+    return MonitorStatus(
+        bool(a & 0x80), a & 0x7F, "compression" if compression else "spark", tuple(monitors)
+    )
 
 
 _FUEL_SYSTEM = {
@@ -162,8 +185,12 @@ def fuel_system_status(data: bytes) -> tuple[str | None, str | None]:
     return tuple(_FUEL_SYSTEM.get(byte) for byte in data[:2])  # type: ignore[return-value]
 
 
-_AIR_STATUS = {1: "upstream", 2: "downstream of catalyst", 4: "outside atmosphere or off",
-               8: "pump commanded on for diagnostics"}
+_AIR_STATUS = {
+    1: "upstream",
+    2: "downstream of catalyst",
+    4: "outside atmosphere or off",
+    8: "pump commanded on for diagnostics",
+}
 
 
 def air_status(data: bytes) -> str | None:
@@ -174,17 +201,40 @@ def air_status(data: bytes) -> str | None:
 def o2_sensors(data: bytes, banks: int) -> tuple[str, ...]:
     """PID 13 (2 banks x 4 sensors) or 1D (4 banks x 2): present sensors as ``B1S1``..."""
     per_bank = 8 // banks
-    return tuple(f"B{bit // per_bank + 1}S{bit % per_bank + 1}"
-                 for bit in range(8) if data[0] & (1 << bit))
+    return tuple(
+        f"B{bit // per_bank + 1}S{bit % per_bank + 1}" for bit in range(8) if data[0] & (1 << bit)
+    )
 
 
 _OBD_STANDARDS = {
-    1: "OBD-II (CARB)", 2: "OBD (EPA)", 3: "OBD and OBD-II", 4: "OBD-I", 5: "not OBD compliant",
-    6: "EOBD", 7: "EOBD and OBD-II", 8: "EOBD and OBD", 9: "EOBD, OBD and OBD-II",
-    10: "JOBD", 11: "JOBD and OBD-II", 12: "JOBD and EOBD", 13: "JOBD, EOBD and OBD-II",
-    17: "EMD", 18: "EMD+", 19: "HD OBD-C", 20: "HD OBD", 21: "WWH OBD", 23: "HD EOBD-I",
-    24: "HD EOBD-I N", 25: "HD EOBD-II", 26: "HD EOBD-II N", 28: "OBDBr-1", 29: "OBDBr-2",
-    30: "KOBD", 31: "IOBD I", 32: "IOBD II", 33: "HD EOBD-IV",
+    1: "OBD-II (CARB)",
+    2: "OBD (EPA)",
+    3: "OBD and OBD-II",
+    4: "OBD-I",
+    5: "not OBD compliant",
+    6: "EOBD",
+    7: "EOBD and OBD-II",
+    8: "EOBD and OBD",
+    9: "EOBD, OBD and OBD-II",
+    10: "JOBD",
+    11: "JOBD and OBD-II",
+    12: "JOBD and EOBD",
+    13: "JOBD, EOBD and OBD-II",
+    17: "EMD",
+    18: "EMD+",
+    19: "HD OBD-C",
+    20: "HD OBD",
+    21: "WWH OBD",
+    23: "HD EOBD-I",
+    24: "HD EOBD-I N",
+    25: "HD EOBD-II",
+    26: "HD EOBD-II N",
+    28: "OBDBr-1",
+    29: "OBDBr-2",
+    30: "KOBD",
+    31: "IOBD I",
+    32: "IOBD II",
+    33: "HD EOBD-IV",
 }
 
 
@@ -194,11 +244,30 @@ def obd_standard(data: bytes) -> str:
 
 
 _FUEL_TYPES = (
-    "not available", "gasoline", "methanol", "ethanol", "diesel", "LPG", "CNG", "propane",
-    "electric", "bifuel gasoline", "bifuel methanol", "bifuel ethanol", "bifuel LPG",
-    "bifuel CNG", "bifuel propane", "bifuel electricity", "bifuel electric and combustion",
-    "hybrid gasoline", "hybrid ethanol", "hybrid diesel", "hybrid electric",
-    "hybrid electric and combustion", "hybrid regenerative", "bifuel diesel",
+    "not available",
+    "gasoline",
+    "methanol",
+    "ethanol",
+    "diesel",
+    "LPG",
+    "CNG",
+    "propane",
+    "electric",
+    "bifuel gasoline",
+    "bifuel methanol",
+    "bifuel ethanol",
+    "bifuel LPG",
+    "bifuel CNG",
+    "bifuel propane",
+    "bifuel electricity",
+    "bifuel electric and combustion",
+    "hybrid gasoline",
+    "hybrid ethanol",
+    "hybrid diesel",
+    "hybrid electric",
+    "hybrid electric and combustion",
+    "hybrid regenerative",
+    "bifuel diesel",
 )
 
 
@@ -208,6 +277,7 @@ def fuel_type(data: bytes) -> str:
 
 
 # ----------------------------------------------------------------------------- Mode 09
+
 
 def ascii_text(data: bytes) -> str:
     """Printable ASCII with NUL padding removed at both ends."""
@@ -222,12 +292,12 @@ def vin(data: bytes) -> str:
 
 def ascii_items(data: bytes, size: int) -> tuple[str, ...]:
     """Consecutive fixed-size ASCII items (CALIDs, 16 bytes each)."""
-    return tuple(ascii_text(data[i:i + size]) for i in range(0, len(data) - size + 1, size))
+    return tuple(ascii_text(data[i : i + size]) for i in range(0, len(data) - size + 1, size))
 
 
 def cvn(data: bytes) -> tuple[str, ...]:
     """Calibration verification numbers, 4 bytes each, as upper-case hex."""
-    return tuple(data[i:i + 4].hex().upper() for i in range(0, len(data) - 3, 4))
+    return tuple(data[i : i + 4].hex().upper() for i in range(0, len(data) - 3, 4))
 
 
 def decode_ecu_name(data: bytes) -> str:
@@ -237,19 +307,57 @@ def decode_ecu_name(data: bytes) -> str:
     return f"{acronym}-{name}" if name else acronym
 
 
-_IPT_SPARK = ("OBDCOND", "IGNCNTR", "CATCOMP1", "CATCOND1", "CATCOMP2", "CATCOND2",
-              "O2SCOMP1", "O2SCOND1", "O2SCOMP2", "O2SCOND2", "EGRCOMP", "EGRCOND",
-              "AIRCOMP", "AIRCOND", "EVAPCOMP", "EVAPCOND", "SO2SCOMP1", "SO2SCOND1",
-              "SO2SCOMP2", "SO2SCOND2")
-_IPT_COMPRESSION = ("OBDCOND", "IGNCNTR", "HCCATCOMP", "HCCATCOND", "NCATCOMP", "NCATCOND",
-                    "NADSCOMP", "NADSCOND", "PMCOMP", "PMCOND", "EGSCOMP", "EGSCOND",
-                    "EGRCOMP", "EGRCOND", "BPCOMP", "BPCOND", "FUELCOMP", "FUELCOND")
+_IPT_SPARK = (
+    "OBDCOND",
+    "IGNCNTR",
+    "CATCOMP1",
+    "CATCOND1",
+    "CATCOMP2",
+    "CATCOND2",
+    "O2SCOMP1",
+    "O2SCOND1",
+    "O2SCOMP2",
+    "O2SCOND2",
+    "EGRCOMP",
+    "EGRCOND",
+    "AIRCOMP",
+    "AIRCOND",
+    "EVAPCOMP",
+    "EVAPCOND",
+    "SO2SCOMP1",
+    "SO2SCOND1",
+    "SO2SCOMP2",
+    "SO2SCOND2",
+)
+_IPT_COMPRESSION = (
+    "OBDCOND",
+    "IGNCNTR",
+    "HCCATCOMP",
+    "HCCATCOND",
+    "NCATCOMP",
+    "NCATCOND",
+    "NADSCOMP",
+    "NADSCOND",
+    "PMCOMP",
+    "PMCOND",
+    "EGSCOMP",
+    "EGSCOND",
+    "EGRCOMP",
+    "EGRCOND",
+    "BPCOMP",
+    "BPCOND",
+    "FUELCOMP",
+    "FUELCOND",
+)
 
 
 def in_use_counters(data: bytes, names: tuple[str, ...]) -> dict[str, int]:
     """In-use performance tracking: 2-byte counters in the order J1979 lists them."""
-    return {name: (data[2 * i] << 8) | data[2 * i + 1]
-            for i, name in enumerate(names) if 2 * i + 1 < len(data)}
+    return {
+        name: (data[2 * i] << 8) | data[2 * i + 1]
+        for i, name in enumerate(names)
+        if 2 * i + 1 < len(data)
+    }
 
 
 # ----------------------------------------------------------------------------- dispatch
@@ -283,6 +391,7 @@ VARIABLE_LENGTH = frozenset({"calid", "cvn", "ipt", "ipt_ci"})
 
 # ----------------------------------------------------------------------------- Mode 06
 
+
 class Scaling(NamedTuple):
     """One Unit And Scaling ID: ``value = raw * scale + offset`` in ``unit``."""
 
@@ -296,8 +405,12 @@ class Scaling(NamedTuple):
 def uas_table() -> dict[int, Scaling]:
     """Unit And Scaling IDs from ``data/uas.csv`` (empty if the file is absent)."""
     rows = _data_rows("uas.csv")
-    return {int(r["uasid"], 16): Scaling(r["signed"] == "1", float(r["scale"]),
-                                         float(r["offset"]), r["unit"]) for r in rows}
+    return {
+        int(r["uasid"], 16): Scaling(
+            r["signed"] == "1", float(r["scale"]), float(r["offset"]), r["unit"]
+        )
+        for r in rows
+    }
 
 
 @cache
@@ -323,8 +436,7 @@ def monitor_test(mid: int, tid: int, uasid: int, raw: tuple[int, int, int]) -> M
     names = mode06_names()
     name = names.get(("tid", tid)) if tid < 0x80 else None
     name = name or f"TID_{tid:02X}"
-    return MonitorTest(mid, tid, name, value, low, high, scaling.unit, low <= value <= high,
-                       uasid)
+    return MonitorTest(mid, tid, name, value, low, high, scaling.unit, low <= value <= high, uasid)
 
 
 def monitor_name(mid: int) -> str:
@@ -341,25 +453,46 @@ def _scaled(raw: int, scaling: Scaling) -> float:
 # ----------------------------------------------------------------------------- negative answers
 
 _NRC = {
-    0x10: "general reject", 0x11: "service not supported", 0x12: "sub-function not supported",
-    0x13: "incorrect message length or invalid format", 0x14: "response too long",
-    0x21: "busy, repeat request", 0x22: "conditions not correct",
-    0x24: "request sequence error", 0x25: "no response from sub-net component",
-    0x26: "failure prevents execution of requested action", 0x31: "request out of range",
-    0x33: "security access denied", 0x35: "invalid key", 0x36: "exceeded number of attempts",
-    0x37: "required time delay not expired", 0x70: "upload/download not accepted",
-    0x71: "transfer data suspended", 0x72: "general programming failure",
+    0x10: "general reject",
+    0x11: "service not supported",
+    0x12: "sub-function not supported",
+    0x13: "incorrect message length or invalid format",
+    0x14: "response too long",
+    0x21: "busy, repeat request",
+    0x22: "conditions not correct",
+    0x24: "request sequence error",
+    0x25: "no response from sub-net component",
+    0x26: "failure prevents execution of requested action",
+    0x31: "request out of range",
+    0x33: "security access denied",
+    0x35: "invalid key",
+    0x36: "exceeded number of attempts",
+    0x37: "required time delay not expired",
+    0x70: "upload/download not accepted",
+    0x71: "transfer data suspended",
+    0x72: "general programming failure",
     0x73: "wrong block sequence counter",
     0x78: "request correctly received, response pending",
     0x7E: "sub-function not supported in active session",
-    0x7F: "service not supported in active session", 0x81: "rpm too high", 0x82: "rpm too low",
-    0x83: "engine is running", 0x84: "engine is not running", 0x85: "engine run time too low",
-    0x86: "temperature too high", 0x87: "temperature too low", 0x88: "vehicle speed too high",
-    0x89: "vehicle speed too low", 0x8A: "throttle/pedal too high",
-    0x8B: "throttle/pedal too low", 0x8C: "transmission range not in neutral",
-    0x8D: "transmission range not in gear", 0x8F: "brake switch(es) not closed",
-    0x90: "shifter lever not in park", 0x91: "torque converter clutch locked",
-    0x92: "voltage too high", 0x93: "voltage too low",
+    0x7F: "service not supported in active session",
+    0x81: "rpm too high",
+    0x82: "rpm too low",
+    0x83: "engine is running",
+    0x84: "engine is not running",
+    0x85: "engine run time too low",
+    0x86: "temperature too high",
+    0x87: "temperature too low",
+    0x88: "vehicle speed too high",
+    0x89: "vehicle speed too low",
+    0x8A: "throttle/pedal too high",
+    0x8B: "throttle/pedal too low",
+    0x8C: "transmission range not in neutral",
+    0x8D: "transmission range not in gear",
+    0x8F: "brake switch(es) not closed",
+    0x90: "shifter lever not in park",
+    0x91: "torque converter clutch locked",
+    0x92: "voltage too high",
+    0x93: "voltage too low",
 }
 
 

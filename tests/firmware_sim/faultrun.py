@@ -12,8 +12,12 @@ from firmware_sim.profiles import engine_profile
 
 # The car each engine type is tested on: port injection with an EGR valve (so EGR faults
 # exist), the DI and turbo petrols, the 2.0 L diesel.
-TEST_CARS = {"petrol_port": "petrol_1.5", "petrol_di": "petrol_di",
-             "petrol_turbo": "turbo_petrol", "diesel": "large_diesel"}
+TEST_CARS = {
+    "petrol_port": "petrol_1.5",
+    "petrol_di": "petrol_di",
+    "petrol_turbo": "turbo_petrol",
+    "diesel": "large_diesel",
+}
 HOUR_DT = 8.0
 
 
@@ -27,12 +31,17 @@ def car_for(names: list[str]) -> str:
 
 def faults_of(specs: list[tuple[str, float]]) -> list[Fault]:
     """(name, severity) -> faults, cylinder 2 for those that take one."""
-    return [make_fault(name, severity, 2 if LIBRARY[name].qualifier else 0)
-            for name, severity in specs]
+    return [
+        make_fault(name, severity, 2 if LIBRARY[name].qualifier else 0) for name, severity in specs
+    ]
 
 
-def run_hour(specs: list[tuple[str, float]], seed: int = 3, car_name: str | None = None,
-             seconds: float = 3600.0) -> tuple[Car, set[str], set[str]]:
+def run_hour(
+    specs: list[tuple[str, float]],
+    seed: int = 3,
+    car_name: str | None = None,
+    seconds: float = 3600.0,
+) -> tuple[Car, set[str], set[str]]:
     """History (two trips) + ``seconds`` (an hour) of the standard cycle; returns the car,
     the codes it set (stored + pending, every ECU) and the codes the library expects."""
     faults = faults_of(specs)
@@ -41,6 +50,9 @@ def run_hour(specs: list[tuple[str, float]], seed: int = 3, car_name: str | None
     drive_history(car, 2)
     wait(car, seconds, HOUR_DT)
     set_codes = set(car.diagnostics.confirmed) | set(car.diagnostics.pending)
-    expected = {code for f in faults
-                for _, code in LIBRARY[f.name].codes_for(f.severity, profile, f.cylinder)}
+    expected = {
+        code
+        for f in faults
+        for _, code in LIBRARY[f.name].codes_for(f.severity, profile, f.cylinder)
+    }
     return car, set_codes, expected

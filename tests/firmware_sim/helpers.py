@@ -12,9 +12,15 @@ from firmware_sim.profiles import engine_profile
 from firmware_sim.timing import FAST, Timing
 
 
-def make_firmware(profile: str = "petrol_1.5", faults: tuple[str, ...] = (),
-                  adapter: str = "elm327", seed: int = 1, protocol: str | None = None,
-                  timing: Timing = FAST, cycle: str = "standard") -> Firmware:
+def make_firmware(
+    profile: str = "petrol_1.5",
+    faults: tuple[str, ...] = (),
+    adapter: str = "elm327",
+    seed: int = 1,
+    protocol: str | None = None,
+    timing: Timing = FAST,
+    cycle: str = "standard",
+) -> Firmware:
     """A firmware in front of a fresh car (fast timing unless told)."""
     car_profile = engine_profile(profile)
     if protocol is not None:

@@ -84,8 +84,7 @@ async def ask(client: BleakClient, inbox: Inbox, line: bytes) -> bytes:
 def test_scanner_reports_bleak_devices_and_filters_like_the_os() -> None:
     air = Air()
     dongle = air.add_dongle(make_firmware(), name="OBDII", rssi=-50)
-    quiet = air.add_dongle(make_firmware(), name="V-LINK", layout="18f0",
-                           advertise_service=False)
+    quiet = air.add_dongle(make_firmware(), name="V-LINK", layout="18f0", advertise_service=False)
     band = air.add_heart_rate_band()
 
     async def scan() -> None:
@@ -97,15 +96,18 @@ def test_scanner_reports_bleak_devices_and_filters_like_the_os() -> None:
         assert advert.service_uuids == [normalize_uuid_str("fff0")]
         assert heard[quiet.address][1].service_uuids == []
         # With a service filter the name-only dongle is not heard, as on a real OS.
-        filtered = await BleakScanner.discover(0.1, service_uuids=[normalize_uuid_str("fff0")],
-                                               backend=air.scanner_backend)
+        filtered = await BleakScanner.discover(
+            0.1, service_uuids=[normalize_uuid_str("fff0")], backend=air.scanner_backend
+        )
         assert [d.address for d in filtered] == [dongle.address]
         # find_device_by_name registers its callback after start(): still heard.
-        found = await BleakScanner.find_device_by_name("V-LINK", timeout=1.0,
-                                                       backend=air.scanner_backend)
+        found = await BleakScanner.find_device_by_name(
+            "V-LINK", timeout=1.0, backend=air.scanner_backend
+        )
         assert found is not None and found.address == quiet.address
-        missing = await BleakScanner.find_device_by_name("nope", timeout=0.1,
-                                                         backend=air.scanner_backend)
+        missing = await BleakScanner.find_device_by_name(
+            "nope", timeout=0.1, backend=air.scanner_backend
+        )
         assert missing is None
 
     run(scan())

@@ -29,9 +29,13 @@ PHASES = [phase for phase, _, seconds, _ in GUIDED_TEST if seconds]
 
 def _full_seed(profile: str | None = None, faulty: bool = True) -> int:
     """The first seed whose plan is a full case (with or without faults)."""
-    return next(s for s in range(500) if plan_case(s, profile).variant == "full"
-                and bool(plan_case(s, profile).faults) == faulty
-                and not plan_case(s, profile).cleared)
+    return next(
+        s
+        for s in range(500)
+        if plan_case(s, profile).variant == "full"
+        and bool(plan_case(s, profile).faults) == faulty
+        and not plan_case(s, profile).cleared
+    )
 
 
 def test_a_case_has_the_contract_shape() -> None:

@@ -67,8 +67,21 @@ def test_history_is_the_default_start_and_time_passes_fast() -> None:
     assert "STORED" in control(car, "STATE") and "P0303" in control(car, "STATE")
 
 
-@pytest.mark.parametrize("command", ["", "FLY", "RPM", "RPM fast", "RPM 9000", "SPEED -5",
-                                     "WAIT nan", "WAIT 10 0", "OLDCODE X123", "FREEZE maybe"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "",
+        "FLY",
+        "RPM",
+        "RPM fast",
+        "RPM 9000",
+        "SPEED -5",
+        "WAIT nan",
+        "WAIT 10 0",
+        "OLDCODE X123",
+        "FREEZE maybe",
+    ],
+)
 def test_a_bad_order_is_refused_naming_what_is_understood(command: str) -> None:
     with pytest.raises(ControlError) as info:
         control(_idle_car(), command)
@@ -106,6 +119,7 @@ def test_a_driven_simulator_has_its_code_at_once() -> None:
 
 
 # ----------------------------------------------------------------------------- cars that differ
+
 
 def test_six_profiles_cover_every_engine_type() -> None:
     assert len(PROFILES) >= 6

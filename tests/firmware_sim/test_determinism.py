@@ -4,12 +4,33 @@ from __future__ import annotations
 
 from tests.firmware_sim.helpers import make_firmware
 
-SESSION = [b"ATZ", b"ATE0", b"ATH1", b"ATSP0", b"0100", b"010C0D05", b"0902", b"03", b"ATRV",
-           b"010C", b"", b"0600", b"06A3", b"ATS0", b"0120", b"07", b"04", b"0101"]
+SESSION = [
+    b"ATZ",
+    b"ATE0",
+    b"ATH1",
+    b"ATSP0",
+    b"0100",
+    b"010C0D05",
+    b"0902",
+    b"03",
+    b"ATRV",
+    b"010C",
+    b"",
+    b"0600",
+    b"06A3",
+    b"ATS0",
+    b"0120",
+    b"07",
+    b"04",
+    b"0101",
+]
 
 
-def _run(seed: int, faults: tuple[str, ...] = ("misfire:2@0.7", "garbage@0.3", "stall@0.2"),
-         adapter: str = "elm327") -> bytes:
+def _run(
+    seed: int,
+    faults: tuple[str, ...] = ("misfire:2@0.7", "garbage@0.3", "stall@0.2"),
+    adapter: str = "elm327",
+) -> bytes:
     fw = make_firmware(faults=faults, seed=seed, adapter=adapter)
     out = bytearray()
     for step, command in enumerate(SESSION):

@@ -22,14 +22,22 @@ def _params() -> list:
     for protocol, headers, spaces, caf in COMBOS:
         if not is_can(protocol) and not caf:
             continue  # CAF only shapes CAN output
-        params.append(pytest.param(protocol, headers, spaces, caf,
-                                   id=f"p{protocol}-h{int(headers)}-s{int(spaces)}-c{int(caf)}"))
+        params.append(
+            pytest.param(
+                protocol,
+                headers,
+                spaces,
+                caf,
+                id=f"p{protocol}-h{int(headers)}-s{int(spaces)}-c{int(caf)}",
+            )
+        )
     return params
 
 
 @pytest.mark.parametrize(("protocol", "headers", "spaces", "caf"), _params())
-def test_decoder_reads_what_the_simulator_says(protocol: str, headers: bool, spaces: bool,
-                                               caf: bool) -> None:
+def test_decoder_reads_what_the_simulator_says(
+    protocol: str, headers: bool, spaces: bool, caf: bool
+) -> None:
     fw = quiet(make_firmware(protocol=protocol, faults=("misfire:3@0.9",)))
     fw.advance(300)
     send(fw, "0100")
@@ -50,8 +58,9 @@ def test_decoder_reads_what_the_simulator_says(protocol: str, headers: bool, spa
     assert response.value("RPM", engine) == pytest.approx(truth["RPM"], abs=0.13)
     if is_can(protocol):
         assert response.value("SPEED", engine) == round(truth["SPEED"])
-        assert response.value("COOLANT_TEMP", engine) == pytest.approx(truth["COOLANT_TEMP"],
-                                                                       abs=0.51)
+        assert response.value("COOLANT_TEMP", engine) == pytest.approx(
+            truth["COOLANT_TEMP"], abs=0.51
+        )
 
     vin = decoder.decode(ask("0902"))
     assert not vin.notices
@@ -65,8 +74,11 @@ def test_decoder_reads_what_the_simulator_says(protocol: str, headers: bool, spa
     bitmaps = decoder.decode(ask("0100"))
     senders = {reading.ecu for reading in bitmaps.readings}
     assert len(bitmaps.readings) == 2
-    assert senders == ({engine, ENGINE_ID.get(protocol, 0x10) + (1 if protocol in "68" else 8)}
-                       if headers else {-1})
+    assert senders == (
+        {engine, ENGINE_ID.get(protocol, 0x10) + (1 if protocol in "68" else 8)}
+        if headers
+        else {-1}
+    )
 
 
 @pytest.mark.parametrize("protocol", "12345")
@@ -77,8 +89,9 @@ def test_legacy_check_bytes(protocol: str) -> None:
     send(fw, "ATS0")
     for line in lines(send(fw, "0902"))[1:]:
         frame = bytes.fromhex(line)
-        expected = (obdcore_core.j1850_crc(frame[:-1]) if protocol in "12"
-                    else sum(frame[:-1]) & 0xFF)
+        expected = (
+            obdcore_core.j1850_crc(frame[:-1]) if protocol in "12" else sum(frame[:-1]) & 0xFF
+        )
         assert frame[-1] == expected
         if protocol in "45":
             assert frame[0] == 0x80 | (len(frame) - 4)  # KWP format byte carries the length
@@ -89,8 +102,14 @@ def test_interleaved_multi_frame_answers_from_two_ecus() -> None:
     send(fw, "0100")
     send(fw, "ATH1")
     answer = lines(send(fw, "0904"))  # both ECUs send a 19-byte calibration ID
-    assert [line[:6] for line in answer] == ["7E8 10", "7E9 10", "7E8 21", "7E9 21",
-                                             "7E8 22", "7E9 22"]
+    assert [line[:6] for line in answer] == [
+        "7E8 10",
+        "7E9 10",
+        "7E8 21",
+        "7E9 21",
+        "7E8 22",
+        "7E9 22",
+    ]
     response = Decoder("6", headers=True).decode("\r".join(answer))
     assert not response.notices
     assert response.value("CALIBRATION_ID", 0x7E8) == (fw.car.profile.calid,)

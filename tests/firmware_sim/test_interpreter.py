@@ -10,8 +10,10 @@ from firmware_sim.timing import REALISTIC
 from tests.firmware_sim.helpers import lines, make_firmware, quiet, send
 
 
-@pytest.mark.parametrize(("adapter", "banner"), [
-    ("elm327", "ELM327 v2.2"), ("stn", "ELM327 v1.4b"), ("clone", "ELM327 v1.5")])
+@pytest.mark.parametrize(
+    ("adapter", "banner"),
+    [("elm327", "ELM327 v2.2"), ("stn", "ELM327 v1.4b"), ("clone", "ELM327 v1.5")],
+)
 def test_reset_prints_the_banner_then_the_prompt(adapter: str, banner: str) -> None:
     fw = make_firmware(adapter=adapter)
     answer = send(fw, "ATZ")
@@ -58,8 +60,9 @@ def test_automatic_search_then_protocol_description() -> None:
     assert "SEARCHING..." not in send(fw, "0100")  # only the first request searches
 
 
-@pytest.mark.parametrize(("protocol", "error"), [
-    ("3", "BUS INIT: ...ERROR"), ("7", "CAN ERROR"), ("1", "NO DATA")])
+@pytest.mark.parametrize(
+    ("protocol", "error"), [("3", "BUS INIT: ...ERROR"), ("7", "CAN ERROR"), ("1", "NO DATA")]
+)
 def test_a_protocol_the_car_does_not_speak(protocol: str, error: str) -> None:
     fw = quiet(make_firmware())
     send(fw, f"ATSP{protocol}")
@@ -208,8 +211,7 @@ def test_monitor_all_streams_until_a_key_is_pressed() -> None:
     send(fw, "0100")
     stream = send(fw, "ATMA", 10.0) + fw.poll(10.2).decode()
     frames = lines(stream)
-    assert len(frames) >= 5 and all(re.fullmatch(r"(0C9|3E9)( [0-9A-F]{2}){5}", f)
-                                     for f in frames)
+    assert len(frames) >= 5 and all(re.fullmatch(r"(0C9|3E9)( [0-9A-F]{2}){5}", f) for f in frames)
     assert fw.feed(b"x", 10.25).decode().endswith("STOPPED\r\r>")
     assert fw.poll(11.0) == b""
     assert lines(send(fw, "ATI", 11.0)) == ["ELM327 v2.2"]

@@ -49,8 +49,9 @@ def test_each_fault_alone_sets_exactly_its_codes_in_a_simulated_hour(name: str) 
         assert diag.freeze_dtc in diag.confirmed
 
 
-@pytest.mark.parametrize("name", sorted(n for n, f in LIBRARY.items()
-                                        if all(c.min_severity > 0.15 for c in f.codes)))
+@pytest.mark.parametrize(
+    "name", sorted(n for n, f in LIBRARY.items() if all(c.min_severity > 0.15 for c in f.codes))
+)
 def test_a_barely_detectable_fault_sets_no_code(name: str) -> None:
     _, set_codes, expected = run_hour([(name, 0.1)], seconds=600.0)
     assert expected == set() and set_codes == set()
@@ -62,8 +63,11 @@ COMBINATIONS = [
     [("thermostat_stuck_open", 0.8), ("knock_sensor_fault", 0.8), ("tcc_stuck_off", 0.8)],
     [("boost_leak", 0.8), ("glow_plug_fault", 0.8)],
     [("weak_fuel_pump", 0.8), ("knock_sensor_fault", 0.8)],
-    [("egr_insufficient_flow", 0.8), ("alternator_overcharging", 0.8),
-     ("transmission_overheating", 0.8)],
+    [
+        ("egr_insufficient_flow", 0.8),
+        ("alternator_overcharging", 0.8),
+        ("transmission_overheating", 0.8),
+    ],
 ]
 
 
@@ -84,6 +88,7 @@ def test_an_engine_kept_cold_keeps_the_o2_monitor_from_running() -> None:
 
 # ----------------------------------------------------------------------------- bad input
 
+
 def test_an_unknown_fault_names_the_known_ones() -> None:
     with pytest.raises(FaultSpecError, match="vacuum_leak") as info:
         parse_fault("vaccum_leak")
@@ -101,8 +106,9 @@ def test_a_cylinder_fault_without_its_cylinder_is_refused() -> None:
         parse_fault("ignition_coil")
 
 
-@pytest.mark.parametrize("spec", ["misfire:2@1.5", "misfire:2@-0.1", "vacuum_leak@nan",
-                                  "vacuum_leak@x"])
+@pytest.mark.parametrize(
+    "spec", ["misfire:2@1.5", "misfire:2@-0.1", "vacuum_leak@nan", "vacuum_leak@x"]
+)
 def test_a_severity_outside_0_1_is_refused(spec: str) -> None:
     with pytest.raises(FaultSpecError, match="0"):
         parse_fault(spec)
@@ -120,5 +126,4 @@ def test_a_fault_that_does_not_exist_on_the_engine_type_names_where_it_does() ->
 
 def test_every_fault_has_a_test_car() -> None:
     for name in LIBRARY:
-        assert car_for([name]) in ("petrol_1.5", "petrol_di", "turbo_petrol",
-                                        "large_diesel")
+        assert car_for([name]) in ("petrol_1.5", "petrol_di", "turbo_petrol", "large_diesel")

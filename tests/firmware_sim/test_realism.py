@@ -13,13 +13,20 @@ DATA = Path(__file__).parent / "data" / "carobd"
 # The signals whose three-file subset is representative of the whole set (idle load and
 # idle catalyst temperature of these three files sit above the 49-file medians: the
 # benchmark compares those against everything).
-STEADY = ("idle rpm", "MAP at idle (kPa)", "STFT warm (%)", "timing at cruise (deg)",
-          "catalyst at cruise (C)", "module voltage warm (V)")
+STEADY = (
+    "idle rpm",
+    "MAP at idle (kPa)",
+    "STFT warm (%)",
+    "timing at cruise (deg)",
+    "catalyst at cruise (C)",
+    "module voltage warm (V)",
+)
 
 
 def test_the_healthy_small_petrol_car_looks_like_the_real_one() -> None:
-    rows = {row.signal: row for row in compare(real_samples(DATA),
-                                               simulated_samples(cars=2, idle_s=600,
-                                                                 town_passes=1))}
+    rows = {
+        row.signal: row
+        for row in compare(real_samples(DATA), simulated_samples(cars=2, idle_s=600, town_passes=1))
+    }
     missed = [name for name in STEADY if not rows[name].ok]
     assert not missed, table([rows[name] for name in missed])

@@ -19,11 +19,24 @@ from firmware_sim.server import Simulator
 
 FAULT = "misfire:2@0.8"
 # Values compared with the ground truth, and the resolution of their encoding.
-COMPARED = {"RPM": 0.25, "SPEED": 0.5, "COOLANT_TEMP": 0.5, "MAF": 0.01, "INTAKE_PRESSURE": 0.5,
-            "THROTTLE_POS": 0.2, "ENGINE_LOAD": 0.2, "INTAKE_TEMP": 0.5, "FUEL_LEVEL": 0.2,
-            "CONTROL_MODULE_VOLTAGE": 0.001, "SHORT_FUEL_TRIM_1": 0.4, "LONG_FUEL_TRIM_1": 0.4,
-            "CATALYST_TEMP_B1S1": 0.05, "BAROMETRIC_PRESSURE": 0.5, "RUN_TIME": 0.5,
-            "TIMING_ADVANCE": 0.25}
+COMPARED = {
+    "RPM": 0.25,
+    "SPEED": 0.5,
+    "COOLANT_TEMP": 0.5,
+    "MAF": 0.01,
+    "INTAKE_PRESSURE": 0.5,
+    "THROTTLE_POS": 0.2,
+    "ENGINE_LOAD": 0.2,
+    "INTAKE_TEMP": 0.5,
+    "FUEL_LEVEL": 0.2,
+    "CONTROL_MODULE_VOLTAGE": 0.001,
+    "SHORT_FUEL_TRIM_1": 0.4,
+    "LONG_FUEL_TRIM_1": 0.4,
+    "CATALYST_TEMP_B1S1": 0.05,
+    "BAROMETRIC_PRESSURE": 0.5,
+    "RUN_TIME": 0.5,
+    "TIMING_ADVANCE": 0.25,
+}
 
 
 def _read_until_prompt(port: serial.Serial) -> bytes:
@@ -57,15 +70,19 @@ def test_python_obd_reads_every_supported_command(connected: tuple[Simulator, ob
     _, connection = connected
     # CLEAR_DTC has its own test; python-obd decodes the Mode 02 bitmaps (DTC_PIDS_B...)
     # with its ``drop`` decoder on purpose, so they are None whatever the car answers.
-    supported = [c for c in connection.supported_commands
-                 if c != obd.commands.CLEAR_DTC and c.decode is not obd.decoders.drop]
+    supported = [
+        c
+        for c in connection.supported_commands
+        if c != obd.commands.CLEAR_DTC and c.decode is not obd.decoders.drop
+    ]
     assert len(supported) > 80
     null = [c.name for c in supported if connection.query(c).is_null()]
     assert null == []
 
 
 def test_python_obd_values_agree_with_the_ground_truth(
-        connected: tuple[Simulator, obd.OBD]) -> None:
+    connected: tuple[Simulator, obd.OBD],
+) -> None:
     sim, connection = connected
     for name, resolution in COMPARED.items():
         response = connection.query(obd.commands[name])
@@ -73,8 +90,7 @@ def test_python_obd_values_agree_with_the_ground_truth(
         assert response.value.magnitude == pytest.approx(truth, abs=resolution), name
 
 
-def test_python_obd_reads_then_clears_the_fault_codes(
-        connected: tuple[Simulator, obd.OBD]) -> None:
+def test_python_obd_reads_then_clears_the_fault_codes(connected: tuple[Simulator, obd.OBD]) -> None:
     sim, connection = connected
     codes = {code for code, _ in connection.query(obd.commands.GET_DTC).value}
     assert codes == {"P0300", "P0302"} == set(sim.truth()["confirmed"])
@@ -86,15 +102,22 @@ def test_python_obd_reads_then_clears_the_fault_codes(
 
 
 def test_python_obd_on_the_29_bit_diesel_behind_an_stn_adapter() -> None:
-    with Simulator(transport="tcp", profile="diesel_2.0", adapter="stn",
-                   faults=["egr_insufficient_flow"],
-                   seed=3) as sim:
+    with Simulator(
+        transport="tcp",
+        profile="diesel_2.0",
+        adapter="stn",
+        faults=["egr_insufficient_flow"],
+        seed=3,
+    ) as sim:
         sim.advance(800)
         connection = obd.OBD(sim.url, baudrate=38400)
         try:
             assert connection.protocol_id() == "7"
-            supported = [c for c in connection.supported_commands
-                         if c != obd.commands.CLEAR_DTC and c.decode is not obd.decoders.drop]
+            supported = [
+                c
+                for c in connection.supported_commands
+                if c != obd.commands.CLEAR_DTC and c.decode is not obd.decoders.drop
+            ]
             assert [c.name for c in supported if connection.query(c).is_null()] == []
             codes = [code for code, _ in connection.query(obd.commands.GET_DTC).value]
             assert codes == ["P0401"] == sim.truth()["confirmed"]
@@ -142,8 +165,9 @@ def test_tcp_link_drop_hangs_up_and_the_next_client_is_served() -> None:
             assert client.recv(1024)
 
 
-def test_a_simulator_bug_does_not_kill_the_server(monkeypatch: pytest.MonkeyPatch,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_simulator_bug_does_not_kill_the_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with Simulator(transport="tcp") as sim:
         host, port = sim.url.removeprefix("socket://").split(":")
         original = sim.firmware.feed
@@ -167,9 +191,23 @@ def test_a_simulator_bug_does_not_kill_the_server(monkeypatch: pytest.MonkeyPatc
 
 @pytest.mark.parametrize("transport", ["tcp", "pty"])
 def test_sim_command_prints_the_url_first(transport: str) -> None:
-    command = [sys.executable, "-c", "from firmware_sim.cli import app; app()",
-               "--transport", transport, "--port", "0", "--fault", "misfire:1@0.5",
-               "--adapter", "clone", "--seed", "4", "--start", "30"]
+    command = [
+        sys.executable,
+        "-c",
+        "from firmware_sim.cli import app; app()",
+        "--transport",
+        transport,
+        "--port",
+        "0",
+        "--fault",
+        "misfire:1@0.5",
+        "--adapter",
+        "clone",
+        "--seed",
+        "4",
+        "--start",
+        "30",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         url = process.stdout.readline().strip()
@@ -181,12 +219,18 @@ def test_sim_command_prints_the_url_first(transport: str) -> None:
         process.wait(timeout=10)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--fault", "flat_tyre"], "unknown fault"), (["--profile", "tractor"], "unknown car"),
-    (["--adapter", "vgate"], "unknown adapter"), (["--timing", "slow"], "unknown timing"),
-    (["--transport", "usb"], "unknown transport"), (["--cycle", "rally"], "unknown drive"),
-    (["--profile", "diesel_2.0", "--fault", "vacuum_leak"], "does not exist on"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fault", "flat_tyre"], "unknown fault"),
+        (["--profile", "tractor"], "unknown car"),
+        (["--adapter", "vgate"], "unknown adapter"),
+        (["--timing", "slow"], "unknown timing"),
+        (["--transport", "usb"], "unknown transport"),
+        (["--cycle", "rally"], "unknown drive"),
+        (["--profile", "diesel_2.0", "--fault", "vacuum_leak"], "does not exist on"),
+    ],
+)
 def test_sim_command_refuses_bad_options(args: list[str], message: str) -> None:
     result = CliRunner().invoke(sim_app, args)
     assert result.exit_code == 2 and message in result.output

@@ -46,6 +46,7 @@ def _phase_start(name: str) -> float:
 
 # ----------------------------------------------------------------------------- healthy car
 
+
 @pytest.mark.parametrize("profile", sorted(ENGINES))
 def test_a_healthy_car_sets_no_code_and_completes_readiness(profile: str) -> None:
     car = _driven(profile)
@@ -88,7 +89,7 @@ def test_coolant_warms_up_through_the_thermostat() -> None:
         car.advance_to(t)
         temps.append(car.physics.state.coolant)
     assert temps[0] < 30 and max(temps) < 100
-    warming = temps[:next(i for i, t in enumerate(temps) if t >= 80)]
+    warming = temps[: next(i for i, t in enumerate(temps) if t >= 80)]
     assert all(b >= a - 0.5 for a, b in zip(warming, warming[1:], strict=False))
     assert 82 <= temps[-1] <= 97
 
@@ -112,6 +113,7 @@ def test_diesel_profile_has_no_throttle_and_boosts() -> None:
 
 
 # ----------------------------------------------------------------------------- lifecycle
+
 
 def _trip(car: Car, seconds: float = 640.0) -> None:
     """One driving cycle of the standard drive, then key off and a night's soak."""
@@ -188,18 +190,26 @@ def test_clearing_resets_readiness_and_counters() -> None:
 
 # ----------------------------------------------------------------------------- fault syntax
 
-@pytest.mark.parametrize(("spec", "fault"), [
-    ("misfire:2@0.7", Fault("misfire", 0.7, 2)), ("misfire:4", Fault("misfire", 0.8, 4)),
-    ("vacuum_leak", Fault("vacuum_leak", 0.8)), ("vacuum_leak:0.5", Fault("vacuum_leak", 0.5)),
-    ("egr_stuck@1", Fault("egr_stuck", 1.0)), ("stall", Fault("stall", 0.2)),
-    ("GARBAGE@0.5", Fault("garbage", 0.5)),
-])
+
+@pytest.mark.parametrize(
+    ("spec", "fault"),
+    [
+        ("misfire:2@0.7", Fault("misfire", 0.7, 2)),
+        ("misfire:4", Fault("misfire", 0.8, 4)),
+        ("vacuum_leak", Fault("vacuum_leak", 0.8)),
+        ("vacuum_leak:0.5", Fault("vacuum_leak", 0.5)),
+        ("egr_stuck@1", Fault("egr_stuck", 1.0)),
+        ("stall", Fault("stall", 0.2)),
+        ("GARBAGE@0.5", Fault("garbage", 0.5)),
+    ],
+)
 def test_fault_syntax(spec: str, fault: Fault) -> None:
     assert parse_fault(spec) == fault
 
 
-@pytest.mark.parametrize("spec", ["nope", "misfire", "misfire:0", "vacuum_leak@1.5",
-                                  "vacuum_leak:3", "misfire:2@x", ""])
+@pytest.mark.parametrize(
+    "spec", ["nope", "misfire", "misfire:0", "vacuum_leak@1.5", "vacuum_leak:3", "misfire:2@x", ""]
+)
 def test_bad_fault_specs_are_refused(spec: str) -> None:
     with pytest.raises(FaultSpecError):
         parse_fault(spec)

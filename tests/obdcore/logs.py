@@ -11,9 +11,24 @@ from obdcore.protocol._core import j1850_crc
 from obdcore.protocol.isotp import can_answer_lines
 
 MODE01_PIDS = sorted({f.pid for f in PidTable.standard() if f.mode == 1})
-NOTICE_LINES = ["NO DATA", "SEARCHING...", "CAN ERROR", "BUFFER FULL", "STOPPED", "?",
-                "7E8 03 41 0D 32 <DATA ERROR", "<RX ERROR", "BUS INIT: ...ERROR", "ERR94",
-                "OK", "ELM327 v1.5", "0100", "no data", "NO DATA\x00", " NO DATA >"]
+NOTICE_LINES = [
+    "NO DATA",
+    "SEARCHING...",
+    "CAN ERROR",
+    "BUFFER FULL",
+    "STOPPED",
+    "?",
+    "7E8 03 41 0D 32 <DATA ERROR",
+    "<RX ERROR",
+    "BUS INIT: ...ERROR",
+    "ERR94",
+    "OK",
+    "ELM327 v1.5",
+    "0100",
+    "no data",
+    "NO DATA\x00",
+    " NO DATA >",
+]
 GARBAGE = b"0123456789ABCDEF :<>?\x00NODATSRCHZ\t"
 
 
@@ -59,8 +74,9 @@ def _crowd(draw, extended: bool) -> list[tuple[int, bytes]]:
     """17 to 24 ECUs (distinct IDs) answering with multi-frame payloads."""
     count = draw(st.integers(17, 24))
     base = 0x18DAF100 if extended else 0x700
-    ecus = draw(st.lists(st.integers(base, base + 0xFF), min_size=count, max_size=count,
-                         unique=True))
+    ecus = draw(
+        st.lists(st.integers(base, base + 0xFF), min_size=count, max_size=count, unique=True)
+    )
     return [(ecu, b"\x49\x02\x01" + draw(st.binary(min_size=5, max_size=17))) for ecu in ecus]
 
 
@@ -90,10 +106,11 @@ def _damage(draw, lines: list[str]) -> list[str]:
         elif action == 2:
             lines.insert(at, draw(st.sampled_from(NOTICE_LINES)))
         elif action == 3:
-            lines.insert(at, bytes(draw(st.lists(st.sampled_from(GARBAGE), max_size=30)))
-                         .decode("latin-1"))
+            lines.insert(
+                at, bytes(draw(st.lists(st.sampled_from(GARBAGE), max_size=30))).decode("latin-1")
+            )
         elif action == 4 and at < len(lines):
-            lines[at] = lines[at][:draw(st.integers(0, len(lines[at])))]
+            lines[at] = lines[at][: draw(st.integers(0, len(lines[at])))]
         elif at + 1 < len(lines):
             lines[at], lines[at + 1] = lines[at + 1], lines[at]
     return lines
@@ -108,8 +125,10 @@ def can_logs(draw, extended: bool = False, headers: bool = True) -> bytes:
             answers = _crowd(draw, extended)  # the compiled build has C slots for
         else:
             answers = draw(st.lists(st.tuples(_header(extended), payloads()), max_size=20))
-        streams = [can_answer_lines(ecu, payload, extended=extended, headers=headers)
-                   for ecu, payload in answers]
+        streams = [
+            can_answer_lines(ecu, payload, extended=extended, headers=headers)
+            for ecu, payload in answers
+        ]
         lines = _damage(draw, _interleave(draw, streams))
         lines += draw(st.sampled_from([[], ["NO DATA"], ["", ">"]]))
         blob.append("\r".join(lines))
@@ -129,24 +148,35 @@ def legacy_logs(draw, headers: bool = True, crc: bool = False) -> bytes:
     """J1850 / ISO 9141 / KWP answers: one line per 7 bytes at most, several ECUs (source
     addresses), Mode 09 lines with their sequence byte; then damaged like the CAN logs."""
     lines = []
-    for source, payload in draw(st.lists(st.tuples(st.sampled_from([0x10, 0x18, 0x1A]),
-                                                   payloads()), max_size=8)):
+    for source, payload in draw(
+        st.lists(st.tuples(st.sampled_from([0x10, 0x18, 0x1A]), payloads()), max_size=8)
+    ):
         if payload[0] == 0x49 and len(payload) > 3:  # 49 02 01 + 4 bytes per line
-            lines += [_legacy_line(payload[:2] + bytes([1 + i // 4]) + payload[3 + i:7 + i],
-                                   source, headers, crc)
-                      for i in range(0, len(payload) - 3, 4)]
+            lines += [
+                _legacy_line(
+                    payload[:2] + bytes([1 + i // 4]) + payload[3 + i : 7 + i], source, headers, crc
+                )
+                for i in range(0, len(payload) - 3, 4)
+            ]
         else:
-            lines += [_legacy_line(payload[:1] + payload[1 + i:7 + i], source, headers, crc)
-                      for i in range(0, max(1, len(payload) - 1), 6)]
+            lines += [
+                _legacy_line(payload[:1] + payload[1 + i : 7 + i], source, headers, crc)
+                for i in range(0, max(1, len(payload) - 1), 6)
+            ]
     lines = _damage(draw, lines)
     return "\r".join(lines).encode("latin-1")
 
 
 # (protocol, headers, caf, the log's strategy)
-LOG_FORMATS = [("6", True, True, can_logs()), ("7", True, True, can_logs(extended=True)),
-               ("6", False, True, can_logs(headers=False)), ("8", True, True, can_logs()),
-               ("3", True, True, legacy_logs()), ("1", True, True, legacy_logs(crc=True)),
-               ("5", False, True, legacy_logs(headers=False))]
+LOG_FORMATS = [
+    ("6", True, True, can_logs()),
+    ("7", True, True, can_logs(extended=True)),
+    ("6", False, True, can_logs(headers=False)),
+    ("8", True, True, can_logs()),
+    ("3", True, True, legacy_logs()),
+    ("1", True, True, legacy_logs(crc=True)),
+    ("5", False, True, legacy_logs(headers=False)),
+]
 
 
 @st.composite

@@ -68,8 +68,9 @@ def magnitude(quantity, unit: str) -> float:
     return float(quantity.to(pint_unit(unit)).magnitude)
 
 
-def message(mode: int, pid: int | None, data: bytes | Iterable[int],
-            ecu: int = ECU.ENGINE) -> Message:
+def message(
+    mode: int, pid: int | None, data: bytes | Iterable[int], ecu: int = ECU.ENGINE
+) -> Message:
     """A python-obd ``Message`` carrying one answer: ``mode + 0x40``, ``pid``, ``data``.
 
     ``pid=None`` builds a PID-less answer (Mode 03/07 style).

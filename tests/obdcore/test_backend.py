@@ -5,16 +5,24 @@ import sys
 
 import pytest
 
-PROBE = "import obdcore; print(obdcore.BACKEND, obdcore.Decoder('6').decode('7E8 03 41 0D 32')" \
-        ".value('SPEED'))"
+PROBE = (
+    "import obdcore; print(obdcore.BACKEND, obdcore.Decoder('6').decode('7E8 03 41 0D 32')"
+    ".value('SPEED'))"
+)
 # Makes the accelerator unimportable, as on a machine without a C compiler.
 HIDE_COMPILED = "import sys; sys.modules['obdcore.protocol._ccore'] = None; "
 
 
 def run(code: str, **env: str) -> subprocess.CompletedProcess:
     environment = {"PATH": "/usr/bin:/bin", **env}
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=environment, check=False, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+        timeout=60,
+    )
 
 
 def test_pure_twin_can_be_forced():

@@ -13,7 +13,7 @@ def _answers() -> list[str]:
     """A polling log: one entry per answer (multi-frame answers span several lines)."""
     answers = []
     for rpm in range(800, 3000, 100):
-        answers.append(can_answer_lines(0x7E8, b"\x41\x0C" + (rpm * 4).to_bytes(2, "big")))
+        answers.append(can_answer_lines(0x7E8, b"\x41\x0c" + (rpm * 4).to_bytes(2, "big")))
         answers.append(can_answer_lines(0x7E8, bytes.fromhex("41 0D 32 05 7B 0F 41 11 33")))
     answers.append(can_answer_lines(0x7E8, b"\x49\x02\x01WP0ZZZ99ZTS390000"))
     answers.append(can_answer_lines(0x7E8, bytes.fromhex("43 03 01 33 03 00 01 71")))
@@ -29,12 +29,19 @@ def _log() -> list[str]:
 def test_batch_matches_answer_by_answer(can):
     log = _log()
     batch = can.decode_batch("\r".join(log))
-    numeric = [(r.ecu, r.service, r.pid, r.name, r.value)
-               for answer in log for r in can.decode(answer).readings
-               if isinstance(r.value, float)]
-    stored = [(int(e), int(s), int(p), batch.names[f], float(v)) for e, s, p, f, v in
-              zip(batch.ecu, batch.service, batch.pid, batch.field, batch.value, strict=True)
-              if batch.units[f] != "dtc"]
+    numeric = [
+        (r.ecu, r.service, r.pid, r.name, r.value)
+        for answer in log
+        for r in can.decode(answer).readings
+        if isinstance(r.value, float)
+    ]
+    stored = [
+        (int(e), int(s), int(p), batch.names[f], float(v))
+        for e, s, p, f, v in zip(
+            batch.ecu, batch.service, batch.pid, batch.field, batch.value, strict=True
+        )
+        if batch.units[f] != "dtc"
+    ]
     assert stored == numeric
     assert batch.column("RPM").tolist() == [float(r) for r in range(800, 3000, 100)]
 
@@ -42,8 +49,12 @@ def test_batch_matches_answer_by_answer(can):
 def test_batch_keeps_dtcs_objects_and_notices(can):
     batch = can.decode_batch("\r".join(_log()))
     codes = [(ecu, name, code) for _, ecu, name, code in batch.dtcs()]
-    assert codes == [(0x7E8, "DTC_STORED", "P0133"), (0x7E8, "DTC_STORED", "P0300"),
-                     (0x7E8, "DTC_STORED", "P0171"), (0x7E9, "DTC_PENDING", "P0700")]
+    assert codes == [
+        (0x7E8, "DTC_STORED", "P0133"),
+        (0x7E8, "DTC_STORED", "P0300"),
+        (0x7E8, "DTC_STORED", "P0171"),
+        (0x7E9, "DTC_PENDING", "P0700"),
+    ]
     assert [r.value for r in batch.objects] == ["WP0ZZZ99ZTS390000"]
     assert [n.kind for n in batch.notices] == ["NO_DATA"]
     assert [(n.service, n.nrc) for n in batch.negatives] == [(1, 0x12)]
@@ -80,20 +91,25 @@ def test_empty_batch(can):
 
 
 def _numeric(readings) -> list:
-    return [(r.ecu, r.service, r.pid, r.name, normal(r.value)) for r in readings
-            if type(r.value) is float]
+    return [
+        (r.ecu, r.service, r.pid, r.name, normal(r.value))
+        for r in readings
+        if type(r.value) is float
+    ]
 
 
 def _dtc_rows(readings) -> list:
-    return [(r.ecu, r.name, code) for r in readings if r.name in DTC_FIELDS
-            for code in r.value]
+    return [(r.ecu, r.name, code) for r in readings if r.name in DTC_FIELDS for code in r.value]
 
 
 DTC_FIELDS = ("DTC_STORED", "DTC_PENDING", "DTC_PERMANENT")
 
 
-@settings(max_examples=200, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(case=formatted_logs())
 def test_batch_holds_what_decode_returns(core, case):
     """A whole log through decode_batch holds the data decode returns for it: numbers and
@@ -102,66 +118,105 @@ def test_batch_holds_what_decode_returns(core, case):
     decoder = core.Decoder(protocol, headers=headers, caf=caf)
     response, batch = decoder.decode(log), decoder.decode_batch(log)
     is_dtc = [batch.units[f] == "dtc" for f in batch.field]
-    rows = [(int(e), int(s), int(p), batch.names[f], normal(v)) for e, s, p, f, v, d in zip(
-        batch.ecu, batch.service, batch.pid, batch.field, batch.value, is_dtc, strict=True)
-        if not d]
+    rows = [
+        (int(e), int(s), int(p), batch.names[f], normal(v))
+        for e, s, p, f, v, d in zip(
+            batch.ecu, batch.service, batch.pid, batch.field, batch.value, is_dtc, strict=True
+        )
+        if not d
+    ]
     assert rows == _numeric(response.readings)
     assert [(ecu, name, code) for _, ecu, name, code in batch.dtcs()] == _dtc_rows(
-        response.readings)
+        response.readings
+    )
     assert [normal(r.as_tuple()) for r in batch.objects] == [
-        normal(r.as_tuple()) for r in response.readings
-        if type(r.value) is not float and r.name not in DTC_FIELDS]
+        normal(r.as_tuple())
+        for r in response.readings
+        if type(r.value) is not float and r.name not in DTC_FIELDS
+    ]
     assert batch.notices == response.notices and batch.negatives == response.negatives
     assert batch.line.tolist() == sorted(batch.line.tolist())
 
 
 def test_dtc_rows_say_when_codes_are_missing(can):
-    batch = can.decode_batch("7E8 10 0A 43 05 01 33 03 00\r7E8 21 01 71 00 00 00 00 00\r"
-                             "7E9 04 47 03 07 00\r7E9 02 4A 00")
+    batch = can.decode_batch(
+        "7E8 10 0A 43 05 01 33 03 00\r7E8 21 01 71 00 00 00 00 00\r7E9 04 47 03 07 00\r7E9 02 4A 00"
+    )
     assert [(line, ecu, name, code) for line, ecu, name, code in batch.dtcs()] == [
-        (1, 0x7E8, "DTC_STORED", "P0133"), (1, 0x7E8, "DTC_STORED", "P0300"),
-        (1, 0x7E8, "DTC_STORED", "P0171"), (1, 0x7E8, "DTC_STORED", "P0000"),
-        (2, 0x7E9, "DTC_PENDING", "P0700")]
+        (1, 0x7E8, "DTC_STORED", "P0133"),
+        (1, 0x7E8, "DTC_STORED", "P0300"),
+        (1, 0x7E8, "DTC_STORED", "P0171"),
+        (1, 0x7E8, "DTC_STORED", "P0000"),
+        (2, 0x7E9, "DTC_PENDING", "P0700"),
+    ]
     assert [(n.kind, n.text, n.ecu) for n in batch.notices] == [
         ("TRUNCATED", "5 DTCs announced, 4 received", 0x7E8),
-        ("TRUNCATED", "3 DTCs announced, 1 received", 0x7E9)]
+        ("TRUNCATED", "3 DTCs announced, 1 received", 0x7E9),
+    ]
 
 
 def test_legacy_dtc_rows_skip_the_padding(core):
     decoder = core.Decoder("3", headers=True)
-    batch = decoder.decode_batch("48 6B 10 43 01 33 00 00 00 00 AA\r48 6B 10 43 03 00 01 71 "
-                                 "00 00 42")
+    batch = decoder.decode_batch(
+        "48 6B 10 43 01 33 00 00 00 00 AA\r48 6B 10 43 03 00 01 71 00 00 42"
+    )
     codes = [code for _, _, _, code in batch.dtcs()]
-    assert codes == [c for r in decoder.decode(
-        "48 6B 10 43 01 33 00 00 00 00 AA\r48 6B 10 43 03 00 01 71 00 00 42").readings
-        for c in r.value]
+    assert codes == [
+        c
+        for r in decoder.decode(
+            "48 6B 10 43 01 33 00 00 00 00 AA\r48 6B 10 43 03 00 01 71 00 00 42"
+        ).readings
+        for c in r.value
+    ]
 
 
 def test_repeated_notices_are_all_kept(can):
-    log = "\r".join(["NO DATA", "7E8 03 41 0D 32", "NO DATA", "SEARCHING...", "NO DATA",
-                     "7E8 03 41 0D 33 <DATA ERROR", "7E8 03 41 0D 33 <DATA ERROR"])
+    log = "\r".join(
+        [
+            "NO DATA",
+            "7E8 03 41 0D 32",
+            "NO DATA",
+            "SEARCHING...",
+            "NO DATA",
+            "7E8 03 41 0D 33 <DATA ERROR",
+            "7E8 03 41 0D 33 <DATA ERROR",
+        ]
+    )
     batch = can.decode_batch(log)
     assert [n.kind for n in batch.notices] == [
-        "NO_DATA", "NO_DATA", "SEARCHING", "NO_DATA", "DATA_ERROR", "DATA_ERROR"]
+        "NO_DATA",
+        "NO_DATA",
+        "SEARCHING",
+        "NO_DATA",
+        "DATA_ERROR",
+        "DATA_ERROR",
+    ]
     assert batch.notices == can.decode(log).notices
     assert batch.column("SPEED").tolist() == [50.0]
 
 
 def _vin_streams(count: int) -> list[list[str]]:
-    return [can_answer_lines(0x700 + i, b"\x49\x02\x01" + f"VIN{i:014d}".encode())
-            for i in range(count)]
+    return [
+        can_answer_lines(0x700 + i, b"\x49\x02\x01" + f"VIN{i:014d}".encode()) for i in range(count)
+    ]
 
 
 def test_more_ecus_at_once_than_slots(can):
     """20 ECUs' VINs in reassembly at the same time (the compiled build has 16 C slots,
     then goes on with Python objects), one frame repeated after the switch."""
     streams = _vin_streams(20)
-    log = ([s[0] for s in streams[:16]] + [s[1] for s in streams[:16]]
-           + [s[0] for s in streams[16:]] + [streams[3][1]]
-           + [s[1] for s in streams[16:]] + [s[2] for s in streams])
+    log = (
+        [s[0] for s in streams[:16]]
+        + [s[1] for s in streams[:16]]
+        + [s[0] for s in streams[16:]]
+        + [streams[3][1]]
+        + [s[1] for s in streams[16:]]
+        + [s[2] for s in streams]
+    )
     batch = can.decode_batch("\r".join(log))
     assert [(r.ecu, r.value) for r in batch.objects] == [
-        (0x700 + i, f"VIN{i:014d}") for i in range(20)]
+        (0x700 + i, f"VIN{i:014d}") for i in range(20)
+    ]
     assert [(n.kind, n.ecu) for n in batch.notices] == [("ISOTP_DUPLICATE_FRAME", 0x703)]
 
 
@@ -173,4 +228,5 @@ def test_unfinished_messages_are_reported_oldest_first(can):
     assert [(n.kind, n.text, n.ecu) for n in batch.notices] == [
         ("ISOTP_INCOMPLETE", "6 of 20 bytes received", 0x700),
         ("ISOTP_INCOMPLETE", "13 of 20 bytes received", 0x700),
-        ("ISOTP_INCOMPLETE", "6 of 20 bytes received", 0x702)]
+        ("ISOTP_INCOMPLETE", "6 of 20 bytes received", 0x702),
+    ]

@@ -11,19 +11,20 @@ VIN_ANSWER = b"\x49\x02\x01" + b"WP0ZZZ99ZTS390000"
 
 def test_single_frame_rpm(can):
     response = can.decode(lines("7E8 04 41 0C 1A F8 00 00 00"))
-    assert [r.as_tuple() for r in response.readings] == [
-        (0x7E8, 1, 0x0C, "RPM", 1726.0, "rpm", -1)]
+    assert [r.as_tuple() for r in response.readings] == [(0x7E8, 1, 0x0C, "RPM", 1726.0, "rpm", -1)]
     assert response.notices == [] and response.ok
 
 
 @pytest.mark.parametrize("headers", [True, False])
 @pytest.mark.parametrize("spaces", [True, False])
-@pytest.mark.parametrize("protocol,extended", [("6", False), ("7", True), ("8", False),
-                                               ("9", True)])
+@pytest.mark.parametrize(
+    "protocol,extended", [("6", False), ("7", True), ("8", False), ("9", True)]
+)
 def test_vin_in_every_can_format(core, headers, spaces, protocol, extended):
     can_id = 0x18DAF110 if extended else 0x7E8
-    text = lines(*can_answer_lines(can_id, VIN_ANSWER, extended=extended, headers=headers,
-                                   spaces=spaces))
+    text = lines(
+        *can_answer_lines(can_id, VIN_ANSWER, extended=extended, headers=headers, spaces=spaces)
+    )
     response = core.Decoder(protocol, headers=headers).decode(text)
     assert response.value("VIN") == "WP0ZZZ99ZTS390000"
     assert response.readings[0].ecu == (can_id if headers else -1)
@@ -32,8 +33,7 @@ def test_vin_in_every_can_format(core, headers, spaces, protocol, extended):
 
 def test_29_bit_ecu_is_the_full_can_id(core):
     response = core.Decoder("7").decode(lines("18 DA F1 10 03 41 0D 42", "18 DA F1 18 03 41 0D 43"))
-    assert [(r.ecu, r.value) for r in response.readings] == [(0x18DAF110, 66.0),
-                                                             (0x18DAF118, 67.0)]
+    assert [(r.ecu, r.value) for r in response.readings] == [(0x18DAF110, 66.0), (0x18DAF118, 67.0)]
 
 
 def test_ecus_are_told_apart_by_full_id_not_low_bits(can):

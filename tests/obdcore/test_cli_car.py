@@ -51,14 +51,16 @@ def invoke(*args: str, input: str | None = None, timeout: float = 60.0):
     outcome = {}
     thread = threading.Thread(
         target=lambda: outcome.setdefault("result", runner.invoke(app, list(args), input=input)),
-        daemon=True)
+        daemon=True,
+    )
     thread.start()
     thread.join(timeout)
     assert not thread.is_alive(), f"novaevo {' '.join(args)} still running after {timeout} s"
     result = outcome["result"]
     assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        repr(result.exception))
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     return result
 
 
@@ -84,8 +86,7 @@ def closed_port() -> int:
 
 def test_info_shows_adapter_protocol_ecus_vin_and_voltage(data_dir):
     output = ok("info", *SIM).stdout
-    for text in ("ELM327 v2.2", "ISO 15765-4 CAN", "engine (7E8)", "transmission (7E9)", VIN,
-                 " V"):
+    for text in ("ELM327 v2.2", "ISO 15765-4 CAN", "engine (7E8)", "transmission (7E9)", VIN, " V"):
         assert text in output
     document = as_json("info", *SIM)
     assert document["vin"] == VIN
@@ -121,18 +122,26 @@ def port(device: str, vid: int | None = None, description: str = "n/a") -> ListP
 
 def test_without_device_the_only_adapter_like_port_is_used(monkeypatch):
     with Simulator(transport="pty", start_s=300) as sim:
-        monkeypatch.setattr("serial.tools.list_ports.comports", lambda: [
-            port("/dev/ttyS0"), port(sim.url, 0x0403, "FT232R USB UART")])
+        monkeypatch.setattr(
+            "serial.tools.list_ports.comports",
+            lambda: [port("/dev/ttyS0"), port(sim.url, 0x0403, "FT232R USB UART")],
+        )
         result = ok("info", "--json")
     assert json.loads(result.stdout)["vin"] == VIN
     assert f"Using {sim.url} (FTDI" in result.stderr
 
 
-@pytest.mark.parametrize(("ports", "expected"), [
-    ([port("/dev/ttyS0")], "no serial port looks like an OBD adapter"),
-    ([port("/dev/ttyUSB0", 0x1A86), port("/dev/rfcomm0")],
-     "several ports look like adapters: /dev/rfcomm0 (Bluetooth serial), /dev/ttyUSB0 (CH340)"),
-])
+@pytest.mark.parametrize(
+    ("ports", "expected"),
+    [
+        ([port("/dev/ttyS0")], "no serial port looks like an OBD adapter"),
+        (
+            [port("/dev/ttyUSB0", 0x1A86), port("/dev/rfcomm0")],
+            "several ports look like adapters: /dev/rfcomm0 (Bluetooth serial), "
+            "/dev/ttyUSB0 (CH340)",
+        ),
+    ],
+)
 def test_without_device_none_or_several_candidates_is_exit_2(monkeypatch, ports, expected):
     monkeypatch.setattr("serial.tools.list_ports.comports", lambda: ports)
     result = invoke("dtc")
@@ -150,8 +159,10 @@ def fake_ble(monkeypatch, discover) -> None:
 
 
 def test_scan_marks_adapter_ports_and_lists_ble_dongles(monkeypatch):
-    monkeypatch.setattr("serial.tools.list_ports.comports", lambda: [
-        port("/dev/ttyS0"), port("/dev/ttyUSB0", 0x10C4, "CP2102 USB to UART")])
+    monkeypatch.setattr(
+        "serial.tools.list_ports.comports",
+        lambda: [port("/dev/ttyS0"), port("/dev/ttyUSB0", 0x10C4, "CP2102 USB to UART")],
+    )
     asked = []
 
     async def discover(timeout):
@@ -165,17 +176,19 @@ def test_scan_marks_adapter_ports_and_lists_ble_dongles(monkeypatch):
     document = as_json("scan", "--timeout", "1.5")
     assert asked == [1.5, 1.5]
     assert [(p["device"], p["adapter"]) for p in document["serial"]] == [
-        ("/dev/ttyS0", False), ("/dev/ttyUSB0", True)]
+        ("/dev/ttyS0", False),
+        ("/dev/ttyUSB0", True),
+    ]
     assert document["ble"] == [{"name": "OBDII", "address": "AA:BB:CC:00:11:22", "rssi": -58}]
 
 
 @pytest.mark.parametrize("problem", ["missing", "no bluetooth"])
 def test_scan_without_bluetooth_says_so_and_still_lists_ports(monkeypatch, problem):
-    monkeypatch.setattr("serial.tools.list_ports.comports",
-                        lambda: [port("/dev/ttyUSB0", 0x067B)])
+    monkeypatch.setattr("serial.tools.list_ports.comports", lambda: [port("/dev/ttyUSB0", 0x067B)])
     if problem == "missing":
         monkeypatch.setitem(sys.modules, "obdcore.io.transports.ble", None)  # import fails
     else:
+
         async def discover(timeout):
             raise LinkError("Bluetooth is not available: no adapter found")
 
@@ -274,8 +287,9 @@ def test_live_renders_a_table_of_the_chosen_values():
 
 
 def test_live_json_summarises_each_value_and_honours_rates():
-    document = as_json("live", *SIM, "--duration", "1", "--pid", "RPM,COOLANT_TEMP",
-                       "--rate", "RPM=40")
+    document = as_json(
+        "live", *SIM, "--duration", "1", "--pid", "RPM,COOLANT_TEMP", "--rate", "RPM=40"
+    )
     values = document["pids"]
     assert list(values) == ["RPM", "COOLANT_TEMP"]
     rpm, coolant = values["RPM"], values["COOLANT_TEMP"]
@@ -315,8 +329,9 @@ def samples_and_times(rows: list[dict]) -> tuple[set[str], list[float]]:
 
 def test_log_csv_holds_only_the_requested_values_in_time_order(tmp_path):
     path = tmp_path / "drive.csv"
-    result = ok("log", *SIM, "--output", str(path), "--pid", "RPM", "--pid", "SPEED",
-                "--duration", "1")
+    result = ok(
+        "log", *SIM, "--output", str(path), "--pid", "RPM", "--pid", "SPEED", "--duration", "1"
+    )
     rows = read_csv_log(path)
     names, times = samples_and_times(rows)
     assert names == {"RPM", "SPEED"}
@@ -328,8 +343,7 @@ def test_log_csv_holds_only_the_requested_values_in_time_order(tmp_path):
 
 def test_log_jsonl_with_json_summary(tmp_path):
     path = tmp_path / "drive.jsonl"
-    summary = as_json("log", *SIM, "-o", str(path), "--pid", "COOLANT_TEMP,RPM",
-                      "--duration", "1")
+    summary = as_json("log", *SIM, "-o", str(path), "--pid", "COOLANT_TEMP,RPM", "--duration", "1")
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     samples = [line for line in lines if "name" in line]
     names, times = samples_and_times(lines)
@@ -342,8 +356,21 @@ def test_log_jsonl_with_json_summary(tmp_path):
 
 def test_log_keeps_going_across_a_link_drop(tmp_path):
     path = tmp_path / "drop.jsonl"
-    ok("log", *SIM, "--fault", "link_drop@0.2", "-o", str(path), "--pid", "RPM",
-       "--rate", "RPM=20", "--duration", "2", timeout=90)
+    ok(
+        "log",
+        *SIM,
+        "--fault",
+        "link_drop@0.2",
+        "-o",
+        str(path),
+        "--pid",
+        "RPM",
+        "--rate",
+        "RPM=20",
+        "--duration",
+        "2",
+        timeout=90,
+    )
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     kinds = ["sample" if "name" in line else line["event"] for line in lines]
     first, last = kinds.index("sample"), len(kinds) - 1 - kinds[::-1].index("sample")
@@ -367,8 +394,14 @@ def test_log_outlives_a_car_that_stops_answering_for_longer_than_recovery(tmp_pa
     first.start()
     port = int(first.url.rsplit(":", 1)[1])
     outcome = {}
-    logging = threading.Thread(target=lambda: outcome.setdefault("result", invoke(
-        "log", "--device", first.url, "-o", str(path), "--pid", "RPM", "--duration", "9")))
+    logging = threading.Thread(
+        target=lambda: outcome.setdefault(
+            "result",
+            invoke(
+                "log", "--device", first.url, "-o", str(path), "--pid", "RPM", "--duration", "9"
+            ),
+        )
+    )
     logging.start()
     second = None
     try:
@@ -383,15 +416,18 @@ def test_log_outlives_a_car_that_stops_answering_for_longer_than_recovery(tmp_pa
         if second is not None:
             second.stop()
     assert outcome["result"].exit_code == 0, outcome["result"].output
-    kinds = ["sample" if "name" in line else line["event"]
-             for line in map(json.loads, path.read_text().splitlines())]
+    kinds = [
+        "sample" if "name" in line else line["event"]
+        for line in map(json.loads, path.read_text().splitlines())
+    ]
     failed = kinds.index("failed")
     assert "sample" in kinds[:failed] and "sample" in kinds[failed:], kinds
 
 
 def test_log_to_an_unwritable_file_is_exit_2(tmp_path):
-    result = invoke("log", *SIM, "--output", str(tmp_path / "missing" / "x.csv"),
-                    "--duration", "0.2")
+    result = invoke(
+        "log", *SIM, "--output", str(tmp_path / "missing" / "x.csv"), "--duration", "0.2"
+    )
     assert result.exit_code == EXIT_USAGE and "cannot write" in result.stderr
 
 
@@ -404,14 +440,18 @@ def test_ctrl_c_ends_a_log_with_the_file_complete(tmp_path, data_dir):
     path = tmp_path / "ctrl-c.jsonl"
     process = subprocess.Popen(
         [*novaevo_command(), "log", *SIM, "-o", str(path), "--pid", "RPM"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         # A shell that started the tests in the background may have SIGINT ignored, and
         # the child would inherit that: give it the default, as a terminal would.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and (
-                not path.exists() or path.read_text().count('"name"') < 5):
+            not path.exists() or path.read_text().count('"name"') < 5
+        ):
             time.sleep(0.1)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
@@ -469,20 +509,29 @@ def test_a_link_that_keeps_dropping_is_a_link_error():
 
 
 def test_each_error_class_has_its_own_exit_code():
-    codes = {kind: link_failure(kind("x"))[0] for kind in (DeviceNotFound, LinkLost,
-                                                           AdapterTimeout)}
-    assert codes == {DeviceNotFound: EXIT_DEVICE_NOT_FOUND, LinkLost: EXIT_LINK,
-                     AdapterTimeout: EXIT_LINK}
-    assert len({EXIT_USAGE, EXIT_DEVICE_NOT_FOUND, EXIT_NOT_AN_ADAPTER, EXIT_NO_VEHICLE,
-                EXIT_LINK}) == 5
+    codes = {
+        kind: link_failure(kind("x"))[0] for kind in (DeviceNotFound, LinkLost, AdapterTimeout)
+    }
+    assert codes == {
+        DeviceNotFound: EXIT_DEVICE_NOT_FOUND,
+        LinkLost: EXIT_LINK,
+        AdapterTimeout: EXIT_LINK,
+    }
+    assert (
+        len({EXIT_USAGE, EXIT_DEVICE_NOT_FOUND, EXIT_NOT_AN_ADAPTER, EXIT_NO_VEHICLE, EXIT_LINK})
+        == 5
+    )
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (("info", "--sim", "--device", "/dev/ttyUSB0"), "exclude each other"),
-    (("info", "--device", "/dev/ttyUSB0", "--fault", "misfire:2"), "--fault: only with --sim"),
-    (("info", "--sim", "--fault", "flat_tyre"), "unknown fault 'flat_tyre'"),
-    (("info", "--sim", "--sim-profile", "steam_engine"), "cannot start the simulator"),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("info", "--sim", "--device", "/dev/ttyUSB0"), "exclude each other"),
+        (("info", "--device", "/dev/ttyUSB0", "--fault", "misfire:2"), "--fault: only with --sim"),
+        (("info", "--sim", "--fault", "flat_tyre"), "unknown fault 'flat_tyre'"),
+        (("info", "--sim", "--sim-profile", "steam_engine"), "cannot start the simulator"),
+    ],
+)
 def test_contradictory_or_bad_options_are_exit_2(args, expected):
     result = invoke(*args)
     assert result.exit_code == EXIT_USAGE and expected in result.stderr

@@ -38,8 +38,9 @@ def data_dir(tmp_path, monkeypatch) -> Path:
 def run(*args: str):
     result = runner.invoke(app, list(args))
     assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        repr(result.exception))
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     return result
 
 
@@ -73,8 +74,9 @@ def test_diagnose_reaches_the_car_through_the_io_layer_and_its_errors():
     message = one_line(run("diagnose", "--device", "http://x"), ExitCode.USAGE)
     assert message.startswith("novaevo diagnose: ") and "unknown kind of device URL" in message
     port = _closed_port()
-    message = one_line(run("diagnose", "--device", f"socket://127.0.0.1:{port}"),
-                       ExitCode.DEVICE_NOT_FOUND)
+    message = one_line(
+        run("diagnose", "--device", f"socket://127.0.0.1:{port}"), ExitCode.DEVICE_NOT_FOUND
+    )
     assert "plugged in" in message
 
 
@@ -82,20 +84,50 @@ def test_diagnose_reaches_the_car_through_the_io_layer_and_its_errors():
 
 
 def test_each_failure_class_has_its_own_code():
-    codes = [ExitCode.DECLINED, ExitCode.USAGE, DeviceNotFound.exit_code,
-             NotAnAdapter.exit_code, NoVehicle.exit_code, LinkLost.exit_code,
-             ExitCode.INPUT_FILE, ExitCode.PARTIAL, ExitCode.DATABASE, ExitCode.IMAGE,
-             BluetoothUnavailable.exit_code, ExitCode.INTERNAL]
+    codes = [
+        ExitCode.DECLINED,
+        ExitCode.USAGE,
+        DeviceNotFound.exit_code,
+        NotAnAdapter.exit_code,
+        NoVehicle.exit_code,
+        LinkLost.exit_code,
+        ExitCode.INPUT_FILE,
+        ExitCode.PARTIAL,
+        ExitCode.DATABASE,
+        ExitCode.IMAGE,
+        BluetoothUnavailable.exit_code,
+        ExitCode.INTERNAL,
+    ]
     assert len(set(codes)) == len(codes)
     assert DeviceUrlError.exit_code == ExitCode.USAGE
 
 
-@pytest.mark.parametrize("command", [
-    ("scan",), ("info",), ("live",), ("log",), ("dtc",), ("freeze",), ("readiness",),
-    ("mode06",), ("replay",), ("pids",), ("sim",), ("sim-cases",), ("ocr",), ("diagnose",),
-    ("parts", "import"), ("parts", "search"), ("parts", "identify"), ("parts", "optimize"),
-    ("parts", "demo-catalogue"), ("diagnostics", "train"), ("diagnostics", "eval"),
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("scan",),
+        ("info",),
+        ("live",),
+        ("log",),
+        ("dtc",),
+        ("freeze",),
+        ("readiness",),
+        ("mode06",),
+        ("replay",),
+        ("pids",),
+        ("sim",),
+        ("sim-cases",),
+        ("ocr",),
+        ("diagnose",),
+        ("parts", "import"),
+        ("parts", "search"),
+        ("parts", "identify"),
+        ("parts", "optimize"),
+        ("parts", "demo-catalogue"),
+        ("diagnostics", "train"),
+        ("diagnostics", "eval"),
+    ],
+)
 def test_every_command_help_gives_the_same_exit_codes(command):
     out = run(*command, "--help").stdout
     assert "Exit codes: 0 done, 1 refused or declined, 2 bad usage" in " ".join(out.split())
@@ -144,8 +176,9 @@ def test_ble_without_bluetooth_says_bluetooth_is_unavailable(monkeypatch):
 
 
 def test_a_refused_connection_is_one_line_without_errno():
-    message = one_line(run("info", "--device", f"socket://127.0.0.1:{_closed_port()}"),
-                       ExitCode.DEVICE_NOT_FOUND)
+    message = one_line(
+        run("info", "--device", f"socket://127.0.0.1:{_closed_port()}"), ExitCode.DEVICE_NOT_FOUND
+    )
     assert message.count("socket://127.0.0.1") == 1
 
 
@@ -187,8 +220,9 @@ def test_sim_with_a_port_out_of_range_is_a_usage_error():
 def test_sim_on_a_busy_port_is_one_line_and_its_own_code():
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        message = one_line(run("sim", "--transport", "tcp", "--port", str(port)),
-                           ExitCode.ENVIRONMENT)
+        message = one_line(
+            run("sim", "--transport", "tcp", "--port", str(port)), ExitCode.ENVIRONMENT
+        )
     assert message.startswith(f"novaevo sim: cannot listen on 127.0.0.1:{port}")
 
 
@@ -214,8 +248,9 @@ SIM = ("--sim", "--sim-timing", "fast")
 def test_log_refuses_an_existing_file_and_leaves_it_untouched(tmp_path):
     other = tmp_path / "other.csv"
     other.write_text("a,b,c\n1,2,3\n")
-    message = one_line(run("log", *SIM, "-o", str(other), "--pid", "RPM", "--duration", "1"),
-                       ExitCode.DECLINED)
+    message = one_line(
+        run("log", *SIM, "-o", str(other), "--pid", "RPM", "--duration", "1"), ExitCode.DECLINED
+    )
     assert "already exists" in message and "--overwrite" in message
     assert other.read_text() == "a,b,c\n1,2,3\n"
 
@@ -225,8 +260,9 @@ def test_log_overwrite_starts_a_fresh_file_with_one_header(tmp_path):
 
     path = tmp_path / "rpm.csv"
     path.write_text("a,b,c\n1,2,3\n")
-    result = run("log", *SIM, "-o", str(path), "--pid", "RPM", "--duration", "1.5",
-                 "--overwrite", "--json")
+    result = run(
+        "log", *SIM, "-o", str(path), "--pid", "RPM", "--duration", "1.5", "--overwrite", "--json"
+    )
     assert result.exit_code == 0, result.output
     text = path.read_text()
     assert "a,b,c" not in text
@@ -238,8 +274,9 @@ def test_log_overwrite_starts_a_fresh_file_with_one_header(tmp_path):
 
 @pytest.mark.parametrize(("name", "fmt"), [("x.jsonl", "csv"), ("x.csv", "jsonl")])
 def test_log_format_contradicting_the_file_name_is_a_usage_error(tmp_path, name, fmt):
-    message = one_line(run("log", *SIM, "-o", str(tmp_path / name), "--format", fmt),
-                       ExitCode.USAGE)
+    message = one_line(
+        run("log", *SIM, "-o", str(tmp_path / name), "--format", fmt), ExitCode.USAGE
+    )
     assert f"--format {fmt}" in message and not (tmp_path / name).exists()
 
 
@@ -247,8 +284,9 @@ def test_log_format_contradicting_the_file_name_is_a_usage_error(tmp_path, name,
 
 
 def test_diagnose_bad_usage_and_bad_input_files_have_their_codes(tmp_path):
-    assert one_line(run("diagnose", "--snapshot", str(tmp_path / "x.json"), "--lang", "de"),
-                    ExitCode.USAGE).startswith("novaevo diagnose: --lang")
+    assert one_line(
+        run("diagnose", "--snapshot", str(tmp_path / "x.json"), "--lang", "de"), ExitCode.USAGE
+    ).startswith("novaevo diagnose: --lang")
     one_line(run("diagnose"), ExitCode.USAGE)
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
@@ -276,7 +314,11 @@ def test_a_missing_serial_device_is_named_once_without_errno(tmp_path):
 def test_error_line_drops_errno_tags_and_repeated_clauses():
     from obdcore.io.failures import error_line
 
-    line = error_line("novaevo x", "cannot open /dev/ttyUSB9: could not open port /dev/ttyUSB9: "
-                      "[Errno 2] No such file or directory: '/dev/ttyUSB9'", "plug it in.")
+    line = error_line(
+        "novaevo x",
+        "cannot open /dev/ttyUSB9: could not open port /dev/ttyUSB9: "
+        "[Errno 2] No such file or directory: '/dev/ttyUSB9'",
+        "plug it in.",
+    )
     assert line == "novaevo x: cannot open /dev/ttyUSB9: No such file or directory; plug it in"
     assert error_line("p", "lost: lost: gone") == "p: lost: gone"

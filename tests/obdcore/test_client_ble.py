@@ -14,9 +14,14 @@ from tests.obdcore.test_client_sim import run
 
 
 def dongle(air: Air, name: str = "OBDII") -> BleTransport:
-    return BleTransport(f"ble://{name}", client_backend=air.client_backend,
-                        scanner_backend=air.scanner_backend, scan_timeout=0.3,
-                        confirm_timeout=0.5, connect_timeout=1.0)
+    return BleTransport(
+        f"ble://{name}",
+        client_backend=air.client_backend,
+        scanner_backend=air.scanner_backend,
+        scan_timeout=0.3,
+        confirm_timeout=0.5,
+        connect_timeout=1.0,
+    )
 
 
 @pytest.mark.parametrize("layout", ["fff0", "fff0-swapped", "ffe0", "18f0", "vlink"])

@@ -106,6 +106,7 @@ def set_link_drop(sim: Simulator, chance: float) -> None:
 def test_a_log_across_a_link_drop_keeps_every_sample(tmp_path):
     path = tmp_path / "drive.jsonl"
     with Simulator(transport="tcp", start_s=300) as sim:
+
         async def record():
             received = []
             log = SampleLog(path, "jsonl")
@@ -129,8 +130,9 @@ def test_a_log_across_a_link_drop_keeps_every_sample(tmp_path):
     assert len(samples) == len(received) == 120  # nothing received was lost
     assert [s["value"] for s in samples] == [r.value for r in received]
     assert stats.reconnects >= 1
-    first_reconnect = next(i for i, line in enumerate(lines)
-                           if line.get("event") == State.RECONNECTING)
+    first_reconnect = next(
+        i for i, line in enumerate(lines) if line.get("event") == State.RECONNECTING
+    )
     before = [line for line in lines[:first_reconnect] if "name" in line]
     after = [line for line in lines[first_reconnect:] if "name" in line]
     assert len(before) >= 40 and len(after) >= 50

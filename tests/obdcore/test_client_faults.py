@@ -18,8 +18,11 @@ from tests.obdcore.test_client_sim import run
 
 RECOVERY_BUDGET_S = 5.0
 EXPECTED_STATES = {
-    "garbage": State.RETRYING, "buffer_full": State.RETRYING, "can_error": State.RETRYING,
-    "missing_prompt": State.RESYNCING, "stall": State.RESYNCING,
+    "garbage": State.RETRYING,
+    "buffer_full": State.RETRYING,
+    "can_error": State.RETRYING,
+    "missing_prompt": State.RESYNCING,
+    "stall": State.RESYNCING,
 }
 
 
@@ -54,6 +57,7 @@ def test_each_link_fault_is_recovered_or_reported(transport, fault):
     severity = 0.15 if fault == "stall" else 0.3
     requests = 12 if fault == "stall" else 30
     with Simulator(transport=transport, seed=3, start_s=300) as sim:
+
         async def session():
             async with Client(sim.url) as car:
                 inject(sim, fault, severity)
@@ -78,6 +82,7 @@ def test_each_link_fault_is_recovered_or_reported(transport, fault):
 @pytest.mark.parametrize("fault", [f for f in LINK_FAULTS if f != "no_data_burst"])
 def test_connecting_succeeds_through_link_faults(fault):
     with Simulator(transport="tcp", faults=[f"{fault}@0.3"], seed=5, start_s=300) as sim:
+
         async def connect():
             started = time.monotonic()
             async with Client(sim.url) as car:
@@ -90,6 +95,7 @@ def test_connecting_succeeds_through_link_faults(fault):
 
 def test_a_burst_of_no_data_is_reported_not_hidden():
     with Simulator(transport="tcp", start_s=300) as sim:
+
         async def ask(car):
             with sim.lock:  # from now on every request meets a burst of NO DATA
                 sim.firmware.links.severity["no_data_burst"] = 1.0
@@ -151,8 +157,9 @@ def hang_up(client):
     pass
 
 
-@pytest.mark.parametrize(("behaviour", "error"), [
-    (silent, NotAnAdapter), (garbage, NotAnAdapter), (hang_up, LinkError)])
+@pytest.mark.parametrize(
+    ("behaviour", "error"), [(silent, NotAnAdapter), (garbage, NotAnAdapter), (hang_up, LinkError)]
+)
 def test_a_device_that_is_not_an_adapter_is_refused_quickly(behaviour, error):
     device = FakeDevice(behaviour)
     started = time.monotonic()
@@ -194,9 +201,11 @@ def test_the_simulator_stopping_mid_session_is_a_typed_error_within_the_budget()
 
 def test_concurrent_calls_are_serialised():
     with Simulator(transport="tcp", start_s=300) as sim:
+
         async def both(car):
-            return await asyncio.gather(car.query("RPM"), car.vin(), car.read_dtcs(),
-                                        car.query("SPEED"))
+            return await asyncio.gather(
+                car.query("RPM"), car.vin(), car.read_dtcs(), car.query("SPEED")
+            )
 
         rpm, vin, dtcs, speed = run(_with(sim, both))
     assert rpm.value("RPM") and speed.value("SPEED") is not None and vin and dtcs == []
@@ -204,6 +213,7 @@ def test_concurrent_calls_are_serialised():
 
 def test_a_physically_addressed_request_stays_addressed_across_a_reconnect():
     with Simulator(transport="tcp", start_s=300) as sim:
+
         async def ask_transmission(car):
             await car.read_did(0xF190, ecu=0x7E9)
             inject(sim, "link_drop", 1.0)

@@ -30,6 +30,7 @@ async def with_car(sim: Simulator, action, **options):
 @pytest.mark.parametrize("adapter", ["elm327", "stn", "clone"])
 def test_connects_with_each_adapter_profile(transport, adapter):
     with Simulator(transport=transport, adapter=adapter) as sim:
+
         async def check(car):
             return car.adapter, car.protocol, car.ecus, await car.vin()
 
@@ -44,12 +45,16 @@ def test_connects_with_each_adapter_profile(transport, adapter):
         assert not info.counts_answers
 
 
-@pytest.mark.parametrize(("profile", "protocol", "ecus"), [
-    ("petrol_v6", "6", [0x7E8, 0x7E9]),
-    ("diesel_2.0", "7", [0x18DAF110, 0x18DAF118]),
-])
+@pytest.mark.parametrize(
+    ("profile", "protocol", "ecus"),
+    [
+        ("petrol_v6", "6", [0x7E8, 0x7E9]),
+        ("diesel_2.0", "7", [0x18DAF110, 0x18DAF118]),
+    ],
+)
 def test_finds_each_cars_protocol(profile, protocol, ecus):
     with Simulator(transport="tcp", profile=profile) as sim:
+
         async def check(car):
             return car.protocol, car.ecus, car.tried_protocols
 
@@ -61,6 +66,7 @@ def test_finds_each_cars_protocol(profile, protocol, ecus):
 @pytest.mark.parametrize("legacy", ["1", "3", "5"])
 def test_falls_back_to_the_adapters_search_for_legacy_buses(legacy):
     with Simulator(transport="tcp", protocol=legacy) as sim:
+
         async def check(car):
             return car.protocol, car.tried_protocols, await car.vin()
 
@@ -73,6 +79,7 @@ def test_falls_back_to_the_adapters_search_for_legacy_buses(legacy):
 def test_remembers_what_worked_for_the_next_connection(tmp_path):
     memory_path = tmp_path / "adapters.json"
     with Simulator(transport="tcp", profile="diesel_2.0") as sim:
+
         async def tried(car):
             return list(car.tried_protocols)
 
@@ -86,6 +93,7 @@ def test_a_corrupt_memory_file_is_ignored(tmp_path):
     memory_path = tmp_path / "adapters.json"
     memory_path.write_bytes(b"\xff{not json")
     with Simulator(transport="tcp") as sim:
+
         async def protocol(car):
             return car.protocol
 
@@ -97,10 +105,12 @@ def test_a_corrupt_memory_file_is_ignored(tmp_path):
 def test_reads_every_supported_pid(transport):
     table = PidTable.standard()
     with Simulator(transport=transport, start_s=300) as sim:
+
         async def read_all(car):
             supported = await car.supported_pids()
-            names = [f.name for f in table if f.mode == 1 and f.pid % 0x20
-                     and f.pid in supported[0x7E8]]
+            names = [
+                f.name for f in table if f.mode == 1 and f.pid % 0x20 and f.pid in supported[0x7E8]
+            ]
             return supported, names, await car.query(*names, ecu=0x7E8)
 
         supported, names, response = run(with_car(sim, read_all))
@@ -118,12 +128,14 @@ def test_reads_every_supported_pid(transport):
 
 def test_query_groups_pids_and_attributes_answers_per_ecu():
     with Simulator(transport="tcp", start_s=300) as sim:
+
         async def read(car):
             before = car.stats.requests
             # RPM last: alone in the second request, the instant sim.truth() describes
             # (the simulated car keeps accelerating between the two answers).
-            response = await car.query("SPEED", "COOLANT_TEMP", "MAF", "THROTTLE_POS",
-                                       "ENGINE_LOAD", "INTAKE_TEMP", "RPM")
+            response = await car.query(
+                "SPEED", "COOLANT_TEMP", "MAF", "THROTTLE_POS", "ENGINE_LOAD", "INTAKE_TEMP", "RPM"
+            )
             return response, car.stats.requests - before
 
         response, requests = run(with_car(sim, read))
@@ -137,6 +149,7 @@ def test_query_groups_pids_and_attributes_answers_per_ecu():
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_multi_ecu_dtcs_freeze_frame_readiness_mode06_and_clearing(transport):
     with Simulator(transport=transport, faults=["misfire:2@0.9"], start_s=300) as sim:
+
         async def diagnose(car):
             before = await car.read_dtcs()
             frames = await car.freeze_frame()
@@ -151,7 +164,8 @@ def test_multi_ecu_dtcs_freeze_frame_readiness_mode06_and_clearing(transport):
     assert {(0x7E8, "P0300"), (0x7E8, "P0302")} <= stored
     assert all(d.ecu == 0x7E8 for d in before)  # the transmission has none
     assert next(d for d in before if d.code == "P0302").description == (
-        "Cylinder 2 Misfire Detected")
+        "Cylinder 2 Misfire Detected"
+    )
     assert frames and frames[0].ecu == 0x7E8 and frames[0].dtc in ("P0300", "P0302")
     assert {r.name for r in frames[0].readings} >= {"RPM", "COOLANT_TEMP", "ENGINE_LOAD"}
     engine = next(r for r in ready if r.ecu == 0x7E8)
@@ -165,6 +179,7 @@ def test_multi_ecu_dtcs_freeze_frame_readiness_mode06_and_clearing(transport):
 
 def test_uds_read_did_and_negative_answer():
     with Simulator(transport="tcp") as sim:
+
         async def read(car):
             return await car.read_did(0xF190, ecu=0x7E8)
 
@@ -176,12 +191,14 @@ def test_uds_read_did_and_negative_answer():
 
 def test_stream_honours_refresh_rates_and_addresses_one_ecu():
     with Simulator(transport="tcp", timing="realistic", start_s=300) as sim:
+
         async def sample(car):
             counts: dict[str, int] = {}
             ecus = set()
             started = car.clock()
-            async for item in car.stream(["RPM", "COOLANT_TEMP", "SPEED"],
-                                         {"RPM": 10, "COOLANT_TEMP": 1, "SPEED": 5}):
+            async for item in car.stream(
+                ["RPM", "COOLANT_TEMP", "SPEED"], {"RPM": 10, "COOLANT_TEMP": 1, "SPEED": 5}
+            ):
                 counts[item.name] = counts.get(item.name, 0) + 1
                 ecus.add(item.ecu)
                 if car.clock() - started >= 2.0:
@@ -199,6 +216,7 @@ def test_unknown_value_name_is_a_table_error():
     from obdcore.errors import TableError
 
     with Simulator(transport="tcp") as sim:
+
         async def bad(car):
             await car.query("RPN")
 
@@ -210,6 +228,7 @@ def test_unknown_value_name_is_a_table_error():
 def test_connects_in_realistic_timing(adapter):
     """Real delays: a reset that echoes at once and answers a second later, late OKs."""
     with Simulator(transport="pty", adapter=adapter, timing="realistic", start_s=300) as sim:
+
         async def first_value(car):
             return (await car.query("RPM")).value("RPM"), car.adapter.clone
 

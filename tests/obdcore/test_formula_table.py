@@ -8,24 +8,43 @@ from obdcore import FormulaError, PidTable, TableError, compile_formula
 from obdcore.protocol.pidtable import encode_pid
 
 
-@pytest.mark.parametrize("text,data,expected", [
-    ("(256*A+B)/4", b"\x1a\xf8", 1726.0),
-    ("A-40", b"\x7b", 83.0),
-    ("signed(A*256+B, 16)/10", b"\xff\x9c", -10.0),
-    ("Signed(A)", b"\xff", -1.0),
-    ("{A:7}", b"\x80", 1.0),
-    ("bit(B, 0) + 2*bit(B, 1)", b"\x00\x03", 3.0),
-    ("max(A, B) - min(A, B)", b"\x05\x09", 4.0),
-    ("AA", bytes(27), 0.0),
-])
+@pytest.mark.parametrize(
+    "text,data,expected",
+    [
+        ("(256*A+B)/4", b"\x1a\xf8", 1726.0),
+        ("A-40", b"\x7b", 83.0),
+        ("signed(A*256+B, 16)/10", b"\xff\x9c", -10.0),
+        ("Signed(A)", b"\xff", -1.0),
+        ("{A:7}", b"\x80", 1.0),
+        ("bit(B, 0) + 2*bit(B, 1)", b"\x00\x03", 3.0),
+        ("max(A, B) - min(A, B)", b"\x05\x09", 4.0),
+        ("AA", bytes(27), 0.0),
+    ],
+)
 def test_formulas_evaluate(text, data, expected):
     assert compile_formula(text).evaluate(data) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "", "   ", "__import__('os')", "A.real", "open('x')", "[A, B]", "A if B else C", "'A'",
-    "lambda: A", "40", "BA", "x*2", "A + " * 200 + "A", "A(", "min(A, key=B)",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "__import__('os')",
+        "A.real",
+        "open('x')",
+        "[A, B]",
+        "A if B else C",
+        "'A'",
+        "lambda: A",
+        "40",
+        "BA",
+        "x*2",
+        "A + " * 200 + "A",
+        "A(",
+        "min(A, key=B)",
+    ],
+)
 def test_bad_formulas_are_refused(text):
     with pytest.raises(FormulaError):
         compile_formula(text)
@@ -34,7 +53,12 @@ def test_bad_formulas_are_refused(text):
 def test_affine_detection():
     affine = compile_formula("(256*A+B)/4").affine
     assert (affine.start, affine.nbytes, affine.signed, affine.scale, affine.offset) == (
-        0, 2, False, 0.25, 0.0)
+        0,
+        2,
+        False,
+        0.25,
+        0.0,
+    )
     assert compile_formula("signed(256*C+D,16)/128").affine.signed
     assert compile_formula("A*B").affine is None
     assert compile_formula("{A:7}").affine is None
@@ -53,20 +77,26 @@ def test_encode_refuses_structured_fields():
 HEADER = "mode,pid,name,bytes,formula,unit,min,max,description,header\n"
 
 
-@pytest.mark.parametrize("row,message", [
-    ("01,0C,RPM,2,A,rpm,,,dup name,", "appears twice"),
-    ("22,0D0D,X_A,1,A,,,,one size,\n22,0D0D,X_B,2,A,,,,another size,", "has 1 bytes"),
-    ("22,12,LOW,1,C,,,,reads past,", "reads past"),
-    ("01,ZZ,BAD,1,A,,,,bad pid,", "PID table line 2"),
-    ("40,01,BAD_MODE,1,A,,,,bad mode,", "out of range"),
-    ("22,1234,lower,1,A,,,,bad name,", "upper case"),
-    ("22,1234,HDR,1,A,,,,bad header,7E", "header"),
-    ("22,1234,EVIL,1,__import__('os'),,,,evil,", "unknown function"),
-])
+@pytest.mark.parametrize(
+    "row,message",
+    [
+        ("01,0C,RPM,2,A,rpm,,,dup name,", "appears twice"),
+        ("22,0D0D,X_A,1,A,,,,one size,\n22,0D0D,X_B,2,A,,,,another size,", "has 1 bytes"),
+        ("22,12,LOW,1,C,,,,reads past,", "reads past"),
+        ("01,ZZ,BAD,1,A,,,,bad pid,", "PID table line 2"),
+        ("40,01,BAD_MODE,1,A,,,,bad mode,", "out of range"),
+        ("22,1234,lower,1,A,,,,bad name,", "upper case"),
+        ("22,1234,HDR,1,A,,,,bad header,7E", "header"),
+        ("22,1234,EVIL,1,__import__('os'),,,,evil,", "unknown function"),
+    ],
+)
 def test_bad_table_rows_are_refused_with_the_line(row, message):
     with pytest.raises(TableError, match=message):
-        PidTable.standard().extended(PidTable.from_csv(HEADER + row)) if "dup" not in row \
-            else PidTable(list(PidTable.standard()) + list(PidTable.from_csv(HEADER + row)))
+        PidTable.standard().extended(
+            PidTable.from_csv(HEADER + row)
+        ) if "dup" not in row else PidTable(
+            list(PidTable.standard()) + list(PidTable.from_csv(HEADER + row))
+        )
 
 
 def test_missing_columns_are_refused():

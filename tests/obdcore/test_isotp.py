@@ -22,7 +22,7 @@ def test_two_ecus_interleaved_frame_by_frame(can):
 
 
 def test_sequence_number_wraps_after_f(can):
-    payload = b"\x62\xF1\x90" + bytes(range(200))  # 203 bytes: 29 consecutive frames
+    payload = b"\x62\xf1\x90" + bytes(range(200))  # 203 bytes: 29 consecutive frames
     assert len(segment(payload)) > 17
     response = can.decode(lines(*_frames(0x7E8, payload)))
     assert response.readings[0].value == bytes(range(200))
@@ -52,7 +52,8 @@ def test_answer_cut_mid_message_is_incomplete(can):
     frames = _frames(0x7E8, b"\x49\x02\x01" + b"WP0ZZZ99ZTS390000")
     response = can.decode(lines(*frames[:2]))
     assert [(n.kind, n.text) for n in response.notices] == [
-        (Kind.ISOTP_INCOMPLETE, "13 of 20 bytes received")]
+        (Kind.ISOTP_INCOMPLETE, "13 of 20 bytes received")
+    ]
 
 
 def test_new_first_frame_abandons_the_previous_message(can):
@@ -65,8 +66,12 @@ def test_new_first_frame_abandons_the_previous_message(can):
 def test_bad_single_frames(can):
     response = can.decode(lines("7E8 00 41 0C", "7E8 07 41 0C", "7E8 1", "7E8 45 00 00"))
     kinds = [n.kind for n in response.notices]
-    assert kinds == [Kind.ISOTP_BAD_FRAME, Kind.ISOTP_BAD_FRAME, Kind.UNPARSEABLE,
-                     Kind.ISOTP_BAD_FRAME]
+    assert kinds == [
+        Kind.ISOTP_BAD_FRAME,
+        Kind.ISOTP_BAD_FRAME,
+        Kind.UNPARSEABLE,
+        Kind.ISOTP_BAD_FRAME,
+    ]
     assert response.readings == []
 
 

@@ -13,9 +13,13 @@ def _line(header: bytes, data: bytes, crc: bool) -> str:
     return (body + bytes([check])).hex(" ").upper()
 
 
-PROTOCOLS = [("1", bytes.fromhex("41 6B 10"), True), ("2", bytes.fromhex("48 6B 10"), True),
-             ("3", bytes.fromhex("48 6B 10"), False), ("4", bytes.fromhex("86 F1 10"), False),
-             ("5", bytes.fromhex("86 F1 10"), False)]
+PROTOCOLS = [
+    ("1", bytes.fromhex("41 6B 10"), True),
+    ("2", bytes.fromhex("48 6B 10"), True),
+    ("3", bytes.fromhex("48 6B 10"), False),
+    ("4", bytes.fromhex("86 F1 10"), False),
+    ("5", bytes.fromhex("86 F1 10"), False),
+]
 
 
 def test_j1850_crc_known_value():
@@ -42,8 +46,10 @@ def test_bad_check_byte_is_reported(core, protocol, header, crc):
 @pytest.mark.parametrize("protocol,header,crc", PROTOCOLS)
 def test_vin_over_five_lines_in_any_order(core, protocol, header, crc):
     vin = b"\0\0\0" + b"VF1RFB00X67654321"
-    frames = [_line(header, bytes([0x49, 0x02, seq + 1]) + vin[4 * seq:4 * seq + 4], crc)
-              for seq in range(5)]
+    frames = [
+        _line(header, bytes([0x49, 0x02, seq + 1]) + vin[4 * seq : 4 * seq + 4], crc)
+        for seq in range(5)
+    ]
     frames = [frames[i] for i in (0, 2, 1, 4, 3)]
     response = core.Decoder(protocol).decode(lines(*frames))
     assert response.value("VIN") == "VF1RFB00X67654321"
@@ -51,15 +57,19 @@ def test_vin_over_five_lines_in_any_order(core, protocol, header, crc):
 
 def test_dtcs_over_several_lines_skip_padding(core):
     header = bytes.fromhex("48 6B 10")
-    frames = [_line(header, bytes.fromhex("43 01 33 03 00 01 71"), False),
-              _line(header, bytes.fromhex("43 04 20 00 00 00 00"), False)]
+    frames = [
+        _line(header, bytes.fromhex("43 01 33 03 00 01 71"), False),
+        _line(header, bytes.fromhex("43 04 20 00 00 00 00"), False),
+    ]
     response = core.Decoder("3").decode(lines(*frames))
     assert response.value("DTC_STORED") == ("P0133", "P0300", "P0171", "P0420")
 
 
 def test_two_ecus_answer_separately(core):
-    frames = [_line(bytes.fromhex("48 6B 10"), bytes.fromhex("41 0D 32"), False),
-              _line(bytes.fromhex("48 6B 18"), bytes.fromhex("41 0D 33"), False)]
+    frames = [
+        _line(bytes.fromhex("48 6B 10"), bytes.fromhex("41 0D 32"), False),
+        _line(bytes.fromhex("48 6B 18"), bytes.fromhex("41 0D 33"), False),
+    ]
     response = core.Decoder("3").decode(lines(*frames))
     assert [(r.ecu, r.value) for r in response.readings] == [(0x10, 50.0), (0x18, 51.0)]
 

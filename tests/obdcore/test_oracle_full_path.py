@@ -40,8 +40,9 @@ def answer(payload: bytes) -> list[str]:
     return can_answer_lines(0x7E8, payload)
 
 
-@pytest.mark.parametrize("pid", [p for p in oracle_pids() if p not in NO_PYTHON_NUMBER],
-                         ids=lambda p: f"{p:02X}")
+@pytest.mark.parametrize(
+    "pid", [p for p in oracle_pids() if p not in NO_PYTHON_NUMBER], ids=lambda p: f"{p:02X}"
+)
 def test_numeric_pids_through_the_whole_path(can, pid):
     command = oracle.mode01_commands()[pid]
     field = oracle_field(pid)
@@ -97,9 +98,12 @@ def test_monitor_status_matches(can):
 
 
 def _python_obd_monitor_name(name: str) -> str:
-    special = {"COMPONENTS": "COMPONENT_MONITORING", "EGR_VVT_SYSTEM": "EGR_VVT_SYSTEM_MONITORING",
-               "NOX_SCR_MONITOR": "NOX_SCR_AFTERTREATMENT_MONITORING",
-               "PM_FILTER": "PM_FILTER_MONITORING"}
+    special = {
+        "COMPONENTS": "COMPONENT_MONITORING",
+        "EGR_VVT_SYSTEM": "EGR_VVT_SYSTEM_MONITORING",
+        "NOX_SCR_MONITOR": "NOX_SCR_AFTERTREATMENT_MONITORING",
+        "PM_FILTER": "PM_FILTER_MONITORING",
+    }
     return special.get(name, f"{name}_MONITORING")
 
 
@@ -110,7 +114,8 @@ def test_supported_pid_bitmaps_match(can):
         text = answer(b"\x41\x00" + data)
         flags = python_obd(obd.commands.PIDS_A, text)
         assert can.decode(lines(*text)).value("PIDS_A") == tuple(
-            i + 1 for i, flag in enumerate(flags) if flag)
+            i + 1 for i, flag in enumerate(flags) if flag
+        )
 
 
 def test_mode06_results_match(can):
@@ -119,13 +124,17 @@ def test_mode06_results_match(can):
     commands = oracle.mode06_commands()
     for _ in range(60):
         mid = rng.choice([m for m in commands if m % 0x20])
-        tests = b"".join(bytes([mid, rng.randint(1, 0x7F), rng.choice(uas)])
-                         + bytes(rng.randrange(256) for _ in range(6)) for _ in range(2))
+        tests = b"".join(
+            bytes([mid, rng.randint(1, 0x7F), rng.choice(uas)])
+            + bytes(rng.randrange(256) for _ in range(6))
+            for _ in range(2)
+        )
         text = answer(b"\x46" + tests)
         theirs = python_obd(commands[mid], text)
         ours = can.decode(lines(*text)).readings[0].value
         for test in ours:
             other = theirs[test.tid]
-            assert test.value == pytest.approx(oracle.magnitude(other.value, test.unit), rel=1e-6,
-                                               abs=1e-9)
+            assert test.value == pytest.approx(
+                oracle.magnitude(other.value, test.unit), rel=1e-6, abs=1e-9
+            )
             assert test.passed == other.passed

@@ -26,13 +26,44 @@ SAMPLES_PER_PID = 300
 SEED = 20240601
 
 #: Units a numeric field may use (the table's agreed vocabulary).
-FIELD_UNITS = {"°C", "kPa", "Pa", "km/h", "rpm", "g/s", "V", "mA", "%", "ratio", "deg", "s",
-               "km", "L/h", "N·m", "ppm", "mg/m³", "kg/h", "count", "mg"}
+FIELD_UNITS = {
+    "°C",
+    "kPa",
+    "Pa",
+    "km/h",
+    "rpm",
+    "g/s",
+    "V",
+    "mA",
+    "%",
+    "ratio",
+    "deg",
+    "s",
+    "km",
+    "L/h",
+    "N·m",
+    "ppm",
+    "mg/m³",
+    "kg/h",
+    "count",
+    "mg",
+}
 
 #: Structured decoders the lead implements, per mode.
 SPECIAL_DECODERS = {
-    0x01: {"bitmap", "monitor_status", "fuel_system_status", "air_status", "o2_sensors_2bank",
-           "o2_sensors_4bank", "obd_standard", "aux_input", "fuel_type", "dtc", "raw"},
+    0x01: {
+        "bitmap",
+        "monitor_status",
+        "fuel_system_status",
+        "air_status",
+        "o2_sensors_2bank",
+        "o2_sensors_4bank",
+        "obd_standard",
+        "aux_input",
+        "fuel_type",
+        "dtc",
+        "raw",
+    },
     0x09: {"bitmap", "count", "vin", "calid", "cvn", "ipt", "ecu_name", "ipt_ci", "ascii", "raw"},
 }
 
@@ -155,8 +186,10 @@ def test_byte_count_and_name_match_python_obd(pid: int):
     if cmd.name in RENAMED:
         assert RENAMED[cmd.name][0] in names
     else:
-        assert cmd.name in names or any(
-            cmd.name + suffix in names for suffix in SPLIT_SUFFIXES), (cmd.name, names)
+        assert cmd.name in names or any(cmd.name + suffix in names for suffix in SPLIT_SUFFIXES), (
+            cmd.name,
+            names,
+        )
 
 
 # ------------------------------------------------------------------ oracle: values
@@ -177,22 +210,27 @@ class Defect:
 
 _WR_VOLTAGE = Defect(
     "python-obd scales wide-range O2 voltage (PIDs 24-2B, bytes C-D) by 8/65535; J1979 uses "
-    "0.000122 V per bit = 8/65536", lambda v, d: v * 65535 / 65536)
+    "0.000122 V per bit = 8/65536",
+    lambda v, d: v * 65535 / 65536,
+)
 
 PYTHON_OBD_DEFECTS: dict[int, Defect] = {
     **{pid: _WR_VOLTAGE for pid in range(0x24, 0x2C)},
     0x32: Defect(
         "python-obd reads both bytes of the evap vapour pressure as separate signed bytes; "
         "J1979 sends one 16-bit two's complement value, so it is 64 Pa low whenever B >= 0x80",
-        lambda v, d: v + (64.0 if d[1] >= 0x80 else 0.0)),
+        lambda v, d: v + (64.0 if d[1] >= 0x80 else 0.0),
+    ),
     0x44: Defect(
         "python-obd scales the commanded equivalence ratio by the rounded 0.0000305; "
         "J1979 uses 2/65536 = 0.000030517578 (0.06 % apart)",
-        lambda v, d: v * (2 / 65536) / 0.0000305),
+        lambda v, d: v * (2 / 65536) / 0.0000305,
+    ),
     0x54: Defect(
         "python-obd decodes the wide-range evap vapour pressure as (256A+B)-32767; J1979 "
         "(and Wikipedia's OBD-II PIDs table) make it a 16-bit two's complement value in Pa",
-        lambda v, d: float(int.from_bytes(d[:2], "big", signed=True))),
+        lambda v, d: float(int.from_bytes(d[:2], "big", signed=True)),
+    ),
 }
 
 #: Mode 01 PIDs where we decode numbers but python-obd 0.7.3 returns no number at all.
@@ -205,27 +243,39 @@ ORACLE_FIELD: dict[int, str] = {
     **{pid: TABLE.fields(0x01, pid)[0].name for pid in range(0x14, 0x1C)},  # voltage
     **{pid: f"O2_S{pid - 0x23}_WR_VOLTAGE" for pid in range(0x24, 0x2C)},
     **{pid: f"O2_S{pid - 0x33}_WR_CURRENT" for pid in range(0x34, 0x3C)},
-    0x55: "SHORT_O2_TRIM_B1", 0x56: "LONG_O2_TRIM_B1",
-    0x57: "SHORT_O2_TRIM_B2", 0x58: "LONG_O2_TRIM_B2",
+    0x55: "SHORT_O2_TRIM_B1",
+    0x56: "LONG_O2_TRIM_B1",
+    0x57: "SHORT_O2_TRIM_B2",
+    0x58: "LONG_O2_TRIM_B2",
 }
 
 #: Our fields of python-decoded PIDs that python-obd has no value for (it returns one
 #: value per PID), so no oracle exists for them: they are checked by the range test only.
 NOT_DECODED_BY_PYTHON_OBD: dict[str, str] = {
-    **{f"O2_B{b}S{s}_TRIM": "python-obd decodes only the voltage byte of PIDs 14-1B"
-       for b in (1, 2) for s in range(1, 5)},
-    **{f"O2_S{n}_WR_VOLTAGE_LAMBDA": "python-obd decodes only the voltage of PIDs 24-2B"
-       for n in range(1, 9)},
-    **{f"O2_S{n}_WR_CURRENT_LAMBDA": "python-obd decodes only the current of PIDs 34-3B"
-       for n in range(1, 9)},
-    **{name: "python-obd decodes only byte A (banks 1/2) of PIDs 55-58, see its 'todo'"
-       for name in ("SHORT_O2_TRIM_B3", "LONG_O2_TRIM_B3", "SHORT_O2_TRIM_B4", "LONG_O2_TRIM_B4")},
+    **{
+        f"O2_B{b}S{s}_TRIM": "python-obd decodes only the voltage byte of PIDs 14-1B"
+        for b in (1, 2)
+        for s in range(1, 5)
+    },
+    **{
+        f"O2_S{n}_WR_VOLTAGE_LAMBDA": "python-obd decodes only the voltage of PIDs 24-2B"
+        for n in range(1, 9)
+    },
+    **{
+        f"O2_S{n}_WR_CURRENT_LAMBDA": "python-obd decodes only the current of PIDs 34-3B"
+        for n in range(1, 9)
+    },
+    **{
+        name: "python-obd decodes only byte A (banks 1/2) of PIDs 55-58, see its 'todo'"
+        for name in ("SHORT_O2_TRIM_B3", "LONG_O2_TRIM_B3", "SHORT_O2_TRIM_B4", "LONG_O2_TRIM_B4")
+    },
 }
 
 
 def oracle_pids() -> list[int]:
-    return sorted(pid for pid in PY_MODE01
-                  if any(f.compiled is not None for f in TABLE.fields(0x01, pid)))
+    return sorted(
+        pid for pid in PY_MODE01 if any(f.compiled is not None for f in TABLE.fields(0x01, pid))
+    )
 
 
 def oracle_field(pid: int) -> FieldDef:
@@ -242,7 +292,8 @@ def test_values_match_python_obd(pid: int):
     payloads = sweep(size, SEED + pid)
     if pid in NO_PYTHON_NUMBER:
         assert not any(is_quantity(oracle.decode(cmd, d)) for d in payloads[:20]), (
-            f"python-obd now decodes {pid:02X}: drop it from NO_PYTHON_NUMBER")
+            f"python-obd now decodes {pid:02X}: drop it from NO_PYTHON_NUMBER"
+        )
         return
     field = oracle_field(pid)
     defect = PYTHON_OBD_DEFECTS.get(pid)
@@ -264,10 +315,14 @@ def test_values_match_python_obd(pid: int):
 def test_every_numeric_field_of_a_decoded_pid_is_checked_or_excused():
     checked = {oracle_field(pid).name for pid in oracle_pids() if pid not in NO_PYTHON_NUMBER}
     unaccounted = [
-        f.name for pid in oracle_pids() if pid not in NO_PYTHON_NUMBER
+        f.name
+        for pid in oracle_pids()
+        if pid not in NO_PYTHON_NUMBER
         for f in TABLE.fields(0x01, pid)
-        if f.compiled is not None and f.name not in checked
-        and f.name not in NOT_DECODED_BY_PYTHON_OBD]
+        if f.compiled is not None
+        and f.name not in checked
+        and f.name not in NOT_DECODED_BY_PYTHON_OBD
+    ]
     assert unaccounted == []
     assert set(NOT_DECODED_BY_PYTHON_OBD) <= {f.name for f in TABLE}
 
@@ -319,7 +374,9 @@ def test_uas_values_match_python_obd(uasid: int):
             assert (ours != 0) == theirs
             continue
         assert ours == pytest.approx(oracle.magnitude(theirs, row["unit"]), rel=1e-9, abs=1e-12), (
-            f"{uasid:02X}", raw)
+            f"{uasid:02X}",
+            raw,
+        )
 
 
 MODE06_ROWS = _read_csv("mode06_ids.csv")
@@ -338,8 +395,7 @@ def test_mode06_mids_cover_python_obd():
     ours = {int(r["id"], 16): r["name"] for r in MODE06_ROWS if r["kind"] == "mid"}
     theirs = oracle.mode06_commands()
     assert len(theirs) == 88
-    assert {mid: cmd.name for mid, cmd in theirs.items()} == {
-        mid: ours.get(mid) for mid in theirs}
+    assert {mid: cmd.name for mid, cmd in theirs.items()} == {mid: ours.get(mid) for mid in theirs}
     misfire = [ours[m] for m in range(0xA1, 0xAE)]
     assert misfire[0] == "MONITOR_MISFIRE_GENERAL" and len(misfire) == 13
 
@@ -349,4 +405,5 @@ def test_mode06_tids_cover_python_obd():
 
     ours = {int(r["id"], 16): r["name"] for r in MODE06_ROWS if r["kind"] == "tid"}
     assert {tid: name for tid, (name, _desc) in TEST_IDS.items()} == {
-        tid: ours.get(tid) for tid in TEST_IDS}
+        tid: ours.get(tid) for tid in TEST_IDS
+    }

@@ -100,5 +100,6 @@ def test_pid_docs_are_generated_from_the_table():
     assert result.exit_code == 0
     committed = Path(__file__).resolve().parents[2] / "docs" / "PIDS.md"
     assert committed.read_text(encoding="utf-8") == result.output, (
-        "docs/PIDS.md is stale: run `novaevo pids --markdown > docs/PIDS.md`")
+        "docs/PIDS.md is stale: run `novaevo pids --markdown > docs/PIDS.md`"
+    )
     assert "| 01 | 0C | RPM | 2 | `(256*A+B)/4` | rpm |" in result.output

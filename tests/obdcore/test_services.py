@@ -16,8 +16,11 @@ def test_six_pids_in_one_answer(can):
     response = _answer(can, 0x7E8, payload)
     values = {r.name: (r.value, r.unit) for r in response.readings}
     assert values == {
-        "RPM": (1726.0, "rpm"), "SPEED": (50.0, "km/h"), "COOLANT_TEMP": (83.0, "°C"),
-        "INTAKE_TEMP": (25.0, "°C"), "MAF": (5.0, "g/s"),
+        "RPM": (1726.0, "rpm"),
+        "SPEED": (50.0, "km/h"),
+        "COOLANT_TEMP": (83.0, "°C"),
+        "INTAKE_TEMP": (25.0, "°C"),
+        "MAF": (5.0, "g/s"),
         "THROTTLE_POS": (pytest.approx(20.0, abs=0.01), "%"),
     }
     assert response.notices == []
@@ -63,11 +66,14 @@ def test_freeze_frames_several_pids(can):
     payload = bytes.fromhex("42 0C 01 1A F8 0D 01 32")
     response = _answer(can, 0x7E8, payload)
     assert [(r.name, r.value, r.frame) for r in response.readings] == [
-        ("RPM", 1726.0, 1), ("SPEED", 50.0, 1)]
+        ("RPM", 1726.0, 1),
+        ("SPEED", 50.0, 1),
+    ]
 
 
-@pytest.mark.parametrize("sid,name", [(0x43, "DTC_STORED"), (0x47, "DTC_PENDING"),
-                                      (0x4A, "DTC_PERMANENT")])
+@pytest.mark.parametrize(
+    "sid,name", [(0x43, "DTC_STORED"), (0x47, "DTC_PENDING"), (0x4A, "DTC_PERMANENT")]
+)
 def test_dtc_lists_per_service(can, sid, name):
     response = _answer(can, 0x7E8, bytes([sid, 3]) + bytes.fromhex("0133 C123 9234"))
     reading = response.readings[0]
@@ -98,7 +104,9 @@ def test_dtc_descriptions_come_from_python_obd():
 def test_clear_acknowledgement(can):
     response = can.decode(lines("7E8 01 44", "7E9 01 44"))
     assert [(r.ecu, r.name, r.value) for r in response.readings] == [
-        (0x7E8, "CLEAR_DTC", True), (0x7E9, "CLEAR_DTC", True)]
+        (0x7E8, "CLEAR_DTC", True),
+        (0x7E9, "CLEAR_DTC", True),
+    ]
 
 
 def test_mode06_tests_with_scaling_and_limits(can):
@@ -127,9 +135,14 @@ def test_mode06_supported_mids_bitmap(can):
 def test_mode09_items(can):
     calid = b"\x49\x04\x02" + b"JMB*36761500\0\0\0\0" + b"JMB*47872611\0\0\0\0"
     cvn = b"\x49\x06\x02" + bytes.fromhex("17 91 BC 82 16 E0 62 BE")
-    name = b"\x49\x0A\x01" + b"ECM\0-EngineControl\0\0\0"
-    response = can.decode(lines(*can_answer_lines(0x7E8, calid), *can_answer_lines(0x7E8, cvn),
-                                *can_answer_lines(0x7E8, name)))
+    name = b"\x49\x0a\x01" + b"ECM\0-EngineControl\0\0\0"
+    response = can.decode(
+        lines(
+            *can_answer_lines(0x7E8, calid),
+            *can_answer_lines(0x7E8, cvn),
+            *can_answer_lines(0x7E8, name),
+        )
+    )
     assert response.value("CALIBRATION_ID") == ("JMB*36761500", "JMB*47872611")
     assert response.value("CVN") == ("1791BC82", "16E062BE")
     assert response.value("ECU_NAME") == "ECM-EngineControl"
@@ -171,8 +184,14 @@ USER_PIDS = """mode,pid,name,bytes,formula,unit,min,max,description,header
 def test_user_defined_pids(core):
     table = PidTable.standard().extended(PidTable.from_csv(USER_PIDS))
     decoder = core.Decoder("6", table=table)
-    response = decoder.decode(lines("7E8 05 62 12 34 FF 9C", "7E8 04 62 20 01 80",
-                                    "7EC 04 61 01 FF FF", "7EC 04 61 02 00 05"))
+    response = decoder.decode(
+        lines(
+            "7E8 05 62 12 34 FF 9C",
+            "7E8 04 62 20 01 80",
+            "7EC 04 61 01 FF FF",
+            "7EC 04 61 02 00 05",
+        )
+    )
     values = {r.name: r.value for r in response.readings}
     assert values["OIL_TEMP_X"] == -10.0
     assert values["GEAR_FLAGS"] == 1.0

@@ -75,8 +75,11 @@ def test_link_bounds_an_endless_answer():
 
 
 def test_scheduler_groups_due_pids_and_honours_rates():
-    items = [PollItem(1, 0x0C, ("RPM",), 0.1), PollItem(1, 0x05, ("COOLANT_TEMP",), 2.0),
-             PollItem(1, 0x0D, ("SPEED",), 0.2)]
+    items = [
+        PollItem(1, 0x0C, ("RPM",), 0.1),
+        PollItem(1, 0x05, ("COOLANT_TEMP",), 2.0),
+        PollItem(1, 0x0D, ("SPEED",), 0.2),
+    ]
     scheduler = Scheduler(items, per_request=6, now=100.0)
     polled = {name: 0 for name in ("RPM", "COOLANT_TEMP", "SPEED")}
     now = 100.0
@@ -178,12 +181,17 @@ def test_sample_log_is_readable_after_every_write(tmp_path, fmt):
     if fmt == "csv":
         rows = read_csv_log(path)
         assert [(r["name"], r["value"], r["ecu"]) for r in rows] == [
-            ("RPM", "812.25", "7E8"), ("SPEED", "50.0", "7E8")]
+            ("RPM", "812.25", "7E8"),
+            ("SPEED", "50.0", "7E8"),
+        ]
         assert "# 1.0 reconnecting: link lost" in path.read_text()
     else:
         lines = [json.loads(line) for line in path.read_text().splitlines()]
         assert [line.get("name", line.get("event")) for line in lines] == [
-            "RPM", "reconnecting", "SPEED"]
+            "RPM",
+            "reconnecting",
+            "SPEED",
+        ]
     with pytest.raises(ArgumentError):
         SampleLog(path, "xml")
 

@@ -38,8 +38,9 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
 def ble(air: Air, url: str, **kwargs: Any) -> BleTransport:
     """A transport on the simulated air, with short test timeouts."""
     options = {"scan_timeout": 0.3, "confirm_timeout": 0.5, "connect_timeout": 1.0, **kwargs}
-    return BleTransport(url, client_backend=air.client_backend,
-                        scanner_backend=air.scanner_backend, **options)
+    return BleTransport(
+        url, client_backend=air.client_backend, scanner_backend=air.scanner_backend, **options
+    )
 
 
 async def read_until_prompt(transport: BleTransport, timeout: float = 2.0) -> list[bytes]:
@@ -72,12 +73,17 @@ def twin_answers(*commands: str) -> list[bytes]:
 def neighbourhood() -> Air:
     """One dongle of each GATT layout, one that advertises its name only, and gadgets."""
     air = Air()
-    for rssi, (layout, name) in enumerate([("fff0", "OBDII"), ("fff0-swapped", "Veepeak"),
-                                           ("ffe0", "OBDBLE"), ("18f0", "Android-Vlink"),
-                                           ("vlink", "IOS-Vlink")]):
+    for rssi, (layout, name) in enumerate(
+        [
+            ("fff0", "OBDII"),
+            ("fff0-swapped", "Veepeak"),
+            ("ffe0", "OBDBLE"),
+            ("18f0", "Android-Vlink"),
+            ("vlink", "IOS-Vlink"),
+        ]
+    ):
         air.add_dongle(make_firmware(), name=name, layout=layout, rssi=-40 - rssi)
-    air.add_dongle(make_firmware(), name="V-LINK", layout="18f0", advertise_service=False,
-                   rssi=-80)
+    air.add_dongle(make_firmware(), name="V-LINK", layout="18f0", advertise_service=False, rssi=-80)
     air.add_heart_rate_band("HRM-Pro")
     air.add_gadget("Mi Band", layout=GattLayout("band", "fee0", (Char("fee1", ("notify",)),)))
     air.add_gadget("BT05", layout="ffe0", reply=b"LED:OK\r\n", rssi=-90)  # adapter's UUIDs
@@ -89,9 +95,12 @@ def test_discover_finds_every_layout_and_leaves_gadgets_out() -> None:
     found = run(discover(0.2, scanner_backend=air.scanner_backend))
     assert all(isinstance(dongle, FoundDongle) for dongle in found)
     assert [(d.name, d.service) for d in found] == [
-        ("OBDII", normalize_uuid_str("fff0")), ("Veepeak", normalize_uuid_str("fff0")),
-        ("OBDBLE", normalize_uuid_str("ffe0")), ("Android-Vlink", normalize_uuid_str("18f0")),
-        ("IOS-Vlink", VLINK_SERVICE), ("V-LINK", None),  # found by its name
+        ("OBDII", normalize_uuid_str("fff0")),
+        ("Veepeak", normalize_uuid_str("fff0")),
+        ("OBDBLE", normalize_uuid_str("ffe0")),
+        ("Android-Vlink", normalize_uuid_str("18f0")),
+        ("IOS-Vlink", VLINK_SERVICE),
+        ("V-LINK", None),  # found by its name
         ("BT05", normalize_uuid_str("ffe0")),  # only ATI can tell it apart
     ]
     assert [d.rssi for d in found] == sorted((d.rssi for d in found), reverse=True)
@@ -100,10 +109,23 @@ def test_discover_finds_every_layout_and_leaves_gadgets_out() -> None:
 
 def test_discover_confirm_asks_ati_and_drops_the_gadget() -> None:
     air = neighbourhood()
-    found = run(discover(0.2, confirm=True, confirm_timeout=0.3,
-                         scanner_backend=air.scanner_backend, client_backend=air.client_backend))
-    assert [d.name for d in found] == ["OBDII", "Veepeak", "OBDBLE", "Android-Vlink",
-                                       "IOS-Vlink", "V-LINK"]
+    found = run(
+        discover(
+            0.2,
+            confirm=True,
+            confirm_timeout=0.3,
+            scanner_backend=air.scanner_backend,
+            client_backend=air.client_backend,
+        )
+    )
+    assert [d.name for d in found] == [
+        "OBDII",
+        "Veepeak",
+        "OBDBLE",
+        "Android-Vlink",
+        "IOS-Vlink",
+        "V-LINK",
+    ]
     assert {d.identity for d in found} == {"ELM327 v2.2"}
     assert not any(device.connected for device in air.devices)  # every probe hung up
 
@@ -132,17 +154,28 @@ def test_characteristics_are_chosen_by_properties(layout: str) -> None:
     assert not device.connected
 
 
-@pytest.mark.parametrize(("chars", "write_uuid", "requests"), [
-    # Only write requests offered: they are used.
-    ((Char("fff1", ("notify",)), Char("fff2", ("read", "write"))), "fff2", True),
-    # Requests on one characteristic, commands on another: commands win.
-    ((Char("fff1", ("notify",)), Char("fff2", ("write",)),
-      Char("fff3", ("write-without-response",))), "fff3", False),
-    # Indications only: still a pipe.
-    ((Char("fff1", ("indicate",)), Char("fff2", ("write-without-response",))), "fff2", False),
-])
-def test_unusual_tables_are_read_by_properties(chars: tuple[Char, ...], write_uuid: str,
-                                               requests: bool) -> None:
+@pytest.mark.parametrize(
+    ("chars", "write_uuid", "requests"),
+    [
+        # Only write requests offered: they are used.
+        ((Char("fff1", ("notify",)), Char("fff2", ("read", "write"))), "fff2", True),
+        # Requests on one characteristic, commands on another: commands win.
+        (
+            (
+                Char("fff1", ("notify",)),
+                Char("fff2", ("write",)),
+                Char("fff3", ("write-without-response",)),
+            ),
+            "fff3",
+            False,
+        ),
+        # Indications only: still a pipe.
+        ((Char("fff1", ("indicate",)), Char("fff2", ("write-without-response",))), "fff2", False),
+    ],
+)
+def test_unusual_tables_are_read_by_properties(
+    chars: tuple[Char, ...], write_uuid: str, requests: bool
+) -> None:
     air = Air()
     device = air.add_dongle(make_firmware(), layout=GattLayout("odd", "fff0", chars))
 

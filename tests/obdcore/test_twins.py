@@ -17,16 +17,29 @@ from tests.obdcore.logs import formatted_logs
 
 needs_both = pytest.mark.skipif(
     "compiled" not in BUILDS,
-    reason="compares the two builds; this run uses the pure twin only (NOVAEVO_PUREPYTHON)")
+    reason="compares the two builds; this run uses the pure twin only (NOVAEVO_PUREPYTHON)",
+)
 
-FORMATS = [("6", True, True), ("6", False, True), ("6", False, False), ("7", True, True),
-           ("3", True, True), ("1", True, True), ("5", False, True)]
+FORMATS = [
+    ("6", True, True),
+    ("6", False, True),
+    ("6", False, False),
+    ("7", True, True),
+    ("3", True, True),
+    ("1", True, True),
+    ("5", False, True),
+]
 SEED_ANSWERS = [
-    "7E8 04 41 0C 1A F8 00 00 00", "7E8 10 14 49 02 01 57 50 30\r7E8 21 5A 5A 5A 39 39 5A 54\r"
-    "7E8 22 53 33 39 30 30 30 30", "7E8 06 43 02 01 33 02 44\r7E9 02 43 00",
+    "7E8 04 41 0C 1A F8 00 00 00",
+    "7E8 10 14 49 02 01 57 50 30\r7E8 21 5A 5A 5A 39 39 5A 54\r7E8 22 53 33 39 30 30 30 30",
+    "7E8 06 43 02 01 33 02 44\r7E9 02 43 00",
     "014\r0: 49 02 01 57 50 30\r1: 5A 5A 5A 39 39 5A 54\r2: 53 33 39 30 30 30 30",
-    "48 6B 10 41 0C 1A F8 22", "NO DATA", "7E8 03 7F 22 78", "7E8 0A 46 01 01 0A 0D 55 00 00",
-    "18 DA F1 10 03 41 0D 42", "SEARCHING...\r7E8 03 41 0D 32 <DATA ERROR",
+    "48 6B 10 41 0C 1A F8 22",
+    "NO DATA",
+    "7E8 03 7F 22 78",
+    "7E8 0A 46 01 01 0A 0D 55 00 00",
+    "18 DA F1 10 03 41 0D 42",
+    "SEARCHING...\r7E8 03 41 0D 32 <DATA ERROR",
 ]
 ALPHABET = b"0123456789ABCDEFabcdef :\r\n> \x00?<ENODATSRCHIGUFLXZ"
 
@@ -43,17 +56,27 @@ def normal(value):
 
 
 def summary(response):
-    return ([normal(r.as_tuple()) for r in response.readings], list(response.notices),
-            list(response.negatives))
+    return (
+        [normal(r.as_tuple()) for r in response.readings],
+        list(response.notices),
+        list(response.negatives),
+    )
 
 
 def batch_summary(batch):
     """Everything a Batch holds, comparable (NaN equal to NaN)."""
-    return ({column: getattr(batch, column).tolist()
-             for column in ("line", "ecu", "service", "pid", "frame", "field")},
-            [normal(v) for v in batch.value.tolist()],
-            [normal(r.as_tuple()) for r in batch.objects], batch.notices, batch.negatives,
-            batch.names, batch.units)
+    return (
+        {
+            column: getattr(batch, column).tolist()
+            for column in ("line", "ecu", "service", "pid", "frame", "field")
+        },
+        [normal(v) for v in batch.value.tolist()],
+        [normal(r.as_tuple()) for r in batch.objects],
+        batch.notices,
+        batch.negatives,
+        batch.names,
+        batch.units,
+    )
 
 
 @st.composite
@@ -75,7 +98,7 @@ def adapter_text(draw):
         elif action == 2 and raw:
             raw[min(position, len(raw) - 1)] = draw(st.integers(0, 255))
         else:
-            raw += raw[position:position + draw(st.integers(0, 30))]
+            raw += raw[position : position + draw(st.integers(0, 30))]
     return bytes(raw)
 
 
@@ -122,10 +145,17 @@ def test_twins_agree_on_damaged_logs(case):
 
 # Around the 256-character line limit: the compiled scanner counts digits and spaces in
 # one pass and measures the stripped line only when the two could pass the limit.
-LONG_LINES = [" " * 300 + "7E8 03 41 0D 32", "7E8 03 41 0D 32" + " " * 300 + "\x00>",
-              "7E8 03 41" + " " * 300 + "0D 32", "7E8 " + "10 FF " + "41 " * 82,
-              "7E8 " + "1" * 252 + " " * 10, "7E8" + "0" * 253, "7E8" + "0" * 254,
-              "7E8 " + " \x00" * 200 + "03 41 0D 32", ">" * 300 + "7E8 03 41 0D 32"]
+LONG_LINES = [
+    " " * 300 + "7E8 03 41 0D 32",
+    "7E8 03 41 0D 32" + " " * 300 + "\x00>",
+    "7E8 03 41" + " " * 300 + "0D 32",
+    "7E8 " + "10 FF " + "41 " * 82,
+    "7E8 " + "1" * 252 + " " * 10,
+    "7E8" + "0" * 253,
+    "7E8" + "0" * 254,
+    "7E8 " + " \x00" * 200 + "03 41 0D 32",
+    ">" * 300 + "7E8 03 41 0D 32",
+]
 
 
 @needs_both
@@ -138,8 +168,9 @@ def test_twins_agree_on_long_lines(line):
     assert batch_summary(compiled.decode_batch(log)) == batch_summary(pure.decode_batch(log))
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # the module is stateless
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)  # the module is stateless
 @given(raw=adapter_text(), fmt=st.sampled_from(FORMATS))
 def test_no_input_raises(core, raw, fmt):
     protocol, headers, caf = fmt
@@ -150,8 +181,11 @@ def test_no_input_raises(core, raw, fmt):
     decoder.decode_batch(raw)
 
 
-AFFINE_FIELDS = [f for f in PidTable.standard()
-                 if f.mode == 1 and f.compiled is not None and f.compiled.affine is not None]
+AFFINE_FIELDS = [
+    f
+    for f in PidTable.standard()
+    if f.mode == 1 and f.compiled is not None and f.compiled.affine is not None
+]
 
 
 @pytest.mark.parametrize("field", AFFINE_FIELDS, ids=lambda f: f.name)
@@ -160,7 +194,8 @@ def test_decode_of_encode_round_trips(can, field):
     rng = random.Random(field.name)
     fields = PidTable.standard().fields(1, field.pid)
     for value in [field.minimum, field.maximum] + [
-            rng.uniform(field.minimum, field.maximum) for _ in range(50)]:
+        rng.uniform(field.minimum, field.maximum) for _ in range(50)
+    ]:
         data = encode_pid(fields, {field.name: value})
         text = "\r".join(can_answer_lines(0x7E8, bytes([0x41, field.pid]) + data))
         decoded = can.decode(text).value(field.name)

@@ -44,13 +44,21 @@ def test_not_an_image_is_the_image_code_not_the_usage_code(tmp_path):
 def test_a_text_file_fails_before_any_ocr_model_is_imported(tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("hello")
-    script = ("import sys\nfrom typer.testing import CliRunner\nfrom novaevo.cli import app\n"
-              f"r = CliRunner().invoke(app, ['ocr', {str(text)!r}])\n"
-              "heavy = [m for m in ('rapidocr', 'paddleocr', 'onnxruntime', 'paddle') "
-              "if m in sys.modules]\n"
-              "print(r.exit_code, heavy)\n")
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120, check=True).stdout
+    script = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom novaevo.cli import app\n"
+        f"r = CliRunner().invoke(app, ['ocr', {str(text)!r}])\n"
+        "heavy = [m for m in ('rapidocr', 'paddleocr', 'onnxruntime', 'paddle') "
+        "if m in sys.modules]\n"
+        "print(r.exit_code, heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert out.strip().splitlines()[-1] == "10 []"
 
 

@@ -6,8 +6,9 @@ from ocr.engines import TextBox
 from ocr.errors import ForeignCard, NoCardFound
 from ocr.extract import extract, reconcile
 
-LINE1, LINE2 = mrz.build_lines("AB-123-CD", "VF1RFB00X12345678", "12/03/2019", "VP", "CI",
-                               "RENAULT", "CLIO", "2019AB12345")
+LINE1, LINE2 = mrz.build_lines(
+    "AB-123-CD", "VF1RFB00X12345678", "12/03/2019", "VP", "CI", "RENAULT", "CLIO", "2019AB12345"
+)
 
 
 def box(text, x, y, width=None, h=24, score=0.99):
@@ -16,13 +17,26 @@ def box(text, x, y, width=None, h=24, score=0.99):
     return TextBox(text, score, quad)
 
 
-def card_boxes(plate="AB-123-CD", vin="VF1RFB00X12345678", date="12/03/2019", make="RENAULT",
-               mrz_lines=(LINE1, LINE2), category="M1"):
-    boxes = [box("CERTIFICAT D'IMMATRICULATION", 40, 60),
-             box(f"A. {plate}", 40, 140), box(f"B. {date}", 40, 200),
-             box("C.1 DUPONT JEAN", 40, 260), box(f"D.1 {make}", 40, 372),
-             box("D.3 CLIO", 40, 540), box(f"E. {vin}", 40, 600),
-             box(f"J. {category}", 600, 420), box("J.1 VP", 600, 467), box("P.6 5", 1090, 340)]
+def card_boxes(
+    plate="AB-123-CD",
+    vin="VF1RFB00X12345678",
+    date="12/03/2019",
+    make="RENAULT",
+    mrz_lines=(LINE1, LINE2),
+    category="M1",
+):
+    boxes = [
+        box("CERTIFICAT D'IMMATRICULATION", 40, 60),
+        box(f"A. {plate}", 40, 140),
+        box(f"B. {date}", 40, 200),
+        box("C.1 DUPONT JEAN", 40, 260),
+        box(f"D.1 {make}", 40, 372),
+        box("D.3 CLIO", 40, 540),
+        box(f"E. {vin}", 40, 600),
+        box(f"J. {category}", 600, 420),
+        box("J.1 VP", 600, 467),
+        box("P.6 5", 1090, 340),
+    ]
     return boxes + [box(line, 50, 790 + 48 * i) for i, line in enumerate(mrz_lines)]
 
 
@@ -66,8 +80,9 @@ def test_mrz_plate_and_date_repair():
 
 
 def test_unconfirmed_disagreement_is_flagged():
-    other = mrz.build_lines("ZZ-999-ZZ", "VF1RFB00X99999999", "01/01/2001", "VP", "CI",
-                            "RENAULT", "CLIO", "2019AB12345")
+    other = mrz.build_lines(
+        "ZZ-999-ZZ", "VF1RFB00X99999999", "01/01/2001", "VP", "CI", "RENAULT", "CLIO", "2019AB12345"
+    )
     result = extract(card_boxes(mrz_lines=other))
     # Neither the printed VIN nor any mix satisfies the MRZ check digit of another VIN:
     # the MRZ VIN wins only through its own check digit, and the change is reported.
@@ -116,9 +131,14 @@ def test_too_few_codes_is_no_card():
 
 
 def test_german_card_is_foreign():
-    boxes = [box("ZULASSUNGSBESCHEINIGUNG TEIL I", 40, 60), box("A. B-AB 1234", 40, 140),
-             box("B. 12/03/2019", 40, 200), box("D.1 RENAULT", 40, 372),
-             box("E. VF1RFB00X12345678", 40, 600), box("P.6 5", 1090, 340)]
+    boxes = [
+        box("ZULASSUNGSBESCHEINIGUNG TEIL I", 40, 60),
+        box("A. B-AB 1234", 40, 140),
+        box("B. 12/03/2019", 40, 200),
+        box("D.1 RENAULT", 40, 372),
+        box("E. VF1RFB00X12345678", 40, 600),
+        box("P.6 5", 1090, 340),
+    ]
     with pytest.raises(ForeignCard):
         extract(boxes)
 
@@ -126,24 +146,43 @@ def test_german_card_is_foreign():
 def test_json_shape():
     data = extract(card_boxes()).to_dict()
     field = data["fields"]["E"]
-    assert set(field) == {"code", "meaning", "value", "text", "confidence", "source", "valid",
-                          "uncertain", "warnings"}
+    assert set(field) == {
+        "code",
+        "meaning",
+        "value",
+        "text",
+        "confidence",
+        "source",
+        "valid",
+        "uncertain",
+        "warnings",
+    }
     assert data["status"] in ("ok", "needs_review") and data["mrz"]["vin_ok"]
 
 
 def test_price_list_is_no_card_not_a_foreign_card():
     # Prices such as "5.13" read like look-alike codes (S.1 + "3"); they must not count.
     boxes = [box("SUPERMARCHE DU CENTRE", 360, 90)]
-    boxes += [box(f"{p} EUR", 700, 160 + 55 * i) for i, p in
-              enumerate(["5.13", "1.20", "0.99", "6.15", "2.35", "8.40"])]
+    boxes += [
+        box(f"{p} EUR", 700, 160 + 55 * i)
+        for i, p in enumerate(["5.13", "1.20", "0.99", "6.15", "2.35", "8.40"])
+    ]
     with pytest.raises(NoCardFound) as info:
         extract(boxes, size=(1146, 736))
     assert info.value.kind == "no_card_found"
 
 
 def test_space_lost_by_ocr_is_restored_from_the_mrz():
-    lines = mrz.build_lines("AB-123-CD", "VF1RFB00X12345678", "12/03/2019", "VP", "CI",
-                            "TOYOTA", "AYGO X", "2019AB12345")
+    lines = mrz.build_lines(
+        "AB-123-CD",
+        "VF1RFB00X12345678",
+        "12/03/2019",
+        "VP",
+        "CI",
+        "TOYOTA",
+        "AYGO X",
+        "2019AB12345",
+    )
     boxes = [b for b in card_boxes(mrz_lines=lines) if not b.text.startswith("D.3")]
     result = extract(boxes + [box("D.3 AYGOX", 40, 540)])
     assert result.fields["D.3"].value == "AYGO X" and result.fields["D.3"].source == "both"

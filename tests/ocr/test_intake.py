@@ -20,8 +20,12 @@ def bomb_png(width: int, height: int) -> bytes:
     """A tiny PNG whose header declares ``width x height`` pixels (a decompression bomb)."""
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     rows = zlib.compress(b"\x00" * (width + 1) * 4)  # a few rows of data are enough
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", rows)
-            + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", rows)
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture(scope="module")

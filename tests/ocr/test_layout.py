@@ -6,8 +6,9 @@ from ocr.engines import TextBox
 from ocr.layout import code_candidates, pair, split_mrz
 
 
-def box(text: str, x: float, y: float, width: float | None = None, h: float = 24,
-        score: float = 0.95) -> TextBox:
+def box(
+    text: str, x: float, y: float, width: float | None = None, h: float = 24, score: float = 0.95
+) -> TextBox:
     width = width if width is not None else 14 * len(text)
     quad = np.array([[x, y], [x + width, y], [x + width, y + h], [x, y + h]], np.float32)
     return TextBox(text, score, quad)
@@ -29,8 +30,15 @@ def _flat(rows):
 
 
 def test_pairs_by_position_whatever_the_box_order():
-    expected = {"A": "AB-123-CD", "B": "25/09/2003", "E": "VF1RFB00X12345678",
-                "F.1": "1623", "P.1": "1598", "P.6": "7", "D.1": "RENAULT"}
+    expected = {
+        "A": "AB-123-CD",
+        "B": "25/09/2003",
+        "E": "VF1RFB00X12345678",
+        "F.1": "1623",
+        "P.1": "1598",
+        "P.6": "7",
+        "D.1": "RENAULT",
+    }
     boxes = _flat(ROWS)
     for seed in range(5):
         random.Random(seed).shuffle(boxes)
@@ -39,8 +47,12 @@ def test_pairs_by_position_whatever_the_box_order():
 
 def test_value_goes_to_nearest_code_on_its_left_not_previous_in_text_order():
     # Text order would give "1623" to B (its box comes right after B's value).
-    boxes = [box("B.", 40, 198, 22), box("25/09/2003", 75, 198), box("1623", 640, 198),
-             box("F.1", 600, 198, 30)]
+    boxes = [
+        box("B.", 40, 198, 22),
+        box("25/09/2003", 75, 198),
+        box("1623", 640, 198),
+        box("F.1", 600, 198, 30),
+    ]
     got = pair(boxes)
     assert got["B"].text == "25/09/2003" and got["F.1"].text == "1623"
 
@@ -71,8 +83,15 @@ def test_row_merged_into_one_box_is_split_at_each_code():
 
 
 def test_look_alike_code_letters():
-    got = pair([box("R1 2823", 1090, 190), box("1 M1", 600, 420), box("1.1 VP", 600, 467),
-                box("κ. e11*2007/46*6129*30", 1090, 140), box("0.1 FORD", 40, 372)])
+    got = pair(
+        [
+            box("R1 2823", 1090, 190),
+            box("1 M1", 600, 420),
+            box("1.1 VP", 600, 467),
+            box("κ. e11*2007/46*6129*30", 1090, 140),
+            box("0.1 FORD", 40, 372),
+        ]
+    )
     assert got["P.1"].text == "2823"
     assert got["J"].text == "M1" and got["J.1"].text == "VP"
     assert got["K"].text == "e11*2007/46*6129*30"
@@ -101,9 +120,13 @@ def test_long_value_in_one_box_is_kept_whole():
 
 
 def test_mrz_lines_are_separated():
-    others, lines = split_mrz([box("A.", 40, 140, 22),
-                               box("BREAK<<FORD<<FOCUS<<<<<<<<<<<<<<2003LJ062340", 50, 840),
-                               box("CRFRAWT817WN0WF0TD918X1K59271380309253VP<<<<", 50, 795)])
+    others, lines = split_mrz(
+        [
+            box("A.", 40, 140, 22),
+            box("BREAK<<FORD<<FOCUS<<<<<<<<<<<<<<2003LJ062340", 50, 840),
+            box("CRFRAWT817WN0WF0TD918X1K59271380309253VP<<<<", 50, 795),
+        ]
+    )
     assert lines[0].startswith("CRFRA") and lines[1].startswith("BREAK")
     assert len(others) == 1
 
@@ -116,8 +139,13 @@ def test_code_glued_after_a_value_through_a_symbol_is_split():
 def test_unreadable_letter_settled_by_elimination_and_grammar():
     # "#.2" could be any code ending in ".2"; F.1 and F.3 are read, D.2 and J.2 too: the
     # value 2150 is a valid mass, so F.2 it is.
-    boxes = [box("F.1 2150", 600, 146), box("#.2 2150", 600, 186), box("F.3 3710", 600, 222),
-             box("D.2 TXL5RXSH", 40, 345), box("J.2 AC", 600, 418)]
+    boxes = [
+        box("F.1 2150", 600, 146),
+        box("#.2 2150", 600, 186),
+        box("F.3 3710", 600, 222),
+        box("D.2 TXL5RXSH", 40, 345),
+        box("J.2 AC", 600, 418),
+    ]
     got = pair(boxes)
     assert got["F.2"].text == "2150" and got["D.2"].text == "TXL5RXSH"
 
@@ -125,14 +153,24 @@ def test_unreadable_letter_settled_by_elimination_and_grammar():
 def test_value_fragments_chain_along_the_line():
     # OCR cut the address into boxes; the last one is far from the code but close to the
     # previous fragment.
-    boxes = [box("C.3", 40, 315, 30), box("49 RUE VICTOR HUGO", 80, 315, 250),
-             box("59000", 345, 315, 70), box("LILLE", 430, 315, 70)]
+    boxes = [
+        box("C.3", 40, 315, 30),
+        box("49 RUE VICTOR HUGO", 80, 315, 250),
+        box("59000", 345, 315, 70),
+        box("LILLE", 430, 315, 70),
+    ]
     assert pair(boxes)["C.3"].text == "49 RUE VICTOR HUGO 59000 LILLE"
 
 
 def test_several_fields_on_one_row_each_keep_their_value():
-    got = pair([box("J. M1", 600, 420, 60), box("J.1 VP", 680, 420, 70),
-                box("J.2", 770, 420, 30), box("J.3 CI", 830, 420, 60)])
+    got = pair(
+        [
+            box("J. M1", 600, 420, 60),
+            box("J.1 VP", 680, 420, 70),
+            box("J.2", 770, 420, 30),
+            box("J.3 CI", 830, 420, 60),
+        ]
+    )
     assert (got["J"].text, got["J.1"].text, got["J.3"].text) == ("M1", "VP", "CI")
     assert got["J.2"].text == ""  # printed without a value: stays empty
 
@@ -143,22 +181,28 @@ def test_row_merged_without_spaces_is_cut_at_each_code():
 
 
 def test_empty_field_is_never_filled_from_its_neighbour():
-    got = pair([box("F.3", 600, 256, 30), box("S.1 5", 1040, 256, 50),
-                box("G 1173", 600, 298, 70)])
+    got = pair([box("F.3", 600, 256, 30), box("S.1 5", 1040, 256, 50), box("G 1173", 600, 298, 70)])
     assert got["F.3"].text == "" and got["S.1"].text == "5" and got["G"].text == "1173"
 
 
 def test_name_then_first_names_on_the_next_line():
-    boxes = [box("C.1 MERCIER", 26, 173, 110), box("HUGO SARAH", 63, 201, 110),
-             box("C.4a EST LE PROPRIETAIRE DU VEHICULE", 27, 243, 380)]
+    boxes = [
+        box("C.1 MERCIER", 26, 173, 110),
+        box("HUGO SARAH", 63, 201, 110),
+        box("C.4a EST LE PROPRIETAIRE DU VEHICULE", 27, 243, 380),
+    ]
     got = pair(boxes)
     assert got["C.1"].text == "MERCIER HUGO SARAH" and got["C.1"].lines == 2
     assert got["C.4a"].text == "EST LE PROPRIETAIRE DU VEHICULE"
 
 
 def test_address_on_three_lines_glued_to_its_code():
-    boxes = [box("c.317 RUE DE LA PAIX", 30, 262, 220), box("ESC 3", 52, 288, 67),
-             box("75011 PARIS", 55, 317, 132), box("D.1 FORD", 29, 360, 90)]
+    boxes = [
+        box("c.317 RUE DE LA PAIX", 30, 262, 220),
+        box("ESC 3", 52, 288, 67),
+        box("75011 PARIS", 55, 317, 132),
+        box("D.1 FORD", 29, 360, 90),
+    ]
     got = pair(boxes)
     assert got["C.3"].text == "17 RUE DE LA PAIX ESC 3 75011 PARIS"
     assert got["D.1"].text == "FORD"
@@ -175,9 +219,13 @@ def test_words_before_a_date_stay_with_their_field():
 
 
 def test_coupon_repeats_are_kept_apart_from_the_fields():
-    boxes = [box("A AB-123-CD", 27, 100, 150), box("E VF1RFB00X12345678", 27, 500, 260),
-             box("A AB-123-CD", 27, 715, 150), box("N° DE FORMULE 2019AB12345", 666, 715, 260),
-             box("E VF1RFB00X12345678", 27, 759, 260)]
+    boxes = [
+        box("A AB-123-CD", 27, 100, 150),
+        box("E VF1RFB00X12345678", 27, 500, 260),
+        box("A AB-123-CD", 27, 715, 150),
+        box("N° DE FORMULE 2019AB12345", 666, 715, 260),
+        box("E VF1RFB00X12345678", 27, 759, 260),
+    ]
     got = pair(boxes)
     assert got["A"].text == "AB-123-CD" and got["A"].repeated == ["AB-123-CD"]
     assert got["E"].repeated == ["VF1RFB00X12345678"]
@@ -190,8 +238,11 @@ def test_codes_of_one_family_keep_their_printed_order_on_a_row():
 
 
 def test_a_date_without_its_label_goes_to_the_only_missing_date_field():
-    boxes = [box("B 02/02/2008", 23, 135, 124), box("x.1 07/11/2018", 843, 308, 137),
-             box("08/11/2014", 500, 307, 115)]
+    boxes = [
+        box("B 02/02/2008", 23, 135, 124),
+        box("x.1 07/11/2018", 843, 308, 137),
+        box("08/11/2014", 500, 307, 115),
+    ]
     got = pair(boxes)
     assert got["I"].text == "08/11/2014" and got["I"].by_position
     assert "I" not in pair([box("08/11/2014", 500, 307, 115)])  # B, I or X.1: unknown

@@ -18,8 +18,11 @@ from tests.ocr.conftest import encode
 
 
 def _critical_errors(result, truth):
-    return {c: (result.text(c), truth[c]) for c in CRITICAL_CODES
-            if norm(result.text(c)) != norm(truth[c])}
+    return {
+        c: (result.text(c), truth[c])
+        for c in CRITICAL_CODES
+        if norm(result.text(c)) != norm(truth[c])
+    }
 
 
 def test_clean_scan_both_engines(any_reader, card, card_png):

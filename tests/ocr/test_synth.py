@@ -19,11 +19,9 @@ def test_both_layouts_with_multiline_values_empty_fields_and_the_coupon():
 
 
 def test_photo_geometry_covers_the_stated_conditions():
-    params = [synth.photo_geometry(np.random.default_rng(s), (1400, 1160))[2]
-              for s in range(300)]
+    params = [synth.photo_geometry(np.random.default_rng(s), (1400, 1160))[2] for s in range(300)]
     assert {p["quarter"] for p in params} == {0, 1, 2, 3}
-    assert max(abs(p["skew"]) for p in params) > 13 and all(abs(p["skew"]) <= 15
-                                                            for p in params)
+    assert max(abs(p["skew"]) for p in params) > 13 and all(abs(p["skew"]) <= 15 for p in params)
     assert max(p["keystone"] for p in params) > 0.18
     fills = [p["fill"] for p in params]
     assert min(fills) < 0.4 and max(fills) > 0.95

@@ -19,8 +19,10 @@ def test_valid_plates(plate):
     assert check_plate(plate).valid
 
 
-@pytest.mark.parametrize("plate", ["AI-123-CD", "AB-123-OU", "AB-000-CD", "SS-123-AB",
-                                   "1234 AB 96", "ABC-12-DE", "HELLO"])
+@pytest.mark.parametrize(
+    "plate",
+    ["AI-123-CD", "AB-123-OU", "AB-000-CD", "SS-123-AB", "1234 AB 96", "ABC-12-DE", "HELLO"],
+)
 def test_invalid_plates(plate):
     assert not check_plate(plate).valid
 
@@ -90,8 +92,10 @@ def test_text_digits_inside_words_become_letters():
 def test_closed_lists():
     assert check_closed("CL", CLOSED_LISTS["J.3"]).value == "CI"
     assert check_closed("G0", CLOSED_LISTS["P.3"]).value == "GO"
-    assert check_closed("715/2007*692/2008EUR05", CLOSED_LISTS["V.9"]).value == \
-        "715/2007*692/2008EURO5"
+    assert (
+        check_closed("715/2007*692/2008EUR05", CLOSED_LISTS["V.9"]).value
+        == "715/2007*692/2008EURO5"
+    )
     assert not check_closed("XX", CLOSED_LISTS["P.3"]).valid
     # M1 and N1 are both valid categories: no list-based repair between them.
     assert check_closed("N1", CLOSED_LISTS["J"]).value == "N1"

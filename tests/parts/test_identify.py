@@ -126,8 +126,9 @@ def test_known_plate_and_vin(tiny, session) -> None:
 def test_known_vehicles_are_per_owner(tiny, session) -> None:
     """One owner's plate and VIN never identify (nor reveal) anything to another owner,
     and the same plate may be remembered by two owners."""
-    remember_plate(session, "AB-123-CD", _id(session, 1002), vin="VF3CAHMZ0C1234567",
-                   owner="user:1")
+    remember_plate(
+        session, "AB-123-CD", _id(session, 1002), vin="VF3CAHMZ0C1234567", owner="user:1"
+    )
     session.commit()
     with pytest.raises(NotFoundError):
         identify_plate(session, "AB-123-CD", owner="user:2")

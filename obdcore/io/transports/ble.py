@@ -42,12 +42,15 @@ DISCONNECT_TIMEOUT_S = 5.0
 MAX_IDENTIFY_BYTES = 512  # a chatty gadget must not keep us reading
 
 # Services of OBD dongles (docs: DOMAIN.md, "BLE dongles (GATT)"), in the order tried.
-OBD_SERVICES: dict[str, str] = {normalize_uuid_str(uuid): label for uuid, label in (
-    ("fff0", "FFF0 (generic, Veepeak)"),
-    ("ffe0", "FFE0 (HM-10 / CC254x)"),
-    ("18f0", "18F0 (Vgate iCar Pro, vLinker)"),
-    ("e7810a71-73ae-499d-8c15-faa9aef0c3f2", "IOS-Vlink"),
-)}
+OBD_SERVICES: dict[str, str] = {
+    normalize_uuid_str(uuid): label
+    for uuid, label in (
+        ("fff0", "FFF0 (generic, Veepeak)"),
+        ("ffe0", "FFE0 (HM-10 / CC254x)"),
+        ("18f0", "18F0 (Vgate iCar Pro, vLinker)"),
+        ("e7810a71-73ae-499d-8c15-faa9aef0c3f2", "IOS-Vlink"),
+    )
+}
 # Some dongles advertise their name only; these words in a name mark an OBD dongle.
 NAME_HINTS = ("OBD", "ELM", "VLINK", "V-LINK", "VEEPEAK", "VGATE", "ICAR", "KONNWEI")
 # What an ELM327 or an STN chip says to ATI ("ELM327 v1.5", "STN2120 v5.6.5").
@@ -78,10 +81,14 @@ class FoundDongle:
 # ---------------------------------------------------------------- discovery
 
 
-async def discover(timeout: float = SCAN_TIMEOUT_S, *, confirm: bool = False,
-                   confirm_timeout: float = CONFIRM_TIMEOUT_S,
-                   scanner_backend: type[BaseBleakScanner] | None = None,
-                   client_backend: type[BaseBleakClient] | None = None) -> list[FoundDongle]:
+async def discover(
+    timeout: float = SCAN_TIMEOUT_S,
+    *,
+    confirm: bool = False,
+    confirm_timeout: float = CONFIRM_TIMEOUT_S,
+    scanner_backend: type[BaseBleakScanner] | None = None,
+    client_backend: type[BaseBleakClient] | None = None,
+) -> list[FoundDongle]:
     """Scans ``timeout`` seconds for OBD dongles: devices advertising a known OBD service
     (:data:`OBD_SERVICES`) or with an OBD-looking name. Returns them strongest signal first.
 
@@ -94,14 +101,17 @@ async def discover(timeout: float = SCAN_TIMEOUT_S, *, confirm: bool = False,
     found = [d for d in (_as_dongle(device, advert) for device, advert in heard) if d]
     if confirm:
         # One at a time: many BLE stacks handle a single connection attempt at once.
-        found = [d for d in [await _confirmed(d, client_backend, confirm_timeout)
-                             for d in found] if d]
+        found = [
+            d for d in [await _confirmed(d, client_backend, confirm_timeout) for d in found] if d
+        ]
     return sorted(found, key=lambda d: -d.rssi)
 
 
-async def _scan(timeout: float, backend: type[BaseBleakScanner] | None,
-                stop_when: Callable[[BLEDevice, AdvertisementData], bool] | None = None,
-                ) -> list[tuple[BLEDevice, AdvertisementData]]:
+async def _scan(
+    timeout: float,
+    backend: type[BaseBleakScanner] | None,
+    stop_when: Callable[[BLEDevice, AdvertisementData], bool] | None = None,
+) -> list[tuple[BLEDevice, AdvertisementData]]:
     """Every device heard within ``timeout`` s, or until one satisfies ``stop_when``.
     No service filter goes to the OS: dongles that advertise only a name would be lost."""
     heard_it = asyncio.Event()
@@ -131,11 +141,16 @@ def _as_dongle(device: BLEDevice, advert: AdvertisementData) -> FoundDongle | No
     return FoundDongle(name, device.address, advert.rssi, service, device=device)
 
 
-async def _confirmed(dongle: FoundDongle, client_backend: type[BaseBleakClient] | None,
-                     timeout: float) -> FoundDongle | None:
+async def _confirmed(
+    dongle: FoundDongle, client_backend: type[BaseBleakClient] | None, timeout: float
+) -> FoundDongle | None:
     """``dongle`` with its ATI identity, None when it is no adapter or cannot be reached."""
-    transport = BleTransport(f"ble://{dongle.address}", dongle=dongle, confirm_timeout=timeout,
-                             client_backend=client_backend)
+    transport = BleTransport(
+        f"ble://{dongle.address}",
+        dongle=dongle,
+        confirm_timeout=timeout,
+        client_backend=client_backend,
+    )
     try:
         await transport.open()
         return replace(dongle, identity=transport.identity)
@@ -148,8 +163,9 @@ async def _confirmed(dongle: FoundDongle, client_backend: type[BaseBleakClient] 
 # ---------------------------------------------------------------- characteristics
 
 
-def choose_characteristics(services: BleakGATTServiceCollection,
-                           ) -> tuple[BleakGATTCharacteristic, BleakGATTCharacteristic]:
+def choose_characteristics(
+    services: BleakGATTServiceCollection,
+) -> tuple[BleakGATTCharacteristic, BleakGATTCharacteristic]:
     """The (notify, write) pair to talk through, chosen by properties within one service:
     known OBD services first, then any other except the Bluetooth SIG's standard ones
     (``0x18xx``: GAP, Device Information, Heart Rate...). Notify is preferred over indicate,
@@ -162,8 +178,10 @@ def choose_characteristics(services: BleakGATTServiceCollection,
         if pair is not None:
             return pair
     listing = ", ".join(service.uuid for service in services) or "none"
-    raise LinkError(f"no notify/write characteristic pair in the GATT table (services: "
-                    f"{listing}): not a BLE serial adapter")
+    raise LinkError(
+        f"no notify/write characteristic pair in the GATT table (services: "
+        f"{listing}): not a BLE serial adapter"
+    )
 
 
 def _service_rank(service: BleakGATTService) -> tuple[int, int]:
@@ -177,16 +195,16 @@ def _standard(service: BleakGATTService) -> bool:
     return uuid.endswith(_SIG_BASE) and uuid.startswith("000018")
 
 
-def _pair_in(service: BleakGATTService,
-             ) -> tuple[BleakGATTCharacteristic, BleakGATTCharacteristic] | None:
+def _pair_in(
+    service: BleakGATTService,
+) -> tuple[BleakGATTCharacteristic, BleakGATTCharacteristic] | None:
     chars = service.characteristics  # in handle order
     notify = _first_with(chars, "notify") or _first_with(chars, "indicate")
     write = _first_with(chars, "write-without-response") or _first_with(chars, "write")
     return (notify, write) if notify is not None and write is not None else None
 
 
-def _first_with(chars: list[BleakGATTCharacteristic],
-                prop: str) -> BleakGATTCharacteristic | None:
+def _first_with(chars: list[BleakGATTCharacteristic], prop: str) -> BleakGATTCharacteristic | None:
     return next((char for char in chars if prop in char.properties), None)
 
 
@@ -208,11 +226,18 @@ class BleTransport(Transport):
     ``write_size`` (bytes per write).
     """
 
-    def __init__(self, url: str, *, scan_timeout: float = SCAN_TIMEOUT_S,
-                 connect_timeout: float = CONNECT_TIMEOUT_S, confirm: bool = True,
-                 confirm_timeout: float = CONFIRM_TIMEOUT_S, dongle: FoundDongle | None = None,
-                 client_backend: type[BaseBleakClient] | None = None,
-                 scanner_backend: type[BaseBleakScanner] | None = None):
+    def __init__(
+        self,
+        url: str,
+        *,
+        scan_timeout: float = SCAN_TIMEOUT_S,
+        connect_timeout: float = CONNECT_TIMEOUT_S,
+        confirm: bool = True,
+        confirm_timeout: float = CONFIRM_TIMEOUT_S,
+        dongle: FoundDongle | None = None,
+        client_backend: type[BaseBleakClient] | None = None,
+        scanner_backend: type[BaseBleakScanner] | None = None,
+    ):
         super().__init__(url)
         self.target = unquote(url.partition("://")[2]).strip().strip("/")
         self.scan_timeout = scan_timeout
@@ -251,27 +276,35 @@ class BleTransport(Transport):
     async def _find(self) -> FoundDongle:
         """The dongle the URL names; raises :class:`DeviceNotFound`."""
         if not self.target:
-            return self._only(await discover(self.scan_timeout,
-                                             scanner_backend=self.scanner_backend))
+            return self._only(
+                await discover(self.scan_timeout, scanner_backend=self.scanner_backend)
+            )
         heard = await _scan(self.scan_timeout, self.scanner_backend, self._is_target)
         for device, advert in heard:
             if self._is_target(device, advert):
                 name = advert.local_name or device.name or ""
                 return _as_dongle(device, advert) or FoundDongle(
-                    name, device.address, advert.rssi, None, device=device)
+                    name, device.address, advert.rssi, None, device=device
+                )
         dongles = [str(d) for d in (_as_dongle(*pair) for pair in heard) if d]
         seen = f"; OBD dongles nearby: {', '.join(dongles)}" if dongles else ""
-        raise DeviceNotFound(f"{self.url}: no BLE device called {self.target!r} heard "
-                             f"within {self.scan_timeout:g} s{seen}")
+        raise DeviceNotFound(
+            f"{self.url}: no BLE device called {self.target!r} heard "
+            f"within {self.scan_timeout:g} s{seen}"
+        )
 
     def _only(self, dongles: list[FoundDongle]) -> FoundDongle:
         if not dongles:
-            raise DeviceNotFound(f"{self.url}: no OBD dongle heard within "
-                                 f"{self.scan_timeout:g} s (is it powered, and in range?)")
+            raise DeviceNotFound(
+                f"{self.url}: no OBD dongle heard within "
+                f"{self.scan_timeout:g} s (is it powered, and in range?)"
+            )
         if len(dongles) > 1:
             listing = ", ".join(str(d) for d in dongles)
-            raise DeviceNotFound(f"{self.url}: several OBD dongles nearby: {listing}; "
-                                 f"name one, e.g. ble://{dongles[0].address}")
+            raise DeviceNotFound(
+                f"{self.url}: several OBD dongles nearby: {listing}; "
+                f"name one, e.g. ble://{dongles[0].address}"
+            )
         return dongles[0]
 
     def _is_target(self, device: BLEDevice, advert: AdvertisementData) -> bool:
@@ -282,15 +315,17 @@ class BleTransport(Transport):
     async def _connect(self, device: BLEDevice) -> None:
         """Connects, picks the characteristics and subscribes; raises
         :class:`DeviceNotFound` (cannot connect) or :class:`LinkError` (no usable pair)."""
-        client = BleakClient(device, self._on_disconnected, timeout=self.connect_timeout,
-                             backend=self.client_backend)
+        client = BleakClient(
+            device, self._on_disconnected, timeout=self.connect_timeout, backend=self.client_backend
+        )
         self._client = client  # set first, so that _close hangs up a half-made connection
         try:
             # bleak applies the timeout too; this bound also covers a backend that hangs.
             await asyncio.wait_for(client.connect(), self.connect_timeout + 1.0)
         except (BleakError, OSError, TimeoutError) as exc:
-            raise DeviceNotFound(f"cannot connect to {self.url} ({device.address}): "
-                                 f"{str(exc) or 'timed out'}") from None
+            raise DeviceNotFound(
+                f"cannot connect to {self.url} ({device.address}): {str(exc) or 'timed out'}"
+            ) from None
         self.notify_char, self.write_char = choose_characteristics(client.services)
         self._with_response = "write-without-response" not in self.write_char.properties
         # MTU-3 on every backend; BlueZ < 5.62 always says 20, which is safe.
@@ -315,8 +350,10 @@ class BleTransport(Transport):
         match = _IDENTITY.search(text) if answer is not None else None
         if match is None:
             name = self.dongle.name if self.dongle else self.target
-            raise NotAnAdapter(f"{self.url} ({name}) does not answer ATI like an ELM327 "
-                               f"adapter: {text.replace(chr(0), '')[:80]!r}")
+            raise NotAnAdapter(
+                f"{self.url} ({name}) does not answer ATI like an ELM327 "
+                f"adapter: {text.replace(chr(0), '')[:80]!r}"
+            )
         return match.group(0).strip()
 
     async def _read_prompt(self, framer: ElmFramer, timeout: float) -> Answer | None:
@@ -351,11 +388,12 @@ class BleTransport(Transport):
         if client is None or char is None or not client.is_connected:
             raise LinkLost(f"{self.url} is not connected")
         for start in range(0, len(data), self.write_size):
-            chunk = data[start:start + self.write_size]
+            chunk = data[start : start + self.write_size]
             try:
                 await asyncio.wait_for(
                     client.write_gatt_char(char, chunk, response=self._with_response),
-                    WRITE_TIMEOUT_S)
+                    WRITE_TIMEOUT_S,
+                )
             except (BleakError, OSError, TimeoutError) as exc:
                 self._write_failed(client, exc)
 

@@ -38,13 +38,18 @@ class SerialTransport(Transport):
     async def _open(self) -> None:
         try:
             self._port = await asyncio.to_thread(
-                serial.serial_for_url, self.url, baudrate=self.baud, timeout=_READ_SLICE_S,
-                write_timeout=2.0)
+                serial.serial_for_url,
+                self.url,
+                baudrate=self.baud,
+                timeout=_READ_SLICE_S,
+                write_timeout=2.0,
+            )
         except (serial.SerialException, ValueError, OSError) as exc:
             raise DeviceNotFound(f"cannot open {self.url}: {exc}") from None
         self._stopping.clear()
-        self._reader = threading.Thread(target=self._read_loop, name=f"serial {self.url}",
-                                        daemon=True)
+        self._reader = threading.Thread(
+            target=self._read_loop, name=f"serial {self.url}", daemon=True
+        )
         self._reader.start()
 
     def _read_loop(self) -> None:

@@ -28,7 +28,8 @@ class TcpTransport(Transport):
     async def _open(self) -> None:
         try:
             reader, self._writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port), self.connect_timeout)
+                asyncio.open_connection(self.host, self.port), self.connect_timeout
+            )
         except (OSError, TimeoutError) as exc:
             reason = str(exc) or "timed out"
             raise DeviceNotFound(f"cannot connect to {self.url}: {reason}") from None
