@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
+import firmware_sim
 from diagnostics.runner import CarStopped, PromptDriver, SimulatorDriver, run_guided_test
 from diagnostics.snapshot import load_snapshot
-
-firmware_sim = pytest.importorskip("firmware_sim")
-from obdcore.client import Client  # noqa: E402
+from obdcore.client import Client
 
 SHORT = {"cold_start": 2, "idle": 3, "hold_2500": 2, "snap_throttle": 1, "drive": 2}
 
