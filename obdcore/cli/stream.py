@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -27,13 +28,16 @@ from obdcore.cli.connect import (
     EXIT_USAGE,
     CarTarget,
     JsonOption,
+    UnitsOption,
     car_command,
     console,
     fail,
+    link_failure,
     print_json,
 )
 from obdcore.cli.replay import _value_text
-from obdcore.errors import ExitCode, TableError
+from obdcore.errors import ExitCode, LinkError, TableError
+from obdcore.units import convert, unit_in
 
 app = typer.Typer()
 
@@ -123,13 +127,16 @@ async def poll(
     rates: dict[str, float] | None,
     duration: float | None,
     on_sample: Callable,
+    *,
+    persistent: bool = True,
 ) -> None:
     """Hands every sample of ``names`` to ``on_sample`` for ``duration`` seconds (None: until
-    cancelled). Persistent: a link that drops is reconnected, not fatal."""
+    cancelled). ``persistent``: a link that drops for good is reconnected (``log``), else
+    the client's :class:`LinkError` ends it once its recovery gave up (``live``)."""
     deadline = asyncio.timeout(duration)
     try:
         async with deadline:
-            async for sample in car.stream(names, rates, persistent=True):
+            async for sample in car.stream(names, rates, persistent=persistent):
                 on_sample(sample)
     except TimeoutError:
         if not deadline.expired():
@@ -138,17 +145,86 @@ async def poll(
 
 # ============================================================================ live
 
+NUMBER_WIDTH = 7  # every number of the dashboard fits in 7 characters ("-1234.5", "0.0039")
+RATE_WIDTH = 4  # the Hz column: "10.0"
+SPARK_MIN = 8  # a sparkline narrower than this says nothing: hide it
+GAP = 3  # what the table style puts between two columns (padding, rule, padding)
+STALE_S = 2.0  # no sample for this long: the values are old, say so
+RATE_WINDOW_S = 5.0  # the footer's rate is measured over the last few seconds
 
-def sparkline(values) -> str:
-    """Block characters tracing ``values`` between their own minimum and maximum."""
-    values = list(values)
+_ALARM = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=|>|<)\s*([-+]?\d+(?:\.\d*)?)\s*$")
+_COMPARE = {
+    ">": lambda value, limit: value > limit,
+    "<": lambda value, limit: value < limit,
+    ">=": lambda value, limit: value >= limit,
+    "<=": lambda value, limit: value <= limit,
+}
+
+AlarmOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--alarm",
+        metavar="NAME>N",
+        help="Highlight NAME and ring the bell while the rule holds: NAME>N, NAME<N, "
+        "NAME>=N or NAME<=N, N in the units shown (COOLANT_TEMP>105); repeatable. NAME is "
+        "polled even if not among --pid.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """One ``--alarm`` rule: ``name`` ``op`` ``limit`` (in the units shown)."""
+
+    name: str
+    op: str
+    limit: float
+
+    @property
+    def text(self) -> str:
+        return f"{self.name}{self.op}{self.limit:g}"
+
+    def holds(self, value) -> bool:
+        number = _number(value)
+        return number is not None and _COMPARE[self.op](number, self.limit)
+
+
+def chosen_alarms(specs: list[str] | None) -> list[Alarm]:
+    """``--alarm`` rules parsed; exits 2 naming the allowed forms for a malformed one and
+    close matches for an unknown value name."""
+    from obdcore.io.client import check_live_names
+
+    alarms = []
+    for spec in specs or ():
+        match = _ALARM.match(spec)
+        if match is None:
+            fail(
+                f"--alarm {spec!r}: write NAME>N, NAME<N, NAME>=N or NAME<=N with N a number "
+                "(COOLANT_TEMP>105)",
+                EXIT_USAGE,
+            )
+        name, op, limit = match.group(1).upper(), match.group(2), float(match.group(3))
+        try:
+            check_live_names([name])
+        except TableError as exc:
+            fail(f"--alarm {spec!r}: {exc}", EXIT_USAGE)
+        alarms.append(Alarm(name, op, limit))
+    return alarms
+
+
+def sparkline(values, width: int | None = None) -> str:
+    """Block characters tracing the last ``width`` of ``values`` (all: None) between their
+    own minimum and maximum, left-aligned and padded with spaces to ``width``."""
+    values = list(values)[-width:] if width else list(values)
     if not values:
-        return ""
+        return " " * (width or 0)
     low, high = min(values), max(values)
-    if high == low:  # a steady value: a flat line in the middle
-        return SPARK_BLOCKS[len(SPARK_BLOCKS) // 2 - 1] * len(values)
     top = len(SPARK_BLOCKS) - 1
-    return "".join(SPARK_BLOCKS[round((value - low) / (high - low) * top)] for value in values)
+    if high == low:  # a steady value: a flat line in the middle
+        line = SPARK_BLOCKS[len(SPARK_BLOCKS) // 2 - 1] * len(values)
+    else:
+        line = "".join(SPARK_BLOCKS[round((v - low) / (high - low) * top)] for v in values)
+    return line.ljust(width or 0)
 
 
 def _number(value) -> float | None:
@@ -158,18 +234,51 @@ def _number(value) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _short(value) -> str:
-    """A value as a dashboard shows it: four significant digits, no exponent."""
+def _short(value, width: int = NUMBER_WIDTH) -> str:
+    """A value as a dashboard shows it: four significant digits, no exponent, never
+    longer than ``width`` characters (a number is rounded further, never cut)."""
     number = _number(value)
     if number is None:
         return "…" if value is None else _value_text(value)
-    return f"{number:.0f}" if abs(number) >= 10_000 else f"{number:.4g}"
+    if abs(number) >= 10_000:
+        return f"{number:.0f}"
+    text = f"{number:.4g}"
+    if "e" in text or len(text) > width:  # 0.00001234: fixed decimals that fit
+        decimals = max(0, width - 2 - (number < 0))
+        text = f"{number:.{decimals}f}"
+    return text
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which columns a dashboard of a given width shows, and how wide each is. Chosen from
+    the terminal's width and the names and units polled, never from the values, so the
+    table keeps its width as values change and sparklines fill."""
+
+    name: int
+    unit: int
+    extremes: bool  # the min and max columns
+    rate: bool  # the Hz column
+    spark: int  # sparkline width, 0: hidden
+
+    @classmethod
+    def fit(cls, width: int, name: int, unit: int) -> Layout:
+        """The widest dashboard within ``width`` columns: value name, now and unit always;
+        then min and max, then Hz, then a sparkline of 8-30 blocks, as room allows."""
+        used = name + NUMBER_WIDTH + unit + 2 * GAP
+        extremes = used + 2 * (NUMBER_WIDTH + GAP) <= width
+        used += 2 * (NUMBER_WIDTH + GAP) if extremes else 0
+        rate = used + RATE_WIDTH + GAP <= width
+        used += RATE_WIDTH + GAP if rate else 0
+        room = width - used - GAP
+        return cls(name, unit, extremes, rate, min(SPARK_WIDTH, room) if room >= SPARK_MIN else 0)
 
 
 @dataclass
 class Trace:
-    """What the dashboard keeps of one value. ``ecu``: its source, the first ECU that
-    answered it (when two repeat a value, the speed, one source keeps min/max honest)."""
+    """What the dashboard keeps of one value, in the units shown. ``ecu``: its source, the
+    first ECU that answered it (when two repeat a value, the speed, one source keeps
+    min/max honest)."""
 
     name: str
     unit: str = ""
@@ -182,20 +291,22 @@ class Trace:
     last_at: float | None = None
     recent: deque = field(default_factory=lambda: deque(maxlen=SPARK_WIDTH))
 
-    def add(self, sample) -> None:
-        """Takes one sample from this value's source ECU (others are ignored)."""
+    def add(self, sample, value, unit: str) -> bool:
+        """Takes one sample (``value`` in ``unit``, converted for display) from this
+        value's source ECU; False for another ECU's (ignored)."""
         if self.ecu is None:
             self.ecu = sample.ecu
         if sample.ecu != self.ecu:
-            return
-        self.last, self.unit, self.count = sample.value, sample.unit, self.count + 1
+            return False
+        self.last, self.unit, self.count = value, unit, self.count + 1
         self.first_at = sample.at if self.first_at is None else self.first_at
         self.last_at = sample.at
-        number = _number(sample.value)
+        number = _number(value)
         if number is not None:
             self.low = number if self.low is None else min(self.low, number)
             self.high = number if self.high is None else max(self.high, number)
             self.recent.append(number)
+        return True
 
     @property
     def rate_hz(self) -> float | None:
@@ -223,63 +334,176 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-class Dashboard:
-    """The rows of ``novaevo live`` and the connection state shown under them."""
+def _display_unit(name: str, units: str) -> str:
+    """The unit ``name`` is shown in, known before any sample (the PID table's)."""
+    from obdcore.protocol.pidtable import PidTable
 
-    def __init__(self, names: list[str], clock: Callable[[], float]):
-        self.traces = {name: Trace(name) for name in names}
+    try:
+        unit = PidTable.standard().by_name(name).unit
+    except KeyError:
+        unit = ""
+    return unit_in(unit, units)
+
+
+class Dashboard:
+    """The rows of ``novaevo live``, its alarms and the footer saying how the link is.
+
+    A Rich renderable: each drawing fits the console's current width (:class:`Layout`).
+    """
+
+    def __init__(
+        self,
+        names: list[str],
+        clock: Callable[[], float],
+        units: str = "metric",
+        alarms: list[Alarm] | tuple[Alarm, ...] = (),
+    ):
+        self.traces = {name: Trace(name, _display_unit(name, units)) for name in names}
+        self.units = units
+        self.alarms = list(alarms)
+        self.firing: set[Alarm] = set()
+        self.alarm_events: list[dict] = []
+        self.bell = False  # an alarm started since the last drawing
         self.state = "connecting"
+        self.lost: str | None = None  # why the link was given up, once it was
+        self.link_error: LinkError | None = None
         self.stopped = False
         self.clock = clock
         self.started = clock()
-        self._drawn_at = -math.inf
+        self.last_sample_at: float | None = None
+        self.arrivals: deque[float] = deque()
+
+    # ---------------------------------------------------------------- what comes in
 
     def add(self, sample) -> None:
         trace = self.traces.get(sample.name)
-        if trace is not None:
-            trace.add(sample)
+        if trace is None:
+            return
+        value, unit = convert(sample.value, sample.unit, self.units)
+        if not trace.add(sample, value, unit):
+            return
+        self.last_sample_at = sample.at
+        self.arrivals.append(sample.at)
+        while self.arrivals and self.arrivals[0] < sample.at - RATE_WINDOW_S:
+            self.arrivals.popleft()
+        for alarm in self.alarms:
+            if alarm.name == sample.name:
+                self._check(alarm, value, unit, sample.at)
 
-    def due(self) -> bool:
-        """True at most every :data:`REFRESH_S` seconds: time to redraw."""
-        now = self.clock()
-        if now - self._drawn_at < REFRESH_S:
-            return False
-        self._drawn_at = now
-        return True
+    def _check(self, alarm: Alarm, value, unit: str, at: float) -> None:
+        """Starts or ends ``alarm`` on a new value; a start rings the bell once."""
+        if alarm.holds(value) and alarm not in self.firing:
+            self.firing.add(alarm)
+            self.bell = True
+            self.alarm_events.append(
+                {
+                    "alarm": alarm.text,
+                    "name": alarm.name,
+                    "value": value,
+                    "unit": unit,
+                    "at_s": round(at - self.started, 2),
+                    "ended_at_s": None,
+                }
+            )
+        elif not alarm.holds(value) and alarm in self.firing:
+            self.firing.discard(alarm)
+            for event in reversed(self.alarm_events):
+                if event["alarm"] == alarm.text and event["ended_at_s"] is None:
+                    event["ended_at_s"] = round(at - self.started, 2)
+                    break
 
-    def render(self):
-        """The table as it stands (Rich calls it on each refresh)."""
+    def event(self, event) -> None:
+        """A connection event from the client."""
+        self.state = str(event.state)
+
+    # ---------------------------------------------------------------- drawing
+
+    def _age(self) -> float | None:
+        """Seconds since the last sample (None before the first)."""
+        return None if self.last_sample_at is None else self.clock() - self.last_sample_at
+
+    def footer(self) -> str:
+        """How the link is, from what arrives (not from the last event alone): the rate of
+        samples, or how long nothing came, or that the link was lost; then the time."""
+        from rich.markup import escape
+
+        age = self._age()
+        if self.lost is not None:
+            status = "[bold red]link lost: the adapter stopped answering[/]"
+        elif age is None:
+            status = escape(self.state)
+        elif age <= STALE_S:
+            window = max(min(RATE_WINDOW_S, self.clock() - self.started), 1e-9)
+            status = f"receiving {len(self.arrivals) / window:.0f} values/s"
+        else:
+            status = f"[bold yellow]no data for {age:.0f} s[/] ({escape(self.state)})"
+        hint = "stopped" if self.stopped else "Ctrl-C to stop"
+        return f"{status} · {self.clock() - self.started:.0f} s · {hint}"
+
+    def __rich_console__(self, console, options):
+        yield self.table(options.max_width)
+
+    def table(self, width: int):
+        """The table for a terminal ``width`` columns wide."""
+        from rich import box
         from rich.table import Table
 
-        hint = "stopped" if self.stopped else "Ctrl-C to stop"
+        units = [len(trace.unit) for trace in self.traces.values()]
+        shape = Layout.fit(
+            width, max(len(name) for name in self.traces), max([4, *units]) if units else 4
+        )
         table = Table(
             title="Live data",
-            caption=f"{self.state} · {self.clock() - self.started:.0f} s · {hint}",
+            caption=self.footer(),
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            padding=(0, 1),
         )
-        for column in ("value", "now", "unit", "min", "max", "recent", "Hz"):
-            table.add_column(
-                column,
-                justify="right" if column in ("now", "min", "max", "Hz") else "left",
-                no_wrap=True,
-            )
+        columns = [("value", shape.name, "left"), ("now", NUMBER_WIDTH, "right")]
+        columns.append(("unit", shape.unit, "left"))
+        if shape.extremes:
+            columns += [("min", NUMBER_WIDTH, "right"), ("max", NUMBER_WIDTH, "right")]
+        if shape.spark:
+            columns.append(("recent", shape.spark, "left"))
+        if shape.rate:
+            columns.append(("Hz", RATE_WIDTH, "right"))
+        for title, size, justify in columns:
+            table.add_column(title, width=size, justify=justify, no_wrap=shape.name < width)
+        stale = self.lost is not None or (self._age() or 0.0) > STALE_S
+        alarmed = {alarm.name for alarm in self.firing}
         for trace in self.traces.values():
-            rate = trace.rate_hz
-            table.add_row(
-                trace.name,
-                _short(trace.last),
-                trace.unit,
-                _short(trace.low),
-                _short(trace.high),
-                sparkline(trace.recent),
-                "" if rate is None else f"{rate:.1f}",
-            )
+            table.add_row(*self._row(trace, shape, stale, trace.name in alarmed))
+        if self.firing:
+            from rich.markup import escape
+
+            rules = ", ".join(sorted(alarm.text for alarm in self.firing))
+            table.caption = f"[bold white on red] ALARM {escape(rules)} [/] " + table.caption
         return table
+
+    def _row(self, trace: Trace, shape: Layout, stale: bool, alarmed: bool) -> list:
+        from rich.text import Text
+
+        style = "bold white on red" if alarmed else ("dim" if stale else "")
+        cells = [Text(trace.name, style=style), Text(_short(trace.last), style=style)]
+        cells.append(Text(trace.unit))
+        if shape.extremes:
+            cells += [Text(_short(trace.low)), Text(_short(trace.high))]
+        if shape.spark:
+            cells.append(Text(sparkline(trace.recent, shape.spark)))
+        if shape.rate:
+            rate = trace.rate_hz
+            cells.append(Text("" if rate is None else f"{rate:.1f}"))
+        return cells
 
     def document(self, interrupted: bool) -> dict:
         return {
             "pids": {name: trace.document() for name, trace in self.traces.items()},
+            "units": self.units,
+            "alarms": self.alarm_events,
             "seconds": round(self.clock() - self.started, 2),
             "interrupted": interrupted,
+            "link_lost": self.lost,
         }
 
 
@@ -289,48 +513,69 @@ def live(
     target: CarTarget,
     pid: PidOption = None,
     rate: RateOption = None,
+    alarm: AlarmOption = None,
+    units: UnitsOption = "metric",
     duration: DurationOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Watch values change: a live table of each value now, its min, max and a sparkline
-    of recent values. Ctrl-C (or --duration) stops it."""
-    from rich.live import Live
-
+    of recent values, fitted to the terminal's width. Ctrl-C (or --duration) stops it; a
+    link lost for good (the adapter gone) ends it with exit code 6."""
+    alarms = chosen_alarms(alarm)
     names = chosen_names(pid)
+    names += [a.name for a in alarms if a.name not in names]
     rates = chosen_rates(rate, names)
-    board = Dashboard(names, time.monotonic)  # the client's clock: samples are stamped by it
-
-    def on_event(event) -> None:
-        board.state = str(event.state)
-
-    async def watch(car) -> bool:
-        board.started = car.clock()
-        out = console()
-        display = (
-            nullcontext()
-            if as_json
-            else Live(get_renderable=board.render, console=out, auto_refresh=False)
-        )
-        try:
-            with display as screen:
-
-                def show(sample) -> None:
-                    board.add(sample)
-                    if screen is not None and board.due():
-                        screen.refresh()
-
-                try:
-                    await poll(car, names, rates, duration, show)
-                finally:
-                    board.stopped = True  # the last drawing says so
-        finally:
-            if not as_json and not out.is_terminal:
-                out.line()  # Rich ends a live display with a newline on terminals only
-        return True
-
-    finished = target.run(watch, on_event=on_event, interruptible=True)
+    board = Dashboard(names, time.monotonic, units, alarms)  # the client's clock
+    finished = target.run(
+        lambda car: _watch(car, board, rates, duration, as_json),
+        on_event=board.event,
+        interruptible=True,
+    )
     if as_json:
         print_json(board.document(interrupted=finished is None))
+    if board.link_error is not None:
+        # Once connected, a link given up is a lost link (6), whatever the last reconnection
+        # attempt met (nothing listening any more would otherwise read as 3, never found).
+        fail(link_failure(board.link_error)[1], ExitCode.LINK)
+
+
+async def _watch(car, board: Dashboard, rates, duration: float | None, as_json: bool) -> bool:
+    """Streams into ``board`` and redraws it 4 times a second (also while nothing
+    arrives, so that a silent link shows); a :class:`LinkError` is noted on the board."""
+    from rich.live import Live
+
+    board.started = car.clock()
+    out = console()
+    display = (
+        nullcontext()
+        if as_json
+        else Live(board, console=out, auto_refresh=False, vertical_overflow="visible")
+    )
+    with display as screen:
+        drawing = asyncio.create_task(_redraw(screen, board, out)) if screen else None
+        try:
+            await poll(car, list(board.traces), rates, duration, board.add, persistent=False)
+        except LinkError as exc:
+            board.link_error = exc
+            board.lost = str(exc) or type(exc).__name__
+        finally:
+            board.stopped = True  # the last drawing says so
+            if drawing is not None:
+                drawing.cancel()
+                screen.refresh()
+    if not as_json and not out.is_terminal:
+        out.line()  # Rich ends a live display with a newline on terminals only
+    return True
+
+
+async def _redraw(screen, board: Dashboard, out) -> None:
+    while True:
+        if board.bell and out.is_terminal:
+            out.file.write("\a")  # BEL: the terminal beeps (or flashes)
+            out.file.flush()
+        board.bell = False
+        screen.refresh()
+        await asyncio.sleep(REFRESH_S)
 
 
 # ============================================================================ log
