@@ -33,6 +33,7 @@ __all__ = [
     "DTC_KINDS",
     "clearing_document",
     "codes_document",
+    "calibrations_document",
     "ecu_key",
     "freeze_frames_document",
     "inspection_verdict",
@@ -358,13 +359,22 @@ def _raw(test: MonitorTest) -> tuple[tuple[int, ...], tuple[int, int]] | None:
 # ============================================================================ the vehicle
 
 
-def vehicle_document(car: Client, *, vin: str | None, voltage: float | None) -> dict:
-    """The adapter, the bus, the ECUs, the VIN and the battery voltage: ``{"device",
-    "adapter": {"identity", "device", "stn", "clone", "missing_commands"}, "protocol",
-    "protocol_name", "ecus": [{"id", "name"}], "vin", "voltage", "latency_ms"}``.
+def vehicle_document(
+    car: Client,
+    *,
+    vin: str | None,
+    voltage: float | None,
+    calibrations: Iterable = (),
+) -> dict:
+    """The adapter, the bus, the ECUs, the VIN (and what it says offline), the battery
+    voltage and each ECU's calibrations: ``{"device", "adapter": {"identity", "device",
+    "stn", "clone", "missing_commands"}, "protocol", "protocol_name", "ecus": [{"id",
+    "name"}], "vin", "vin_decoded": {...} or null, "voltage", "latency_ms",
+    "calibrations": [{"ecu", "name", "calibration_ids", "cvns"}]}``.
 
     ``car``: a connected client (what it learned while connecting is read, nothing is
-    asked); ``vin``/``voltage``: :meth:`Client.vin` and :meth:`Client.voltage`.
+    asked); ``vin``/``voltage``: :meth:`Client.vin` and :meth:`Client.voltage`;
+    ``calibrations``: the readings of Mode 09 PIDs 04 (CALID) and 06 (CVN).
     """
     adapter, protocol = car.adapter, car.protocol
     return {
@@ -380,6 +390,35 @@ def vehicle_document(car: Client, *, vin: str | None, voltage: float | None) -> 
         "protocol_name": PROTOCOLS[protocol][0] if protocol else None,
         "ecus": [{"id": f"{ecu:X}", "name": describe_ecu(ecu, protocol)} for ecu in car.ecus],
         "vin": vin,
+        "vin_decoded": _vin_decoded(vin),
         "voltage": to_json(voltage),
         "latency_ms": round(car.latency_s * 1000, 1) if car.latency_s else None,
+        "calibrations": calibrations_document(calibrations, protocol),
     }
+
+
+def _vin_decoded(vin: str | None) -> dict | None:
+    from obdcore import vin as vin_codec
+
+    try:
+        return vin_codec.decode(vin).document() if vin else None
+    except vin_codec.VinError:  # an ECU reporting padding or a partial VIN
+        return None
+
+
+def calibrations_document(readings: Iterable, protocol: str | None) -> list[dict]:
+    """Calibration ids and their verification numbers per ECU, from the readings of
+    Mode 09 PIDs 04 and 06: ``[{"ecu": "7E8", "name", "calibration_ids": [...], "cvns":
+    [...]}]``, lowest ECU first (the n-th CVN belongs to the n-th calibration id)."""
+    by_ecu: dict[int, dict] = {}
+    fields = {"CALIBRATION_ID": "calibration_ids", "CVN": "cvns"}
+    for reading in readings:
+        if reading.name not in fields or not isinstance(reading.value, tuple):
+            continue
+        entry = by_ecu.setdefault(
+            reading.ecu,
+            {"ecu": ecu_key(reading.ecu), "name": describe_ecu(reading.ecu, protocol)}
+            | {key: [] for key in fields.values()},
+        )
+        entry[fields[reading.name]].extend(str(item) for item in reading.value)
+    return [by_ecu[ecu] for ecu in sorted(by_ecu)]

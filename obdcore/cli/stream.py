@@ -234,15 +234,15 @@ def _number(value) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _short(value, width: int = NUMBER_WIDTH) -> str:
-    """A value as a dashboard shows it: four significant digits, no exponent, never
+def short_number(value, width: int = NUMBER_WIDTH, digits: int = 4) -> str:
+    """A value as a dashboard shows it: ``digits`` significant digits, no exponent, never
     longer than ``width`` characters (a number is rounded further, never cut)."""
     number = _number(value)
     if number is None:
         return "…" if value is None else _value_text(value)
     if abs(number) >= 10_000:
         return f"{number:.0f}"
-    text = f"{number:.4g}"
+    text = f"{number:.{digits}g}"
     if "e" in text or len(text) > width:  # 0.00001234: fixed decimals that fit
         decimals = max(0, width - 2 - (number < 0))
         text = f"{number:.{decimals}f}"
@@ -485,10 +485,10 @@ class Dashboard:
         from rich.text import Text
 
         style = "bold white on red" if alarmed else ("dim" if stale else "")
-        cells = [Text(trace.name, style=style), Text(_short(trace.last), style=style)]
+        cells = [Text(trace.name, style=style), Text(short_number(trace.last), style=style)]
         cells.append(Text(trace.unit))
         if shape.extremes:
-            cells += [Text(_short(trace.low)), Text(_short(trace.high))]
+            cells += [Text(short_number(trace.low)), Text(short_number(trace.high))]
         if shape.spark:
             cells.append(Text(sparkline(trace.recent, shape.spark)))
         if shape.rate:
