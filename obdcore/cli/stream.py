@@ -345,6 +345,64 @@ def _display_unit(name: str, units: str) -> str:
     return unit_in(unit, units)
 
 
+class LinkStatus:
+    """How the link is, judged from what arrives (not from the last event alone): the
+    footer of ``live`` and ``trip``."""
+
+    def __init__(self, clock: Callable[[], float]):
+        self.clock = clock
+        self.started = clock()
+        self.state = "connecting"  # the client's last state event
+        self.error: LinkError | None = None  # the error that ended the session, if one did
+        self.stopped = False
+        self.last_sample_at: float | None = None
+        self.arrivals: deque[float] = deque()
+
+    @property
+    def lost(self) -> bool:
+        return self.error is not None
+
+    def arrived(self, at: float) -> None:
+        """A sample came at ``at`` (the client's clock)."""
+        self.last_sample_at = at
+        self.arrivals.append(at)
+        while self.arrivals and self.arrivals[0] < at - RATE_WINDOW_S:
+            self.arrivals.popleft()
+
+    def event(self, event) -> None:
+        """A connection event from the client."""
+        self.state = str(event.state)
+
+    def age(self) -> float | None:
+        """Seconds since the last sample (None before the first)."""
+        return None if self.last_sample_at is None else self.clock() - self.last_sample_at
+
+    def stale(self) -> bool:
+        """True once the values shown are old: the link lost or silent for a while."""
+        return self.lost or (self.age() or 0.0) > STALE_S
+
+    def seconds(self) -> float:
+        return self.clock() - self.started
+
+    def footer(self) -> str:
+        """The rate of samples, or how long nothing came, or that the link was lost; then
+        the time (Rich markup)."""
+        from rich.markup import escape
+
+        age = self.age()
+        if self.lost:
+            status = "[bold red]link lost: the adapter stopped answering[/]"
+        elif age is None:
+            status = escape(self.state)
+        elif age <= STALE_S:
+            window = max(min(RATE_WINDOW_S, self.seconds()), 1e-9)
+            status = f"receiving {len(self.arrivals) / window:.0f} values/s"
+        else:
+            status = f"[bold yellow]no data for {age:.0f} s[/] ({escape(self.state)})"
+        hint = "stopped" if self.stopped else "Ctrl-C to stop"
+        return f"{status} · {self.seconds():.0f} s · {hint}"
+
+
 class Dashboard:
     """The rows of ``novaevo live``, its alarms and the footer saying how the link is.
 
@@ -364,14 +422,7 @@ class Dashboard:
         self.firing: set[Alarm] = set()
         self.alarm_events: list[dict] = []
         self.bell = False  # an alarm started since the last drawing
-        self.state = "connecting"
-        self.lost: str | None = None  # why the link was given up, once it was
-        self.link_error: LinkError | None = None
-        self.stopped = False
-        self.clock = clock
-        self.started = clock()
-        self.last_sample_at: float | None = None
-        self.arrivals: deque[float] = deque()
+        self.link = LinkStatus(clock)
 
     # ---------------------------------------------------------------- what comes in
 
@@ -382,10 +433,7 @@ class Dashboard:
         value, unit = convert(sample.value, sample.unit, self.units)
         if not trace.add(sample, value, unit):
             return
-        self.last_sample_at = sample.at
-        self.arrivals.append(sample.at)
-        while self.arrivals and self.arrivals[0] < sample.at - RATE_WINDOW_S:
-            self.arrivals.popleft()
+        self.link.arrived(sample.at)
         for alarm in self.alarms:
             if alarm.name == sample.name:
                 self._check(alarm, value, unit, sample.at)
@@ -401,7 +449,7 @@ class Dashboard:
                     "name": alarm.name,
                     "value": value,
                     "unit": unit,
-                    "at_s": round(at - self.started, 2),
+                    "at_s": round(at - self.link.started, 2),
                     "ended_at_s": None,
                 }
             )
@@ -409,36 +457,10 @@ class Dashboard:
             self.firing.discard(alarm)
             for event in reversed(self.alarm_events):
                 if event["alarm"] == alarm.text and event["ended_at_s"] is None:
-                    event["ended_at_s"] = round(at - self.started, 2)
+                    event["ended_at_s"] = round(at - self.link.started, 2)
                     break
 
-    def event(self, event) -> None:
-        """A connection event from the client."""
-        self.state = str(event.state)
-
     # ---------------------------------------------------------------- drawing
-
-    def _age(self) -> float | None:
-        """Seconds since the last sample (None before the first)."""
-        return None if self.last_sample_at is None else self.clock() - self.last_sample_at
-
-    def footer(self) -> str:
-        """How the link is, from what arrives (not from the last event alone): the rate of
-        samples, or how long nothing came, or that the link was lost; then the time."""
-        from rich.markup import escape
-
-        age = self._age()
-        if self.lost is not None:
-            status = "[bold red]link lost: the adapter stopped answering[/]"
-        elif age is None:
-            status = escape(self.state)
-        elif age <= STALE_S:
-            window = max(min(RATE_WINDOW_S, self.clock() - self.started), 1e-9)
-            status = f"receiving {len(self.arrivals) / window:.0f} values/s"
-        else:
-            status = f"[bold yellow]no data for {age:.0f} s[/] ({escape(self.state)})"
-        hint = "stopped" if self.stopped else "Ctrl-C to stop"
-        return f"{status} · {self.clock() - self.started:.0f} s · {hint}"
 
     def __rich_console__(self, console, options):
         yield self.table(options.max_width)
@@ -454,7 +476,7 @@ class Dashboard:
         )
         table = Table(
             title="Live data",
-            caption=self.footer(),
+            caption=self.link.footer(),
             box=box.SIMPLE_HEAD,
             show_edge=False,
             pad_edge=False,
@@ -470,7 +492,7 @@ class Dashboard:
             columns.append(("Hz", RATE_WIDTH, "right"))
         for title, size, justify in columns:
             table.add_column(title, width=size, justify=justify, no_wrap=shape.name < width)
-        stale = self.lost is not None or (self._age() or 0.0) > STALE_S
+        stale = self.link.stale()
         alarmed = {alarm.name for alarm in self.firing}
         for trace in self.traces.values():
             table.add_row(*self._row(trace, shape, stale, trace.name in alarmed))
@@ -501,9 +523,9 @@ class Dashboard:
             "pids": {name: trace.document() for name, trace in self.traces.items()},
             "units": self.units,
             "alarms": self.alarm_events,
-            "seconds": round(self.clock() - self.started, 2),
+            "seconds": round(self.link.seconds(), 2),
             "interrupted": interrupted,
-            "link_lost": self.lost,
+            "link_lost": _lost_text(self.link),
         }
 
 
@@ -527,24 +549,35 @@ def live(
     rates = chosen_rates(rate, names)
     board = Dashboard(names, time.monotonic, units, alarms)  # the client's clock
     finished = target.run(
-        lambda car: _watch(car, board, rates, duration, as_json),
-        on_event=board.event,
+        lambda car: _watch(car, board, list(board.traces), rates, duration, as_json),
+        on_event=board.link.event,
         interruptible=True,
     )
     if as_json:
         print_json(board.document(interrupted=finished is None))
-    if board.link_error is not None:
-        # Once connected, a link given up is a lost link (6), whatever the last reconnection
-        # attempt met (nothing listening any more would otherwise read as 3, never found).
-        fail(link_failure(board.link_error)[1], ExitCode.LINK)
+    _end_if_lost(board.link)
 
 
-async def _watch(car, board: Dashboard, rates, duration: float | None, as_json: bool) -> bool:
-    """Streams into ``board`` and redraws it 4 times a second (also while nothing
-    arrives, so that a silent link shows); a :class:`LinkError` is noted on the board."""
+def _lost_text(link: LinkStatus) -> str | None:
+    """Why the link was given up (the JSON's ``link_lost``), None while it held."""
+    return None if link.error is None else (str(link.error) or type(link.error).__name__)
+
+
+def _end_if_lost(link: LinkStatus) -> None:
+    """Exits 6 when the session ended on a lost link. Once connected, a link given up is
+    a lost link, whatever the last reconnection attempt met (nothing listening any more
+    would otherwise read as 3, an adapter never found)."""
+    if link.error is not None:
+        fail(link_failure(link.error)[1], ExitCode.LINK)
+
+
+async def _watch(car, board, names, rates, duration: float | None, as_json: bool) -> bool:
+    """Streams ``names`` into ``board`` (a renderable with ``add(sample)`` and a
+    :class:`LinkStatus` ``link``) and redraws it 4 times a second, also while nothing
+    arrives, so that a silent link shows; a :class:`LinkError` is noted on the board."""
     from rich.live import Live
 
-    board.started = car.clock()
+    board.link.started = car.clock()
     out = console()
     display = (
         nullcontext()
@@ -554,12 +587,11 @@ async def _watch(car, board: Dashboard, rates, duration: float | None, as_json: 
     with display as screen:
         drawing = asyncio.create_task(_redraw(screen, board, out)) if screen else None
         try:
-            await poll(car, list(board.traces), rates, duration, board.add, persistent=False)
+            await poll(car, names, rates, duration, board.add, persistent=False)
         except LinkError as exc:
-            board.link_error = exc
-            board.lost = str(exc) or type(exc).__name__
+            board.link.error = exc
         finally:
-            board.stopped = True  # the last drawing says so
+            board.link.stopped = True  # the last drawing says so
             if drawing is not None:
                 drawing.cancel()
                 screen.refresh()
@@ -570,12 +602,139 @@ async def _watch(car, board: Dashboard, rates, duration: float | None, as_json: 
 
 async def _redraw(screen, board: Dashboard, out) -> None:
     while True:
-        if board.bell and out.is_terminal:
+        if getattr(board, "bell", False) and out.is_terminal:
             out.file.write("\a")  # BEL: the terminal beeps (or flashes)
             out.file.flush()
         board.bell = False
         screen.refresh()
         await asyncio.sleep(REFRESH_S)
+
+
+# ============================================================================ trip
+
+_TRIP_ROWS = (
+    ("trip_time", "trip time"),
+    ("distance", "distance"),
+    ("average_speed", "average speed"),
+    ("speed", "speed now"),
+    ("fuel_rate", "fuel rate now"),
+    ("instant_economy", "economy now"),
+    ("fuel_used", "fuel used"),
+    ("average_economy", "average economy"),
+)
+
+
+class TripBoard:
+    """``novaevo trip``: a :class:`obdcore.trip.Trip` fed by the stream, drawn as a
+    two-column table (it fits 50 columns) with the link's footer."""
+
+    def __init__(self, fuel: str, clock: Callable[[], float], units: str = "metric"):
+        from obdcore.trip import Trip
+
+        self.trip = Trip(fuel=fuel)
+        self.units = units
+        self.link = LinkStatus(clock)
+
+    def add(self, sample) -> None:
+        number = _number(sample.value)
+        if number is None:
+            return
+        self.link.arrived(sample.at)
+        feed = {"SPEED": self.trip.speed, "FUEL_RATE": self.trip.fuel_rate, "MAF": self.trip.maf}
+        if sample.name in feed:
+            feed[sample.name](sample.at, number)
+
+    def figures(self) -> dict:
+        """The trip's figures in the units shown: ``{"name": {"value", "unit"}}``."""
+        shown = {}
+        for name, figure in self.trip.document()["figures"].items():
+            value, _ = convert(figure["value"], figure["unit"], self.units)
+            shown[name] = {"value": value, "unit": unit_in(figure["unit"], self.units)}
+        return shown
+
+    def __rich_console__(self, console, options):
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table(title="Trip", caption=self.link.footer(), show_header=False)
+        table.add_column(no_wrap=True)
+        table.add_column(justify="right", no_wrap=True)
+        figures = self.figures()
+        for name, label in _TRIP_ROWS:
+            table.add_row(label, _figure_text(name, figures[name]))
+        table.add_row("fuel", escape(f"{self.trip.fuel}, {self.trip.method or 'no source'}"))
+        yield table
+
+    def document(self, interrupted: bool) -> dict:
+        return {
+            **self.trip.document(),
+            "figures": self.figures(),
+            "units": self.units,
+            "interrupted": interrupted,
+            "link_lost": _lost_text(self.link),
+        }
+
+
+def _figure_text(name: str, figure: dict) -> str:
+    value, unit = figure["value"], figure["unit"]
+    if value is None:
+        return "-"
+    if name == "trip_time":
+        minutes, seconds = divmod(int(value), 60)
+        return f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
+    decimals = 3 if unit in ("L", "gal") else (2 if unit in ("km", "mi") else 1)
+    return f"{value:.{decimals}f} {unit.replace('L/100km', 'L/100 km')}"
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+@car_command
+def trip(
+    target: CarTarget,
+    units: UnitsOption = "metric",
+    duration: DurationOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A trip computer: trip time, distance, average speed, fuel rate (L/h), economy now
+    and on average (L/100 km or MPG) and fuel used. Fuel comes from the car's fuel-rate
+    value (PID 5E) when it has one, else from the air flow (MAF) at the stoichiometric
+    ratio of its fuel (petrol or diesel, read from PID 51). Ctrl-C (or --duration) stops
+    it; a link lost for good ends it with exit code 6."""
+    holder: dict = {}
+
+    async def drive(car) -> bool:
+        names, fuel = await _trip_sources(car)
+        board = holder["board"] = TripBoard(fuel, car.clock, units)
+        return await _watch(car, board, names, None, duration, as_json)
+
+    def on_event(event) -> None:
+        if "board" in holder:
+            holder["board"].link.event(event)
+
+    finished = target.run(drive, on_event=on_event, interruptible=True)
+    board = holder.get("board")
+    if board is None:  # Ctrl-C before the trip began
+        return
+    if as_json:
+        print_json(board.document(interrupted=finished is None))
+    _end_if_lost(board.link)
+
+
+async def _trip_sources(car) -> tuple[list[str], str]:
+    """What to poll for a trip (speed, then the fuel rate or else the air flow) and the
+    car's fuel, from the PIDs its engine ECU supports."""
+    from obdcore.trip import fuel_kind
+
+    supported = set().union(*(await car.supported_pids()).values())
+    fuel = "petrol"
+    if 0x51 in supported:
+        response = await car.query("FUEL_TYPE")
+        fuel = fuel_kind(next((str(r.value) for r in response.readings), None))
+    names = ["SPEED"]
+    if 0x5E in supported:
+        names.append("FUEL_RATE")
+    elif 0x10 in supported:
+        names.append("MAF")
+    return names, fuel
 
 
 # ============================================================================ log
