@@ -9,6 +9,11 @@ lists, strings, numbers, booleans and None only (``json.dumps`` takes them uncha
 ECUs are keyed by their ID in upper-case hex (``"7E8"``, ``"18DAF110"``; ``"?"`` when
 unknown) and carry a readable ``name`` (``"engine (7E8)"``). Values are in SI units, each
 with its unit name, as the decoder gives them.
+
+A reading, a trouble code and a list of supported PIDs have one shape wherever they
+appear (``live``, ``log``, ``replay``, the car commands, the API): :func:`reading_entry`,
+:func:`dtc_entry` and :func:`pid_list`, numbers rounded to their PID's resolution
+(:attr:`~obdcore.protocol.pidtable.FieldDef.decimals`) by :func:`value_entry`.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from obdcore.io.client import Dtc, FreezeFrame, Readiness
 from obdcore.io.dtc_texts import describe_dtc
 from obdcore.protocol.adapter import describe_ecu
+from obdcore.protocol.pidtable import FieldDef, PidTable
 from obdcore.protocol.protocols import PROTOCOLS
 from obdcore.protocol.structured import MonitorTest, monitor_name, uas_table
 from obdcore.units import convert
@@ -34,13 +40,17 @@ __all__ = [
     "clearing_document",
     "codes_document",
     "calibrations_document",
+    "dtc_entry",
     "ecu_key",
     "freeze_frames_document",
     "inspection_verdict",
     "mode06_document",
     "mode06_result",
+    "pid_list",
     "readiness_document",
+    "reading_entry",
     "to_json",
+    "value_entry",
     "vehicle_document",
 ]
 
@@ -68,6 +78,68 @@ def ecu_key(ecu: int) -> str:
     return f"{ecu:X}" if ecu >= 0 else "?"
 
 
+# ============================================================================ readings
+
+# Values the decoder makes that carry trouble codes without being a table field.
+DTC_VALUE_NAMES = frozenset({"DTC_STORED", "DTC_PENDING", "DTC_PERMANENT"})
+
+
+def dtc_entry(code: str, description: str | None = None, *, look_up: bool = True) -> dict:
+    """One trouble code: ``{"code": "P0171", "description": "System Too Lean..."}``
+    (``description`` looked up when not given, unless ``look_up`` is False: the client
+    already looked; None when none is known)."""
+    if not description and look_up:
+        description = describe_dtc(code)
+    return {"code": code, "description": description or None}
+
+
+def pid_list(pids: Iterable[int]) -> list[str]:
+    """Supported PIDs as ``novaevo pids`` writes them: two hex digits (``["0C", "0D"]``)."""
+    return [f"{pid:02X}" for pid in pids]
+
+
+def value_entry(name: str, value: Any, table: PidTable | None = None) -> Any:
+    """A decoded value of the field ``name`` as plain JSON data: a number rounded to the
+    field's resolution, a DTC (or DTC list) as :func:`dtc_entry` objects, a supported-PID
+    bitmap as :func:`pid_list`, anything else as :func:`to_json` makes it."""
+    field = _field(name, table)
+    if name in DTC_VALUE_NAMES or (field is not None and field.special == "dtc"):
+        if isinstance(value, (tuple, list)):
+            return [dtc_entry(code) for code in value]
+        return dtc_entry(value) if isinstance(value, str) else None
+    if field is not None and field.special == "bitmap" and isinstance(value, (tuple, list)):
+        return pid_list(value)
+    if isinstance(value, float) and field is not None and math.isfinite(value):
+        return field.rounded(value)
+    return to_json(value)
+
+
+def reading_entry(
+    name: str,
+    value: Any,
+    unit: str,
+    ecu: int | None = None,
+    table: PidTable | None = None,
+    units: str = "metric",
+) -> dict:
+    """One reading: ``{"name", "value", "unit"}``, plus ``"ecu"`` (``"7E8"``) when
+    ``ecu`` is given; ``value`` shown in the ``units`` system (:func:`obdcore.units.convert`)
+    and written as :func:`value_entry` writes it (rounded to the field's resolution)."""
+    value, unit = convert(value, unit, units)
+    entry = {"name": name, "value": value_entry(name, value, table), "unit": unit}
+    if ecu is not None:
+        entry["ecu"] = ecu_key(ecu)
+    return entry
+
+
+def _field(name: str, table: PidTable | None) -> FieldDef | None:
+    table = table if table is not None else PidTable.standard()
+    try:
+        return table.by_name(name)
+    except KeyError:
+        return None
+
+
 def _ecu_entry(ecu: int, protocol: str | None, fields: dict) -> dict:
     return {"name": describe_ecu(ecu, protocol), **fields}
 
@@ -89,7 +161,7 @@ def codes_document(dtcs: Iterable[Dtc], ecus: Iterable[int], protocol: str | Non
         entry = entries.setdefault(
             ecu_key(code.ecu), _ecu_entry(code.ecu, protocol, {kind: [] for kind in DTC_KINDS})
         )
-        entry[code.kind].append({"code": code.code, "description": code.description})
+        entry[code.kind].append(dtc_entry(code.code, code.description, look_up=False))
     return {"ecus": entries}
 
 
@@ -133,14 +205,11 @@ def _frame_entry(record: FreezeFrame, protocol: str | None, units: str) -> dict:
         {
             "dtc": dtc,
             "description": describe_dtc(dtc) if dtc else None,
-            "readings": [_reading_entry(r, units) for r in record.readings],
+            "readings": [
+                reading_entry(r.name, r.value, r.unit, units=units) for r in record.readings
+            ],
         },
     )
-
-
-def _reading_entry(reading, units: str) -> dict:
-    value, unit = convert(reading.value, reading.unit, units)
-    return {"name": reading.name, "value": to_json(value), "unit": unit}
 
 
 # ============================================================================ readiness
