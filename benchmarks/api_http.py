@@ -5,6 +5,10 @@ One run each, 2 uvicorn workers, 64 connections, 2 wrk threads, ``--duration`` s
 (60 by default). Goal: the real endpoint at >= 40 % of the bare one's requests/s, p95 under
 50 ms, zero errors. Needs ``wrk`` (Debian: ``apt-get install -y wrk``).
 
+Also printed: the CPU time the server's processes (master and workers) spent per request,
+read from ``/proc`` around the wrk run - the figure that does not depend on how busy the
+machine is (PostgreSQL's own processes are not counted).
+
     python benchmarks/api_http.py [--duration 60] [--backends sqlite,postgresql]
 """
 
@@ -55,12 +59,42 @@ def start(cmd: list[str], env: dict, health: str) -> subprocess.Popen:
     return proc
 
 
-def wrk(url: str, duration: int, headers: dict | None = None) -> dict:
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and its descendants (Linux ``/proc``)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+        todo.extend(_children(current))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, duration: int, server: int, headers: dict | None = None) -> dict:
     cmd = ["wrk", "-t2", "-c64", f"-d{duration}s", "--timeout", "5s", "-s", str(LUA), url]
     for name, value in (headers or {}).items():
         cmd[1:1] = ["-H", f"{name}: {value}"]
+    before = cpu_seconds(server)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    result = json.loads(out.strip().splitlines()[-1])
+    result["cpu_ms"] = (cpu_seconds(server) - before) * 1000 / max(1, result["requests"])
+    return result
 
 
 def bare(duration: int) -> dict:
@@ -83,7 +117,7 @@ def bare(duration: int) -> dict:
         f"http://127.0.0.1:{port}/bare",
     )
     try:
-        return wrk(f"http://127.0.0.1:{port}/bare", duration)
+        return wrk(f"http://127.0.0.1:{port}/bare", duration, proc.pid)
     finally:
         proc.terminate()
         proc.wait(30)
@@ -127,7 +161,7 @@ def novaevo(backend: str, duration: int, workdir: Path) -> dict:
             json={"vin": "VF1BR0E0FF2345678", "plate": "AB-123-CD"},
             headers=auth,
         ).json()
-        return wrk(f"{base}/v1/vehicles/{vehicle['id']}", duration, auth)
+        return wrk(f"{base}/v1/vehicles/{vehicle['id']}", duration, proc.pid, auth)
     finally:
         proc.terminate()
         proc.wait(30)
@@ -151,12 +185,12 @@ def main() -> None:
     peer = results["bare FastAPI /bare"]["rps"]
     print(
         f"{'endpoint':40} {'req/s':>8} {'ratio':>6} {'p50 ms':>7} {'p95 ms':>7} "
-        f"{'p99 ms':>7} {'errors':>6}"
+        f"{'p99 ms':>7} {'errors':>6} {'CPU ms/req':>10}"
     )
     for name, r in results.items():
         print(
             f"{name:40} {r['rps']:8.0f} {r['rps'] / peer:6.0%} {r['p50_ms']:7.1f} "
-            f"{r['p95_ms']:7.1f} {r['p99_ms']:7.1f} {r['errors']:6d}"
+            f"{r['p95_ms']:7.1f} {r['p99_ms']:7.1f} {r['errors']:6d} {r['cpu_ms']:10.3f}"
         )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 

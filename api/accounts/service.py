@@ -15,7 +15,7 @@ import secrets
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -181,6 +181,25 @@ def change_password(
     return pair
 
 
+# Built once: building a statement costs more than running it (SQLAlchemy then finds the
+# compiled form in its cache by the statement's shape; the values come as parameters).
+_LIVE_LOGIN = (
+    select(User)
+    .join(TokenFamily, TokenFamily.user_id == User.id)
+    .where(
+        User.id == bindparam("user_id"),
+        TokenFamily.id == bindparam("family_id"),
+        TokenFamily.revoked_at.is_(None),
+        User.token_version == bindparam("version"),
+    )
+)
+_LIVE_API_KEY = (
+    select(User, ApiKey)
+    .join(ApiKey, ApiKey.user_id == User.id)
+    .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+)
+
+
 def authenticate(session: Session, settings: Settings, bearer: str | None, api_key: str | None):  # noqa: ANN201 - api.deps.Principal (import cycle)
     """The caller behind a Bearer access token or an ``X-API-Key`` (raises a 401 ApiError)."""
     from api.deps import Principal
@@ -200,29 +219,21 @@ def authenticate(session: Session, settings: Settings, bearer: str | None, api_k
         raise _unauthorized("access token expired", "token_expired") from None
     except jwt.InvalidTokenError:
         raise _unauthorized("invalid access token") from None
-    row = session.execute(
-        select(User, TokenFamily.id)
-        .join(TokenFamily, TokenFamily.user_id == User.id)
-        .where(
-            User.id == int(claims["sub"]),
-            TokenFamily.id == claims["fam"],
-            TokenFamily.revoked_at.is_(None),
-            User.token_version == claims["ver"],
-        )
+    # The revocation check runs on every request (log-out and password changes take effect
+    # at once on every worker): the log-in must be live and the user's version current.
+    user = session.scalars(
+        _LIVE_LOGIN,
+        {"user_id": int(claims["sub"]), "family_id": claims["fam"], "version": claims["ver"]},
     ).first()
-    if row is None:
+    if user is None:
         raise _unauthorized("this log-in was revoked", "token_revoked")
-    return Principal(row[0], None, row[1])
+    return Principal(user, None, claims["fam"])
 
 
 def _by_api_key(session: Session, key: str):  # noqa: ANN202 - api.deps.Principal
     from api.deps import Principal
 
-    row = session.execute(
-        select(User, ApiKey)
-        .join(ApiKey, ApiKey.user_id == User.id)
-        .where(ApiKey.key_hash == digest(key), ApiKey.revoked_at.is_(None))
-    ).first()
+    row = session.execute(_LIVE_API_KEY, {"key_hash": digest(key)}).first()
     if row is None:
         raise _unauthorized("unknown or revoked API key")
     return Principal(row[0], row[1])

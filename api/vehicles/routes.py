@@ -59,7 +59,11 @@ def list_vehicles(user: CurrentUser, session: SessionDep) -> object:
 @router.get("/vehicles/{vehicle_id}", response_model=schemas.VehicleOut)
 def read_vehicle(vehicle_id: IdPath, user: CurrentUser, session: SessionDep) -> object:
     """One of the caller's vehicles."""
-    return service.owned(session, user, vehicle_id)
+    vehicle = service.owned(session, user, vehicle_id)
+    # A read: its transaction ends here, in this thread step (the row stays loaded), so
+    # that the session's clean-up needs no thread hop of its own.
+    session.commit()
+    return vehicle
 
 
 @router.patch("/vehicles/{vehicle_id}", response_model=schemas.VehicleOut)
