@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from api.core.errors import ApiError
+from api.core.fastjson import FastJSONResponse, body_schema, read_body
 from api.deps import CurrentUser, IdPath, SessionDep, SettingsDep
 from api.sessions import schemas, service
 
@@ -21,8 +23,6 @@ async def _body_digest(request: Request) -> str:
     # A retry sends the same bytes: their digest tells a retry from a reused key.
     return hashlib.sha256(await request.body()).hexdigest()
 
-
-BodyDigest = Annotated[str, Depends(_body_digest)]
 
 IdempotencyKey = Annotated[
     str,
@@ -77,18 +77,22 @@ def delete_session(session_id: IdPath, user: CurrentUser, session: SessionDep) -
             "description": "a retry: the first result, nothing stored",
         }
     },
+    openapi_extra=body_schema(schemas.UploadIn),
 )
-def upload_chunk(
+async def upload_chunk(
     session_id: IdPath,
-    body: schemas.UploadIn,
+    request: Request,
     key: IdempotencyKey,
-    digest: BodyDigest,
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
 ) -> object:
     """Add a chunk (raw adapter lines, decoded here, and/or the app's readings) to a
-    recording, atomically. Same ``Idempotency-Key`` again: the first result, status 200."""
+    recording, atomically. Same ``Idempotency-Key`` again: the first result, status 200.
+
+    The body (an ``UploadIn``) is validated straight from its bytes (a one-hour drive is
+    tens of thousands of rows); decoding and storing run in the thread pool."""
+    body = await read_body(request, schemas.UploadIn)
     rows = len(body.lines or ()) + len(body.readings or ())
     if rows > settings.session_upload_max_lines:
         raise ApiError(
@@ -96,8 +100,15 @@ def upload_chunk(
             "payload_too_large",
             f"at most {settings.session_upload_max_lines:,} lines + readings",
         )
-    result, replayed = service.upload(
-        session, user, session_id, key, body.lines, body.readings, digest
+    result, replayed = await run_in_threadpool(
+        service.upload,
+        session,
+        user,
+        session_id,
+        key,
+        body.lines,
+        body.readings,
+        await _body_digest(request),
     )
     if replayed:
         return JSONResponse(result, status_code=200, headers={"Idempotent-Replayed": "true"})
@@ -125,10 +136,17 @@ def _chain(first: str, rest):  # noqa: ANN001, ANN202 - str iterator
     yield from rest
 
 
-@router.post("/decode", response_model=schemas.DecodeOut)
-def decode_lines(body: schemas.DecodeIn, user: CurrentUser) -> object:
-    """Decode raw ELM327 lines (stateless): values as columns, DTCs, notices."""
-    return JSONResponse(service.decode(body.lines, body.protocol, body.headers))
+@router.post(
+    "/decode", response_model=schemas.DecodeOut, openapi_extra=body_schema(schemas.DecodeIn)
+)
+async def decode_lines(request: Request, user: CurrentUser) -> object:
+    """Decode raw ELM327 lines (stateless): values as columns, DTCs, notices.
+
+    The body (a ``DecodeIn``) is validated straight from its bytes and the answer written
+    by pydantic's core: for a long log, JSON is most of the work, not decoding."""
+    body = await read_body(request, schemas.DecodeIn)
+    result = await run_in_threadpool(service.decode, body.lines, body.protocol, body.headers)
+    return FastJSONResponse(result)
 
 
 @router.get(

@@ -136,7 +136,7 @@ def decode_lines(
 
     times = np.fromiter((t for t, _ in lines), dtype=np.float64, count=len(lines))
     batch = Decoder(protocol=protocol, headers=headers).decode_batch(
-        "\r".join(text.replace("\r", " ").replace("\n", " ") for _, text in lines)
+        _one_text([text for _, text in lines])
     )
     DECODED_LINES.inc(len(lines))
     at = times[np.clip(batch.line, 0, len(lines) - 1)]
@@ -219,13 +219,21 @@ def csv_lines(session: Session, user: User, session_id: int) -> Iterator[str]:
         yield f"{t!r},{ecu_text},{name},{value_text},{unit},{text or ''}\r\n"
 
 
+def _one_text(lines: list[str]) -> str:
+    """The lines as one CR-separated text for the batch decoder; a CR or LF inside a line
+    becomes a space (it must not split the line). Checked on the joined text first: the
+    per-line clean-up is only paid when some line needs it."""
+    text = "\r".join(lines)
+    if "\n" in text or text.count("\r") != len(lines) - 1:
+        text = "\r".join(line.replace("\r", " ").replace("\n", " ") for line in lines)
+    return text
+
+
 def decode(lines: list[str], protocol: str, headers: bool) -> dict[str, Any]:
     """Stateless decoding of adapter lines, as columns (see ``DecodeOut``)."""
     from obdcore import Decoder
 
-    batch = Decoder(protocol=protocol, headers=headers).decode_batch(
-        "\r".join(line.replace("\r", " ").replace("\n", " ") for line in lines)
-    )
+    batch = Decoder(protocol=protocol, headers=headers).decode_batch(_one_text(lines))
     DECODED_LINES.inc(len(lines))
     finite = np.isfinite(batch.value)
     return {
