@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Path, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -38,15 +39,19 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
     ``async`` because opening a session does no I/O (its connection is checked out by the
     first query, inside a thread step). Closing does I/O only when a transaction is still
-    open (the pool's rollback), and only then goes to the thread pool: a route that ended
-    its transaction itself costs no extra thread hop.
+    open (the pool's rollback), and only then goes to a thread: a route that ended its
+    transaction itself costs no extra thread hop. That close never waits for a token of
+    the shared thread pool (a limiter of its own, as FastAPI does for the exit of sync
+    dependencies): a request holding a connection must be able to give it back while
+    every pooled thread waits for a connection (200 concurrent bookings deadlocked on it).
     """
     session = request.app.state.sessions()
     try:
         yield session
     finally:
         if session.in_transaction():
-            await run_in_threadpool(session.close)
+            with CancelScope(shield=True):
+                await anyio.to_thread.run_sync(session.close, limiter=CapacityLimiter(1))
         else:
             session.close()
 
