@@ -11,6 +11,7 @@ unwritable file, a ``--format`` contradicting the file name), 3-6 reaching the c
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import re
 import time
@@ -744,11 +745,12 @@ class Recorder:
     """Writes samples and connection events to a :class:`SampleLog` and keeps a progress
     line (state, samples, rate, elapsed) on stderr up to date."""
 
-    def __init__(self, sample_log, duration: float | None, show: bool):
+    def __init__(self, sample_log, duration: float | None, show: bool, units: str = "metric"):
         from rich.console import Console
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self.log = sample_log
+        self.units = units
         self.state = "connecting"
         self.events = 0
         self.started: float | None = None
@@ -776,6 +778,10 @@ class Recorder:
         self._show()
 
     def sample(self, sample) -> None:
+        """A sample: into the file, in the units chosen (each row carries its unit)."""
+        value, unit = convert(sample.value, sample.unit, self.units)
+        if unit != sample.unit:
+            sample = dataclasses.replace(sample, value=value, unit=unit)
         self.log.write(sample)
         self._show()
 
@@ -860,6 +866,7 @@ def log(
     ] = False,
     pid: PidOption = None,
     rate: RateOption = None,
+    units: UnitsOption = "metric",
     duration: DurationOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -879,7 +886,7 @@ def log(
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
     with sample_log:
-        recorder = Recorder(sample_log, duration, show=not as_json)
+        recorder = Recorder(sample_log, duration, show=not as_json, units=units)
         with recorder.progress:
             finished = target.run(
                 lambda car: recorder.record(car, names, rates, duration),
