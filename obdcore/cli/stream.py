@@ -240,7 +240,7 @@ def short_number(value, width: int = NUMBER_WIDTH, digits: int = 4) -> str:
     longer than ``width`` characters (a number is rounded further, never cut)."""
     number = _number(value)
     if number is None:
-        return "…" if value is None else _value_text(value)
+        return "-" if value is None else _value_text(value)  # "…" would read as cut
     if abs(number) >= 10_000:
         return f"{number:.0f}"
     text = f"{number:.{digits}g}"
