@@ -580,11 +580,7 @@ async def _watch(car, board, names, rates, duration: float | None, as_json: bool
 
     board.link.started = car.clock()
     out = console()
-    display = (
-        nullcontext()
-        if as_json
-        else Live(board, console=out, auto_refresh=False, vertical_overflow="visible")
-    )
+    display = nullcontext() if as_json else Live(board, console=out, auto_refresh=False)
     with display as screen:
         drawing = asyncio.create_task(_redraw(screen, board, out)) if screen else None
         try:
