@@ -244,7 +244,9 @@ def short_number(value, width: int = NUMBER_WIDTH, digits: int = 4) -> str:
     if abs(number) >= 10_000:
         return f"{number:.0f}"
     text = f"{number:.{digits}g}"
-    if "e" in text or len(text) > width:  # 0.00001234: fixed decimals that fit
+    if "e" in text and abs(number) >= 1:  # 9999.9 rounds up to 1e+04
+        text = f"{number:.0f}"
+    elif "e" in text or len(text) > width:  # 0.00001234: fixed decimals that fit
         decimals = max(0, width - 2 - (number < 0))
         text = f"{number:.{decimals}f}"
     return text
@@ -329,6 +331,13 @@ class Trace:
             "ecu": ecu_key(self.ecu) if self.ecu is not None else None,
             "recent": list(self.recent),
         }
+
+
+def _rate_text(rate: float | None) -> str:
+    """A rate within :data:`RATE_WIDTH` characters: ``10.0``, ``120``."""
+    if rate is None:
+        return ""
+    return f"{rate:.1f}" if rate < 99.95 else f"{min(rate, 9999):.0f}"
 
 
 def _rounded(value: float | None) -> float | None:
@@ -516,7 +525,7 @@ class Dashboard:
             cells.append(Text(sparkline(trace.recent, shape.spark)))
         if shape.rate:
             rate = trace.rate_hz
-            cells.append(Text("" if rate is None else f"{rate:.1f}"))
+            cells.append(Text(_rate_text(rate)))
         return cells
 
     def document(self, interrupted: bool) -> dict:

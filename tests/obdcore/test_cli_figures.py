@@ -229,3 +229,31 @@ def test_the_other_packages_delegate_to_the_one_decoder(monkeypatch):
     assert identify.check_digit_ok("1M8GDM9AXKP042788") and vin_check_digit_ok("1M8GDM9AXKP042788")
     assert calls == ["1M8GDM9AXKP042788"] * 2
     assert identify.wmi_make("VF1") == "RENAULT" and identify.WMI_MAKES is vin.WMI_MAKES
+
+
+# ============================================================================ the dashboard
+
+
+@pytest.mark.parametrize(
+    "value", [0.0, 0.00001234, -0.0001234, 0.055, 13.928, -40.0, 2435.25, 9999.9, 65535.0]
+)
+def test_a_dashboard_number_fits_its_column_and_is_never_cut(value):
+    from obdcore.cli.stream import NUMBER_WIDTH, short_number
+
+    text = short_number(value)
+    assert len(text) <= NUMBER_WIDTH and "e" not in text and "…" not in text
+    assert float(text) == pytest.approx(value, rel=1e-3, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("width", "extremes", "rate", "spark"),
+    [(120, True, True, 30), (80, True, True, 10), (60, True, False, 0), (50, False, True, 0)],
+)
+def test_the_dashboard_layout_fits_the_terminal(width, extremes, rate, spark):
+    from obdcore.cli.stream import GAP, NUMBER_WIDTH, RATE_WIDTH, Layout
+
+    shape = Layout.fit(width, name=22, unit=5)
+    assert (shape.extremes, shape.rate, shape.spark) == (extremes, rate, spark)
+    widths = [22, NUMBER_WIDTH, 5] + [NUMBER_WIDTH] * 2 * extremes
+    widths += [RATE_WIDTH] * rate + [spark] * bool(spark)
+    assert sum(widths) + GAP * (len(widths) - 1) <= width
