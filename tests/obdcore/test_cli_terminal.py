@@ -206,3 +206,21 @@ def test_mode06_of_a_cylinder_2_misfire(tmp_path, columns):
         switch = next(line for line in lines if "RTL SWITCH TIME" in line)
         assert switch.split()[:2] == ["no", "result"], switch
     assert "pass" in joined
+
+
+# ============================================================================ trip
+
+
+def test_trip_at_50_columns(tmp_path):
+    raw, status = run(tmp_path, 50, "trip", *SIM, "--duration", "2")
+    assert status == 0
+    drawn = frames(raw, "Trip")
+    assert drawn, raw
+    last = drawn[-1]
+    assert all(cell_len(line) <= 50 for frame in drawn for line in frame)
+    text = "\n".join(last)
+    for label in ("trip time", "distance", "average speed", "fuel rate now", "economy now"):
+        assert label in text
+    assert re.search(r"distance\s+│\s+0\.\d\d km", text), text
+    assert re.search(r"economy now\s+│\s+\d+\.\d L/100 km", text), text
+    assert "…" not in text
