@@ -79,15 +79,16 @@ DurationOption = Annotated[
 # ============================================================================ choosing values
 
 
-def chosen_names(pids: list[str] | None) -> list[str]:
+def chosen_names(pids: list[str] | None, table=None) -> list[str]:
     """The value names asked for (the dashboard set if none), checked against the PID
-    table before connecting; exits 2 naming close matches for an unknown one."""
+    table (``table``: with custom PIDs) before connecting; exits 2 naming close matches
+    for an unknown one."""
     from obdcore.io.client import check_live_names
 
     names = [name.strip().upper() for item in pids or () for name in item.split(",")]
     names = list(dict.fromkeys(name for name in names if name)) or list(DASHBOARD)
     try:
-        check_live_names(names)
+        check_live_names(names, table)
     except TableError as exc:
         fail(str(exc), EXIT_USAGE)
     return names
@@ -296,7 +297,7 @@ def live(
     of recent values. Ctrl-C (or --duration) stops it."""
     from rich.live import Live
 
-    names = chosen_names(pid)
+    names = chosen_names(pid, target.table)
     rates = chosen_rates(rate, names)
     board = Dashboard(names, time.monotonic)  # the client's clock: samples are stamped by it
 
@@ -464,7 +465,7 @@ def log(
     --duration) stops it with the file complete."""
     from obdcore.io.logfile import SampleLog
 
-    names = chosen_names(pid)
+    names = chosen_names(pid, target.table)
     rates = chosen_rates(rate, names)
     fmt = _log_format(output, fmt)
     _check_fresh(output, overwrite)
