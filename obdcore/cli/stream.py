@@ -205,18 +205,24 @@ class Trace:
             return None
         return (self.count - 1) / (self.last_at - self.first_at)
 
-    def document(self) -> dict:
-        from obdcore.reports import ecu_key
+    def document(self, table=None) -> dict:
+        """What ``live --json`` says of this value: the value as every command writes a
+        reading (rounded to its PID's resolution, DTCs and PID lists in their one shape),
+        min, max and recent values rounded alike."""
+        from obdcore.reports import ecu_key, value_entry
+
+        def entry(value):
+            return value_entry(self.name, value, table)
 
         return {
-            "value": self.last,
+            "value": entry(self.last),
             "unit": self.unit,
-            "min": self.low,
-            "max": self.high,
+            "min": entry(self.low),
+            "max": entry(self.high),
             "samples": self.count,
             "rate_hz": _rounded(self.rate_hz),
             "ecu": ecu_key(self.ecu) if self.ecu is not None else None,
-            "recent": list(self.recent),
+            "recent": [entry(value) for value in self.recent],
         }
 
 
@@ -227,8 +233,9 @@ def _rounded(value: float | None) -> float | None:
 class Dashboard:
     """The rows of ``novaevo live`` and the connection state shown under them."""
 
-    def __init__(self, names: list[str], clock: Callable[[], float]):
+    def __init__(self, names: list[str], clock: Callable[[], float], table=None):
         self.traces = {name: Trace(name) for name in names}
+        self.table = table  # the PID table (custom PIDs): for the rounding
         self.state = "connecting"
         self.stopped = False
         self.clock = clock
@@ -278,7 +285,7 @@ class Dashboard:
 
     def document(self, interrupted: bool) -> dict:
         return {
-            "pids": {name: trace.document() for name, trace in self.traces.items()},
+            "pids": {name: trace.document(self.table) for name, trace in self.traces.items()},
             "seconds": round(self.clock() - self.started, 2),
             "interrupted": interrupted,
         }
@@ -299,7 +306,7 @@ def live(
 
     names = chosen_names(pid, target.table)
     rates = chosen_rates(rate, names)
-    board = Dashboard(names, time.monotonic)  # the client's clock: samples are stamped by it
+    board = Dashboard(names, time.monotonic, target.table)  # the client's clock stamps samples
 
     def on_event(event) -> None:
         board.state = str(event.state)
@@ -407,7 +414,7 @@ def _log_format(output: Path, fmt: str | None) -> str:
     """The format to write: ``fmt``, else the one the file name says (csv by default);
     exits 2 when ``fmt`` contradicts the name (CSV into ``x.jsonl``)."""
     named = _SUFFIXES.get(output.suffix.lower())
-    if fmt and named and fmt != named:
+    if fmt and named and fmt != named and not (fmt == "long" and named == "csv"):
         fail(
             f"--format {fmt} into {output.name}, a .{named} name",
             EXIT_USAGE,
@@ -433,6 +440,17 @@ def _check_fresh(output: Path, overwrite: bool) -> None:
         )
 
 
+def _sample_log(output: Path, fmt: str, names: list[str], table):
+    """The log file, its wide CSV columns and JSON lines as every command writes them."""
+    from obdcore.io.logfile import SampleLog
+    from obdcore.protocol.pidtable import PidTable
+    from obdcore.reports import reading_entry
+
+    table = table if table is not None else PidTable.standard()
+    columns = [(name, table.by_name(name).unit) for name in names]
+    return SampleLog(output, fmt, columns=columns, table=table, entry=reading_entry)
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
 def log(
@@ -448,8 +466,13 @@ def log(
         ),
     ],
     fmt: Annotated[
-        Literal["csv", "jsonl"] | None,
-        typer.Option("--format", help="csv or jsonl. Default: jsonl for a .jsonl file, else csv."),
+        Literal["csv", "long", "jsonl"] | None,
+        typer.Option(
+            "--format",
+            help="csv: wide, for spreadsheets (a row per answer with its ISO time, a column "
+            "per value and unit); long: a row per sample (time_s, ecu, name, value, unit); "
+            "jsonl. Default: jsonl for a .jsonl file, else csv.",
+        ),
     ] = None,
     overwrite: Annotated[
         bool,
@@ -460,11 +483,9 @@ def log(
     duration: DurationOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record values to a CSV or JSONL file, each sample written and flushed as it
-    arrives, connection events included; a dropped link is reconnected. Ctrl-C (or
-    --duration) stops it with the file complete."""
-    from obdcore.io.logfile import SampleLog
-
+    """Record values to a CSV (wide by default, for spreadsheets) or JSONL file, written
+    and flushed as they arrive, connection events included; a dropped link is
+    reconnected. Ctrl-C (or --duration) stops it with the file complete."""
     names = chosen_names(pid, target.table)
     rates = chosen_rates(rate, names)
     fmt = _log_format(output, fmt)
@@ -472,7 +493,7 @@ def log(
     try:
         if overwrite:
             output.unlink(missing_ok=True)
-        sample_log = SampleLog(output, fmt)
+        sample_log = _sample_log(output, fmt, names, target.table)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
     with sample_log:
