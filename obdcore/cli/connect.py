@@ -306,7 +306,7 @@ def custom_table(files: list[Path] | None):
     try:
         return load_pids([*found, *(files or ())])
     except TableError as exc:
-        fail(str(exc), ExitCode.INPUT_FILE, "fix the row, or leave the file out")
+        fail(str(exc), ExitCode.INPUT_FILE, "correct the file (custom PIDs, CSV), or leave it out")
 
 
 def car_command(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -16,6 +16,16 @@ from obdcore.errors import EXIT_CODES_HELP, ExitCode
 
 app = typer.Typer()
 
+PidsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--pids",
+        metavar="FILE",
+        dir_okay=False,
+        help="Custom PIDs (the PID table's CSV or a Torque Pro export); repeatable. "
+        "NOVAEVO_DATA_DIR/pids/*.csv are always loaded.",
+    ),
+]
 _MARK = "\x00value\x00"  # stands for the value while a row's JSON text is cut around it
 _MARK_JSON = json.dumps(_MARK)
 
@@ -27,17 +37,20 @@ def replay(
         typer.Argument(help="An ELM327 transcript (echo on). Default: the bundled sample session."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    pid_files: PidsOption = None,
 ) -> None:
     """Feed a recorded ELM327 session back through the decoder and print the readings,
     as it reads (any size: the file is streamed). Lines of binary garbage are skipped and
     counted; headers and protocol are inferred from the answers when the transcript does
     not set them."""
     from obdcore import BACKEND
+    from obdcore.cli.connect import custom_table, running
     from obdcore.io.failures import fail
     from obdcore.protocol.pidtable import PidTable
     from obdcore.protocol.replay import TranscriptReader, read_pieces, sample_transcript
 
-    table = PidTable.standard()
+    running("replay")
+    table = custom_table(pid_files) or PidTable.standard()
     reader = TranscriptReader(table)
     source = str(transcript) if transcript is not None else "bundled sample session"
     out = _Writer(table, as_json)
@@ -288,11 +301,15 @@ def pids(
     as_markdown: Annotated[
         bool, typer.Option("--markdown", help="Markdown (docs/PIDS.md).")
     ] = False,
+    pid_files: PidsOption = None,
 ) -> None:
-    """List every value the decoder knows: mode, PID, name, formula, unit, range."""
+    """List every value the decoder knows: mode, PID, name, formula, unit, range (custom
+    PIDs included: --pids FILE and NOVAEVO_DATA_DIR/pids/*.csv)."""
+    from obdcore.cli.connect import custom_table, running
     from obdcore.protocol.pidtable import PidTable, markdown
 
-    table = PidTable.standard()
+    running("pids")
+    table = PidTable.standard() if as_markdown else custom_table(pid_files) or PidTable.standard()
     if as_markdown:
         typer.echo(markdown(table), nl=False)
         return

@@ -176,3 +176,18 @@ def test_a_bad_pids_file_stops_the_command_before_connecting(tmp_path):
     result = runner.invoke(app, ["live", "--sim", "--pids", str(path)])
     assert result.exit_code == ExitCode.INPUT_FILE
     assert "bad.csv: line 2: mode and PID" in result.output
+
+
+def test_replay_and_pids_take_the_custom_pids_too(tmp_path):
+    path = tmp_path / "oil.csv"
+    path.write_text(OIL)
+    transcript = tmp_path / "session.txt"
+    transcript.write_bytes(b">ATH1\rOK\r\r>221310\r7E8 04 62 13 10 7D\r\r>")
+    result = runner.invoke(app, ["replay", "--json", "--pids", str(path), str(transcript)])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)
+    assert (row["name"], row["value"], row["unit"], row["ecu"]) == ("OIL_TEMP", 85.0, "°C", "7E8")
+    listed = runner.invoke(app, ["pids", "--pids", str(path)], env={"COLUMNS": "200"})
+    assert "| 1310 |" in listed.stdout.replace("│", "|") and "OIL_TEMP" in listed.stdout
+    missing = runner.invoke(app, ["replay", "--pids", str(tmp_path / "no.csv")])
+    assert missing.exit_code == ExitCode.INPUT_FILE and "cannot read" in missing.output
