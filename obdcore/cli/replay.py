@@ -54,10 +54,14 @@ def replay(
     reader = TranscriptReader(table)
     source = str(transcript) if transcript is not None else "bundled sample session"
     out = _Writer(table, as_json)
-    if not as_json:
-        out.title(f"Replay of {source} ({BACKEND} decoder)")
     try:
-        with _open(transcript, sample_transcript) as handle:
+        handle = _open(transcript, sample_transcript)
+    except OSError as exc:
+        fail("novaevo replay", f"cannot read {source}: {exc.strerror or exc}", ExitCode.INPUT_FILE)
+    try:
+        if not as_json:
+            out.title(f"Replay of {source} ({BACKEND} decoder)")
+        with handle:
             for piece in read_pieces(handle):
                 for block in reader.feed(piece):
                     out.block(block)
@@ -66,8 +70,12 @@ def replay(
     except BrokenPipeError:  # `novaevo replay --json log.txt | head`: the reader has enough
         _silence_stdout()
         return
-    except OSError as exc:
-        fail("novaevo replay", f"cannot read {source}: {exc.strerror or exc}", ExitCode.INPUT_FILE)
+    except OSError as exc:  # a disk that fails mid-file, a full output disk
+        fail(
+            "novaevo replay",
+            f"replay of {source} failed: {exc.strerror or exc}",
+            ExitCode.INPUT_FILE,
+        )
     _report_garbage(reader.garbage)
     if not reader.exchanges:
         fail(
