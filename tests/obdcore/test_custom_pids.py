@@ -191,3 +191,32 @@ def test_replay_and_pids_take_the_custom_pids_too(tmp_path):
     assert "| 1310 |" in listed.stdout.replace("│", "|") and "OIL_TEMP" in listed.stdout
     missing = runner.invoke(app, ["replay", "--pids", str(tmp_path / "no.csv")])
     assert missing.exit_code == ExitCode.INPUT_FILE and "cannot read" in missing.output
+
+
+def test_log_writes_a_custom_pid_in_its_own_wide_column(tmp_path):
+    pids, output = tmp_path / "oil.csv", tmp_path / "drive.csv"
+    pids.write_text(OIL)
+    result = runner.invoke(
+        app,
+        [
+            "log",
+            "--sim",
+            "--sim-timing",
+            "fast",
+            "--pids",
+            str(pids),
+            "-o",
+            str(output),
+            "--pid",
+            "OIL_TEMP,RPM",
+            "--rate",
+            "OIL_TEMP=5",
+            "--duration",
+            "1.5",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line for line in output.read_text().splitlines() if not line.startswith("#")]
+    assert lines[0] == "time,elapsed_s,ecu,OIL_TEMP (°C),RPM (rpm)"
+    oil = [line.split(",")[3] for line in lines[1:] if line.split(",")[3]]
+    assert oil and all(float(value) > 0 for value in oil)
