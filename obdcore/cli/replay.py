@@ -124,6 +124,7 @@ class _Writer:
         self.rows = 0
         self._decimals: dict[tuple, np.ndarray] = {}
         self._commands = _Numbering()  # request text -> a small integer
+        self._notices: dict[tuple, str] = {}  # (request, kind, text, ECU) -> its line
 
     def title(self, text: str) -> None:
         sys.stdout.write(f"{text}\n{_text_row('request', 'ECU', 'name', 'value', 'unit')}\n")
@@ -146,22 +147,22 @@ class _Writer:
                 ends.append(row_ends + sum(len(b) for b in blobs))
                 blobs.append(blob)
                 orders.append(exchanges)
-        blob = b"".join(blobs)
+        blob = memoryview(b"".join(blobs))  # slices of it are views, not copies
         row_ends = np.concatenate(ends) if ends else np.empty(0, np.int64)
         order = np.concatenate(orders) if orders else np.empty(0, np.int64)
+        at_rows = np.searchsorted(order, [k for k, _ in block.singles]).tolist()
         out, done = [], 0
-        for k, response in block.singles:  # rare: placed between the batch rows
-            at = int(np.searchsorted(order, k))
-            offset = int(row_ends[at - 1]) if at else 0
+        for (k, response), at in zip(block.singles, at_rows, strict=True):
+            offset = int(row_ends[at - 1]) if at else 0  # singles go between batch rows
             out.append(blob[done:offset])
             done = offset
             lines = self._response_lines(block.commands[k], response)
             self.rows += len(lines)
-            out += [line.encode() + b"\n" for line in lines]
+            out.append("".join(line + "\n" for line in lines).encode())
         out.append(blob[done:])
         self.rows += len(row_ends)
         sys.stdout.flush()
-        sys.stdout.buffer.write(b"".join(out))
+        sys.stdout.buffer.writelines(out)
 
     # ------------------------------------------------------------------ rows
 
@@ -171,13 +172,19 @@ class _Writer:
         rows = []
         for r in response.readings:
             entry = reading_entry(r.name, r.value, r.unit, r.ecu, self.table)
-            rows.append(_row(request, entry, r.frame if r.frame >= 0 else None))
-        for n in response.notices:
-            rows.append(_row(request, _entry(n.kind, n.text, n.ecu), None))
+            rows.append(self._format(_row(request, entry, r.frame if r.frame >= 0 else None)))
+        for n in response.notices:  # logs repeat NO DATA and friends: each written once
+            key = (request, n.kind, n.text, n.ecu)
+            line = self._notices.get(key)
+            if line is None:
+                line = self._format(_row(request, _entry(n.kind, n.text, n.ecu), None))
+                if len(self._notices) < 4096:
+                    self._notices[key] = line
+            rows.append(line)
         for n in response.negatives:
             text = f"service {n.service:02X}: {n.meaning}"
-            rows.append(_row(request, _entry("NEGATIVE_RESPONSE", text, n.ecu), None))
-        return [self._format(row) for row in rows]
+            rows.append(self._format(_row(request, _entry("NEGATIVE_RESPONSE", text, n.ecu), None)))
+        return rows
 
     def _format(self, row: dict) -> str:
         if self.as_json:
