@@ -162,7 +162,7 @@ class _Writer:
         out.append(blob[done:])
         self.rows += len(row_ends)
         sys.stdout.flush()
-        sys.stdout.buffer.writelines(out)
+        sys.stdout.buffer.write(b"".join(out))
 
     # ------------------------------------------------------------------ rows
 
