@@ -84,15 +84,16 @@ DurationOption = Annotated[
 # ============================================================================ choosing values
 
 
-def chosen_names(pids: list[str] | None) -> list[str]:
+def chosen_names(pids: list[str] | None, table=None) -> list[str]:
     """The value names asked for (the dashboard set if none), checked against the PID
-    table before connecting; exits 2 naming close matches for an unknown one."""
+    table (``table``: with custom PIDs) before connecting; exits 2 naming close matches
+    for an unknown one."""
     from obdcore.io.client import check_live_names
 
     names = [name.strip().upper() for item in pids or () for name in item.split(",")]
     names = list(dict.fromkeys(name for name in names if name)) or list(DASHBOARD)
     try:
-        check_live_names(names)
+        check_live_names(names, table)
     except TableError as exc:
         fail(str(exc), EXIT_USAGE)
     return names
@@ -318,18 +319,25 @@ class Trace:
             return None
         return (self.count - 1) / (self.last_at - self.first_at)
 
-    def document(self) -> dict:
-        from obdcore.reports import ecu_key
+    def document(self, table=None, metric: bool = True) -> dict:
+        """What ``live --json`` says of this value: the value as every command writes a
+        reading (rounded to its PID's resolution, DTCs and PID lists in their one shape),
+        min, max and recent values rounded alike; ``metric`` False: values converted to
+        other units, whose resolution the table does not give (left as converted)."""
+        from obdcore.reports import ecu_key, to_json, value_entry
+
+        def entry(value):
+            return value_entry(self.name, value, table) if metric else to_json(value)
 
         return {
-            "value": self.last,
+            "value": entry(self.last),
             "unit": self.unit,
-            "min": self.low,
-            "max": self.high,
+            "min": entry(self.low),
+            "max": entry(self.high),
             "samples": self.count,
             "rate_hz": _rounded(self.rate_hz),
             "ecu": ecu_key(self.ecu) if self.ecu is not None else None,
-            "recent": list(self.recent),
+            "recent": [entry(value) for value in self.recent],
         }
 
 
@@ -425,8 +433,10 @@ class Dashboard:
         clock: Callable[[], float],
         units: str = "metric",
         alarms: list[Alarm] | tuple[Alarm, ...] = (),
+        table=None,
     ):
         self.traces = {name: Trace(name, _display_unit(name, units)) for name in names}
+        self.pid_table = table  # the PID table (custom PIDs included): for the rounding
         self.units = units
         self.alarms = list(alarms)
         self.firing: set[Alarm] = set()
@@ -530,7 +540,10 @@ class Dashboard:
 
     def document(self, interrupted: bool) -> dict:
         return {
-            "pids": {name: trace.document() for name, trace in self.traces.items()},
+            "pids": {
+                name: trace.document(self.pid_table, self.units == "metric")
+                for name, trace in self.traces.items()
+            },
             "units": self.units,
             "alarms": self.alarm_events,
             "seconds": round(self.link.seconds(), 2),
@@ -554,10 +567,10 @@ def live(
     of recent values, fitted to the terminal's width. Ctrl-C (or --duration) stops it; a
     link lost for good (the adapter gone) ends it with exit code 6."""
     alarms = chosen_alarms(alarm)
-    names = chosen_names(pid)
+    names = chosen_names(pid, target.table)
     names += [a.name for a in alarms if a.name not in names]
     rates = chosen_rates(rate, names)
-    board = Dashboard(names, time.monotonic, units, alarms)  # the client's clock
+    board = Dashboard(names, time.monotonic, units, alarms, target.table)  # client's clock
     finished = target.run(
         lambda car: _watch(car, board, list(board.traces), rates, duration, as_json),
         on_event=board.link.event,
@@ -821,7 +834,7 @@ def _log_format(output: Path, fmt: str | None) -> str:
     """The format to write: ``fmt``, else the one the file name says (csv by default);
     exits 2 when ``fmt`` contradicts the name (CSV into ``x.jsonl``)."""
     named = _SUFFIXES.get(output.suffix.lower())
-    if fmt and named and fmt != named:
+    if fmt and named and fmt != named and not (fmt == "long" and named == "csv"):
         fail(
             f"--format {fmt} into {output.name}, a .{named} name",
             EXIT_USAGE,
@@ -847,6 +860,17 @@ def _check_fresh(output: Path, overwrite: bool) -> None:
         )
 
 
+def _sample_log(output: Path, fmt: str, names: list[str], table):
+    """The log file, its wide CSV columns and JSON lines as every command writes them."""
+    from obdcore.io.logfile import SampleLog
+    from obdcore.protocol.pidtable import PidTable
+    from obdcore.reports import reading_entry
+
+    table = table if table is not None else PidTable.standard()
+    columns = [(name, table.by_name(name).unit) for name in names]
+    return SampleLog(output, fmt, columns=columns, table=table, entry=reading_entry)
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
 def log(
@@ -862,8 +886,13 @@ def log(
         ),
     ],
     fmt: Annotated[
-        Literal["csv", "jsonl"] | None,
-        typer.Option("--format", help="csv or jsonl. Default: jsonl for a .jsonl file, else csv."),
+        Literal["csv", "long", "jsonl"] | None,
+        typer.Option(
+            "--format",
+            help="csv: wide, for spreadsheets (a row per answer with its ISO time, a column "
+            "per value and unit); long: a row per sample (time_s, ecu, name, value, unit); "
+            "jsonl. Default: jsonl for a .jsonl file, else csv.",
+        ),
     ] = None,
     overwrite: Annotated[
         bool,
@@ -875,19 +904,17 @@ def log(
     duration: DurationOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record values to a CSV or JSONL file, each sample written and flushed as it
-    arrives, connection events included; a dropped link is reconnected. Ctrl-C (or
-    --duration) stops it with the file complete."""
-    from obdcore.io.logfile import SampleLog
-
-    names = chosen_names(pid)
+    """Record values to a CSV (wide by default, for spreadsheets) or JSONL file, written
+    and flushed as they arrive, connection events included; a dropped link is
+    reconnected. Ctrl-C (or --duration) stops it with the file complete."""
+    names = chosen_names(pid, target.table)
     rates = chosen_rates(rate, names)
     fmt = _log_format(output, fmt)
     _check_fresh(output, overwrite)
     try:
         if overwrite:
             output.unlink(missing_ok=True)
-        sample_log = SampleLog(output, fmt)
+        sample_log = _sample_log(output, fmt, names, target.table)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
     with sample_log:

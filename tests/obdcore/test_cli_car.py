@@ -331,7 +331,18 @@ def samples_and_times(rows: list[dict]) -> tuple[set[str], list[float]]:
 def test_log_csv_holds_only_the_requested_values_in_time_order(tmp_path):
     path = tmp_path / "drive.csv"
     result = ok(
-        "log", *SIM, "--output", str(path), "--pid", "RPM", "--pid", "SPEED", "--duration", "1"
+        "log",
+        *SIM,
+        "--output",
+        str(path),
+        "--pid",
+        "RPM",
+        "--pid",
+        "SPEED",
+        "--duration",
+        "1",
+        "--format",
+        "long",
     )
     rows = read_csv_log(path)
     names, times = samples_and_times(rows)
