@@ -1,0 +1,155 @@
+"""The guided test on the car attached to the server (``novaevo serve --sim`` / ``--dongle``),
+run in the background: the request gets a ``running`` diagnosis at once (202) and the test
+goes on in this worker's event loop (it waits on the car, it does not compute), saving its
+progress and then its result in the diagnosis row, which any worker can read.
+
+With ``--sim`` each test gets its own simulated car with the faults asked for (the demo
+picks what is wrong with it), so tests of several users never share a link. With
+``--dongle`` there is one car: one guided test at a time in this worker, and none while
+the live stream polls it (409 ``car_busy``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from fastapi.concurrency import run_in_threadpool
+
+from api.core.errors import ApiError
+from api.diagnoses import service
+
+log = logging.getLogger("novaevo.diagnoses")
+
+
+class GuidedTests:
+    """The guided tests running in this worker (kept referenced until they end)."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task] = set()
+        self._dongle_busy = False
+
+    async def start(self, app: Any, user: Any, vehicle_id: int, faults: list[str],
+                    symptoms: list[str]) -> int:  # fmt: skip
+        """Check the attached car, store a ``running`` diagnosis, start the test; returns
+        the diagnosis id. Raises 409 ``no_car_attached`` / ``car_busy``, 422 ``invalid_fault``
+        / ``faults_need_simulator``, 404 (not the caller's vehicle)."""
+        device = app.state.live.device
+        if not device:
+            raise ApiError(409, "no_car_attached",
+                           "this server has no car attached: start it with `novaevo serve "
+                           "--sim` (the demo car) or `--dongle URL`")  # fmt: skip
+        simulator = None
+        if device == "sim":
+            simulator = await run_in_threadpool(_simulator, faults, app.state.settings.sim_timing)
+        elif faults:
+            raise ApiError(422, "faults_need_simulator",
+                           "faults can only be given to the simulated car (--sim)")  # fmt: skip
+        elif self._dongle_busy or app.state.live.listeners:
+            raise ApiError(409, "car_busy", "the attached car is busy (a guided test or the "
+                           "live stream is using it): try again when it is free")  # fmt: skip
+        try:
+            with app.state.sessions() as session:
+                row, vehicle = await run_in_threadpool(
+                    service.start_guided, session, user, vehicle_id,
+                    "simulator" if simulator else device, faults,
+                )  # fmt: skip
+        except BaseException:
+            if simulator is not None:
+                await run_in_threadpool(simulator.stop)
+            raise
+        if simulator is None:
+            self._dongle_busy = True
+        task = asyncio.create_task(self._run(app, row.id, device, simulator, vehicle, symptoms))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return row.id
+
+    async def _run(self, app: Any, diagnosis_id: int, device: str, simulator: Any,
+                   vehicle: dict, symptoms: list[str]) -> None:  # fmt: skip
+        from diagnostics.plan import PHASES
+        from diagnostics.runner import run_guided_test
+        from obdcore import Client
+
+        scale = app.state.settings.guided_time_scale
+        durations = {p: spec["duration_s"] * scale for p, spec in PHASES.items()}
+        outcome: dict[str, Any] = {"result": None, "snapshot": None, "progress": {},
+                                   "error": None}  # fmt: skip
+        try:
+            if simulator is not None:
+                await asyncio.to_thread(simulator.start)
+            driver = _driver(app, diagnosis_id, simulator is not None)
+            async with Client(simulator.url if simulator else device) as car:
+                run = await run_guided_test(car, driver, vehicle=vehicle, durations=durations,
+                                            period_s=scale)  # fmt: skip
+            snapshot = {**run.snapshot, "symptoms": symptoms} if symptoms else run.snapshot
+            result = run.diagnosis if not symptoms else None
+            outcome["snapshot"] = snapshot
+            outcome["result"] = (
+                result.model_dump(mode="json") if result is not None
+                else await asyncio.to_thread(service.run_diagnose, snapshot)
+            )  # fmt: skip
+            outcome["progress"] = {"phases_run": run.phases_run,
+                                   "stopped_early": run.stopped_early,
+                                   "elapsed_s": run.elapsed_s}  # fmt: skip
+        except asyncio.CancelledError:
+            outcome["error"] = "the server stopped during the guided test"
+            raise
+        except Exception as exc:  # noqa: BLE001 - the reason is stored for the caller
+            log.warning("guided test %s failed: %s", diagnosis_id, exc)
+            outcome["error"] = f"the guided test failed: {type(exc).__name__}: {exc}"
+        finally:
+            if simulator is not None:
+                await asyncio.to_thread(simulator.stop)
+            else:
+                self._dongle_busy = False
+            await asyncio.shield(asyncio.to_thread(_finish, app, diagnosis_id, outcome))
+
+    async def close(self) -> None:
+        """Stop every running test (their diagnoses end ``failed``)."""
+        for task in list(self.tasks):
+            task.cancel()
+        for task in list(self.tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+def _simulator(faults: list[str], timing: str):  # noqa: ANN202 - firmware_sim.Simulator
+    """The demo car with ``faults``, driven warm (codes set, freeze frame captured)."""
+    import firmware_sim
+    from firmware_sim.errors import SimError
+
+    try:
+        return firmware_sim.Simulator(transport="tcp", faults=faults, timing=timing, start_s=300.0)
+    except (SimError, ValueError) as exc:
+        raise ApiError(422, "invalid_fault", str(exc), {"faults": faults}) from None
+
+
+def _finish(app: Any, diagnosis_id: int, outcome: dict[str, Any]) -> None:
+    with app.state.sessions() as session:
+        service.guided_finished(session, diagnosis_id, outcome["snapshot"], outcome["result"],
+                                outcome["progress"], outcome["error"])  # fmt: skip
+
+
+def _driver(app: Any, diagnosis_id: int, simulated: bool):  # noqa: ANN202 - PromptDriver
+    """A runner driver that records each phase and its prompt in the diagnosis row (the
+    person following the test reads them by polling); the simulator's one also gives the
+    simulated driver its orders."""
+    from diagnostics.plan import PHASES
+    from diagnostics.runner import PromptDriver, SimulatorDriver
+
+    base = SimulatorDriver if simulated else PromptDriver
+
+    class RecordingDriver(base):
+        async def start(self, phase: str, client: Any) -> None:
+            await asyncio.to_thread(_progress, app, diagnosis_id, phase, PHASES[phase]["prompt"])
+            await super().start(phase, client)
+
+    return RecordingDriver(lambda _text: None, lambda _name, _value: None)
+
+
+def _progress(app: Any, diagnosis_id: int, phase: str, prompt: dict) -> None:
+    with app.state.sessions() as session:
+        service.guided_progress(session, diagnosis_id, phase=phase, prompt=prompt)

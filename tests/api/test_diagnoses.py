@@ -1,0 +1,344 @@
+"""Diagnoses through the HTTP API, on SQLite and PostgreSQL: from a snapshot, a session or
+the guided test on the simulated car; answers, repair verification, parts, DTC look-up;
+every bad input answered with the error shape and nothing written."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from api.diagnoses.models import Diagnosis, DiagnosisEvent
+from tests.api.conftest import User, assert_error
+
+# The guided-test route needs a server with a car attached: its "not yours" case is here.
+GUIDED_TEST_ROUTE = ("POST", "/v1/vehicles/{vehicle_id}/diagnoses/guided-test")
+
+MISFIRE = {"schema_version": 1, "mil_on": True, "symptoms": ["rough_idle"],
+           "ecus": [{"address": "7E8", "stored": ["P0302"]}]}  # fmt: skip
+
+
+def _vehicle(user: User, **fields) -> int:
+    r = user.post("/v1/vehicles", json={"name": "test car", "cylinders": 4, **fields})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def _diagnose(user: User, vehicle_id: int, body: dict, lang: str = "en"):
+    return user.post(f"/v1/vehicles/{vehicle_id}/diagnoses", params={"lang": lang}, json=body)
+
+
+def _counts(app, vehicle_id: int) -> tuple[int, int]:
+    """(diagnoses, history events) stored for a vehicle."""
+    with app.state.sessions() as s:
+        rows = s.scalar(select(func.count()).where(Diagnosis.vehicle_id == vehicle_id))
+        events = s.scalar(
+            select(func.count())
+            .select_from(DiagnosisEvent)
+            .join(Diagnosis, Diagnosis.id == DiagnosisEvent.diagnosis_id)
+            .where(Diagnosis.vehicle_id == vehicle_id)
+        )
+    return rows, events
+
+
+# ------------------------------------------------------------------------------ snapshot
+
+
+def test_a_snapshot_is_diagnosed_stored_and_listed(user) -> None:
+    vid = _vehicle(user, fuel="petrol")
+    r = _diagnose(user, vid, {"snapshot": MISFIRE})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["state"] == "done" and body["source"] == "snapshot" and body["lang"] == "en"
+    result = body["diagnosis"]
+    assert result["codes"] == ["P0302"] and result["causes"]
+    assert any(c["cause"].endswith(":2") for c in result["causes"])
+    cause = result["causes"][0]
+    assert isinstance(cause["name"], str) and isinstance(cause["explanation"], str)
+    assert cause["part_types"] and cause["labour_hours"][0] <= cause["labour_hours"][1]
+    assert result["next_test"]["outcomes"]
+    assert [e["kind"] for e in body["history"]] == ["created"]
+    # the car's record filled the snapshot's vehicle block
+    assert user.get(f"/v1/diagnoses/{body['id']}").json() == body
+    listed = user.get(f"/v1/vehicles/{vid}/diagnoses").json()
+    assert [d["id"] for d in listed] == [body["id"]]
+    assert listed[0]["summary"] == result["summary"]
+
+
+def test_the_lang_parameter_gives_french_texts(user) -> None:
+    vid = _vehicle(user)
+    did = _diagnose(user, vid, {"snapshot": MISFIRE}).json()["id"]
+    en = user.get(f"/v1/diagnoses/{did}", params={"lang": "en"}).json()["diagnosis"]
+    fr = user.get(f"/v1/diagnoses/{did}", params={"lang": "fr"}).json()["diagnosis"]
+    assert en["summary"] != fr["summary"]
+    assert en["causes"][0]["cause"] == fr["causes"][0]["cause"]
+    assert en["causes"][0]["explanation"] != fr["causes"][0]["explanation"]
+    assert_error(user.get(f"/v1/diagnoses/{did}", params={"lang": "de"}), 422, "validation_error")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"snapshot": {**MISFIRE, "schema_version": 2}},  # another schema version
+        {"snapshot": {"mil_on": True}},  # no version at all
+        {"snapshot": {**MISFIRE, "ecus": [{"address": "7E8", "stored": ["X123"]}]}},
+        {"snapshot": {**MISFIRE, "phases": {"idle": {"t": [0, 1], "series": {"RPM": [800]}}}}},
+        {"snapshot": {**MISFIRE, "vehicle": {"fuel": "diesel", "engine_type": "petrol_di"}}},
+        {"snapshot": {**MISFIRE, "rpm": 800}},  # a misspelt field
+        {"snapshot": MISFIRE, "session_id": 1},  # both sources
+        {},  # neither
+        {"snapshot": "not an object"},
+    ],
+)
+def test_a_bad_snapshot_is_a_422_and_nothing_is_written(app, user, body) -> None:
+    vid = _vehicle(user)
+    assert_error(_diagnose(user, vid, body), 422, "validation_error")
+    assert _counts(app, vid) == (0, 0)
+
+
+def test_an_empty_snapshot_is_insufficient_data_not_an_error(user) -> None:
+    r = _diagnose(user, _vehicle(user), {"snapshot": {"schema_version": 1}})
+    assert r.status_code == 201
+    assert r.json()["diagnosis"]["status"] == "insufficient_data"
+    assert r.json()["diagnosis"]["causes"] == []
+
+
+# ------------------------------------------------------------------------------- session
+
+
+def _session_with_drive(user: User, vehicle_id: int) -> int:
+    sid = user.post(f"/v1/vehicles/{vehicle_id}/sessions", json={"name": "drive"}).json()["id"]
+    readings = []
+    for t in range(40):  # 20 s warm idle, then 20 s driving
+        driving = t >= 20
+        readings += [
+            [float(t), "RPM", 2100.0 if driving else 780.0 + (t % 3) * 40, "rpm"],
+            [float(t), "SPEED", 60.0 if driving else 0.0, "km/h"],
+            [float(t), "COOLANT_TEMP", 90.0, "degC"],
+            [float(t), "SHORT_FUEL_TRIM_1", 2.0, "%"],
+        ]
+    # a raw Mode 03 answer: one stored code, P0302
+    body = {"lines": [[0.5, "7E8 04 43 01 03 02"]], "readings": readings}
+    r = user.post(f"/v1/sessions/{sid}/uploads", json=body, headers={"Idempotency-Key": "k1"})
+    assert r.status_code == 201, r.text
+    assert r.json()["dtcs"] == ["P0302"]
+    return sid
+
+
+def test_a_session_is_diagnosed_and_says_what_it_lacked(user) -> None:
+    vid = _vehicle(user)
+    sid = _session_with_drive(user, vid)
+    r = _diagnose(user, vid, {"session_id": sid})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["source"] == "session" and body["session_id"] == sid
+    assert body["diagnosis"]["codes"] == ["P0302"]
+    missing = {m["what"] for m in body["missing"]}
+    assert {"freeze_frame", "readiness", "mode06", "phase:hold_2500"} <= missing
+    assert "phase:idle" not in missing and "phase:drive" not in missing
+    assert "trouble_codes" not in missing
+
+
+def test_a_session_of_another_vehicle_or_user_is_refused_and_nothing_written(
+    app, user, other
+) -> None:
+    vid, second = _vehicle(user), _vehicle(user, name="second")
+    sid = _session_with_drive(user, second)
+    body = assert_error(_diagnose(user, vid, {"session_id": sid}), 422,
+                        "session_of_another_vehicle")  # fmt: skip
+    assert body["details"] == {"session_vehicle_id": second}
+    theirs = _vehicle(other)
+    assert_error(_diagnose(other, theirs, {"session_id": sid}), 404, "not_found")
+    empty = user.post(f"/v1/vehicles/{vid}/sessions", json={}).json()["id"]
+    assert_error(_diagnose(user, vid, {"session_id": empty}), 422, "empty_session")
+    assert _counts(app, vid) == (0, 0) and _counts(app, theirs) == (0, 0)
+
+
+# ------------------------------------------------------------------------------- answers
+
+
+def test_an_answer_updates_the_ranking_and_keeps_the_history(user) -> None:
+    did = _diagnose(user, _vehicle(user), {"snapshot": MISFIRE}).json()["id"]
+    before = user.get(f"/v1/diagnoses/{did}").json()
+    test = before["diagnosis"]["next_test"]
+    r = user.post(f"/v1/diagnoses/{did}/answers",
+                  json={"test": test["id"], "result": test["outcomes"][0]})  # fmt: skip
+    assert r.status_code == 200, r.text
+    after = r.json()
+    assert after["version"] == before["version"] + 1
+    assert after["diagnosis"]["answers"] == [{"test": test["id"], "result": test["outcomes"][0]}]
+    assert [e["kind"] for e in after["history"]] == ["created", "answer"]
+    assert after["history"][1]["test"] == test["id"]
+    assert after["history"][0]["top_causes"] == before["history"][0]["top_causes"]
+    assert after["history"][1]["top_causes"] != after["history"][0]["top_causes"]
+    again = user.post(f"/v1/diagnoses/{did}/answers",
+                      json={"test": test["id"], "result": test["outcomes"][1]})  # fmt: skip
+    assert_error(again, 409, "already_answered")
+
+
+def test_bad_answers_are_refused_and_nothing_changes(app, user) -> None:
+    vid = _vehicle(user)
+    did = _diagnose(user, vid, {"snapshot": MISFIRE}).json()["id"]
+    before = user.get(f"/v1/diagnoses/{did}").json()
+    test = before["diagnosis"]["next_test"]
+    url = f"/v1/diagnoses/{did}/answers"
+    body = assert_error(user.post(url, json={"test": "no_such_test", "result": "yes"}), 422,
+                        "unknown_test")  # fmt: skip
+    assert body["details"] == {"next_test": test["id"]}
+    body = assert_error(user.post(url, json={"test": test["id"], "result": "maybe"}), 422,
+                        "invalid_answer")  # fmt: skip
+    assert body["details"] == {"outcomes": test["outcomes"]}
+    assert_error(user.post(url, json={"test": "Bad Id!", "result": "x"}), 422, "validation_error")
+    assert_error(user.post(url, json={"test": test["id"]}), 422, "validation_error")
+    assert user.get(f"/v1/diagnoses/{did}").json() == before
+    assert _counts(app, vid) == (1, 1)
+
+
+# -------------------------------------------------------------------------- verification
+
+
+def test_a_repair_is_verified_against_an_after_snapshot(user) -> None:
+    vid = _vehicle(user)
+    did = _diagnose(user, vid, {"snapshot": MISFIRE}).json()["id"]
+    still = user.post(f"/v1/diagnoses/{did}/verifications", json={"snapshot": MISFIRE})
+    assert still.status_code == 201, still.text
+    assert still.json()["verdict"] == "not_confirmed"
+    assert any("P0302" in e["text"] for e in still.json()["evidence"])
+    cleared = {"schema_version": 1, "mil_on": False, "ecus": [{"address": "7E8"}]}
+    r = user.post(f"/v1/diagnoses/{did}/verifications", params={"lang": "fr"},
+                  json={"snapshot": cleared})  # fmt: skip
+    assert r.status_code == 201 and r.json()["verdict"] in ("confirmed", "inconclusive")
+    assert "Réparation" in r.json()["summary"] or "Pas assez" in r.json()["summary"]
+    history = user.get(f"/v1/diagnoses/{did}").json()["history"]
+    assert [e["kind"] for e in history] == ["created", "verification", "verification"]
+    assert history[1]["verdict"] == "not_confirmed"
+
+
+def test_bad_verifications_are_refused_and_nothing_written(app, user) -> None:
+    vid = _vehicle(user)
+    did = _diagnose(user, vid, {"snapshot": MISFIRE}).json()["id"]
+    url = f"/v1/diagnoses/{did}/verifications"
+    assert_error(user.post(url, json={"snapshot": {"schema_version": 3}}), 422, "validation_error")
+    assert_error(user.post(url, json={"snapshot": MISFIRE, "cause": "no_such_cause"}), 422,
+                 "unknown_cause")  # fmt: skip
+    healthy = _diagnose(user, vid, {"snapshot": {"schema_version": 1}}).json()["id"]
+    assert_error(user.post(f"/v1/diagnoses/{healthy}/verifications", json={"snapshot": MISFIRE}),
+                 422, "no_cause")  # fmt: skip
+    assert _counts(app, vid) == (2, 2)
+
+
+# ----------------------------------------------------------------------- parts and DTCs
+
+
+def test_parts_for_a_diagnosis_of_a_linked_vehicle_with_offers(app, user) -> None:
+    from tests.api.garages.conftest import _catalogue
+
+    vehicle_type, brands = _catalogue(app, user.id.__str__() + "D")
+    vid = _vehicle(user, vehicle_type_id=vehicle_type)
+    did = _diagnose(user, vid, {"snapshot": MISFIRE}).json()["id"]
+    r = user.get(f"/v1/diagnoses/{did}/parts")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["vehicle_type_id"] == vehicle_type and body["message"] is None
+    coils = [s for s in body["suggestions"] if s["part_type"] == "ignition_coil"]
+    assert coils and {p["brand"] for p in coils[0]["parts"]} == set(brands)
+    assert all(p["offers"][0]["currency"] == "EUR" for p in coils[0]["parts"])
+    scores = [s["score"] for s in body["suggestions"]]
+    assert scores == sorted(scores, reverse=True)
+    assert any(s["quoted"] for s in body["suggestions"])
+
+
+def test_parts_for_an_unlinked_vehicle_say_how_to_link_it(user) -> None:
+    did = _diagnose(user, _vehicle(user), {"snapshot": MISFIRE}).json()["id"]
+    body = user.get(f"/v1/diagnoses/{did}/parts").json()
+    assert body["suggestions"] == [] and "identification" in body["message"]
+
+
+def test_dtc_look_up_names_the_knowledge_bases_causes(user) -> None:
+    body = user.get("/v1/dtcs/p0302").json()
+    assert body["code"] == "P0302" and "misfire" in body["description_en"].lower()
+    causes = [c["cause"] for c in body["causes"]]
+    assert {"misfire:2", "ignition_coil:2"} <= set(causes)
+    assert all(isinstance(c["name_fr"], str) and c["name_fr"] for c in body["causes"])
+    ps = [c["probability"] for c in body["causes"]]
+    assert ps == sorted(ps, reverse=True)
+    lean = user.get("/v1/dtcs/P0171").json()
+    assert "vacuum_leak" in [c["cause"] for c in lean["causes"]]
+    assert user.get("/v1/dtcs/U3FFF").json()["causes"] == []
+    assert_error(user.get("/v1/dtcs/P03020"), 422, "validation_error")
+
+
+def test_the_guided_test_plan_is_data_in_the_asked_language(user) -> None:
+    vid = _vehicle(user, fuel="petrol", year=2015)
+    plan = user.get(f"/v1/vehicles/{vid}/guided-test-plan", params={"lang": "fr"}).json()
+    assert plan["snapshot_schema_version"] == 1 and "RPM" in plan["poll_pids"]
+    assert [p["id"] for p in plan["phases"]][0] == "cold_start"
+    assert "ralenti" in plan["phases"][0]["prompt"]
+    assert plan["vehicle"] == {"fuel": "petrol", "year": 2015, "cylinders": 4}
+    did = _diagnose(user, vid, {"snapshot": MISFIRE}).json()["id"]
+    narrowed = user.get(f"/v1/vehicles/{vid}/guided-test-plan", params={"diagnosis_id": did})
+    assert 1 <= len(narrowed.json()["phases"]) <= len(plan["phases"])
+    other_vid = _vehicle(user, name="other")
+    wrong = user.get(f"/v1/vehicles/{other_vid}/guided-test-plan", params={"diagnosis_id": did})
+    assert_error(wrong, 404, "not_found")
+
+
+# --------------------------------------------------------------------------- guided test
+
+
+def _wait_done(client, headers: dict, diagnosis_id: int, timeout_s: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        body = client.get(f"/v1/diagnoses/{diagnosis_id}", headers=headers).json()
+        if body["state"] != "running":
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"guided test {diagnosis_id} still running after {timeout_s} s")
+
+
+def test_the_guided_test_runs_on_the_simulated_car(sim_client, user) -> None:
+    vid = _vehicle(user)
+    url = f"/v1/vehicles/{vid}/diagnoses/guided-test"
+    r = sim_client.post(url, headers=user.headers, json={"faults": ["misfire:2@0.9"]})
+    assert r.status_code == 202, r.text
+    assert r.json()["state"] == "running" and r.json()["diagnosis"] is None
+    body = _wait_done(sim_client, user.headers, r.json()["id"])
+    assert body["state"] == "done", body["error"]
+    assert body["guided_test"]["faults"] == ["misfire:2@0.9"]
+    assert body["guided_test"]["phases_run"] and body["guided_test"]["prompt"] is None
+    assert "P0302" in body["diagnosis"]["codes"]
+    assert body["diagnosis"]["causes"][0]["cause"].endswith(":2")
+    assert [e["kind"] for e in body["history"]] == ["created"]
+
+
+def test_guided_test_bad_input_and_no_car(app, client, sim_client, user, other) -> None:
+    vid = _vehicle(user)
+    url = f"/v1/vehicles/{vid}/diagnoses/guided-test"
+    bad = sim_client.post(url, headers=user.headers, json={"faults": ["no_such_fault"]})
+    assert_error(bad, 422, "invalid_fault")
+    bad = sim_client.post(url, headers=user.headers, json={"faults": ["Misfire 2"]})
+    assert_error(bad, 422, "validation_error")
+    assert_error(client.post(url, headers=user.headers, json={}), 409, "no_car_attached")
+    # another user's vehicle: 404, on a server with or without a car
+    assert_error(sim_client.post(url, headers=other.headers, json={}), 404, "not_found")
+    assert_error(client.post(url, headers=other.headers, json={}), 409, "no_car_attached")
+    assert _counts(app, vid) == (0, 0)
+
+
+def test_a_running_diagnosis_cannot_be_answered_verified_or_quoted_yet(app, user) -> None:
+    from api.accounts.models import User as UserRow
+    from api.diagnoses import service
+
+    vid = _vehicle(user)
+    with app.state.sessions() as s:
+        row, _ = service.start_guided(s, s.get(UserRow, user.id), vid, "simulator", [])
+    shown = user.get(f"/v1/diagnoses/{row.id}").json()
+    assert shown["state"] == "running" and shown["diagnosis"] is None
+    answer = user.post(f"/v1/diagnoses/{row.id}/answers",
+                       json={"test": "fan_check", "result": "fan_off"})  # fmt: skip
+    assert_error(answer, 409, "diagnosis_not_ready")
+    verify = user.post(f"/v1/diagnoses/{row.id}/verifications", json={"snapshot": MISFIRE})
+    assert_error(verify, 409, "diagnosis_not_ready")
+    assert_error(user.get(f"/v1/diagnoses/{row.id}/parts"), 409, "diagnosis_not_ready")
+    assert _counts(app, vid) == (1, 0)
