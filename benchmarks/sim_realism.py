@@ -61,8 +61,11 @@ def _matched(paths: list[Path], idle_s: int) -> None:
     fit_paths, measure_paths = split_halves(paths)
     fit = [read_recording(p) for p in fit_paths]
     measure = [read_recording(p) for p in measure_paths]
-    # The first drawn car that reports its run time (PID 1F), so its warm-up is compared.
-    seed = next(n for n in range(1, 100) if 0x1F not in draw_car("small_petrol", n).dropped_pids)
+    # The first drawn car that reports its run time and catalyst temperature (PIDs 1F,
+    # 3C: some cars do not), so that every signal is compared.
+    seed = next(
+        n for n in range(1, 100) if not {0x1F, 0x3C} & draw_car("small_petrol", n).dropped_pids
+    )
     bias = fit_fuel_bias(fit, seed=seed)
     sim = []
     for trace in speed_traces(measure):

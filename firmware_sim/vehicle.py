@@ -134,6 +134,7 @@ class State:
     air_metered: float = 0.0  # g/s through the MAF
     map_kpa: float = 101.0
     boost_target: float = 0.0  # kPa above barometric
+    boost_desired: float = 0.0  # what the ECU expects the MAP sensor to read above baro
     coolant: float = 20.0
     coolant_model: float = 20.0  # the ECU's model of a healthy engine (P0128)
     coolant_at_start: float = 20.0
@@ -483,12 +484,22 @@ class Physics:
         s.air_true *= (self.baro + boost) / self.baro
         # Recirculated exhaust takes room in the manifold: MAP rises with it.
         egr_share = s.egr_actual / 100.0 * 0.12
-        s.map_kpa = min(self.baro + boost, (self.baro + boost) * s.ve / 0.88 * (1.0 + egr_share))
+        s.map_kpa = self._manifold(boost, egr_share)
+        # What the ECU expects the manifold to read for the boost it asked for (its boost
+        # monitor compares the sensor with this, not with the compressor's target: at
+        # part throttle the manifold sits below the compressor outlet).
+        s.boost_desired = self._manifold(s.boost_target, egr_share) - self.baro
         dirty = f["dirty_throttle_body"]
         s.throttle = 11.5 + 74.0 * s.demand**0.7 + 2.5 * (s.rpm - p.idle_rpm) / 2000.0
         s.throttle += 6.0 * dirty * (1.0 - s.demand)  # the idle controller opens further
         if s.egr_actual and s.speed < 1.0:
             s.air_true *= 1.0 - s.egr_actual / 100.0 * 0.3
+
+    def _manifold(self, boost: float, egr_share: float) -> float:
+        """Manifold pressure (kPa) of a petrol engine with ``boost`` kPa after the
+        compressor: the charge fraction the throttle lets through."""
+        s = self.state
+        return min(self.baro + boost, (self.baro + boost) * s.ve / 0.88 * (1.0 + egr_share))
 
     def _boost_actual(self) -> float:
         s, f = self.state, self.faults
@@ -502,6 +513,7 @@ class Physics:
     def _air_diesel(self, dt: float) -> None:
         s, p = self.state, self.profile
         s.boost_target = 130.0 * s.demand * _clamp((s.rpm - 1100.0) / 1400.0, 0.0, 1.0)
+        s.boost_desired = s.boost_target  # unthrottled: the manifold is the compressor outlet
         s.map_kpa = self.baro + self._boost_actual()
         s.ve = self._ve() * self._restriction() * s.map_kpa / self.baro
         # Recirculated exhaust displaces fresh air: EGR lowers the MAF.
