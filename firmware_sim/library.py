@@ -219,7 +219,8 @@ FAULTS: tuple[FaultDef, ...] = (
             Code("P0174", 0.7, needs="multi_bank"),
         ),
         "the supply pressure drops by up to 45 % at every load: injectors deliver "
-        "sqrt(p/p0) of the commanded fuel, lean everywhere",
+        "sqrt(p/p0) of the commanded fuel, lean everywhere; on direct injection the "
+        "starved high-pressure pump loses up to 80 % of its reach (rail pressure low)",
         symptoms=("hesitation", "hard_start"),
         sources=(J2012, DOMAIN, BOSCH),
     ),

@@ -46,6 +46,7 @@ RATED_RPM = 5500.0  # maximum power; below it the torque is about flat
 DRIVELINE_EFFICIENCY = 0.9
 AIR_DRAG_CDA_M2 = 0.68  # drag coefficient x frontal area of a small saloon
 ROLLING_RESISTANCE = 0.012
+LIFT_PUMP_STARVATION = 0.8  # share of the rail pump's reach a dead supply pump takes
 OVERHEAT_LIMIT_C = 128.0  # a pressurised cooling system boils over about here
 
 
@@ -571,6 +572,8 @@ class Physics:
                 s.fuel_pressure = min(s.fuel_pressure_cmd, cap) * (1.0 - leak)
             else:
                 cap *= 1.0 - 0.75 * f["low_rail_pressure_di"]
+                # A weak supply (lift) pump starves the high-pressure pump's inlet.
+                cap *= 1.0 - LIFT_PUMP_STARVATION * f["low_fuel_pressure"]
                 s.fuel_pressure = min(s.fuel_pressure_cmd, cap)
             return
         base = p.fuel_pressure_kpa
