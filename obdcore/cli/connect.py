@@ -250,7 +250,9 @@ _CONNECTION_PARAMETERS = [
         Annotated[
             str,
             typer.Option(
-                rich_help_panel=_PANEL, help="With --sim: petrol_1.5, petrol_v6 or diesel_2.0."
+                rich_help_panel=_PANEL,
+                help="With --sim: small_petrol, large_petrol, petrol_di, turbo_petrol, "
+                "small_diesel or large_diesel (also petrol_1.5, petrol_v6, diesel_2.0).",
             ),
         ],
     ),

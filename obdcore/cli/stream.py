@@ -11,6 +11,7 @@ unwritable file, a ``--format`` contradicting the file name), 3-6 reaching the c
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import re
 import time
@@ -240,11 +241,13 @@ def short_number(value, width: int = NUMBER_WIDTH, digits: int = 4) -> str:
     longer than ``width`` characters (a number is rounded further, never cut)."""
     number = _number(value)
     if number is None:
-        return "…" if value is None else _value_text(value)
+        return "-" if value is None else _value_text(value)  # "…" would read as cut
     if abs(number) >= 10_000:
         return f"{number:.0f}"
     text = f"{number:.{digits}g}"
-    if "e" in text or len(text) > width:  # 0.00001234: fixed decimals that fit
+    if "e" in text and abs(number) >= 1:  # 9999.9 rounds up to 1e+04
+        text = f"{number:.0f}"
+    elif "e" in text or len(text) > width:  # 0.00001234: fixed decimals that fit
         decimals = max(0, width - 2 - (number < 0))
         text = f"{number:.{decimals}f}"
     return text
@@ -336,6 +339,13 @@ class Trace:
             "ecu": ecu_key(self.ecu) if self.ecu is not None else None,
             "recent": [entry(value) for value in self.recent],
         }
+
+
+def _rate_text(rate: float | None) -> str:
+    """A rate within :data:`RATE_WIDTH` characters: ``10.0``, ``120``."""
+    if rate is None:
+        return ""
+    return f"{rate:.1f}" if rate < 99.95 else f"{min(rate, 9999):.0f}"
 
 
 def _rounded(value: float | None) -> float | None:
@@ -525,7 +535,7 @@ class Dashboard:
             cells.append(Text(sparkline(trace.recent, shape.spark)))
         if shape.rate:
             rate = trace.rate_hz
-            cells.append(Text("" if rate is None else f"{rate:.1f}"))
+            cells.append(Text(_rate_text(rate)))
         return cells
 
     def document(self, interrupted: bool) -> dict:
@@ -592,11 +602,7 @@ async def _watch(car, board, names, rates, duration: float | None, as_json: bool
 
     board.link.started = car.clock()
     out = console()
-    display = (
-        nullcontext()
-        if as_json
-        else Live(board, console=out, auto_refresh=False, vertical_overflow="visible")
-    )
+    display = nullcontext() if as_json else Live(board, console=out, auto_refresh=False)
     with display as screen:
         drawing = asyncio.create_task(_redraw(screen, board, out)) if screen else None
         try:
@@ -757,11 +763,12 @@ class Recorder:
     """Writes samples and connection events to a :class:`SampleLog` and keeps a progress
     line (state, samples, rate, elapsed) on stderr up to date."""
 
-    def __init__(self, sample_log, duration: float | None, show: bool):
+    def __init__(self, sample_log, duration: float | None, show: bool, units: str = "metric"):
         from rich.console import Console
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self.log = sample_log
+        self.units = units
         self.state = "connecting"
         self.events = 0
         self.started: float | None = None
@@ -789,6 +796,10 @@ class Recorder:
         self._show()
 
     def sample(self, sample) -> None:
+        """A sample: into the file, in the units chosen (each row carries its unit)."""
+        value, unit = convert(sample.value, sample.unit, self.units)
+        if unit != sample.unit:
+            sample = dataclasses.replace(sample, value=value, unit=unit)
         self.log.write(sample)
         self._show()
 
@@ -889,6 +900,7 @@ def log(
     ] = False,
     pid: PidOption = None,
     rate: RateOption = None,
+    units: UnitsOption = "metric",
     duration: DurationOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -906,7 +918,7 @@ def log(
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
     with sample_log:
-        recorder = Recorder(sample_log, duration, show=not as_json)
+        recorder = Recorder(sample_log, duration, show=not as_json, units=units)
         with recorder.progress:
             finished = target.run(
                 lambda car: recorder.record(car, names, rates, duration),

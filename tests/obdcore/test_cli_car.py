@@ -550,6 +550,7 @@ def test_contradictory_or_bad_options_are_exit_2(args, expected):
 
 
 def test_exit_codes_are_in_every_commands_help():
-    for command in ("scan", "info", "live", "dtc", "freeze", "readiness", "mode06", "log"):
+    commands = ("scan", "info", "live", "trip", "dtc", "freeze", "readiness", "mode06", "log")
+    for command in commands:
         output = ok(command, "--help").stdout
         assert "Exit codes" in output and "device not found" in output, command
