@@ -162,7 +162,8 @@ def _groups() -> dict[str, dict[str, str]]:
 @cache
 def own_texts() -> dict[str, dict[str, str]]:
     """Code -> {"en": ..., "fr": ...} from NovaEvo's tables (an empty "en" defers to
-    python-obd's English). The hand-written table wins over a family."""
+    python-obd's English; "en_spare": our English for when python-obd has none). The
+    hand-written table wins over a family."""
     texts = _family_texts()
     for row in _data_rows("dtc_texts.csv"):
         texts[row["code"]] = {"en": row["en"], "fr": row["fr"]}
@@ -183,10 +184,13 @@ def _family_texts() -> dict[str, dict[str, str]]:
             for fault in faults:
                 number = first + index * len(faults) + int(fault["offset"])
                 code = f"{family['first'][0]}{number:04d}"
-                texts[code] = {
+                text = {
                     lang: _join(family[lang].format(**names), fault[lang], lang)
                     for lang in LANGUAGES
                 }
+                if family["precise"] != "yes":  # python-obd's English first, ours if none
+                    text["en_spare"], text["en"] = text["en"], ""
+                texts[code] = text
     return texts
 
 
@@ -230,6 +234,8 @@ def explain_dtc(code: str, lang: str = "en") -> DtcExplanation:
         if lang == "en":
             return answer(english, DtcSource.PYTHON_OBD)
         return answer(_in_english_only(code, english, subgroup), DtcSource.PYTHON_OBD)
+    if lang == "en" and own.get("en_spare"):
+        return answer(own["en_spare"], DtcSource.NOVAEVO)
     if kind is DtcKind.GENERIC:
         kind = DtcKind.UNKNOWN_GENERIC
     return answer(_fallback(code, kind, system, subgroup, lang), DtcSource.STRUCTURE, kind)

@@ -112,8 +112,13 @@ def test_families_give_each_code_its_own_component_and_fault():
     assert describe_dtc("P0133") == "Oxygen sensor bank 1 sensor 1: slow response"
     assert describe_dtc("P0161", "fr") == "Sonde à oxygène banc 2 capteur 2 : circuit de chauffage"
     assert describe_dtc("P0312", "fr") == "Ratés d'allumage détectés sur le cylindre 12"
-    assert describe_dtc("P0362") == "Ignition coil L primary/secondary circuit"
-    assert describe_dtc("P0296") == "Cylinder 12: contribution/balance"
+    assert describe_dtc("P0362", "fr") == "Bobine d'allumage L : circuit primaire/secondaire"
+    assert describe_dtc("P0296", "fr") == "Cylindre 12 : contribution / équilibrage"
+
+
+def test_python_obd_english_is_kept_unless_ours_says_more():
+    assert explain_dtc("P0302").source is DtcSource.PYTHON_OBD  # same meaning: theirs
+    assert explain_dtc("P0133").source is DtcSource.NOVAEVO  # ours names bank and sensor
 
 
 @pytest.mark.parametrize("code", ["p0301", " P0301 ", "P0301\n", "p052e"])
