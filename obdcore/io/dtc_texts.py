@@ -164,7 +164,7 @@ def own_texts() -> dict[str, dict[str, str]]:
     """Code -> {"en": ..., "fr": ...} from NovaEvo's tables (an empty "en" defers to
     python-obd's English; "en_spare": our English for when python-obd has none). The
     hand-written table wins over a family."""
-    texts = _family_texts()
+    texts = _family_texts() | _module_texts()
     for row in _data_rows("dtc_texts.csv"):
         texts[row["code"]] = {"en": row["en"], "fr": row["fr"]}
     return texts
@@ -202,6 +202,39 @@ def _join(component: str, fault: str, lang: str) -> str:
     return f"{component} : {fault}" if lang == "fr" else f"{component}: {fault}"
 
 
+#: how each kind of network code speaks of its module ({m}: the module's name)
+_MODULE_PHRASES = {
+    "lost": {"en": "Lost communication with {m}", "fr": "Perte de communication avec {m}"},
+    "software": {"en": "Software incompatibility with {m}", "fr": "Logiciel incompatible avec {m}"},
+    "invalid": {"en": "Invalid data received from {m}", "fr": "Données invalides reçues {de_m}"},
+}
+
+
+def _module_texts() -> dict[str, dict[str, str]]:
+    modules = {row["module"]: row for row in _data_rows("dtc_modules.csv")}
+    texts = {}
+    for row in _data_rows("dtc_module_codes.csv"):
+        module, phrases = modules[row["module"]], _MODULE_PHRASES[row["kind"]]
+        first = int(row["first"][1:], 10)
+        for index in range(int(row["count"])):
+            letter = chr(ord("A") + index)
+            names = {lang: module[lang].format(letter=letter) for lang in LANGUAGES}
+            texts[f"U{first + index:04d}"] = {
+                "en": phrases["en"].format(m=names["en"]),
+                "fr": phrases["fr"].format(m=names["fr"], de_m=_of(names["fr"])),
+            }
+    return texts
+
+
+def _of(name: str) -> str:
+    """French "de" before a name with its article: "de le" -> "du", "de les" -> "des"."""
+    if name.startswith("le "):
+        return "du " + name[3:]
+    if name.startswith("les "):
+        return "des " + name[4:]
+    return "de " + name
+
+
 @cache
 def _python_obd_texts() -> dict[str, str]:
     # python-obd carries ~2,000 generic descriptions; imported lazily (it loads pint).
@@ -224,6 +257,8 @@ def explain_dtc(code: str, lang: str = "en") -> DtcExplanation:
     subgroup = _subgroup(code, lang)
     own = own_texts().get(code, {})
     english = _python_obd_texts().get(code) if kind is DtcKind.GENERIC else None
+    if english and english.startswith("Reserved"):  # python-obd lists some reserved codes
+        kind, english = DtcKind.RESERVED, None
 
     def answer(text: str, source: DtcSource, kind: DtcKind = kind) -> DtcExplanation:
         return DtcExplanation(code, text, kind, system, source, lang, subgroup)
@@ -272,14 +307,16 @@ def _fallback(code: str, kind: DtcKind, system: DtcSystem, subgroup: str | None,
             "the make; check the manufacturer's documentation"
         )
     if kind is DtcKind.RESERVED:
+        # a reserved code inside a generic range (U0080) is named; a reserved range by pattern
+        pattern = code if code[1] == "0" else pattern
         if lang == "fr":
             return (
-                f"Code {system_name}, d'une plage réservée par l'ISO/SAE ({pattern}) : aucune "
-                "signification normalisée ; consultez la documentation du constructeur"
+                f"Code {system_name} réservé par l'ISO/SAE ({pattern}) : aucune signification "
+                "normalisée ; consultez la documentation du constructeur"
             )
         return (
-            f"{system_name.capitalize()} code in a range reserved by ISO/SAE ({pattern}): no "
-            "standard meaning; check the manufacturer's documentation"
+            f"{system_name.capitalize()} code reserved by ISO/SAE ({pattern}): no standard "
+            "meaning; check the manufacturer's documentation"
         )
     if lang == "fr":
         where = f", sous-groupe « {subgroup} »" if subgroup else ""

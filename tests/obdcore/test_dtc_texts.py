@@ -1,6 +1,8 @@
 """Trouble-code texts: ranges (SAE J2012 kinds and systems), English and French, the
 fallback sentences for codes without a known text, and bad input."""
 
+import re
+
 import pytest
 
 from diagnostics.kb import default_kb
@@ -98,7 +100,7 @@ def test_subgroups_of_the_p0_ranges():
 
 def test_reserved_codes_say_so():
     assert "reserved by ISO/SAE" in describe_dtc("B3123")
-    assert "réservée par l'ISO/SAE" in describe_dtc("B3123", "fr")
+    assert "réservé par l'ISO/SAE (B3xxx)" in describe_dtc("B3123", "fr")
 
 
 def test_python_obd_english_is_kept_and_french_falls_back_to_it():
@@ -145,3 +147,46 @@ def test_unknown_language_is_a_typed_error():
     with pytest.raises(DtcCodeError) as raised:
         describe_dtc("P0301", lang="de")
     assert isinstance(raised.value, ArgumentError) and "en or fr" in str(raised.value)
+
+
+# fault words whose presence must agree between our English and python-obd's for one code
+_FAULT_WORDS = (
+    "low", "high", "intermittent", "range/performance", "slow", "no activity", "heater",
+    "stuck on", "stuck off", "electrical", "no signal", "contribution", "over-advanced",
+    "over-retarded", "lost communication", "software", "invalid data", "performance",
+    "lean", "rich", "leak", "open",
+)  # fmt: skip
+
+
+def test_our_tables_agree_with_python_obd_on_every_code_both_have():
+    """python-obd as the oracle of the code layout: a family that slipped by one code
+    (P0136 read as P0135's heater) would change the fault word or the cylinder number."""
+    from obd.codes import DTC
+
+    compared = 0
+    for code, texts in own_texts().items():
+        ours, theirs = texts.get("en") or texts.get("en_spare"), DTC.get(code)
+        if not ours or not theirs or theirs.startswith("Reserved"):
+            continue
+        ours, theirs = ours.lower(), theirs.lower()
+        assert [w for w in _FAULT_WORDS if (w in ours) != (w in theirs)] == [], code
+        assert set(re.findall(r"\b\d+\b", theirs)) <= set(re.findall(r"\b\d+\b", ours)), code
+        compared += 1
+    assert compared > 500
+
+
+def test_python_obd_reserved_entries_are_reserved_codes():
+    explanation = explain_dtc("U0080")
+    assert (
+        explanation.kind is DtcKind.RESERVED and "reserved by ISO/SAE (U0080)" in explanation.text
+    )
+
+
+def test_network_modules_read_in_both_languages():
+    assert (
+        describe_dtc("U0121")
+        == "Lost communication with anti-lock brake system (ABS) control module"
+    )
+    assert describe_dtc("U0401", "fr") == "Données invalides reçues du calculateur moteur (ECM/PCM)"
+    assert describe_dtc("U0175", "fr") == "Perte de communication avec le capteur d'airbag F"
+    assert describe_dtc("U0005", "fr") == "Bus CAN haute vitesse : ligne (+) haute"
