@@ -15,6 +15,7 @@ from obdcore.io.dtc_texts import (
     DtcSource,
     DtcSystem,
     explain_dtc,
+    normalize_code,
     own_texts,
 )
 
@@ -190,3 +191,35 @@ def test_network_modules_read_in_both_languages():
     assert describe_dtc("U0401", "fr") == "Données invalides reçues du calculateur moteur (ECM/PCM)"
     assert describe_dtc("U0175", "fr") == "Perte de communication avec le capteur d'airbag F"
     assert describe_dtc("U0005", "fr") == "Bus CAN haute vitesse : ligne (+) haute"
+
+
+def test_families_do_not_overlap():
+    """Two families claiming one code means one of their ranges is wrong."""
+    from obdcore.io import dtc_texts
+
+    seen: dict[str, str] = {}
+    for family in dtc_texts._data_rows("dtc_families.csv"):
+        size = sum(
+            1
+            for fault in dtc_texts._data_rows("dtc_fault_sequences.csv")
+            if fault["sequence"] == family["sequence"]
+        )
+        first = int(family["first"][1:])
+        for number in range(first, first + size * int(family["count"])):
+            code = f"{family['first'][0]}{number:04d}"
+            assert code not in seen, f"{code}: {family['first']} and {seen[code]}"
+            seen[code] = family["first"]
+    assert len(seen) > 300
+
+
+def test_every_table_row_has_a_french_text_and_a_valid_code():
+    for code, texts in own_texts().items():
+        assert normalize_code(code) == code
+        assert texts["fr"].strip(), code
+        assert texts["fr"] == texts["fr"].strip() and "  " not in texts["fr"], code
+
+
+def test_chassis_wheel_speed_codes_are_ours():
+    explanation = explain_dtc("C0035", "fr")
+    assert explanation.source is DtcSource.NOVAEVO and explanation.kind is DtcKind.GENERIC
+    assert "roue avant gauche" in explanation.text
