@@ -149,7 +149,12 @@ def _data_rows(name: str) -> list[dict[str, str]]:
     """Rows of ``obdcore/data/<name>``, the ``#`` comment lines at its top skipped."""
     text = resources.files("obdcore").joinpath("data", name).read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if not line.startswith("#")]
-    return list(csv.DictReader(lines))
+    rows = list(csv.DictReader(lines))
+    for number, row in enumerate(rows, 2):
+        # an unquoted comma in a text gives a row too many fields; a missing one too few
+        if None in row or None in row.values():
+            raise ValueError(f"obdcore/data/{name}: data row {number} has the wrong field count")
+    return rows
 
 
 @cache

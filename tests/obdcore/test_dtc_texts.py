@@ -105,10 +105,30 @@ def test_reserved_codes_say_so():
 
 
 def test_python_obd_english_is_kept_and_french_falls_back_to_it():
-    assert explain_dtc("P0999").source is DtcSource.PYTHON_OBD
-    french = explain_dtc("P0999", "fr")
-    assert french.text.startswith("Code générique P0999 (transmission)")
-    assert "Shift Solenoid" in french.text  # the English text, said to be English
+    assert explain_dtc("P0564").source is DtcSource.PYTHON_OBD
+    french = explain_dtc("P0564", "fr")
+    assert french.text.startswith("Code générique P0564 (vitesse du véhicule")
+    assert "Cruise Control" in french.text  # the English text, said to be English
+
+
+def test_a_text_with_a_comma_does_not_cut_the_row():
+    assert describe_dtc("P0891", "fr").endswith("circuit, signal haut")
+    assert describe_dtc("P0713", "fr").endswith("circuit, signal haut")
+
+
+def test_a_malformed_data_row_is_refused(monkeypatch):
+    from obdcore.io import dtc_texts
+
+    class Data:
+        def joinpath(self, *parts):
+            return self
+
+        def read_text(self, encoding):
+            return "# comment\ncode,en,fr\nP0001,x,y,z\n"
+
+    monkeypatch.setattr(dtc_texts.resources, "files", lambda package: Data())
+    with pytest.raises(ValueError, match="row 2 has the wrong field count"):
+        dtc_texts._data_rows("dtc_texts.csv")
 
 
 def test_families_give_each_code_its_own_component_and_fault():
