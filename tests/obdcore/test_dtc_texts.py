@@ -243,3 +243,9 @@ def test_chassis_wheel_speed_codes_are_ours():
     explanation = explain_dtc("C0035", "fr")
     assert explanation.source is DtcSource.NOVAEVO and explanation.kind is DtcKind.GENERIC
     assert "roue avant gauche" in explanation.text
+
+
+def test_p0000_says_there_is_no_code():
+    """A freeze frame with no code reports P0000: not an unknown fuel-metering fault."""
+    assert describe_dtc("P0000").startswith("No trouble code")
+    assert describe_dtc("P0000", "fr").startswith("Aucun code défaut")
