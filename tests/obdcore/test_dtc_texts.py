@@ -249,3 +249,17 @@ def test_p0000_says_there_is_no_code():
     """A freeze frame with no code reports P0000: not an unknown fuel-metering fault."""
     assert describe_dtc("P0000").startswith("No trouble code")
     assert describe_dtc("P0000", "fr").startswith("Aucun code défaut")
+
+
+def test_no_code_is_ever_blank():
+    """Every seventh well-formed code (9,363 of 65,536, across every range), both
+    languages: a text, never empty; a code without one of ours or python-obd's says what
+    its range tells."""
+    for letter in "PCBU":
+        for number in range(0, 0x4000, 7):
+            code = f"{letter}{number:04X}"
+            for lang in ("en", "fr"):
+                explanation = explain_dtc(code, lang)
+                assert explanation.text.strip(), code
+                if explanation.source is DtcSource.STRUCTURE:
+                    assert code[:2] in explanation.text or code in explanation.text, code
