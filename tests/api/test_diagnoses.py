@@ -342,3 +342,24 @@ def test_a_running_diagnosis_cannot_be_answered_verified_or_quoted_yet(app, user
     assert_error(verify, 409, "diagnosis_not_ready")
     assert_error(user.get(f"/v1/diagnoses/{row.id}/parts"), 409, "diagnosis_not_ready")
     assert _counts(app, vid) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "snapshot",
+    [
+        # impossible and missing values: flagged as data quality, not refused
+        {"schema_version": 1, "phases": {"idle": {"t": [0, 1, 2], "series": {
+            "RPM": [-5, None, 90000], "COOLANT_TEMP": [400, 400, 400]}}}},
+        {"schema_version": 1, "phases": {"drive": {"t": [], "series": {}}}},
+        {"schema_version": 1, "ecus": [{"address": "7e8", "stored": ["p0171", "u0100"],
+                                        "permanent": ["C1234"]}], "mil_on": False},
+        {"schema_version": 1, "mode06": [{"mid": "a1", "tid": "0b", "value": None}],
+         "readiness": {"since_clear": {"MISFIRE": {"available": True, "complete": False}}},
+         "freeze_frames": [{"dtc": "P0000", "values": {"RPM": 0}}]},
+    ],
+)  # fmt: skip
+def test_odd_but_valid_snapshots_are_diagnosed(user, snapshot) -> None:
+    r = _diagnose(user, _vehicle(user), {"snapshot": snapshot})
+    assert r.status_code == 201, r.text
+    assert r.json()["diagnosis"]["status"] in (
+        "fault_found", "no_fault_found", "unknown_fault", "insufficient_data")  # fmt: skip
