@@ -363,3 +363,41 @@ def test_odd_but_valid_snapshots_are_diagnosed(user, snapshot) -> None:
     assert r.status_code == 201, r.text
     assert r.json()["diagnosis"]["status"] in (
         "fault_found", "no_fault_found", "unknown_fault", "insufficient_data")  # fmt: skip
+
+
+def test_a_guided_test_whose_worker_died_reads_as_failed(app, user) -> None:
+    import datetime as dt
+
+    from api.accounts.models import User as UserRow
+    from api.diagnoses import service
+
+    vid = _vehicle(user)
+    with app.state.sessions() as s:
+        row, _ = service.start_guided(s, s.get(UserRow, user.id), vid, "simulator", [])
+        row.updated_at = dt.datetime.now(dt.UTC) - service.STALE_RUNNING - dt.timedelta(seconds=1)
+        s.commit()
+    body = user.get(f"/v1/diagnoses/{row.id}").json()
+    assert body["state"] == "failed" and "interrupted" in body["error"]
+
+
+def test_quotes_from_a_diagnosis_need_the_callers_finished_diagnosis_of_that_car(
+    app, user, other
+) -> None:
+    from api.accounts.models import User as UserRow
+    from api.diagnoses import service
+
+    vid, second = _vehicle(user), _vehicle(user, name="second")
+    did = _diagnose(user, vid, {"snapshot": MISFIRE}).json()["id"]
+    healthy = _diagnose(user, vid, {"snapshot": {"schema_version": 1}}).json()["id"]
+    with app.state.sessions() as s:
+        running, _ = service.start_guided(s, s.get(UserRow, user.id), vid, "simulator", [])
+
+    def quote(who: User, vehicle: int, diagnosis: int):
+        return who.post("/v1/quotes", json={"vehicle_id": vehicle, "garage_ids": [1],
+                                             "diagnosis_id": diagnosis})  # fmt: skip
+
+    assert_error(quote(user, second, did), 404, "not_found")  # another car's diagnosis
+    theirs = _vehicle(other)
+    assert_error(quote(other, theirs, did), 404, "not_found")  # another user's
+    assert_error(quote(user, vid, running.id), 409, "invalid_state")
+    assert_error(quote(user, vid, healthy), 409, "invalid_state")
