@@ -401,3 +401,24 @@ def test_quotes_from_a_diagnosis_need_the_callers_finished_diagnosis_of_that_car
     assert_error(quote(other, theirs, did), 404, "not_found")  # another user's
     assert_error(quote(user, vid, running.id), 409, "invalid_state")
     assert_error(quote(user, vid, healthy), 409, "invalid_state")
+
+
+def test_stopping_the_server_ends_a_running_guided_test_as_failed(
+    app, database_url, tmp_path, user
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.api.conftest import make_settings
+
+    vid = _vehicle(user)
+    # the plan's real phase lengths: the test would take up to two minutes
+    slow = create_app(make_settings(database_url, tmp_path, live_device="sim", sim_timing="fast"))
+    with TestClient(slow) as c:
+        r = c.post(f"/v1/vehicles/{vid}/diagnoses/guided-test", headers=user.headers, json={})
+        assert r.status_code == 202, r.text
+        time.sleep(1.0)
+        started = time.monotonic()
+    assert time.monotonic() - started < 15  # shutdown did not wait for the 2-minute test
+    body = user.get(f"/v1/diagnoses/{r.json()['id']}").json()
+    assert body["state"] == "failed" and "stopped" in body["error"]
