@@ -41,6 +41,7 @@ __all__ = [
     "EXIT_CODES_HELP",
     "CarTarget",
     "JsonOption",
+    "UnitsOption",
     "Target",
     "car_command",
     "fail",
@@ -71,6 +72,15 @@ T = TypeVar("T")
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document (for scripts) instead of tables.")
+]
+UnitsOption = Annotated[
+    Literal["metric", "imperial"],
+    typer.Option(
+        "--units",
+        envvar="NOVAEVO_UNITS",
+        help="metric (°C, km/h, kPa, km, L/100 km) or imperial (°F, mph, psi, miles, US "
+        "gallons, MPG); also the setting NOVAEVO_UNITS. The JSON follows the choice.",
+    ),
 ]
 
 
