@@ -422,3 +422,39 @@ def test_stopping_the_server_ends_a_running_guided_test_as_failed(
     assert time.monotonic() - started < 15  # shutdown did not wait for the 2-minute test
     body = user.get(f"/v1/diagnoses/{r.json()['id']}").json()
     assert body["state"] == "failed" and "stopped" in body["error"]
+
+
+def test_deleting_a_session_keeps_its_diagnosis_and_a_vehicle_takes_its_diagnoses(
+    app, user
+) -> None:
+    vid = _vehicle(user)
+    sid = _session_with_drive(user, vid)
+    did = _diagnose(user, vid, {"session_id": sid}).json()["id"]
+    assert user.delete(f"/v1/sessions/{sid}").status_code == 204
+    kept = user.get(f"/v1/diagnoses/{did}").json()
+    assert kept["session_id"] is None and kept["diagnosis"]["codes"] == ["P0302"]
+    assert user.delete(f"/v1/vehicles/{vid}").status_code == 204
+    assert_error(user.get(f"/v1/diagnoses/{did}"), 404, "not_found")
+    assert _counts(app, vid) == (0, 0)
+
+
+def test_concurrent_answers_never_overwrite_each_other(user) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from diagnostics.kb import default_kb
+
+    did = _diagnose(user, _vehicle(user), {"snapshot": MISFIRE}).json()["id"]
+    tests = list(default_kb().tests.items())[:6]
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(
+            lambda t: user.post(f"/v1/diagnoses/{did}/answers",
+                                json={"test": t[0], "result": t[1].outcomes[0]}),
+            tests,
+        ))  # fmt: skip
+    ok = [r for r in answers if r.status_code == 200]
+    for r in answers:
+        if r.status_code != 200:
+            assert_error(r, 409, "conflict")
+    final = user.get(f"/v1/diagnoses/{did}").json()
+    assert ok and final["version"] == 1 + len(ok)
+    assert len(final["diagnosis"]["answers"]) == len(ok) == len(final["history"]) - 1
