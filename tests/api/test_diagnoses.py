@@ -458,3 +458,17 @@ def test_concurrent_answers_never_overwrite_each_other(user) -> None:
     final = user.get(f"/v1/diagnoses/{did}").json()
     assert ok and final["version"] == 1 + len(ok)
     assert len(final["diagnosis"]["answers"]) == len(ok) == len(final["history"]) - 1
+
+
+def test_a_repair_is_verified_against_a_session_of_the_same_car_only(app, user) -> None:
+    vid, second = _vehicle(user), _vehicle(user, name="second")
+    did = _diagnose(user, vid, {"snapshot": MISFIRE}).json()["id"]
+    after = _session_with_drive(user, vid)  # the code is still there
+    r = user.post(f"/v1/diagnoses/{did}/verifications", json={"session_id": after})
+    assert r.status_code == 201, r.text
+    assert r.json()["verdict"] == "not_confirmed"
+    assert "mode06" in {m["what"] for m in r.json()["missing"]}
+    elsewhere = _session_with_drive(user, second)
+    wrong = user.post(f"/v1/diagnoses/{did}/verifications", json={"session_id": elsewhere})
+    assert_error(wrong, 422, "session_of_another_vehicle")
+    assert _counts(app, vid) == (1, 2)
