@@ -52,9 +52,8 @@ def create_diagnosis(
     """Diagnose one of the caller's vehicles from a snapshot (``snapshot``, the schema of
     ``diagnostics/snapshot.schema.json``) or from one of its recorded sessions
     (``session_id``; ``missing`` says what a session could not hold)."""
-    row = service.create(
-        session, user, vehicle_id, body.model_dump(mode="json")["snapshot"], body.session_id
-    )
+    snapshot = body.model_dump(mode="json", exclude_unset=True).get("snapshot")  # as sent
+    row = service.create(session, user, vehicle_id, snapshot, body.session_id)
     return _out(session, row, lang)
 
 
@@ -134,7 +133,7 @@ def verify_repair(
 ) -> object:
     """Did the repair work? Compare the diagnosis with what the car reads after it (a
     snapshot, or a session recorded since); the verdict joins the history."""
-    snapshot = body.model_dump(mode="json")["snapshot"]
+    snapshot = body.model_dump(mode="json", exclude_unset=True).get("snapshot")
     row, check, missing, at = service.verify(
         session, user, diagnosis_id, snapshot, body.session_id, body.cause
     )
