@@ -52,6 +52,8 @@ class GuidedTests:
         elif self._dongle_busy or app.state.live.listeners:
             raise ApiError(409, "car_busy", "the attached car is busy (a guided test or the "
                            "live stream is using it): try again when it is free")  # fmt: skip
+        else:
+            self._dongle_busy = True  # taken before the next await: one test at a time
         try:
             with app.state.sessions() as session:
                 row, vehicle = await run_in_threadpool(
@@ -61,9 +63,9 @@ class GuidedTests:
         except BaseException:
             if simulator is not None:
                 await run_in_threadpool(simulator.stop)
+            else:
+                self._dongle_busy = False
             raise
-        if simulator is None:
-            self._dongle_busy = True
         task = asyncio.create_task(self._run(app, row.id, device, simulator, vehicle, symptoms))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)

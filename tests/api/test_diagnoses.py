@@ -472,3 +472,32 @@ def test_a_repair_is_verified_against_a_session_of_the_same_car_only(app, user) 
     wrong = user.post(f"/v1/diagnoses/{did}/verifications", json={"session_id": elsewhere})
     assert_error(wrong, 422, "session_of_another_vehicle")
     assert _counts(app, vid) == (1, 2)
+
+
+def test_the_guided_test_on_an_attached_dongle_one_at_a_time(database_url, tmp_path, user):
+    """``--dongle URL``: here a simulated dongle on a real TCP port, reached as any dongle
+    (no simulator orders: the runner's prompt driver)."""
+    from fastapi.testclient import TestClient
+
+    import firmware_sim
+    from api.app import create_app
+    from tests.api.conftest import make_settings
+
+    vid = _vehicle(user)
+    url = f"/v1/vehicles/{vid}/diagnoses/guided-test"
+    with firmware_sim.Simulator(transport="tcp", faults=["misfire:3@0.9"], start_s=300) as car:
+        settings = make_settings(database_url, tmp_path, live_device=car.url,
+                                 guided_time_scale=0.05)  # fmt: skip
+        with TestClient(create_app(settings)) as c:
+            assert_error(c.post(url, headers=user.headers, json={"faults": ["misfire:2"]}),
+                         422, "faults_need_simulator")  # fmt: skip
+            first = c.post(url, headers=user.headers, json={})
+            assert first.status_code == 202, first.text
+            assert first.json()["guided_test"]["device"] == car.url
+            assert_error(c.post(url, headers=user.headers, json={}), 409, "car_busy")
+            body = _wait_done(c, user.headers, first.json()["id"])
+            assert body["state"] == "done", body["error"]
+            assert "P0303" in body["diagnosis"]["codes"]
+            again = c.post(url, headers=user.headers, json={})  # free again
+            assert again.status_code == 202, again.text
+            _wait_done(c, user.headers, again.json()["id"])
