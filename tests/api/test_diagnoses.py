@@ -258,6 +258,7 @@ def test_parts_for_an_unlinked_vehicle_say_how_to_link_it(user) -> None:
 def test_dtc_look_up_names_the_knowledge_bases_causes(user) -> None:
     body = user.get("/v1/dtcs/p0302").json()
     assert body["code"] == "P0302" and "misfire" in body["description_en"].lower()
+    assert "cylindre 2" in body["description_fr"]
     causes = [c["cause"] for c in body["causes"]]
     assert {"misfire:2", "ignition_coil:2"} <= set(causes)
     assert all(isinstance(c["name_fr"], str) and c["name_fr"] for c in body["causes"])
@@ -265,7 +266,8 @@ def test_dtc_look_up_names_the_knowledge_bases_causes(user) -> None:
     assert ps == sorted(ps, reverse=True)
     lean = user.get("/v1/dtcs/P0171").json()
     assert "vacuum_leak" in [c["cause"] for c in lean["causes"]]
-    assert user.get("/v1/dtcs/U3FFF").json()["causes"] == []
+    reserved = user.get("/v1/dtcs/U3FFF").json()  # no cause; texts say what the range is
+    assert reserved["causes"] == [] and reserved["description_fr"] and reserved["description_en"]
     assert_error(user.get("/v1/dtcs/P03020"), 422, "validation_error")
 
 
