@@ -860,14 +860,15 @@ def _check_fresh(output: Path, overwrite: bool) -> None:
         )
 
 
-def _sample_log(output: Path, fmt: str, names: list[str], table):
-    """The log file, its wide CSV columns and JSON lines as every command writes them."""
+def _sample_log(output: Path, fmt: str, names: list[str], table, units: str = "metric"):
+    """The log file, its wide CSV columns (units as chosen) and JSON lines as every
+    command writes them."""
     from obdcore.io.logfile import SampleLog
     from obdcore.protocol.pidtable import PidTable
     from obdcore.reports import reading_entry
 
     table = table if table is not None else PidTable.standard()
-    columns = [(name, table.by_name(name).unit) for name in names]
+    columns = [(name, unit_in(table.by_name(name).unit, units)) for name in names]
     return SampleLog(output, fmt, columns=columns, table=table, entry=reading_entry)
 
 
@@ -914,7 +915,7 @@ def log(
     try:
         if overwrite:
             output.unlink(missing_ok=True)
-        sample_log = _sample_log(output, fmt, names, target.table)
+        sample_log = _sample_log(output, fmt, names, target.table, units)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
     with sample_log:

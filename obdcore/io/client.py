@@ -305,7 +305,8 @@ class Client:
     async def read_dtcs(
         self, kinds: Iterable[str] = ("stored", "pending", "permanent")
     ) -> list[Dtc]:
-        """Trouble codes per ECU, with python-obd's descriptions where it has one.
+        """Trouble codes per ECU, each with its English text (:func:`describe_dtc`: the
+        description, or for a code without one what its range says, never blank).
         ``kinds``: any of stored, pending, permanent; :class:`ArgumentError` for others."""
         kinds = list(kinds)
         unknown = sorted(set(kinds) - set(DTC_SERVICES))

@@ -98,7 +98,8 @@ class SampleLog:
             self._csv.writerow([at, ecu, sample.name, self._cell(sample), sample.unit])
         else:
             line = {"time_s": at, "time": self._iso(sample.at)}
-            line.update(self.entry(sample.name, sample.value, sample.unit, sample.ecu, self.table))
+            entry = self.entry if self._in_table_unit(sample) else _plain_entry
+            line.update(entry(sample.name, sample.value, sample.unit, sample.ecu, self.table))
             self._file.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
         self.count += 1
         self._flush()
@@ -120,14 +121,21 @@ class SampleLog:
             self._csv.writerow(self._row_start + self._row)
         self._row = None
 
+    def _in_table_unit(self, sample: Sample) -> bool:
+        """True when ``sample`` is in its field's unit: the resolution applies (a value
+        converted to imperial units is written as converted)."""
+        try:
+            return self.table.by_name(sample.name).unit == sample.unit
+        except KeyError:
+            return False
+
     def _cell(self, sample: Sample):
         """A value as a CSV cell: a number rounded to its resolution, lists joined."""
         value = sample.value
         if isinstance(value, float):
-            try:
+            if self._in_table_unit(sample):
                 return self.table.by_name(sample.name).rounded(value)
-            except KeyError:
-                return value
+            return value
         if isinstance(value, (tuple, list)):
             return " ".join(str(item) for item in value)
         return value

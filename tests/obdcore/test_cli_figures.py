@@ -257,3 +257,15 @@ def test_the_dashboard_layout_fits_the_terminal(width, extremes, rate, spark):
     widths = [22, NUMBER_WIDTH, 5] + [NUMBER_WIDTH] * 2 * extremes
     widths += [RATE_WIDTH] * rate + [spark] * bool(spark)
     assert sum(widths) + GAP * (len(widths) - 1) <= width
+
+
+def test_a_converted_reading_keeps_its_resolution_in_the_new_unit():
+    """A whole-kPa field is worth a tenth of a psi: rounding the psi value to the kPa
+    field's 0 decimals would turn 30 kPa into 4 psi."""
+    from obdcore.reports import reading_entry
+
+    metric = reading_entry("INTAKE_PRESSURE", 30.0, "kPa")
+    imperial = reading_entry("INTAKE_PRESSURE", 30.0, "kPa", units="imperial")
+    assert metric == {"name": "INTAKE_PRESSURE", "value": 30.0, "unit": "kPa"}
+    assert imperial == {"name": "INTAKE_PRESSURE", "value": 4.4, "unit": "psi"}
+    assert reading_entry("RPM", 812.25, "rpm", units="imperial")["value"] == 812.25

@@ -83,7 +83,20 @@ def test_freeze_log_and_mode06_follow_the_units(tmp_path):
     tests = as_json("mode06", *SIM, "--units", "imperial")["ecus"]["7E8"]["tests"]
     assert "kPa" not in {test["unit"] for test in tests} and "psi" in {t["unit"] for t in tests}
     path = tmp_path / "drive.csv"
-    ok("log", *SIM, "-o", str(path), "--pid", "SPEED", "--duration", "0.6", "--units", "imperial")
+    ok(
+        "log",
+        *SIM,
+        "-o",
+        str(path),
+        "--pid",
+        "SPEED",
+        "--duration",
+        "0.6",
+        "--units",
+        "imperial",
+        "--format",
+        "long",
+    )
     assert {row["unit"] for row in read_csv_log(path) if row.get("name")} == {"mph"}
 
 

@@ -78,3 +78,11 @@ def test_wide_rows_split_by_answer_and_flush_on_close(tmp_path):
         ["1.5", "7E8", "812.25", ""],
         ["1.5", "7E9", "790.0", ""],
     ]
+
+
+def test_the_wide_header_says_the_units_chosen(tmp_path):
+    path = tmp_path / "drive.csv"
+    _log("-o", str(path), "--pid", "SPEED,COOLANT_TEMP", "--units", "imperial", "--duration", "1")
+    header, *rows = _data_rows(path)
+    assert header[3:] == ["SPEED (mph)", "COOLANT_TEMP (°F)"]
+    assert rows and 100 < float(rows[0][4]) < 250  # a warm engine, in °F
