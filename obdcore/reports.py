@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from obdcore.io.client import Dtc, FreezeFrame, Readiness
 from obdcore.io.dtc_texts import describe_dtc
 from obdcore.protocol.adapter import describe_ecu
-from obdcore.protocol.pidtable import FieldDef, PidTable
+from obdcore.protocol.pidtable import FieldDef, PidTable, round_values
 from obdcore.protocol.protocols import PROTOCOLS
 from obdcore.protocol.structured import MonitorTest, monitor_name, uas_table
 from obdcore.units import convert
@@ -125,11 +125,26 @@ def reading_entry(
     """One reading: ``{"name", "value", "unit"}``, plus ``"ecu"`` (``"7E8"``) when
     ``ecu`` is given; ``value`` shown in the ``units`` system (:func:`obdcore.units.convert`)
     and written as :func:`value_entry` writes it (rounded to the field's resolution)."""
-    value, unit = convert(value, unit, units)
-    entry = {"name": name, "value": value_entry(name, value, table), "unit": unit}
+    shown, shown_unit = convert(value, unit, units)
+    if shown_unit == unit:
+        shown = value_entry(name, value, table)
+    else:
+        shown = _converted_value(name, shown, table)
+    entry = {"name": name, "value": shown, "unit": shown_unit}
     if ecu is not None:
         entry["ecu"] = ecu_key(ecu)
     return entry
+
+
+def _converted_value(name: str, value: Any, table: PidTable | None) -> Any:
+    """A value converted to another unit, rounded to one decimal more than its field's
+    metric resolution: the field's step in the new unit is a different number (a kPa field
+    with no decimals is worth 0.1 psi), and rounding it like the metric value would cut it."""
+    field = _field(name, table)
+    if isinstance(value, float) and math.isfinite(value) and field is not None:
+        if field.decimals is not None:
+            return float(round_values(value, field.decimals + 1))
+    return to_json(value)
 
 
 def _field(name: str, table: PidTable | None) -> FieldDef | None:

@@ -1,7 +1,8 @@
 """The guided test on the car attached to the server (``novaevo serve --sim`` / ``--dongle``),
 run in the background: the request gets a ``running`` diagnosis at once (202) and the test
-goes on in this worker's event loop (it waits on the car, it does not compute), saving its
-progress and then its result in the diagnosis row, which any worker can read.
+goes on in a thread of this worker with an event loop of its own (the runner diagnoses
+after each phase: CPU work kept off the server's loop), saving its progress and then its
+result in the diagnosis row, which any worker can read.
 
 With ``--sim`` each test gets its own simulated car with the faults asked for (the demo
 picks what is wrong with it), so tests of several users never share a link. With
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
@@ -50,6 +52,8 @@ class GuidedTests:
         elif self._dongle_busy or app.state.live.listeners:
             raise ApiError(409, "car_busy", "the attached car is busy (a guided test or the "
                            "live stream is using it): try again when it is free")  # fmt: skip
+        else:
+            self._dongle_busy = True  # taken before the next await: one test at a time
         try:
             with app.state.sessions() as session:
                 row, vehicle = await run_in_threadpool(
@@ -59,9 +63,9 @@ class GuidedTests:
         except BaseException:
             if simulator is not None:
                 await run_in_threadpool(simulator.stop)
+            else:
+                self._dongle_busy = False
             raise
-        if simulator is None:
-            self._dongle_busy = True
         task = asyncio.create_task(self._run(app, row.id, device, simulator, vehicle, symptoms))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -69,32 +73,26 @@ class GuidedTests:
 
     async def _run(self, app: Any, diagnosis_id: int, device: str, simulator: Any,
                    vehicle: dict, symptoms: list[str]) -> None:  # fmt: skip
-        from diagnostics.plan import PHASES
-        from diagnostics.runner import run_guided_test
-        from obdcore import Client
-
-        scale = app.state.settings.guided_time_scale
-        durations = {p: spec["duration_s"] * scale for p, spec in PHASES.items()}
+        stop = threading.Event()
         outcome: dict[str, Any] = {"result": None, "snapshot": None, "progress": {},
                                    "error": None}  # fmt: skip
         try:
             if simulator is not None:
                 await asyncio.to_thread(simulator.start)
-            driver = _driver(app, diagnosis_id, simulator is not None)
-            async with Client(simulator.url if simulator else device) as car:
-                run = await run_guided_test(car, driver, vehicle=vehicle, durations=durations,
-                                            period_s=scale)  # fmt: skip
+            url = simulator.url if simulator is not None else device
+            run = await asyncio.to_thread(_guided_test, app, diagnosis_id, url,
+                                          simulator is not None, vehicle, stop)  # fmt: skip
             snapshot = {**run.snapshot, "symptoms": symptoms} if symptoms else run.snapshot
-            result = run.diagnosis if not symptoms else None
             outcome["snapshot"] = snapshot
             outcome["result"] = (
-                result.model_dump(mode="json") if result is not None
-                else await asyncio.to_thread(service.run_diagnose, snapshot)
+                await asyncio.to_thread(service.run_diagnose, snapshot) if symptoms
+                else run.diagnosis.model_dump(mode="json")
             )  # fmt: skip
             outcome["progress"] = {"phases_run": run.phases_run,
                                    "stopped_early": run.stopped_early,
                                    "elapsed_s": run.elapsed_s}  # fmt: skip
         except asyncio.CancelledError:
+            stop.set()  # the test's thread ends at its next step
             outcome["error"] = "the server stopped during the guided test"
             raise
         except Exception as exc:  # noqa: BLE001 - the reason is stored for the caller
@@ -133,10 +131,35 @@ def _finish(app: Any, diagnosis_id: int, outcome: dict[str, Any]) -> None:
                                 outcome["progress"], outcome["error"])  # fmt: skip
 
 
-def _driver(app: Any, diagnosis_id: int, simulated: bool):  # noqa: ANN202 - PromptDriver
+class Stopped(Exception):
+    """The server is stopping: the guided test ends where it is."""
+
+
+def _guided_test(
+    app: Any, diagnosis_id: int, url: str, simulated: bool, vehicle: dict, stop: threading.Event
+):  # noqa: ANN202 - diagnostics.runner.GuidedResult
+    """The whole guided test in this (worker) thread, on an event loop of its own: the
+    runner diagnoses after each phase, CPU work that must not hold the server's loop."""
+    from diagnostics.plan import PHASES
+    from diagnostics.runner import run_guided_test
+    from obdcore import Client
+
+    scale = app.state.settings.guided_time_scale
+    durations = {p: spec["duration_s"] * scale for p, spec in PHASES.items()}
+
+    async def run():  # noqa: ANN202
+        async with Client(url) as car:
+            return await run_guided_test(car, _driver(app, diagnosis_id, simulated, stop),
+                                         vehicle=vehicle, durations=durations,
+                                         period_s=scale)  # fmt: skip
+
+    return asyncio.run(run())
+
+
+def _driver(app: Any, diagnosis_id: int, simulated: bool, stop: threading.Event):  # noqa: ANN202
     """A runner driver that records each phase and its prompt in the diagnosis row (the
-    person following the test reads them by polling); the simulator's one also gives the
-    simulated driver its orders."""
+    person following the test reads them by polling) and ends the test when ``stop`` is
+    set; the simulator's one also gives the simulated driver its orders."""
     from diagnostics.plan import PHASES
     from diagnostics.runner import PromptDriver, SimulatorDriver
 
@@ -144,8 +167,14 @@ def _driver(app: Any, diagnosis_id: int, simulated: bool):  # noqa: ANN202 - Pro
 
     class RecordingDriver(base):
         async def start(self, phase: str, client: Any) -> None:
-            await asyncio.to_thread(_progress, app, diagnosis_id, phase, PHASES[phase]["prompt"])
+            if stop.is_set():
+                raise Stopped("the server stopped")
+            _progress(app, diagnosis_id, phase, PHASES[phase]["prompt"])
             await super().start(phase, client)
+
+        def sample(self, phase: str, values: dict[str, float | None]) -> None:
+            if stop.is_set():
+                raise Stopped("the server stopped")
 
     return RecordingDriver(lambda _text: None, lambda _name, _value: None)
 

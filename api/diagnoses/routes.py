@@ -10,13 +10,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Body, Path, Query, Request, status
 
 from api.deps import CurrentUser, IdPath, SessionDep
 from api.diagnoses import schemas, service, views
 
 router = APIRouter(tags=["diagnoses"])
 LangQuery = Annotated[schemas.Lang, Query(description="language of every text: en or fr")]
+# Named examples: the /docs page offers them in a list ("Try it out" with one click).
+SNAPSHOT_EXAMPLES = {
+    "misfire": {"summary": "codes read once: a misfire on cylinder 2",
+                "value": {"snapshot": schemas.EXAMPLE_SNAPSHOT}},
+    "session": {"summary": "a recorded session of this car", "value": {"session_id": 1}},
+}  # fmt: skip
+GUIDED_EXAMPLES = {
+    "misfire": {"summary": "the demo car with a misfire on cylinder 2",
+                "value": {"faults": ["misfire:2@0.9"]}},
+    "vacuum_leak": {"summary": "the demo car with a vacuum leak and a rough idle",
+                    "value": {"faults": ["vacuum_leak@0.8"], "symptoms": ["rough_idle"]}},
+    "healthy": {"summary": "a healthy car (or your dongle's)", "value": {}},
+}  # fmt: skip
 
 
 def _out(session: SessionDep, row, lang: str) -> dict:  # noqa: ANN001 - Diagnosis row
@@ -44,7 +57,7 @@ def read_guided_test_plan(
 )
 def create_diagnosis(
     vehicle_id: IdPath,
-    body: schemas.SnapshotOrSession,
+    body: Annotated[schemas.SnapshotOrSession, Body(openapi_examples=SNAPSHOT_EXAMPLES)],
     user: CurrentUser,
     session: SessionDep,
     lang: LangQuery = "en",
@@ -52,9 +65,8 @@ def create_diagnosis(
     """Diagnose one of the caller's vehicles from a snapshot (``snapshot``, the schema of
     ``diagnostics/snapshot.schema.json``) or from one of its recorded sessions
     (``session_id``; ``missing`` says what a session could not hold)."""
-    row = service.create(
-        session, user, vehicle_id, body.model_dump(mode="json")["snapshot"], body.session_id
-    )
+    snapshot = body.model_dump(mode="json", exclude_unset=True).get("snapshot")  # as sent
+    row = service.create(session, user, vehicle_id, snapshot, body.session_id)
     return _out(session, row, lang)
 
 
@@ -65,7 +77,7 @@ def create_diagnosis(
 )
 async def start_guided_test(
     vehicle_id: IdPath,
-    body: schemas.GuidedTestIn,
+    body: Annotated[schemas.GuidedTestIn, Body(openapi_examples=GUIDED_EXAMPLES)],
     request: Request,
     user: CurrentUser,
     lang: LangQuery = "en",
@@ -134,7 +146,7 @@ def verify_repair(
 ) -> object:
     """Did the repair work? Compare the diagnosis with what the car reads after it (a
     snapshot, or a session recorded since); the verdict joins the history."""
-    snapshot = body.model_dump(mode="json")["snapshot"]
+    snapshot = body.model_dump(mode="json", exclude_unset=True).get("snapshot")
     row, check, missing, at = service.verify(
         session, user, diagnosis_id, snapshot, body.session_id, body.cause
     )

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from diagnostics.snapshot import Snapshot
 
@@ -40,8 +41,9 @@ class SnapshotOrSession(BaseModel):
         },
     )
 
-    snapshot: Snapshot | None = None
-    session_id: Id | None = None
+    # null is not a value to send (the schema says so); it reads as "not given"
+    snapshot: Snapshot | SkipJsonSchema[None] = None
+    session_id: Id | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SnapshotOrSession:
@@ -65,7 +67,7 @@ class VerificationIn(SnapshotOrSession):
         },
     )
 
-    cause: CauseId | None = None
+    cause: CauseId | SkipJsonSchema[None] = None
 
 
 Fault = Annotated[

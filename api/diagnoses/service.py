@@ -424,19 +424,11 @@ def plan(session: Session, user: User, vehicle_id: int, diagnosis_id: int | None
 # ------------------------------------------------------------------------------ DTC texts
 
 
-def _describe(code: str, lang: str) -> str | None:
-    from obdcore import describe_dtc
-
-    try:
-        return describe_dtc(code, lang=lang)
-    except TypeError:  # compat until obdcore's describe_dtc takes lang (remove after merge)
-        return describe_dtc(code) if lang == "en" else None
-
-
 def dtc(code: str) -> dict[str, Any]:
     """What a code means (obdcore's texts, English and French) and the knowledge base's
     causes that set it, most likely first (a cylinder code names its cylinder)."""
     from diagnostics.kb import default_kb
+    from obdcore import describe_dtc
 
     code = code.upper()
     causes = []
@@ -452,5 +444,5 @@ def dtc(code: str) -> dict[str, Any]:
             if cylinder is None or generic:
                 break
     causes.sort(key=lambda c: (-c["probability"], c["cause"]))
-    return {"code": code, "description_en": _describe(code, "en"),
-            "description_fr": _describe(code, "fr"), "causes": causes}  # fmt: skip
+    return {"code": code, "description_en": describe_dtc(code, lang="en"),
+            "description_fr": describe_dtc(code, lang="fr"), "causes": causes}  # fmt: skip

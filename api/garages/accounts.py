@@ -19,15 +19,16 @@ from sqlalchemy.orm import Session
 
 from api.garages import service
 from api.garages.bookings import staff_garage_ids
-from api.garages.errors import InvalidInputError, InvalidStateError
+from api.garages.errors import InvalidInputError, InvalidStateError, NotFoundError
 from api.garages.models import Garage, GarageInvite, GarageStaff
 
 DEFAULT_VALID_DAYS = 14
 MAX_VALID_DAYS = 90
 
 
-class InvalidInviteError(InvalidInputError):
-    """The code is unknown, used or expired (never said which)."""
+class InvalidInviteError(NotFoundError):
+    """No valid invite has this code: unknown, used or expired (never said which). A 404,
+    as for any object the caller may not reach."""
 
     code = "invalid_invite"
 

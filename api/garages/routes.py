@@ -318,7 +318,7 @@ def claim_garage_account(
     body: schemas.ClaimGarageIn, user: CurrentUser, session: SessionDep
 ) -> object:
     """Make the caller's account act for a garage of the directory, with the one-time
-    invite code the garage received (``novaevo garages invite REF``). 422
+    invite code the garage received (``novaevo garages invite REF``). 404
     ``invalid_invite`` for a wrong, used or expired code (nothing changes)."""
     accounts.claim_invite(session, user.id, body.invite_code, _now())
     return _account(session, user.id)

@@ -16,6 +16,16 @@ from obdcore.errors import EXIT_CODES_HELP, ExitCode
 
 app = typer.Typer()
 
+PidsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--pids",
+        metavar="FILE",
+        dir_okay=False,
+        help="Custom PIDs (the PID table's CSV or a Torque Pro export); repeatable. "
+        "NOVAEVO_DATA_DIR/pids/*.csv are always loaded.",
+    ),
+]
 _MARK = "\x00value\x00"  # stands for the value while a row's JSON text is cut around it
 _MARK_JSON = json.dumps(_MARK)
 
@@ -27,24 +37,31 @@ def replay(
         typer.Argument(help="An ELM327 transcript (echo on). Default: the bundled sample session."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    pid_files: PidsOption = None,
 ) -> None:
     """Feed a recorded ELM327 session back through the decoder and print the readings,
     as it reads (any size: the file is streamed). Lines of binary garbage are skipped and
     counted; headers and protocol are inferred from the answers when the transcript does
     not set them."""
     from obdcore import BACKEND
+    from obdcore.cli.connect import custom_table, running
     from obdcore.io.failures import fail
     from obdcore.protocol.pidtable import PidTable
     from obdcore.protocol.replay import TranscriptReader, read_pieces, sample_transcript
 
-    table = PidTable.standard()
+    running("replay")
+    table = custom_table(pid_files) or PidTable.standard()
     reader = TranscriptReader(table)
     source = str(transcript) if transcript is not None else "bundled sample session"
     out = _Writer(table, as_json)
-    if not as_json:
-        out.title(f"Replay of {source} ({BACKEND} decoder)")
     try:
-        with _open(transcript, sample_transcript) as handle:
+        handle = _open(transcript, sample_transcript)
+    except OSError as exc:
+        fail("novaevo replay", f"cannot read {source}: {exc.strerror or exc}", ExitCode.INPUT_FILE)
+    try:
+        if not as_json:
+            out.title(f"Replay of {source} ({BACKEND} decoder)")
+        with handle:
             for piece in read_pieces(handle):
                 for block in reader.feed(piece):
                     out.block(block)
@@ -53,8 +70,12 @@ def replay(
     except BrokenPipeError:  # `novaevo replay --json log.txt | head`: the reader has enough
         _silence_stdout()
         return
-    except OSError as exc:
-        fail("novaevo replay", f"cannot read {source}: {exc.strerror or exc}", ExitCode.INPUT_FILE)
+    except OSError as exc:  # a disk that fails mid-file, a full output disk
+        fail(
+            "novaevo replay",
+            f"replay of {source} failed: {exc.strerror or exc}",
+            ExitCode.INPUT_FILE,
+        )
     _report_garbage(reader.garbage)
     if not reader.exchanges:
         fail(
@@ -103,6 +124,7 @@ class _Writer:
         self.rows = 0
         self._decimals: dict[tuple, np.ndarray] = {}
         self._commands = _Numbering()  # request text -> a small integer
+        self._notices: dict[tuple, str] = {}  # (request, kind, text, ECU) -> its line
 
     def title(self, text: str) -> None:
         sys.stdout.write(f"{text}\n{_text_row('request', 'ECU', 'name', 'value', 'unit')}\n")
@@ -125,18 +147,18 @@ class _Writer:
                 ends.append(row_ends + sum(len(b) for b in blobs))
                 blobs.append(blob)
                 orders.append(exchanges)
-        blob = b"".join(blobs)
+        blob = memoryview(b"".join(blobs))  # slices of it are views, not copies
         row_ends = np.concatenate(ends) if ends else np.empty(0, np.int64)
         order = np.concatenate(orders) if orders else np.empty(0, np.int64)
+        at_rows = np.searchsorted(order, [k for k, _ in block.singles]).tolist()
         out, done = [], 0
-        for k, response in block.singles:  # rare: placed between the batch rows
-            at = int(np.searchsorted(order, k))
-            offset = int(row_ends[at - 1]) if at else 0
+        for (k, response), at in zip(block.singles, at_rows, strict=True):
+            offset = int(row_ends[at - 1]) if at else 0  # singles go between batch rows
             out.append(blob[done:offset])
             done = offset
             lines = self._response_lines(block.commands[k], response)
             self.rows += len(lines)
-            out += [line.encode() + b"\n" for line in lines]
+            out.append("".join(line + "\n" for line in lines).encode())
         out.append(blob[done:])
         self.rows += len(row_ends)
         sys.stdout.flush()
@@ -150,13 +172,19 @@ class _Writer:
         rows = []
         for r in response.readings:
             entry = reading_entry(r.name, r.value, r.unit, r.ecu, self.table)
-            rows.append(_row(request, entry, r.frame if r.frame >= 0 else None))
-        for n in response.notices:
-            rows.append(_row(request, _entry(n.kind, n.text, n.ecu), None))
+            rows.append(self._format(_row(request, entry, r.frame if r.frame >= 0 else None)))
+        for n in response.notices:  # logs repeat NO DATA and friends: each written once
+            key = (request, n.kind, n.text, n.ecu)
+            line = self._notices.get(key)
+            if line is None:
+                line = self._format(_row(request, _entry(n.kind, n.text, n.ecu), None))
+                if len(self._notices) < 4096:
+                    self._notices[key] = line
+            rows.append(line)
         for n in response.negatives:
             text = f"service {n.service:02X}: {n.meaning}"
-            rows.append(_row(request, _entry("NEGATIVE_RESPONSE", text, n.ecu), None))
-        return [self._format(row) for row in rows]
+            rows.append(self._format(_row(request, _entry("NEGATIVE_RESPONSE", text, n.ecu), None)))
+        return rows
 
     def _format(self, row: dict) -> str:
         if self.as_json:
@@ -288,11 +316,15 @@ def pids(
     as_markdown: Annotated[
         bool, typer.Option("--markdown", help="Markdown (docs/PIDS.md).")
     ] = False,
+    pid_files: PidsOption = None,
 ) -> None:
-    """List every value the decoder knows: mode, PID, name, formula, unit, range."""
+    """List every value the decoder knows: mode, PID, name, formula, unit, range (custom
+    PIDs included: --pids FILE and NOVAEVO_DATA_DIR/pids/*.csv)."""
+    from obdcore.cli.connect import custom_table, running
     from obdcore.protocol.pidtable import PidTable, markdown
 
-    table = PidTable.standard()
+    running("pids")
+    table = PidTable.standard() if as_markdown else custom_table(pid_files) or PidTable.standard()
     if as_markdown:
         typer.echo(markdown(table), nl=False)
         return

@@ -11,6 +11,7 @@ unwritable file, a ``--format`` contradicting the file name), 3-6 reaching the c
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import re
 import time
@@ -83,15 +84,16 @@ DurationOption = Annotated[
 # ============================================================================ choosing values
 
 
-def chosen_names(pids: list[str] | None) -> list[str]:
+def chosen_names(pids: list[str] | None, table=None) -> list[str]:
     """The value names asked for (the dashboard set if none), checked against the PID
-    table before connecting; exits 2 naming close matches for an unknown one."""
+    table (``table``: with custom PIDs) before connecting; exits 2 naming close matches
+    for an unknown one."""
     from obdcore.io.client import check_live_names
 
     names = [name.strip().upper() for item in pids or () for name in item.split(",")]
     names = list(dict.fromkeys(name for name in names if name)) or list(DASHBOARD)
     try:
-        check_live_names(names)
+        check_live_names(names, table)
     except TableError as exc:
         fail(str(exc), EXIT_USAGE)
     return names
@@ -239,11 +241,13 @@ def short_number(value, width: int = NUMBER_WIDTH, digits: int = 4) -> str:
     longer than ``width`` characters (a number is rounded further, never cut)."""
     number = _number(value)
     if number is None:
-        return "…" if value is None else _value_text(value)
+        return "-" if value is None else _value_text(value)  # "…" would read as cut
     if abs(number) >= 10_000:
         return f"{number:.0f}"
     text = f"{number:.{digits}g}"
-    if "e" in text or len(text) > width:  # 0.00001234: fixed decimals that fit
+    if "e" in text and abs(number) >= 1:  # 9999.9 rounds up to 1e+04
+        text = f"{number:.0f}"
+    elif "e" in text or len(text) > width:  # 0.00001234: fixed decimals that fit
         decimals = max(0, width - 2 - (number < 0))
         text = f"{number:.{decimals}f}"
     return text
@@ -315,19 +319,33 @@ class Trace:
             return None
         return (self.count - 1) / (self.last_at - self.first_at)
 
-    def document(self) -> dict:
-        from obdcore.reports import ecu_key
+    def document(self, table=None, metric: bool = True) -> dict:
+        """What ``live --json`` says of this value: the value as every command writes a
+        reading (rounded to its PID's resolution, DTCs and PID lists in their one shape),
+        min, max and recent values rounded alike; ``metric`` False: values converted to
+        other units, whose resolution the table does not give (left as converted)."""
+        from obdcore.reports import ecu_key, to_json, value_entry
+
+        def entry(value):
+            return value_entry(self.name, value, table) if metric else to_json(value)
 
         return {
-            "value": self.last,
+            "value": entry(self.last),
             "unit": self.unit,
-            "min": self.low,
-            "max": self.high,
+            "min": entry(self.low),
+            "max": entry(self.high),
             "samples": self.count,
             "rate_hz": _rounded(self.rate_hz),
             "ecu": ecu_key(self.ecu) if self.ecu is not None else None,
-            "recent": list(self.recent),
+            "recent": [entry(value) for value in self.recent],
         }
+
+
+def _rate_text(rate: float | None) -> str:
+    """A rate within :data:`RATE_WIDTH` characters: ``10.0``, ``120``."""
+    if rate is None:
+        return ""
+    return f"{rate:.1f}" if rate < 99.95 else f"{min(rate, 9999):.0f}"
 
 
 def _rounded(value: float | None) -> float | None:
@@ -415,8 +433,10 @@ class Dashboard:
         clock: Callable[[], float],
         units: str = "metric",
         alarms: list[Alarm] | tuple[Alarm, ...] = (),
+        table=None,
     ):
         self.traces = {name: Trace(name, _display_unit(name, units)) for name in names}
+        self.pid_table = table  # the PID table (custom PIDs included): for the rounding
         self.units = units
         self.alarms = list(alarms)
         self.firing: set[Alarm] = set()
@@ -515,12 +535,15 @@ class Dashboard:
             cells.append(Text(sparkline(trace.recent, shape.spark)))
         if shape.rate:
             rate = trace.rate_hz
-            cells.append(Text("" if rate is None else f"{rate:.1f}"))
+            cells.append(Text(_rate_text(rate)))
         return cells
 
     def document(self, interrupted: bool) -> dict:
         return {
-            "pids": {name: trace.document() for name, trace in self.traces.items()},
+            "pids": {
+                name: trace.document(self.pid_table, self.units == "metric")
+                for name, trace in self.traces.items()
+            },
             "units": self.units,
             "alarms": self.alarm_events,
             "seconds": round(self.link.seconds(), 2),
@@ -544,10 +567,10 @@ def live(
     of recent values, fitted to the terminal's width. Ctrl-C (or --duration) stops it; a
     link lost for good (the adapter gone) ends it with exit code 6."""
     alarms = chosen_alarms(alarm)
-    names = chosen_names(pid)
+    names = chosen_names(pid, target.table)
     names += [a.name for a in alarms if a.name not in names]
     rates = chosen_rates(rate, names)
-    board = Dashboard(names, time.monotonic, units, alarms)  # the client's clock
+    board = Dashboard(names, time.monotonic, units, alarms, target.table)  # client's clock
     finished = target.run(
         lambda car: _watch(car, board, list(board.traces), rates, duration, as_json),
         on_event=board.link.event,
@@ -579,11 +602,7 @@ async def _watch(car, board, names, rates, duration: float | None, as_json: bool
 
     board.link.started = car.clock()
     out = console()
-    display = (
-        nullcontext()
-        if as_json
-        else Live(board, console=out, auto_refresh=False, vertical_overflow="visible")
-    )
+    display = nullcontext() if as_json else Live(board, console=out, auto_refresh=False)
     with display as screen:
         drawing = asyncio.create_task(_redraw(screen, board, out)) if screen else None
         try:
@@ -744,11 +763,12 @@ class Recorder:
     """Writes samples and connection events to a :class:`SampleLog` and keeps a progress
     line (state, samples, rate, elapsed) on stderr up to date."""
 
-    def __init__(self, sample_log, duration: float | None, show: bool):
+    def __init__(self, sample_log, duration: float | None, show: bool, units: str = "metric"):
         from rich.console import Console
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self.log = sample_log
+        self.units = units
         self.state = "connecting"
         self.events = 0
         self.started: float | None = None
@@ -776,6 +796,10 @@ class Recorder:
         self._show()
 
     def sample(self, sample) -> None:
+        """A sample: into the file, in the units chosen (each row carries its unit)."""
+        value, unit = convert(sample.value, sample.unit, self.units)
+        if unit != sample.unit:
+            sample = dataclasses.replace(sample, value=value, unit=unit)
         self.log.write(sample)
         self._show()
 
@@ -810,7 +834,7 @@ def _log_format(output: Path, fmt: str | None) -> str:
     """The format to write: ``fmt``, else the one the file name says (csv by default);
     exits 2 when ``fmt`` contradicts the name (CSV into ``x.jsonl``)."""
     named = _SUFFIXES.get(output.suffix.lower())
-    if fmt and named and fmt != named:
+    if fmt and named and fmt != named and not (fmt == "long" and named == "csv"):
         fail(
             f"--format {fmt} into {output.name}, a .{named} name",
             EXIT_USAGE,
@@ -836,6 +860,18 @@ def _check_fresh(output: Path, overwrite: bool) -> None:
         )
 
 
+def _sample_log(output: Path, fmt: str, names: list[str], table, units: str = "metric"):
+    """The log file, its wide CSV columns (units as chosen) and JSON lines as every
+    command writes them."""
+    from obdcore.io.logfile import SampleLog
+    from obdcore.protocol.pidtable import PidTable
+    from obdcore.reports import reading_entry
+
+    table = table if table is not None else PidTable.standard()
+    columns = [(name, unit_in(table.by_name(name).unit, units)) for name in names]
+    return SampleLog(output, fmt, columns=columns, table=table, entry=reading_entry)
+
+
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
 def log(
@@ -851,8 +887,13 @@ def log(
         ),
     ],
     fmt: Annotated[
-        Literal["csv", "jsonl"] | None,
-        typer.Option("--format", help="csv or jsonl. Default: jsonl for a .jsonl file, else csv."),
+        Literal["csv", "long", "jsonl"] | None,
+        typer.Option(
+            "--format",
+            help="csv: wide, for spreadsheets (a row per answer with its ISO time, a column "
+            "per value and unit); long: a row per sample (time_s, ecu, name, value, unit); "
+            "jsonl. Default: jsonl for a .jsonl file, else csv.",
+        ),
     ] = None,
     overwrite: Annotated[
         bool,
@@ -860,26 +901,25 @@ def log(
     ] = False,
     pid: PidOption = None,
     rate: RateOption = None,
+    units: UnitsOption = "metric",
     duration: DurationOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record values to a CSV or JSONL file, each sample written and flushed as it
-    arrives, connection events included; a dropped link is reconnected. Ctrl-C (or
-    --duration) stops it with the file complete."""
-    from obdcore.io.logfile import SampleLog
-
-    names = chosen_names(pid)
+    """Record values to a CSV (wide by default, for spreadsheets) or JSONL file, written
+    and flushed as they arrive, connection events included; a dropped link is
+    reconnected. Ctrl-C (or --duration) stops it with the file complete."""
+    names = chosen_names(pid, target.table)
     rates = chosen_rates(rate, names)
     fmt = _log_format(output, fmt)
     _check_fresh(output, overwrite)
     try:
         if overwrite:
             output.unlink(missing_ok=True)
-        sample_log = SampleLog(output, fmt)
+        sample_log = _sample_log(output, fmt, names, target.table, units)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE)
     with sample_log:
-        recorder = Recorder(sample_log, duration, show=not as_json)
+        recorder = Recorder(sample_log, duration, show=not as_json, units=units)
         with recorder.progress:
             finished = target.run(
                 lambda car: recorder.record(car, names, rates, duration),

@@ -258,6 +258,7 @@ def test_parts_for_an_unlinked_vehicle_say_how_to_link_it(user) -> None:
 def test_dtc_look_up_names_the_knowledge_bases_causes(user) -> None:
     body = user.get("/v1/dtcs/p0302").json()
     assert body["code"] == "P0302" and "misfire" in body["description_en"].lower()
+    assert "cylindre 2" in body["description_fr"]
     causes = [c["cause"] for c in body["causes"]]
     assert {"misfire:2", "ignition_coil:2"} <= set(causes)
     assert all(isinstance(c["name_fr"], str) and c["name_fr"] for c in body["causes"])
@@ -265,7 +266,8 @@ def test_dtc_look_up_names_the_knowledge_bases_causes(user) -> None:
     assert ps == sorted(ps, reverse=True)
     lean = user.get("/v1/dtcs/P0171").json()
     assert "vacuum_leak" in [c["cause"] for c in lean["causes"]]
-    assert user.get("/v1/dtcs/U3FFF").json()["causes"] == []
+    reserved = user.get("/v1/dtcs/U3FFF").json()  # no cause; texts say what the range is
+    assert reserved["causes"] == [] and reserved["description_fr"] and reserved["description_en"]
     assert_error(user.get("/v1/dtcs/P03020"), 422, "validation_error")
 
 
@@ -342,3 +344,162 @@ def test_a_running_diagnosis_cannot_be_answered_verified_or_quoted_yet(app, user
     assert_error(verify, 409, "diagnosis_not_ready")
     assert_error(user.get(f"/v1/diagnoses/{row.id}/parts"), 409, "diagnosis_not_ready")
     assert _counts(app, vid) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "snapshot",
+    [
+        # impossible and missing values: flagged as data quality, not refused
+        {"schema_version": 1, "phases": {"idle": {"t": [0, 1, 2], "series": {
+            "RPM": [-5, None, 90000], "COOLANT_TEMP": [400, 400, 400]}}}},
+        {"schema_version": 1, "phases": {"drive": {"t": [], "series": {}}}},
+        {"schema_version": 1, "ecus": [{"address": "7e8", "stored": ["p0171", "u0100"],
+                                        "permanent": ["C1234"]}], "mil_on": False},
+        {"schema_version": 1, "mode06": [{"mid": "a1", "tid": "0b", "value": None}],
+         "readiness": {"since_clear": {"MISFIRE": {"available": True, "complete": False}}},
+         "freeze_frames": [{"dtc": "P0000", "values": {"RPM": 0}}]},
+    ],
+)  # fmt: skip
+def test_odd_but_valid_snapshots_are_diagnosed(user, snapshot) -> None:
+    r = _diagnose(user, _vehicle(user), {"snapshot": snapshot})
+    assert r.status_code == 201, r.text
+    assert r.json()["diagnosis"]["status"] in (
+        "fault_found", "no_fault_found", "unknown_fault", "insufficient_data")  # fmt: skip
+
+
+def test_a_guided_test_whose_worker_died_reads_as_failed(app, user) -> None:
+    import datetime as dt
+
+    from api.accounts.models import User as UserRow
+    from api.diagnoses import service
+
+    vid = _vehicle(user)
+    with app.state.sessions() as s:
+        row, _ = service.start_guided(s, s.get(UserRow, user.id), vid, "simulator", [])
+        row.updated_at = dt.datetime.now(dt.UTC) - service.STALE_RUNNING - dt.timedelta(seconds=1)
+        s.commit()
+    body = user.get(f"/v1/diagnoses/{row.id}").json()
+    assert body["state"] == "failed" and "interrupted" in body["error"]
+
+
+def test_quotes_from_a_diagnosis_need_the_callers_finished_diagnosis_of_that_car(
+    app, user, other
+) -> None:
+    from api.accounts.models import User as UserRow
+    from api.diagnoses import service
+
+    vid, second = _vehicle(user), _vehicle(user, name="second")
+    did = _diagnose(user, vid, {"snapshot": MISFIRE}).json()["id"]
+    healthy = _diagnose(user, vid, {"snapshot": {"schema_version": 1}}).json()["id"]
+    with app.state.sessions() as s:
+        running, _ = service.start_guided(s, s.get(UserRow, user.id), vid, "simulator", [])
+
+    def quote(who: User, vehicle: int, diagnosis: int):
+        return who.post("/v1/quotes", json={"vehicle_id": vehicle, "garage_ids": [1],
+                                             "diagnosis_id": diagnosis})  # fmt: skip
+
+    assert_error(quote(user, second, did), 404, "not_found")  # another car's diagnosis
+    theirs = _vehicle(other)
+    assert_error(quote(other, theirs, did), 404, "not_found")  # another user's
+    assert_error(quote(user, vid, running.id), 409, "invalid_state")
+    assert_error(quote(user, vid, healthy), 409, "invalid_state")
+
+
+def test_stopping_the_server_ends_a_running_guided_test_as_failed(
+    app, database_url, tmp_path, user
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.api.conftest import make_settings
+
+    vid = _vehicle(user)
+    # the plan's real phase lengths: the test would take up to two minutes
+    slow = create_app(make_settings(database_url, tmp_path, live_device="sim", sim_timing="fast"))
+    with TestClient(slow) as c:
+        r = c.post(f"/v1/vehicles/{vid}/diagnoses/guided-test", headers=user.headers, json={})
+        assert r.status_code == 202, r.text
+        time.sleep(1.0)
+        started = time.monotonic()
+    assert time.monotonic() - started < 15  # shutdown did not wait for the 2-minute test
+    body = user.get(f"/v1/diagnoses/{r.json()['id']}").json()
+    assert body["state"] == "failed" and "stopped" in body["error"]
+
+
+def test_deleting_a_session_keeps_its_diagnosis_and_a_vehicle_takes_its_diagnoses(
+    app, user
+) -> None:
+    vid = _vehicle(user)
+    sid = _session_with_drive(user, vid)
+    did = _diagnose(user, vid, {"session_id": sid}).json()["id"]
+    assert user.delete(f"/v1/sessions/{sid}").status_code == 204
+    kept = user.get(f"/v1/diagnoses/{did}").json()
+    assert kept["session_id"] is None and kept["diagnosis"]["codes"] == ["P0302"]
+    assert user.delete(f"/v1/vehicles/{vid}").status_code == 204
+    assert_error(user.get(f"/v1/diagnoses/{did}"), 404, "not_found")
+    assert _counts(app, vid) == (0, 0)
+
+
+def test_concurrent_answers_never_overwrite_each_other(user) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from diagnostics.kb import default_kb
+
+    did = _diagnose(user, _vehicle(user), {"snapshot": MISFIRE}).json()["id"]
+    tests = list(default_kb().tests.items())[:6]
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(
+            lambda t: user.post(f"/v1/diagnoses/{did}/answers",
+                                json={"test": t[0], "result": t[1].outcomes[0]}),
+            tests,
+        ))  # fmt: skip
+    ok = [r for r in answers if r.status_code == 200]
+    for r in answers:
+        if r.status_code != 200:
+            assert_error(r, 409, "conflict")
+    final = user.get(f"/v1/diagnoses/{did}").json()
+    assert ok and final["version"] == 1 + len(ok)
+    assert len(final["diagnosis"]["answers"]) == len(ok) == len(final["history"]) - 1
+
+
+def test_a_repair_is_verified_against_a_session_of_the_same_car_only(app, user) -> None:
+    vid, second = _vehicle(user), _vehicle(user, name="second")
+    did = _diagnose(user, vid, {"snapshot": MISFIRE}).json()["id"]
+    after = _session_with_drive(user, vid)  # the code is still there
+    r = user.post(f"/v1/diagnoses/{did}/verifications", json={"session_id": after})
+    assert r.status_code == 201, r.text
+    assert r.json()["verdict"] == "not_confirmed"
+    assert "mode06" in {m["what"] for m in r.json()["missing"]}
+    elsewhere = _session_with_drive(user, second)
+    wrong = user.post(f"/v1/diagnoses/{did}/verifications", json={"session_id": elsewhere})
+    assert_error(wrong, 422, "session_of_another_vehicle")
+    assert _counts(app, vid) == (1, 2)
+
+
+def test_the_guided_test_on_an_attached_dongle_one_at_a_time(database_url, tmp_path, user):
+    """``--dongle URL``: here a simulated dongle on a real TCP port, reached as any dongle
+    (no simulator orders: the runner's prompt driver)."""
+    from fastapi.testclient import TestClient
+
+    import firmware_sim
+    from api.app import create_app
+    from tests.api.conftest import make_settings
+
+    vid = _vehicle(user)
+    url = f"/v1/vehicles/{vid}/diagnoses/guided-test"
+    with firmware_sim.Simulator(transport="tcp", faults=["misfire:3@0.9"], start_s=300) as car:
+        settings = make_settings(database_url, tmp_path, live_device=car.url,
+                                 guided_time_scale=0.05)  # fmt: skip
+        with TestClient(create_app(settings)) as c:
+            assert_error(c.post(url, headers=user.headers, json={"faults": ["misfire:2"]}),
+                         422, "faults_need_simulator")  # fmt: skip
+            first = c.post(url, headers=user.headers, json={})
+            assert first.status_code == 202, first.text
+            assert first.json()["guided_test"]["device"] == car.url
+            assert_error(c.post(url, headers=user.headers, json={}), 409, "car_busy")
+            body = _wait_done(c, user.headers, first.json()["id"])
+            assert body["state"] == "done", body["error"]
+            assert "P0303" in body["diagnosis"]["codes"]
+            again = c.post(url, headers=user.headers, json={})  # free again
+            assert again.status_code == 202, again.text
+            _wait_done(c, user.headers, again.json()["id"])

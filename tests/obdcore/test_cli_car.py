@@ -331,7 +331,18 @@ def samples_and_times(rows: list[dict]) -> tuple[set[str], list[float]]:
 def test_log_csv_holds_only_the_requested_values_in_time_order(tmp_path):
     path = tmp_path / "drive.csv"
     result = ok(
-        "log", *SIM, "--output", str(path), "--pid", "RPM", "--pid", "SPEED", "--duration", "1"
+        "log",
+        *SIM,
+        "--output",
+        str(path),
+        "--pid",
+        "RPM",
+        "--pid",
+        "SPEED",
+        "--duration",
+        "1",
+        "--format",
+        "long",
     )
     rows = read_csv_log(path)
     names, times = samples_and_times(rows)
@@ -539,6 +550,7 @@ def test_contradictory_or_bad_options_are_exit_2(args, expected):
 
 
 def test_exit_codes_are_in_every_commands_help():
-    for command in ("scan", "info", "live", "dtc", "freeze", "readiness", "mode06", "log"):
+    commands = ("scan", "info", "live", "trip", "dtc", "freeze", "readiness", "mode06", "log")
+    for command in commands:
         output = ok(command, "--help").stdout
         assert "Exit codes" in output and "device not found" in output, command

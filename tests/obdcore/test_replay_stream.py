@@ -168,3 +168,18 @@ def test_memory_does_not_grow_with_the_transcript(tmp_path, polling_log):
             out.write(block)
     grown = _peak_rss(large) - _peak_rss(small)
     assert grown < 25 * 1024 * 1024, grown
+
+
+def test_a_reader_that_stops_early_is_no_error(polling_log):
+    """``novaevo replay --json big.txt | head -1``: no traceback, no crash log, exit 0."""
+    run = "import sys; sys.argv = ['novaevo', 'replay', '--json', sys.argv[1]]\n"
+    run += "from novaevo.cli import main\nmain()"
+    child = subprocess.Popen(
+        [sys.executable, "-c", run, str(polling_log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert json.loads(child.stdout.readline())["request"] == "0100"
+    child.stdout.close()  # what head does after its line
+    assert child.wait(timeout=60) == 0
+    assert child.stderr.read() == b""
