@@ -83,8 +83,9 @@ def get_principal(
     deadlocks under load: every thread waits for a pooled connection while the connection
     holders wait for a thread (seen with 100 concurrent bookings on a pool of 15). Ending
     the authentication transaction here (expire_on_commit is off, so the user stays
-    loaded) means a connection is only ever held inside one thread step, and the event
-    loop never waits on the database.
+    loaded) puts its connection back before the route's step asks for one, and the event
+    loop never waits on the database (a connection the route leaves open is closed by
+    :func:`get_db` without waiting for a pool thread).
     """
     from api.accounts import service
 
