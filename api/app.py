@@ -20,6 +20,7 @@ from api.core.middleware import RequestContextMiddleware
 from api.core.ocr import OcrService
 from api.core.ratelimit import make_rate_limiter
 from api.database import head_revisions, make_engine, session_factory
+from api.diagnoses.guided import GuidedTests
 from api.live.hub import LiveHub
 from api.registry import domain_routers
 from api.settings import Settings
@@ -65,6 +66,7 @@ def _attach_state(app: FastAPI, settings: Settings) -> None:
     app.state.ocr = OcrService(settings.ocr_engine, settings.ocr_timeout_s)
     app.state.head_revisions = head_revisions()
     app.state.live = LiveHub(settings.live_device, settings.redis_url)
+    app.state.guided = GuidedTests()  # guided tests on the attached car, in this worker
 
 
 @asynccontextmanager
@@ -74,6 +76,7 @@ async def _lifespan(app: FastAPI):  # noqa: ANN202 - async generator
     try:
         yield
     finally:
+        await app.state.guided.close()
         await app.state.live.close()
         app.state.ocr.close()
         app.state.engine.dispose()

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     rate_ocr_per_hour: int = Field(30, ge=1)
 
     live_device: str | None = None  # "sim" or a dongle URL, set by `novaevo serve`
+    # The guided test over HTTP: its phase lengths and sample period are the plan's times
+    # this factor (tests run it at 0.05); the simulator's adapter timing (fast: no waits).
+    guided_time_scale: float = Field(1.0, gt=0, le=1)
+    sim_timing: Literal["fast", "realistic"] = "realistic"
     log_level: str = "INFO"
     json_logs: bool = True
 

@@ -49,6 +49,7 @@ def main() -> int:
     top = result.diagnosis.causes[0] if result.diagnosis.causes else None
     print(f"faults {args.fault or ['none']}, timing {args.timing}")
     print(f"phases run: {', '.join(result.phases_run)}; stopped early: {result.stopped_early}")
+    print(f"warm-up: {result.warm_up}")
     print(
         f"result: {result.diagnosis.status}, top {top.cause if top else '-'} "
         f"{top.probability if top else 0:.0%}"

@@ -5,9 +5,13 @@
 Cold start = a fresh Python process importing the package, loading the engine and reading
 one card (interpreter start-up excluded); CLI cold start = the whole ``python -m novaevo
 ocr PHOTO --json`` command, interpreter start-up included. Latency = warm reads of
-generated cards, half clean scans and half phone photos; p50 and p95. Both engines run in
-the same process and read each card in turn (and the cold starts alternate), so that the
-load of a shared machine affects both alike; the ratio is printed.
+generated cards, half clean scans and half phone photos; p50 and p95 of the wall time and
+the median CPU time per read (all threads; on a shared machine the CPU time is the steadier
+figure). The engines (``--engines``, default ``onnx,paddle``: the default engine and, as
+the peer, the PaddleOCR pipeline the reader used before) run in the same process and read
+each card in turn (and the cold starts alternate), so that the load of a shared machine
+affects them alike; the ratios against the last one are printed. Threads: the product's
+setting (``NOVAEVO_OCR_THREADS``, default the CPU count).
 """
 
 from __future__ import annotations
@@ -83,8 +87,10 @@ def cli_cold_start(path: str, runs: int) -> list[float]:
     return times
 
 
-def warm(engines: tuple[str, ...], data: list[bytes]) -> dict[str, list[float]]:
-    """Warm per-card latency; both engines read each card in turn (interleaved)."""
+def warm(
+    engines: tuple[str, ...], data: list[bytes]
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Warm per-card wall and CPU times; the engines read each card in turn (interleaved)."""
     from ocr.errors import OcrError
     from ocr.pipeline import CardReader
 
@@ -92,15 +98,17 @@ def warm(engines: tuple[str, ...], data: list[bytes]) -> dict[str, list[float]]:
     for reader in readers.values():
         reader.read(data[0])  # first inference allocates ONNX Runtime buffers
     times: dict[str, list[float]] = {e: [] for e in engines}
+    cpu: dict[str, list[float]] = {e: [] for e in engines}
     for item in data:
         for engine, reader in readers.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             try:
                 reader.read(item)
             except OcrError:
                 pass
             times[engine].append(time.perf_counter() - start)
-    return times
+            cpu[engine].append(time.process_time() - start_cpu)
+    return times, cpu
 
 
 def pct(values: list[float], q: float) -> float:
@@ -113,37 +121,42 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=30)
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=777)
+    parser.add_argument("--engines", default="onnx,paddle", help="the last one is the peer")
     args = parser.parse_args()
     data = samples(args.cards, args.seed)
     with tempfile.NamedTemporaryFile(suffix=".jpg", delete=False) as fh:
         fh.write(data[1])
     print(f"cpu cores: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.2f}")
-    engines = ("paddle", "rapid")
+    engines = tuple(args.engines.split(","))
     cold = cold_start(engines, fh.name, args.cold_runs)
     cli = cli_cold_start(fh.name, args.cold_runs)
     print(
         f"novaevo ocr cold start (whole command): median {statistics.median(cli):.2f} s "
         f"(runs: {', '.join(f'{c:.2f}' for c in cli)})"
     )
-    lat = warm(engines, data)
+    lat, cpu = warm(engines, data)
     figures = {}
     for engine in engines:
         figures[engine] = (
             statistics.median(cold[engine]),
             pct(lat[engine], 0.5),
             pct(lat[engine], 0.95),
+            statistics.median(cpu[engine]),
         )
         print(
             f"{engine:7} cold start median {figures[engine][0]:.2f} s (runs: "
             f"{', '.join(f'{c:.2f}' for c in cold[engine])}); per card p50 "
-            f"{figures[engine][1]:.2f} s, p95 {figures[engine][2]:.2f} s over "
-            f"{len(lat[engine])} cards"
+            f"{figures[engine][1]:.2f} s, p95 {figures[engine][2]:.2f} s, CPU "
+            f"{figures[engine][3]:.2f} s over {len(lat[engine])} cards"
         )
-    p, r = figures["paddle"], figures["rapid"]
-    print(
-        f"rapid / paddle ratio: cold {r[0] / p[0]:.2f}x, p50 {r[1] / p[1]:.2f}x, "
-        f"p95 {r[2] / p[2]:.2f}x"
-    )
+    peer = engines[-1]
+    p = figures[peer]
+    for engine in engines[:-1]:
+        r = figures[engine]
+        print(
+            f"{engine} / {peer} ratio: cold {r[0] / p[0]:.2f}x, p50 {r[1] / p[1]:.2f}x, "
+            f"p95 {r[2] / p[2]:.2f}x, CPU per read {r[3] / p[3]:.2f}x"
+        )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     os.unlink(fh.name)
 

@@ -108,6 +108,25 @@ PHASES: dict[str, dict[str, Any]] = {
 }
 
 
+#: Before the first phase that needs a warm engine (all but ``cold_start``): an engine
+#: below ``until_c`` is warmed first, or a cold idle reads as a coolant-sensor or
+#: thermostat fault and the trims are still open loop. 70 C is SAE J1979's warm-up mark.
+WARM_UP: dict[str, Any] = {
+    "gauge": "COOLANT_TEMP",
+    "until_c": 70.0,
+    "max_s": 900,
+    "prompt": {
+        "en": "Engine cold: let it idle (or drive gently) until the gauge reads 70 C.",
+        "fr": "Moteur froid : laissez-le tourner (ou roulez doucement) jusqu'à 70 °C.",
+    },
+}
+
+
+def step(name: str) -> dict[str, Any]:
+    """A phase of the plan, or the warm-up step (``"warm_up"``)."""
+    return WARM_UP if name == "warm_up" else PHASES[name]
+
+
 def phases_needed(diagnosis: Diagnosis | None, kb: KnowledgeBase | None = None) -> list[str]:
     """The phases the leading suspects' findings need (all of them without a diagnosis)."""
     if diagnosis is None or not diagnosis.causes or diagnosis.status == "insufficient_data":
@@ -123,6 +142,7 @@ def phases_needed(diagnosis: Diagnosis | None, kb: KnowledgeBase | None = None) 
 def guided_test_plan(diagnosis: Diagnosis | None = None, kb: KnowledgeBase | None = None) -> dict:
     """The guided-test plan as a JSON-ready dict (see the module docstring)."""
     phases = phases_needed(diagnosis, kb)
+    warm = [p for p in phases if p != "cold_start"]
     return {
         "plan_version": PLAN_VERSION,
         "snapshot_schema_version": 1,
@@ -130,6 +150,8 @@ def guided_test_plan(diagnosis: Diagnosis | None = None, kb: KnowledgeBase | Non
         "poll_pids": list(LIVE_PIDS),
         "sample_hz": 1,
         "phases": [{"id": p, **PHASES[p]} for p in phases],
+        # Skipped when the coolant already reads ``until_c`` or more.
+        "warm_up": {"before": warm[0], **WARM_UP} if warm else None,
         "stop_when": {"leading_probability_at_least": SETTLED_AT, "or_status": ["no_fault_found"]},
         "then": "diagnose the snapshot; ask the next best test until it is null",
     }

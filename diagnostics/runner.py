@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diagnostics.engine import diagnose
-from diagnostics.plan import LIVE_PIDS, PHASES, SETTLED_AT, guided_test_plan
+from diagnostics.plan import LIVE_PIDS, SETTLED_AT, WARM_UP, guided_test_plan, step
 from diagnostics.snapshot import Diagnosis, load_snapshot
 
 #: Budgets: a car that does not answer within them has stopped answering. The client has
@@ -39,6 +39,8 @@ class GuidedResult:
     phases_run: list[str] = field(default_factory=list)
     stopped_early: str | None = None  # why the test ended before its plan (None: it did not)
     elapsed_s: float = 0.0
+    # The warm-up before the warm phases: coolant at its start and end, seconds, reached.
+    warm_up: dict | None = None
 
 
 class PromptDriver:
@@ -54,18 +56,24 @@ class PromptDriver:
 
     async def start(self, phase: str, client: Any) -> None:
         """Tell the driver what to do now."""
-        self.say(PHASES[phase]["prompt"][self.lang])
+        self.say(step(phase)["prompt"][self.lang])
 
     def sample(self, phase: str, values: dict[str, float | None]) -> None:
         """Show the phase's gauge (``hold 2,500 rpm: 2,430``)."""
-        name = PHASES[phase]["gauge"]
+        name = step(phase)["gauge"]
         self.gauge(name, values.get(name))
+
+    async def waited(self, client: Any, seconds: float) -> None:
+        """Called after each warm-up poll; a person needs no help for time to pass."""
 
 
 class SimulatorDriver(PromptDriver):
-    """Drives the simulator itself through its in-band control commands (``SIM ...``)."""
+    """Drives the simulator itself through its in-band control commands (``SIM ...``).
+    ``warp_s``: simulated seconds to let pass after each warm-up poll (``SIM WAIT``), for
+    fast-timing tests; 0 (the default) warms the engine in real time."""
 
     ORDERS = {
+        "warm_up": "SIM RPM 1500",  # a fast idle warms sooner than a plain one
         "cold_start": None,
         "idle": "SIM IDLE",
         "hold_2500": "SIM RPM 2500",
@@ -73,10 +81,21 @@ class SimulatorDriver(PromptDriver):
         "drive": "SIM SPEED 60",
     }
 
+    def __init__(self, *args: Any, warp_s: float = 0.0, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.warp_s = warp_s
+
     async def start(self, phase: str, client: Any) -> None:
         """Send the phase's order; a simulator without control commands just keeps going."""
-        self.say(f"[simulator] {PHASES[phase]['prompt'][self.lang]}")
-        order = self.ORDERS[phase]
+        self.say(f"[simulator] {step(phase)['prompt'][self.lang]}")
+        await self._order(client, self.ORDERS[phase])
+
+    async def waited(self, client: Any, seconds: float) -> None:
+        """Fast timing: let ``warp_s`` more simulated seconds pass."""
+        if self.warp_s > 0:
+            await self._order(client, f"SIM WAIT {self.warp_s:g} 1")
+
+    async def _order(self, client: Any, order: str | None) -> None:
         if order and hasattr(client, "command"):
             try:
                 await asyncio.wait_for(client.command(order), REQUEST_TIMEOUT_S)
@@ -174,7 +193,7 @@ async def record_phase(
 ) -> dict:
     """Poll ``pids`` every ``period_s`` (1 Hz, what the model was trained on) for the
     phase's duration; returns the phase dict. Raises CarStopped with ``partial`` set."""
-    duration = PHASES[phase]["duration_s"] if duration is None else duration
+    duration = step(phase)["duration_s"] if duration is None else duration
     out: dict[str, Any] = {"duration_s": 0.0, "t": [], "series": {p: [] for p in pids}}
     start = clock()
     while clock() - start < duration:
@@ -214,6 +233,47 @@ async def _record_keeping_partial(client, driver, phase, pids, duration, period_
         raise
 
 
+async def _coolant(client: Any) -> float | None:
+    response = await _timed(
+        client.query("COOLANT_TEMP"), "the coolant temperature", REQUEST_TIMEOUT_S
+    )
+    value = response.value("COOLANT_TEMP")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+async def warm_up(
+    client: Any,
+    driver: PromptDriver,
+    max_s: float = WARM_UP["max_s"],
+    period_s: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict | None:
+    """Warms a cold engine before the warm phases: polls the coolant every ``period_s``
+    until it reads ``WARM_UP["until_c"]`` or ``max_s`` have passed. Returns what it did
+    (``None``: the car does not report its coolant, nothing to wait for)."""
+    until = WARM_UP["until_c"]
+    first = coolant = await _coolant(client)
+    if coolant is None:
+        return None
+    start = clock()
+    if coolant < until:
+        await driver.start("warm_up", client)
+    while coolant is not None and coolant < until and clock() - start < max_s:
+        await asyncio.sleep(period_s)
+        await driver.waited(client, period_s)
+        coolant = await _coolant(client)
+        driver.sample("warm_up", {"COOLANT_TEMP": coolant})
+    reached = coolant is not None and coolant >= until
+    if not reached:
+        driver.say(f"engine still cold after {max_s:.0f} s: the idle figures may read cold")
+    return {
+        "from_c": first,
+        "to_c": coolant,
+        "seconds": round(clock() - start, 2),
+        "reached": reached,
+    }
+
+
 def _settled(d: Diagnosis) -> bool:
     if d.status == "no_fault_found":
         return d.posterior.get("healthy", 0.0) >= SETTLED_AT
@@ -242,6 +302,9 @@ async def run_guided_test(
         for phase in [p["id"] for p in guided_test_plan(result.diagnosis)["phases"]]:
             if _settled(result.diagnosis) and result.phases_run:
                 break
+            if phase != "cold_start" and result.warm_up is None:
+                max_s = (durations or {}).get("warm_up", WARM_UP["max_s"])
+                result.warm_up = await warm_up(client, driver, max_s, period_s) or {}
             await driver.start(phase, client)
             duration = (durations or {}).get(phase)
             await _record_keeping_partial(client, driver, phase, pids, duration, period_s, snapshot)

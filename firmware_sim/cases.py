@@ -33,7 +33,7 @@ from firmware_sim.drive import IDLE_ONLY
 from firmware_sim.ecu import Car
 from firmware_sim.errors import ProfileError
 from firmware_sim.faults import Fault, faults_for, make_fault
-from firmware_sim.library import LIBRARY
+from firmware_sim.library import LIBRARY, car_has
 from firmware_sim.profiles import PROFILES, EngineProfile, draw_car
 
 SCHEMA_VERSION = 1
@@ -537,8 +537,41 @@ def symptoms(plan: CasePlan) -> list[str]:
     return sorted(found)
 
 
+# A code whose severity threshold lies this close to the fault's severity may set or not:
+# where a monitor trips also moves with the car's own variation (an aged trim of up to
+# +-7 % adds to a fuel-trim fault, sensor offsets and noise to the others).
+BORDERLINE = 0.12
+
+
+def uncertain_codes(plan: CasePlan) -> set[str]:
+    """Codes a real ECU of this car may or may not set for the plan's faults: those whose
+    threshold is within :data:`BORDERLINE` of the severity (either side), every code of
+    an intermittent fault (its dropouts are random), and, when a cooling fault keeps the
+    engine cold, the other faults' codes (their monitors wait for a warm engine)."""
+    out: set[str] = set()
+    cold = [f for f in plan.faults if LIBRARY[f.name].system == "cooling"]
+    for fault in plan.faults:
+        definition = LIBRARY[fault.name]
+        for code in definition.codes:
+            if code.needs and not car_has(plan.car, code.needs):
+                continue
+            dtc = code.dtc.format(cyl=fault.cylinder)
+            near = abs(fault.severity - code.min_severity) <= BORDERLINE
+            if near or definition.intermittent or (cold and fault not in cold):
+                out.add(dtc)
+    return out
+
+
+def codes_agree(truth: dict[str, Any], codes_set: set[str]) -> bool:
+    """Whether the codes an ECU set agree with a case's truth: every expected code that is
+    not uncertain was set, and nothing outside the expected and uncertain ones was."""
+    expected, uncertain = set(truth["expected_codes"]), set(truth.get("uncertain_codes", ()))
+    return expected - uncertain <= codes_set <= expected | uncertain
+
+
 def truth(plan: CasePlan) -> dict[str, Any]:
-    """The ground truth: faults, severities and the codes their definitions list."""
+    """The ground truth: faults, severities, the codes their definitions list at these
+    severities on this car, and those of them (or others) that may or may not set."""
     expected: set[str] = set()
     for fault in plan.faults:
         definition = LIBRARY[fault.name]
@@ -548,6 +581,7 @@ def truth(plan: CasePlan) -> dict[str, Any]:
     return {
         "faults": [{"id": f.id, "severity": f.severity} for f in plan.faults],
         "expected_codes": sorted(expected),
+        "uncertain_codes": sorted(uncertain_codes(plan)),
         "healthy": not plan.faults,
         "variant": plan.variant,
         "distractors": {"old_code": plan.old_code, "cleared_before_test": plan.cleared},

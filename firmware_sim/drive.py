@@ -17,6 +17,7 @@ from functools import cached_property
 
 SNAP_S = 1.2  # a throttle snap: full pedal in neutral for about a second, then release
 SNAP_RPM = 4200.0
+ORDER_ACCEL_KMH_S = 5.4  # km/h per second: a driver told to reach a new speed
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class Driver:
             return Target(target.phase, target.speed_kmh, target.hold_rpm, False, key_s)
         phase, speed, rpm = self.order
         # A new speed is reached at a moderate 1.5 m/s2, as a driver asked to would.
-        reach = self._speed_from + (t - self._order_from) * 5.4 * (
+        reach = self._speed_from + (t - self._order_from) * ORDER_ACCEL_KMH_S * (
             1.0 if speed >= self._speed_from else -1.0
         )
         low, high = sorted((self._speed_from, speed))

@@ -93,6 +93,8 @@ DIESEL_PIDS = frozenset(
 )
 NRC_SERVICE_NOT_SUPPORTED = 0x11
 NRC_BAD_FORMAT = 0x13
+NRC_OUT_OF_RANGE = 0x31
+OIL_TEMP_DID = 0x1310  # the one manufacturer data identifier the engine ECU answers
 
 
 def bitmap_pids(supported: Iterable[int]) -> set[int]:
@@ -242,7 +244,18 @@ class EngineEcu(Ecu):
         return self.profile.vin.encode("ascii")
 
     def _unsupported(self, request: bytes) -> list[bytes] | None:
+        if request[0] == 0x22 and len(request) == 3:
+            return self._data_identifier((request[1] << 8) | request[2])
         return [bytes([0x7F, request[0], NRC_SERVICE_NOT_SUPPORTED])]
+
+    def _data_identifier(self, did: int) -> list[bytes]:
+        """Service 22 (read data by identifier): one manufacturer value, the engine oil
+        temperature (DID 1310, ``A-40`` degC, a little above the coolant), for tools
+        that poll a custom PID; any other DID is out of range (NRC 31)."""
+        if did != OIL_TEMP_DID:
+            return [bytes([0x7F, 0x22, NRC_OUT_OF_RANGE])]
+        oil = self.car.values()["COOLANT_TEMP"] + 4.0
+        return [bytes([0x62, did >> 8, did & 0xFF, max(0, min(255, round(oil + 40)))])]
 
     # ------------------------------------------------------------------ Mode 01 / 02
 

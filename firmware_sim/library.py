@@ -133,7 +133,7 @@ FAULTS: tuple[FaultDef, ...] = (
         "air",
         "unmetered air enters after the MAF (split hose, intake gasket)",
         PETROL,
-        (Code("P0171", 0.45),),
+        (Code("P0171", 0.45), Code("P0174", 0.45, needs="multi_bank")),
         "a hole of area ~severity between throttle and valves: choked flow set by manifold "
         "vacuum, so a large share of idle air and a small share at 2,500 rpm; the MAF does "
         "not see it, the speed-density estimate (from MAP) does",
@@ -146,7 +146,7 @@ FAULTS: tuple[FaultDef, ...] = (
         "air",
         "contaminated MAF hot film reads low",
         PETROL,
-        (Code("P0171", 0.45), Code("P0101", 0.5)),
+        (Code("P0171", 0.45), Code("P0174", 0.45, needs="multi_bank"), Code("P0101", 0.5)),
         "the MAF sensor's gain drops by up to 40 % at every flow: uniform lean at all loads; "
         "MAF below the speed-density airflow",
         symptoms=("hesitation", "loss_of_power"),
@@ -157,7 +157,7 @@ FAULTS: tuple[FaultDef, ...] = (
         "air",
         "MAF reads high (wrong part, damaged film)",
         PETROL,
-        (Code("P0172", 0.72), Code("P0101", 0.72)),
+        (Code("P0172", 0.72), Code("P0175", 0.72, needs="multi_bank"), Code("P0101", 0.72)),
         "the MAF gain rises by up to 35 %: the ECU over-fuels everywhere and trims negative; "
         "MAF above the speed-density airflow",
         symptoms=("poor_fuel_economy", "black_smoke"),
@@ -213,9 +213,14 @@ FAULTS: tuple[FaultDef, ...] = (
         "fuel",
         "fuel pressure regulated too low",
         PETROL,
-        (Code("P0087", 0.4, needs="fuel_pressure_sensor"), Code("P0171", 0.7)),
+        (
+            Code("P0087", 0.4, needs="fuel_pressure_sensor"),
+            Code("P0171", 0.7),
+            Code("P0174", 0.7, needs="multi_bank"),
+        ),
         "the supply pressure drops by up to 45 % at every load: injectors deliver "
-        "sqrt(p/p0) of the commanded fuel, lean everywhere",
+        "sqrt(p/p0) of the commanded fuel, lean everywhere; on direct injection the "
+        "starved high-pressure pump loses up to 80 % of its reach (rail pressure low)",
         symptoms=("hesitation", "hard_start"),
         sources=(J2012, DOMAIN, BOSCH),
     ),
@@ -224,7 +229,11 @@ FAULTS: tuple[FaultDef, ...] = (
         "fuel",
         "worn fuel pump cannot keep pressure at high flow",
         PETROL,
-        (Code("P0087", 0.5, needs="fuel_pressure_sensor"), Code("P0171", 0.58)),
+        (
+            Code("P0087", 0.5, needs="fuel_pressure_sensor"),
+            Code("P0171", 0.58),
+            Code("P0174", 0.58, needs="multi_bank"),
+        ),
         "pump pressure falls in proportion to fuel flow: normal at idle, lean at 2,500 rpm "
         "and under load",
         symptoms=("hesitation", "loss_of_power"),
@@ -235,7 +244,11 @@ FAULTS: tuple[FaultDef, ...] = (
         "fuel",
         "clogged fuel filter restricts flow",
         PETROL,
-        (Code("P0087", 0.55, needs="fuel_pressure_sensor"), Code("P0171", 0.4)),
+        (
+            Code("P0087", 0.55, needs="fuel_pressure_sensor"),
+            Code("P0171", 0.4),
+            Code("P0174", 0.4, needs="multi_bank"),
+        ),
         "a pressure drop growing with the square of the fuel flow: nothing at idle, lean at "
         "high load only",
         symptoms=("hesitation", "loss_of_power"),
@@ -246,7 +259,7 @@ FAULTS: tuple[FaultDef, ...] = (
         "fuel",
         "regulator diaphragm leaks fuel into the vacuum line",
         PETROL,
-        (Code("P0172", 0.58),),
+        (Code("P0172", 0.58), Code("P0175", 0.58, needs="multi_bank")),
         "fuel drawn through the regulator's vacuum hose in proportion to manifold vacuum: "
         "rich at idle, nearly nothing under load; rail pressure slightly low; pressure "
         "bleeds down after a stop (long crank)",
@@ -543,7 +556,7 @@ FAULTS: tuple[FaultDef, ...] = (
         "emissions",
         "EVAP purge valve stuck open",
         PETROL,
-        (Code("P0496", 0.4), Code("P0172", 0.9)),
+        (Code("P0496", 0.4), Code("P0172", 0.9), Code("P0175", 0.9, needs="multi_bank")),
         "the purge valve passes vapour whenever there is manifold vacuum: tank vacuum with "
         "purge commanded off, rich at idle after refuelling",
         mode06=("evap",),

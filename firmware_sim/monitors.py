@@ -570,8 +570,8 @@ class Monitors:
     def _boost(self, s: State, sensors: dict[str, float], out: dict[str, bool]) -> None:
         if s.boost_target > 40.0:
             boost = sensors["INTAKE_PRESSURE"] - self.physics.baro
-            out["P0299"] = boost < s.boost_target - 25.0
-            out["P0234"] = boost > s.boost_target + 25.0
+            out["P0299"] = boost < s.boost_desired - 25.0
+            out["P0234"] = boost > s.boost_desired + 25.0
 
     def _dpf(self, s: State, sensors: dict[str, float], out: dict[str, bool]) -> None:
         if s.run_time > 60.0:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from firmware_sim.errors import ProfileError
 
 ENGINE_TYPES = ("petrol_port", "petrol_di", "petrol_turbo", "diesel")
+SIX_SPEED = (0.0, 130.0, 78.0, 53.0, 40.0, 32.0, 27.0)  # engine rpm per km/h, by gear
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,13 @@ class EngineProfile:
     fuel_pressure_pid: bool = False  # reports PID 0A (fuel pressure) on port injection
     dropped_pids: frozenset[int] = field(default_factory=frozenset)  # unsupported here
     evap_leak_in: float = 0.008  # equivalent hole of a sound EVAP system (inches)
+    # Engine rpm per km/h in each gear (index 0: neutral), tyres and final drive included.
+    gear_rpm_per_kmh: tuple[float, ...] = SIX_SPEED
+    # How the driver (or the automatic) changes gear: up at these road speeds (km/h, one
+    # per upshift), or, when empty, by load (vehicle.py: the highest gear that keeps
+    # the engine above ``shift_floor_rpm`` plus a margin that grows with power).
+    shift_up_kmh: tuple[float, ...] = (18.0, 32.0, 50.0, 68.0, 90.0)
+    shift_floor_rpm: float = 1100.0
 
     @property
     def diesel(self) -> bool:
@@ -106,6 +114,13 @@ _BASE = (
         thermostat_c=85.0,
         charge_v=13.8,
         idle_timing_deg=1.0,
+        # Five gears, read off the recordings: steady driving clusters at rpm / km/h of
+        # about 132, 71, 48, 35.5 and 29 (benchmarks/sim_realism.py --gears).
+        gear_rpm_per_kmh=(0.0, 132.0, 71.0, 48.0, 35.5, 29.0),
+        # Its driver changes up by load, early, and lugs along: steady 3rd from 20 km/h
+        # (960 rpm), 4th from 33 km/h (1,170 rpm), upshifts from about 1,500 rpm.
+        shift_up_kmh=(),
+        shift_floor_rpm=1100.0,
     ),
     _profile(
         name="large_petrol",
@@ -228,6 +243,8 @@ _ALIASES = {
         max_power_kw=80.0,
         mass_kg=1150.0,
         tank_l=50.0,
+        gear_rpm_per_kmh=SIX_SPEED,
+        shift_up_kmh=_BASE[1].shift_up_kmh,
     ),
     "petrol_v6": replace(_BASE[1], name="petrol_v6"),
     "diesel_2.0": replace(_BASE[5], name="diesel_2.0"),

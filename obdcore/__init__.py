@@ -62,6 +62,8 @@ _LAZY = {
     "Readiness": "obdcore.io.client",
     "SyncClient": "obdcore.io.sync",
     "describe_dtc": "obdcore.io.dtc_texts",
+    "explain_dtc": "obdcore.io.dtc_texts",
+    "DtcExplanation": "obdcore.io.dtc_texts",
 }
 
 
@@ -110,6 +112,8 @@ __all__ = [
     "compile_formula",
     "core",
     "describe_dtc",
+    "explain_dtc",
+    "DtcExplanation",
     "encode_pid",
     "segment",
     "uas_table",

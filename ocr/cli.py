@@ -1,4 +1,4 @@
-"""``novaevo ocr PHOTO [--json] [--engine paddle|rapid]``: read a registration card.
+"""``novaevo ocr PHOTO [--json] [--engine onnx|paddle|rapid]``: read a registration card.
 
 Heavy OCR imports stay inside the command so that ``novaevo --help`` stays fast; the photo
 is checked and decoded before the OCR model is loaded, so that a wrong file fails at once.
@@ -35,7 +35,9 @@ def ocr_command(
         Path, typer.Argument(help="Photo or scan of the card (JPEG, PNG, WebP, HEIC).")
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the documented JSON.")] = False,
-    engine: Annotated[str, typer.Option("--engine", help="paddle or rapid.")] = "paddle",
+    engine: Annotated[
+        str, typer.Option("--engine", help="onnx (default, fastest), paddle or rapid.")
+    ] = "onnx",
 ) -> None:
     """Read a French registration card (carte grise): plate, VIN, make, model, ..."""
     import time

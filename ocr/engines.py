@@ -29,8 +29,8 @@ from ocr.errors import ModelUnavailable
 
 DET_FILE = "PP-OCRv6_det_small.onnx"
 REC_FILE = "PP-OCRv6_rec_small.onnx"
-ENGINES = ("paddle", "rapid")
-DEFAULT_ENGINE = "paddle"
+ENGINES = ("onnx", "paddle", "rapid")
+DEFAULT_ENGINE = "onnx"
 # A card holds about 60 text lines; capping the detector's candidates bounds the recogniser's
 # work (and so the time) on pictures full of text or noise.
 MAX_BOXES = 250
@@ -301,10 +301,14 @@ class PaddleEngine:
 
 
 def create_engine(name: str = DEFAULT_ENGINE) -> Engine:
-    """Returns a loaded engine by name (``paddle`` or ``rapid``).
+    """Returns a loaded engine by name (``onnx``, ``paddle`` or ``rapid``).
 
     Raises ValueError for an unknown name, ModelUnavailable when it cannot load.
     """
+    if name == "onnx":
+        from ocr.onnx_engine import OnnxEngine
+
+        return OnnxEngine()
     if name == "paddle":
         return PaddleEngine()
     if name == "rapid":

@@ -44,6 +44,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from ocr import synth
+from ocr.engines import DEFAULT_ENGINE, ENGINES
 from ocr.errors import OcrError
 from ocr.fields import CRITICAL_CODES, FIELDS, FLAGGED_WHEN_WRONG, Kind
 from ocr.result import REVIEW_THRESHOLD
@@ -252,7 +253,7 @@ def _read(reader, data: bytes, tally: Tally):
 def run(
     cards: int,
     seed: int,
-    engine: str = "paddle",
+    engine: str = DEFAULT_ENGINE,
     sources=("synth", "independent"),
     conditions=CONDITIONS,
     progress: bool = True,
@@ -328,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", type=int, default=40)
     parser.add_argument("--seed", type=int, default=HELD_OUT_SEED)
-    parser.add_argument("--engine", choices=("paddle", "rapid"), default="paddle")
+    parser.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE)
     parser.add_argument("--source", default="synth,independent")
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--json", help="also write the full results to this file")

@@ -206,8 +206,30 @@ def _reconcile_mrz(
     _apply_mrz("E", fields, value, how, data.vin or "", warnings)
     _reconcile_date(fields, data, warnings)
     _agree("J.1", fields, data.genre, warnings)
-    _agree("D.1", fields, data.make, warnings)
-    _agree("D.3", fields, data.model, warnings)
+    if data.make or data.model:
+        _agree("D.1", fields, data.make, warnings)
+        _agree("D.3", fields, data.model, warnings)
+    else:
+        _confirm_names(fields, data.names)
+
+
+def _confirm_names(fields: dict[str, FieldResult], names: str | None) -> None:
+    """Confirms the printed J.3, D.1 and D.3 when, joined, they are exactly the MRZ's line
+    2 names (whatever separates them there, possibly cut to the line's room); a mismatch
+    says nothing, since the parts cannot be told apart."""
+    parts = [fields.get(code) for code in ("J.3", "D.1", "D.3")]
+    if not names or any(p is None or not p.text or not p.valid for p in parts[1:]):
+        return
+    printed = "".join(_compact(p.text) for p in parts if p is not None and p.text)
+    mrz = _compact(names.replace("<", ""))
+    cut = len(names) >= 31  # the names filled the room before the formula: maybe cut
+    if len(mrz) < 4 or not (printed == mrz or (cut and printed.startswith(mrz))):
+        return
+    for part in parts:
+        if part is not None and part.text:
+            part.source = "both"
+            part.confidence = max(part.confidence, 0.97)
+            part.evidence["mrz"] = "confirmed"
 
 
 def _reconcile_date(

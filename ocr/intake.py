@@ -108,7 +108,9 @@ def load_image(source: str | Path | bytes) -> np.ndarray:
     scale = WORK_LONG_SIDE / max(image.size)
     if scale < 1:
         image = image.resize(
-            (round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS
+            (round(image.width * scale), round(image.height * scale)),
+            Image.Resampling.LANCZOS,
+            reducing_gap=3.0,  # a cheap box reduction first, Lanczos on the last 3x
         )
     array = np.asarray(image)
     if is_blank(array):
@@ -118,6 +120,6 @@ def load_image(source: str | Path | bytes) -> np.ndarray:
 
 def is_blank(array: np.ndarray) -> bool:
     """True when the picture has (almost) no contrast: blank, black or fully blurred."""
-    gray = array.mean(axis=2) if array.ndim == 3 else array
-    small = gray[:: max(1, gray.shape[0] // 200), :: max(1, gray.shape[1] // 200)]
+    small = array[:: max(1, array.shape[0] // 200), :: max(1, array.shape[1] // 200)]
+    small = small.mean(axis=2) if small.ndim == 3 else small
     return float(small.std()) < 4.0 or float(small.max()) < 25.0

@@ -396,7 +396,8 @@ def pair(boxes: list[TextBox], size: tuple[int, int] | None = None) -> dict[str,
         result, done, values = _resolve(pieces)
     by_id = {id(p): p for p in pieces}
     _row_order(result, by_id)
-    _continuations(pieces, result, values, by_id)
+    used = _continuations(pieces, result, values, by_id)
+    _values_below(pieces, result, values, by_id, used)
     _grammar_orphans(pieces, result, values)
     fields: dict[str, RawField] = {}
     for code, readings in result.items():
@@ -412,9 +413,9 @@ def _continuations(
     result: dict[str, list[RawField]],
     values: dict[int, list[Piece]],
     by_id: dict[int, Piece],
-) -> None:
+) -> set[int]:
     """Appends to C.1 / C.3 the codeless lines printed right under their first line and
-    starting where the value starts."""
+    starting where the value starts; returns the ids of the pieces so taken."""
     taken = {id(v) for vs in values.values() for v in vs}
     free = [p for p in pieces if not p.is_code and id(p) not in taken]
     for code, extra_lines in MULTILINE.items():
@@ -450,6 +451,60 @@ def _continuations(
                 bottom = max(p.y1 for p in row)
                 for p in row:
                     free.remove(p)
+    return taken.union(id(p) for p in pieces if not p.is_code) - {id(p) for p in free}
+
+
+def _values_below(
+    pieces: list[Piece],
+    result: dict[str, list[RawField]],
+    values: dict[int, list[Piece]],
+    by_id: dict[int, Piece],
+    used: set[int],
+) -> None:
+    """A code with nothing on its right takes the value printed right under it, when that
+    value stands on a line of its own (no code on it) and is valid for the code: the older
+    form prints each code in a small label box above its value. An empty code with no
+    such valid value under it stays empty."""
+    codes = [p for p in pieces if p.is_code]
+    free = [p for p in pieces if not p.is_code and id(p) not in used]
+    for code, readings in result.items():
+        for raw in readings:
+            label = by_id.get(raw.piece)
+            if raw.text or label is None or raw.by_position:
+                continue
+            height = label.y1 - label.y0
+            under = [
+                p
+                for p in free
+                if -0.3 * height <= p.y0 - label.y1 < 1.2 * max(p.y1 - p.y0, height)
+                and abs(p.x0 - label.x0) < 2.5 * max(p.y1 - p.y0, height)
+                and not any(_same_line(p, c) for c in codes)
+            ]
+            if not under:
+                continue
+            first = min(under, key=lambda p: (p.y0 - label.y1, abs(p.x0 - label.x0)))
+            row = sorted(
+                (p for p in free if _same_line(p, first) and p.x0 >= first.x0), key=lambda p: p.x0
+            )
+            row = _chain_tight(row, first.y1 - first.y0)
+            text = " ".join(p.text for p in row)
+            if not check_field(code, text).valid:
+                continue
+            raw.text = text
+            raw.score = min([raw.score] + [p.score for p in row])
+            values.setdefault(raw.piece, []).extend(row)
+            for p in row:
+                free.remove(p)
+
+
+def _chain_tight(row: list[Piece], height: float) -> list[Piece]:
+    """The fragments that follow the first one within a word gap (a grid cell's value)."""
+    out = row[:1]
+    for piece in row[1:]:
+        if piece.x0 - out[-1].x1 > 1.5 * height:
+            break
+        out.append(piece)
+    return out
 
 
 def _row_order(result: dict[str, list[RawField]], by_id: dict[int, Piece]) -> None:

@@ -3,7 +3,10 @@
 Line 1: ``CRFRA`` + plate without dashes or spaces + check digit + VIN + check digit +
 date B as YYMMDD + check digit + genre J.1, padded with ``<``.
 Line 2: national body J.3, make D.1 and commercial name D.3 separated by ``<<`` and padded,
-then an 11-character formula number and its check digit.
+then an 11-character formula number and its check digit. Some cards (and generators)
+separate them by a single ``<`` like the spaces inside a name: the parts then cannot be
+told apart, and only the whole names text is kept (``MrzData.names``), against which the
+printed J.3 + D.1 + D.3 can still be checked.
 Check digits use the ICAO 9303 weights 7-3-1.
 """
 
@@ -95,6 +98,7 @@ class MrzData:
     body: str | None = None
     make: str | None = None
     model: str | None = None
+    names: str | None = None  # line 2 before the formula, fillers stripped
     formula: str | None = None
     formula_ok: bool = False
     warnings: list[str] = field(default_factory=list)
@@ -183,9 +187,11 @@ def parse_line2(text: str, data: MrzData) -> None:
         return
     data.formula = match["formula"]
     data.formula_ok = check_digit(data.formula) == match["fc"]
+    data.names = match["names"].rstrip("<") or None
     parts = [p.replace("<", " ").strip() for p in re.split(r"<{2,}", match["names"])]
     parts = [p for p in parts if p]
-    data.body, data.make, data.model = (parts + [None, None, None])[:3]
+    if len(parts) == 3:  # with fewer, which part is which is unknown: none is used alone
+        data.body, data.make, data.model = parts
 
 
 def parse(lines: list[str]) -> MrzData:

@@ -30,8 +30,12 @@ _REC_LINES, _REC_W = 4, 320
 class OrientationClassifier:
     """Tells whether a canvas whose text runs horizontally is upright."""
 
-    def __init__(self) -> None:
-        """Loads the classifier; raises ModelUnavailable when its file is missing."""
+    def __init__(self, recogniser=None) -> None:
+        """Loads the classifier; raises ModelUnavailable when its file is missing.
+
+        ``recogniser`` is an already loaded ONNX Runtime session of the recognition model
+        (the engine's); without it the model is loaded the first time it is needed.
+        """
         path = model_dir() / CLS_FILE
         if not path.is_file():
             raise ModelUnavailable(f"orientation model missing: {path}")
@@ -46,7 +50,7 @@ class OrientationClassifier:
         except Exception as exc:  # noqa: BLE001 - a broken file means "unusable"
             raise ModelUnavailable(f"orientation model unusable: {exc}") from exc
         self._input = self._session.get_inputs()[0].name
-        self._rec = None
+        self._rec = recogniser
         self._rec_path = model_dir() / REC_FILE
         self._options = options
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ocr import intake, preprocess
-from ocr.engines import Engine, create_engine
+from ocr.engines import DEFAULT_ENGINE, Engine, create_engine
 from ocr.errors import ForeignCard, NoCardFound
 from ocr.extract import extract
 from ocr.orientation import OrientationClassifier
@@ -18,10 +18,11 @@ from ocr.result import CardResult
 class CardReader:
     """Reads registration cards with one loaded OCR engine (load once, read many)."""
 
-    def __init__(self, engine: Engine | str = "paddle") -> None:
+    def __init__(self, engine: Engine | str = DEFAULT_ENGINE) -> None:
         """Takes an engine or its name; raises ModelUnavailable when it cannot load."""
         self.engine = create_engine(engine) if isinstance(engine, str) else engine
-        self.upright = OrientationClassifier()
+        # The orientation check reuses the engine's recogniser when it has one in hand.
+        self.upright = OrientationClassifier(getattr(self.engine, "rec", None))
 
     def read(self, source: str | Path | bytes) -> CardResult:
         """Reads the card in ``source`` (a path or encoded image bytes).
@@ -73,6 +74,6 @@ def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0
 
 
-def read_card(source: str | Path | bytes, engine: Engine | str = "paddle") -> CardResult:
+def read_card(source: str | Path | bytes, engine: Engine | str = DEFAULT_ENGINE) -> CardResult:
     """One-shot convenience: loads ``engine`` and reads ``source`` (see ``CardReader.read``)."""
     return CardReader(engine).read(source)

@@ -4,7 +4,7 @@ JSON shape (``CardResult.to_dict()``)::
 
     {
       "status": "ok" | "needs_review",
-      "engine": "paddle",
+      "engine": "onnx",
       "card_found_in_photo": true,        # false: the image was taken as a flat scan
       "fields": {
         "E": {

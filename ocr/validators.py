@@ -19,6 +19,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from obdcore import vin as vin_codec
 from ocr.fields import CLOSED_LISTS, FIELDS, MAKE_WMIS, Kind
 
 # Letter read where a digit must be -> that digit.
@@ -108,24 +109,11 @@ def _siv_rules(plate: str, repaired: bool) -> Checked:
 
 # ----- VIN -----------------------------------------------------------------------------------
 
-_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-_VIN_VALUES = {
-    **{str(d): d for d in range(10)},
-    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
-    **dict(zip("JKLMN", range(1, 6), strict=True)),
-    "P": 7,
-    "R": 9,
-    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
-}
-
 
 def vin_check_digit_ok(vin: str) -> bool:
-    """True when position 9 holds the ISO 3779 / North-American check digit of ``vin``."""
-    if len(vin) != 17 or any(c not in _VIN_VALUES for c in vin):
-        return False
-    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=False))
-    expected = "X" if total % 11 == 10 else str(total % 11)
-    return vin[8] == expected
+    """True when position 9 holds the ISO 3779 / North-American check digit of ``vin``
+    (obdcore.vin, the one VIN decoder)."""
+    return vin_codec.check_digit_ok(vin)
 
 
 def check_vin(raw: str, make: str | None = None) -> Checked:

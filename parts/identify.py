@@ -16,46 +16,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, false, not_, or_, select
 from sqlalchemy.orm import Session
 
+from obdcore import vin as vin_codec
 from parts.errors import InvalidInputError, NotFoundError
 from parts.models import KnownVehicle, VehicleType
 from parts.normalize import normalize_brand, normalize_number, normalize_plate, normalize_vin
 
 MAX_CANDIDATES = 200
 
-# WMIs whose maker name we want exactly as the catalogue spells makes; other WMIs fall back
-# to the vininfo package's offline table.
-WMI_MAKES: dict[str, str] = {
-    "VF1": "RENAULT",
-    "VF3": "PEUGEOT",
-    "VR3": "PEUGEOT",
-    "VF7": "CITROEN",
-    "VR7": "CITROEN",
-    "UU1": "DACIA",
-    "WVW": "VOLKSWAGEN",
-    "WV1": "VOLKSWAGEN",
-    "WV2": "VOLKSWAGEN",
-    "WF0": "FORD",
-    "W0L": "OPEL",
-    "W0V": "OPEL",
-    "ZFA": "FIAT",
-    "VSS": "SEAT",
-    "TMB": "SKODA",
-    "WBA": "BMW",
-    "WDD": "MERCEDES-BENZ",
-    "WAU": "AUDI",
-    "VNK": "TOYOTA",
-    "SJN": "NISSAN",
-}
-_YEAR_LETTERS = "ABCDEFGHJKLMNPRSTVWXY123456789"  # 1980 (A) ... 2009 (9), then again
-_TRANSLIT = {
-    **{str(d): d for d in range(10)},
-    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
-    **dict(zip("JKLMN", range(1, 6), strict=True)),
-    "P": 7,
-    "R": 9,
-    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
-}
-_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+# The VIN itself (check digit, model year, maker, plant) is decoded in one place,
+# obdcore.vin; the names below are kept for this package's callers.
+WMI_MAKES = vin_codec.WMI_MAKES
 
 
 @dataclass(frozen=True)
@@ -133,44 +103,23 @@ class CardFields:
 
 def check_digit_ok(vin: str) -> bool:
     """ISO 3779 / North-American position-9 check digit; a signal only in Europe."""
-    total = sum(_TRANSLIT[ch] * w for ch, w in zip(vin, _WEIGHTS, strict=True))
-    expected = total % 11
-    return vin[8] == ("X" if expected == 10 else str(expected))
+    return vin_codec.check_digit_ok(vin)
 
 
 def model_years(vin: str) -> list[int]:
     """Candidate model years from position 10 (30-year cycle), latest first."""
-    letter = vin[9]
-    if letter not in _YEAR_LETTERS:
-        return []
-    first = 1980 + _YEAR_LETTERS.index(letter)
-    this_year = dt.date.today().year + 1
-    return sorted((y for y in (first, first + 30, first + 60) if y <= this_year), reverse=True)
+    return vin_codec.model_years(vin)
 
 
 def wmi_make(wmi: str) -> str | None:
-    """Normalised make for a WMI: our table first, then vininfo's offline table."""
-    if wmi in WMI_MAKES:
-        return WMI_MAKES[wmi]
-    try:
-        from vininfo import Vin
-
-        name = Vin(wmi + "0" * 14).manufacturer
-    except Exception:  # noqa: BLE001 - vininfo raises several types for unknown input
-        return None
-    return None if not name or name == "UnsupportedBrand" else normalize_brand(name)
+    """Normalised make for a WMI (obdcore.vin: our table first, then vininfo's)."""
+    make = vin_codec.wmi_make(wmi)
+    return normalize_brand(make) if make else None
 
 
 def vin_plant(vin: str) -> str | None:
     """The assembly plant position 11 names, from vininfo's offline tables (None: unknown)."""
-    try:
-        from vininfo import Vin
-
-        plant = getattr(Vin(vin).details, "plant", None)
-    except Exception:  # noqa: BLE001 - vininfo raises several types for unknown input
-        return None
-    name = getattr(plant, "name", None)  # vininfo knows the code but not always its name
-    return f"{name} ({plant.code})" if name else None
+    return vin_codec.plant(vin)
 
 
 def identify_vin(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from obdcore import vin as vin_codec
 from parts.errors import InvalidPlateError, InvalidVinError
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
@@ -18,7 +19,6 @@ _WORD = re.compile(r"[^\W_]+")  # a run of letters and digits
 # 2,047 bytes. Article and OE numbers are at most 64 characters, so they always are.
 MAX_WORD_CHARS = 64
 _SPACES = re.compile(r"\s+")
-_VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 # SIV since 2009: AA-123-AA; FNI before: 1-4 digits, 1-3 letters, a department.
 _SIV = re.compile(r"^([A-HJ-NP-TV-Z]{2})-?(\d{3})-?([A-HJ-NP-TV-Z]{2})$")
 _FNI = re.compile(r"^(\d{1,4}) ?([A-Z]{1,3}) ?(\d{2}|2A|2B|97[1-6])$")
@@ -46,16 +46,15 @@ def normalize_brand(brand: str) -> str:
 
 
 def normalize_vin(vin: str) -> str:
-    """Upper-case a VIN, drop spaces, and check the ISO 3779 alphabet and length.
+    """Upper-case a VIN, drop spaces, and check the ISO 3779 alphabet and length
+    (obdcore.vin, the one VIN decoder).
 
     Raises: InvalidVinError when it is not 17 characters of 0-9/A-Z without I, O, Q.
     """
-    cleaned = re.sub(r"[\s-]+", "", vin).upper()
-    if not _VIN.match(cleaned):
-        raise InvalidVinError(
-            f"not a VIN: {vin[:40]!r} (expected 17 letters/digits, never I, O or Q)"
-        )
-    return cleaned
+    try:
+        return vin_codec.normalize(vin)
+    except vin_codec.VinError as exc:
+        raise InvalidVinError(str(exc)) from None
 
 
 def normalize_plate(plate: str) -> str:

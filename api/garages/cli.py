@@ -86,3 +86,28 @@ def link_account(email: str, ref: str) -> None:
             raise typer.Exit(ExitCode.USAGE)
         link_staff(session, user.id, garage_id)
     typer.echo(f"{email} now acts for garage {ref}")
+
+
+@garages_app.command("invite")
+def invite(
+    ref: str,
+    days: int = typer.Option(14, min=1, max=90, help="Days the code stays valid."),
+) -> None:
+    """Print a one-time code with which the garage ``ref`` claims its account (it signs
+    up, then POST /v1/garage/account with the code)."""
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from api.database import session_factory
+    from api.garages.accounts import issue_invite
+    from api.garages.models import Garage
+
+    with session_factory(_engine())() as session:
+        garage_id = session.scalar(select(Garage.id).where(func.upper(Garage.ref) == ref.upper()))
+        if garage_id is None:
+            typer.echo("error: no such garage", err=True)
+            raise typer.Exit(ExitCode.USAGE)
+        code = issue_invite(session, garage_id, dt.datetime.now(dt.UTC), days)
+    typer.echo(code)
+    typer.echo(f"one-time invite for garage {ref}, valid {days} days", err=True)

@@ -119,3 +119,21 @@ class Booking(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # .ics SEQUENCE
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GarageInvite(Base):
+    """A one-time code that lets a user account claim a garage of the directory (become
+    its staff). Issued by an operator (``novaevo garages invite REF``) and handed to the
+    garage out of band; only its SHA-256 is stored, it expires, and it works once."""
+
+    __tablename__ = "garages_invite"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    garage_id: Mapped[int] = mapped_column(
+        ForeignKey("garages_garage.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("api_user.id", ondelete="SET NULL"))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

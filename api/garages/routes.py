@@ -14,7 +14,7 @@ from pydantic import Field
 
 from api.core.errors import ApiError
 from api.deps import CurrentUser, IdPath, SessionDep
-from api.garages import bookings, schemas, service
+from api.garages import accounts, bookings, schemas, service
 from api.garages.errors import GarageError
 from api.garages.ics import BookingEvent, booking_ics
 from api.garages.quotes import QuoteLine, WorkItem, work_for_service
@@ -310,6 +310,31 @@ def _ics(session: SessionDep, booking: Any) -> Response:
 
 
 # ------------------------------------------------------------------------ garage accounts
+
+
+@router.post("/garage/account", status_code=status.HTTP_201_CREATED,
+             response_model=schemas.GarageAccountOut)  # fmt: skip
+def claim_garage_account(
+    body: schemas.ClaimGarageIn, user: CurrentUser, session: SessionDep
+) -> object:
+    """Make the caller's account act for a garage of the directory, with the one-time
+    invite code the garage received (``novaevo garages invite REF``). 404
+    ``invalid_invite`` for a wrong, used or expired code (nothing changes)."""
+    accounts.claim_invite(session, user.id, body.invite_code, _now())
+    return _account(session, user.id)
+
+
+@router.get("/garage/account", response_model=schemas.GarageAccountOut)
+def read_garage_account(user: CurrentUser, session: SessionDep) -> object:
+    """The garages the caller acts for (empty for a driver's account)."""
+    return _account(session, user.id)
+
+
+def _account(session: SessionDep, user_id: int) -> schemas.GarageAccountOut:
+    garages = accounts.staff_garages(session, user_id)
+    return schemas.GarageAccountOut(
+        user_id=user_id, garages=_views(session, [(g.id, None) for g in garages])
+    )
 
 
 @router.get("/garage/bookings", response_model=list[schemas.BookingOut])

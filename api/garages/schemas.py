@@ -251,6 +251,21 @@ class SharedDiagnosisOut(BaseModel):
     vehicle: dict[str, Any]
 
 
+class ClaimGarageIn(BaseModel):
+    """The one-time invite code a garage received."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invite_code: str = Field(min_length=8, max_length=64, examples=["GAR-3q2X9yVb0kQm7TzL4wPf1sJd"])
+
+
+class GarageAccountOut(BaseModel):
+    """The garages an account acts for."""
+
+    user_id: int
+    garages: list[GarageOut]
+
+
 class ImportReportOut(BaseModel):
     """The outcome of a directory import."""
 

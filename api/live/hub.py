@@ -106,7 +106,13 @@ class LiveHub:
             await self.close()
 
     async def close(self) -> None:
-        """Stop the loop (and the simulator it started)."""
+        """Stop the loop (and the simulator it started), and the pending stop timer: a
+        timer left sleeping at shutdown is destroyed pending by the closing event loop."""
+        stopper, self._stopper = self._stopper, None
+        if stopper is not None and stopper is not asyncio.current_task():
+            stopper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopper
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

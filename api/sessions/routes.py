@@ -1,12 +1,13 @@
-"""``/v1/vehicles/{id}/sessions``, ``/v1/sessions``, ``/v1/decode``, ``/v1/dtcs``,
-``/v1/torque``: recordings of a car, decoding, codes, Torque Pro's web upload."""
+"""``/v1/vehicles/{id}/sessions``, ``/v1/sessions``, ``/v1/decode``, ``/v1/torque``:
+recordings of a car, decoding, Torque Pro's web upload (the DTC look-up is in
+:mod:`api.diagnoses.routes`)."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 
 from api.core.errors import ApiError
@@ -128,22 +129,6 @@ def _chain(first: str, rest):  # noqa: ANN001, ANN202 - str iterator
 def decode_lines(body: schemas.DecodeIn, user: CurrentUser) -> object:
     """Decode raw ELM327 lines (stateless): values as columns, DTCs, notices."""
     return JSONResponse(service.decode(body.lines, body.protocol, body.headers))
-
-
-@router.get("/dtcs/{code}", response_model=schemas.DtcOut)
-def read_dtc(
-    code: Annotated[str, Path(pattern=r"^[PCBUpcbu][0-3][0-9A-Fa-f]{3}$")], user: CurrentUser
-) -> object:
-    """What a trouble code means (generic SAE J2012 text)."""
-    from obdcore import describe_dtc
-
-    code = code.upper()
-    return {
-        "code": code,
-        "description_en": describe_dtc(code),
-        "description_fr": None,
-        "causes": [],
-    }
 
 
 @router.get(

@@ -108,12 +108,3 @@ class DecodeOut(BaseModel):
     value: list[float]
     dtcs: list[dict]
     notices: list[dict]
-
-
-class DtcOut(BaseModel):
-    """What a diagnostic trouble code means."""
-
-    code: str
-    description_en: str | None
-    description_fr: str | None
-    causes: list[str]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from api.accounts.models import User
 from api.core.errors import ApiError, not_found
 from api.vehicles.models import CardReading, Vehicle
+from obdcore import vin as vin_codec
 from parts import identify
 from parts.errors import NotFoundError
 from parts.models import VehicleType
@@ -66,15 +67,16 @@ def list_vehicles(session: Session, user: User) -> list[Vehicle]:
 
 
 def decode_vin(vin: str) -> dict[str, Any]:
-    """What a VIN says by itself, offline (raises parts' InvalidVinError -> 422)."""
-    vin = normalize_vin(vin)
+    """What a VIN says by itself, offline (obdcore.vin, the one decoder; raises parts'
+    InvalidVinError -> 422)."""
+    decoded = vin_codec.decode(normalize_vin(vin))
     return {
-        "vin": vin,
-        "wmi": vin[:3],
-        "make": identify.wmi_make(vin[:3]),
-        "model_years": identify.model_years(vin),
-        "check_digit_ok": identify.check_digit_ok(vin),
-        "plant": identify.vin_plant(vin),
+        "vin": decoded.vin,
+        "wmi": decoded.wmi,
+        "make": identify.wmi_make(decoded.wmi),  # spelt as the parts catalogue spells makes
+        "model_years": decoded.model_years,
+        "check_digit_ok": decoded.check_digit_ok,
+        "plant": decoded.plant,
     }
 
 

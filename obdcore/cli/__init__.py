@@ -4,7 +4,7 @@ and Rich. The composition root (:mod:`novaevo.cli`) mounts these Typer apps.
 - :mod:`~obdcore.cli.connect`: the ``--device``/``--sim`` options, a spinner, one error
   line per failure (reaching the car itself is :mod:`obdcore.io.target`);
 - :mod:`~obdcore.cli.car`: ``scan``, ``info``, ``dtc``, ``freeze``, ``readiness``, ``mode06``;
-- :mod:`~obdcore.cli.stream`: ``live`` and ``log``;
+- :mod:`~obdcore.cli.stream`: ``live``, ``trip`` and ``log``;
 - :mod:`~obdcore.cli.replay`: ``replay`` and ``pids``.
 """
 

@@ -21,6 +21,7 @@ from obdcore.cli.connect import (
     EXIT_INTERRUPTED,
     CarTarget,
     JsonOption,
+    UnitsOption,
     car_command,
     console,
     fail,
@@ -28,6 +29,7 @@ from obdcore.cli.connect import (
     running,
 )
 from obdcore.cli.replay import _value_text
+from obdcore.cli.stream import short_number
 from obdcore.io.transports.discovery import serial_ports
 
 app = typer.Typer()
@@ -130,13 +132,20 @@ def _print_scan(document: dict) -> None:
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
 def info(target: CarTarget, as_json: JsonOption = False) -> None:
-    """Show the adapter (identity, clone or not), the car's protocol, its ECUs, the VIN,
-    the battery voltage and the link's latency."""
+    """Show the adapter (identity, clone or not), the car's protocol, its ECUs, the VIN
+    and what it says offline (maker, model year, plant), each ECU's calibration ids and
+    verification numbers (CVN), the battery voltage and the link's latency."""
 
     async def read(car) -> dict:
         from obdcore import reports
 
-        return reports.vehicle_document(car, vin=await car.vin(), voltage=await car.voltage())
+        calibrations = []
+        for request in ("0904", "0906"):  # calibration ids, then their CVNs
+            response = await car.request(request, answers=len(car.ecus) or None)
+            calibrations.extend(response.readings)
+        return reports.vehicle_document(
+            car, vin=await car.vin(), voltage=await car.voltage(), calibrations=calibrations
+        )
 
     description = target.run(read, doing="Identifying adapter and car")
     _show(description, as_json, _print_info)
@@ -161,15 +170,50 @@ def _print_info(description: dict) -> None:
         ("protocol", f"{protocol}: {description['protocol_name']}" if protocol else "-"),
         ("ECUs", "\n".join(ecu["name"] for ecu in description["ecus"]) or "-"),
         ("VIN", description["vin"] or "not reported"),
+        *_vin_rows(description["vin_decoded"]),
+        *_calibration_rows(description["calibrations"]),
         ("battery", _unit(description["voltage"], "V", "unreadable")),
         ("latency", _unit(description["latency_ms"], "ms", "-")),
     ]
     table = Table(title=f"Car on {description['device']}", show_header=False)
-    table.add_column(style="bold")
+    table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for name, value in rows:
         table.add_row(name, value)
     console().print(table)
+
+
+def _vin_rows(decoded: dict | None) -> list[tuple[str, str]]:
+    """What the VIN says, for people (nothing when there is no readable VIN)."""
+    if decoded is None:
+        return []
+    years = decoded["model_years"]
+    year = str(years[0]) if years else "not encoded"
+    if len(years) > 1:
+        year += f" (or {', '.join(map(str, years[1:]))})"
+    maker = decoded["make"] or f"unknown maker code {decoded['wmi']}"
+    if decoded["country"]:
+        maker += f", {decoded['country']}"
+    check = "valid" if decoded["check_digit_ok"] else "no match (usual outside North America)"
+    return [
+        ("  maker", maker),
+        ("  model year", year),
+        ("  plant", decoded["plant"] or "not known offline"),
+        ("  check digit", check),
+    ]
+
+
+def _calibration_rows(calibrations: list[dict]) -> list[tuple[str, str]]:
+    """One row per ECU: each calibration id with its CVN."""
+    rows = []
+    for entry in calibrations:
+        ids, cvns = entry["calibration_ids"], entry["cvns"]
+        pairs = [
+            f"{ids[i] if i < len(ids) else '?'}  CVN {cvns[i] if i < len(cvns) else '-'}"
+            for i in range(max(len(ids), len(cvns)))
+        ]
+        rows.append((f"calibration {entry['ecu']}", "\n".join(pairs) or "-"))
+    return rows or [("calibration", "not reported")]
 
 
 def _unit(value, unit: str, missing: str) -> str:
@@ -289,6 +333,7 @@ def freeze(
     frame: Annotated[
         int, typer.Option(metavar="N", min=0, max=255, help="Which freeze frame (0: the first).")
     ] = 0,
+    units: UnitsOption = "metric",
     as_json: JsonOption = False,
 ) -> None:
     """Show what each ECU recorded (a freeze frame) when it set a trouble code."""
@@ -296,7 +341,8 @@ def freeze(
     async def read(car) -> dict:
         from obdcore import reports
 
-        return reports.freeze_frames_document(await car.freeze_frame(frame), frame, car.protocol)
+        frames = await car.freeze_frame(frame)
+        return reports.freeze_frames_document(frames, frame, car.protocol, units)
 
     document = target.run(read, doing=f"Reading freeze frame {frame}")
     _show(document, as_json, _print_frames)
@@ -306,8 +352,12 @@ def _print_frames(document: dict) -> None:
     from rich.table import Table
 
     out = console()
-    if not document["ecus"]:
-        out.print(f"No ECU stored freeze frame {document['frame']}.")
+    if not document["stored"]:
+        which = "" if document["frame"] == 0 else f" {document['frame']}"
+        out.print(
+            f"No freeze frame{which} stored: no ECU has recorded one (none is kept until a "
+            "trouble code sets it, and clearing the codes erases it)."
+        )
     for entry in document["ecus"].values():
         cause = entry["dtc"] or "no code"
         if entry["description"]:
@@ -316,8 +366,25 @@ def _print_frames(document: dict) -> None:
         for column in ("reading", "value", "unit"):
             table.add_column(column)
         for reading in entry["readings"]:
-            table.add_row(reading["name"], _value_text(reading["value"]), reading["unit"])
+            table.add_row(reading["name"], shown(reading["value"]), reading["unit"])
         out.print(table)
+
+
+def shown(value) -> str:
+    """A plain (JSON) value as people read it: a monitor status as its MIL, codes and
+    incomplete monitors, a list without its absent items (fuel system 2 when the car has
+    one), None as a dash; numbers as the decoder's text."""
+    if value is None:
+        return "-"
+    if isinstance(value, dict) and "monitors" in value:
+        incomplete = [m["name"] for m in value["monitors"] if m["available"] and not m["complete"]]
+        monitors = f"incomplete: {', '.join(incomplete)}" if incomplete else "all monitors complete"
+        lamp = "on" if value["mil"] else "off"
+        return f"MIL {lamp}, {value['dtc_count']} DTC, {monitors}"
+    if isinstance(value, list):
+        present = [shown(item) for item in value if item is not None]
+        return ", ".join(present) or "-"
+    return _value_text(value)
 
 
 # ============================================================================ readiness
@@ -325,17 +392,48 @@ def _print_frames(document: dict) -> None:
 
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
-def readiness(target: CarTarget, as_json: JsonOption = False) -> None:
+def readiness(
+    target: CarTarget,
+    model_year: Annotated[
+        int | None,
+        typer.Option(
+            metavar="YEAR",
+            min=1980,
+            max=2100,
+            help="The car's model year, for the inspection verdict (default: from the VIN).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
     """Show per ECU the check-engine lamp (MIL), the code count and each emission monitor:
-    available, complete since the codes were cleared, and this drive cycle."""
+    available, complete since the codes were cleared, and this drive cycle; then the
+    verdict of an emissions inspection's OBD check (model year 2001 and newer: at most one
+    monitor incomplete, 1996-2000: two; MIL on fails) and the drive that completes each
+    incomplete monitor."""
 
     async def read(car) -> dict:
         from obdcore import reports
 
-        return reports.readiness_document(await car.readiness(), car.protocol)
+        year, year_from = model_year, "given"
+        if year is None:
+            year, year_from = _year_from_vin(await car.vin())
+        document = reports.readiness_document(await car.readiness(), car.protocol, year)
+        document["inspection"]["model_year_from"] = year_from
+        return document
 
     document = target.run(read, doing="Reading monitor status")
     _show(document, as_json, _print_readiness)
+
+
+def _year_from_vin(vin: str | None) -> tuple[int | None, str]:
+    """The model year the VIN says and where it came from (``vin``, ``unknown``)."""
+    from obdcore import vin as vin_codec
+
+    try:
+        year = vin_codec.decode(vin).model_year if vin else None
+    except vin_codec.VinError:
+        year = None
+    return year, "vin" if year is not None else "unknown"
 
 
 def _print_readiness(document: dict) -> None:
@@ -357,6 +455,33 @@ def _print_readiness(document: dict) -> None:
                 _cycle_text(monitor["this_cycle"], entry["this_cycle_reported"]),
             )
         out.print(table)
+    _print_inspection(document["inspection"])
+
+
+_VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "not ready": "bold yellow"}
+
+
+def _print_inspection(inspection: dict) -> None:
+    """The inspection verdict, why, and the drive that completes each incomplete monitor."""
+    from rich.markup import escape
+
+    out = console()
+    verdict = inspection["verdict"]
+    style = _VERDICT_STYLE.get(verdict, "bold")
+    year = inspection["model_year"]
+    known = f"model year {year}" if year is not None else "model year unknown"
+    if inspection.get("model_year_from") == "vin":
+        known += " (from the VIN; --model-year to correct)"
+    out.print(f"Emissions inspection (OBD check): [{style}]{verdict.upper()}[/] · {known}")
+    for reason in inspection["reasons"]:
+        out.print(f"  - {escape(reason)}")
+    if inspection["incomplete"]:
+        out.print("Incomplete monitors, and the drive that usually completes each:")
+        for monitor in inspection["incomplete"]:
+            drive = monitor["drive"] or "see the service manual"
+            out.print(f"  {monitor['name']}: {escape(drive)}")
+        out.print(f"[dim]Drives: {escape(inspection['drives_source'])}.[/]")
+    out.print(f"[dim]Rule: {escape(inspection['rule'])}.[/]")
 
 
 def _completion(applies: bool, complete: bool) -> str:
@@ -376,42 +501,100 @@ def _cycle_text(cycle: dict | None, reported: bool) -> str:
 
 @app.command(epilog=EXIT_CODES_HELP)
 @car_command
-def mode06(target: CarTarget, as_json: JsonOption = False) -> None:
+def mode06(target: CarTarget, units: UnitsOption = "metric", as_json: JsonOption = False) -> None:
     """Show the on-board monitor test results (Mode 06) per ECU and monitor: value,
-    limits, unit, pass or FAIL."""
+    limits, unit and result: pass, FAIL, no result (the test has not run, or reported
+    its "no value" 0xFFFF) or no limit (the limits span the whole range)."""
 
     async def read(car) -> dict:
         from obdcore import reports
 
-        return reports.mode06_document(await car.mode06(), car.protocol)
+        return reports.mode06_document(await car.mode06(), car.protocol, units)
 
     document = target.run(read, doing="Reading on-board test results")
     _show(document, as_json, _print_tests)
 
 
+_RESULT_TEXT = {
+    "pass": "[green]pass[/]",
+    "fail": "[bold red]FAIL[/]",
+    "no result": "[dim]no result[/]",
+    "no limit": "[dim]no limit[/]",
+}
+
+
+def monitor_title(name: str) -> str:
+    """A Mode 06 name as people read it: ``MONITOR_MISFIRE_CYLINDER_2`` -> ``MISFIRE
+    CYLINDER 2`` (words, so a narrow terminal wraps it instead of cutting it)."""
+    return name.removeprefix("MONITOR_").replace("_", " ")
+
+
+NARROW = 72  # below this many columns Mode 06 is a list, not a table
+
+
+def _number(value) -> str:
+    return short_number(value, width=8, digits=5)
+
+
+def _with_unit(value, unit: str) -> str:
+    text = _number(value)
+    return text if unit in ("", "count") or value is None else f"{text} {unit}"
+
+
+def _limits(test: dict) -> str:
+    return f"{_number(test['min'])} - {_number(test['max'])}"
+
+
+def _print_test_list(entry: dict) -> None:
+    """Mode 06 for a narrow terminal: a heading per monitor, a line per test."""
+    out = console()
+    out.print(f"[bold]On-board tests of {entry['name']}[/]")
+    previous = None
+    for test in entry["tests"]:
+        if test["monitor"] != previous:
+            out.print(monitor_title(test["monitor"]), style="bold", markup=False)
+            previous = test["monitor"]
+        value = _with_unit(test["value"], test["unit"])
+        result = _RESULT_TEXT[test["result"]]
+        pad = " " * (len("no result") - len(test["result"]))
+        out.print(
+            f"  {result}{pad} {monitor_title(test['test'])}: {value}, limits "
+            + _limits(test).replace(" - ", "\u2013")  # one word: never split
+        )
+
+
 def _print_tests(document: dict) -> None:
+    from rich import box
     from rich.table import Table
 
     out = console()
     if not document["ecus"]:
         out.print("No ECU reports on-board test results (Mode 06 needs a CAN car).")
     for entry in document["ecus"].values():
-        table = Table(title=f"On-board tests of {entry['name']}")
-        for column in ("monitor", "test", "value", "min", "max", "unit", "result"):
+        if out.width < NARROW:
+            _print_test_list(entry)
+            continue
+        table = Table(
+            title=f"On-board tests of {entry['name']}",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+        )
+        for column in ("monitor", "test", "value", "limits", "result"):
             table.add_column(
-                column, justify="right" if column in ("value", "min", "max") else "left"
+                column,
+                justify="right" if column in ("value", "limits") else "left",
+                no_wrap=column in ("value", "limits", "result"),
             )
         previous = None
         for test in entry["tests"]:
-            monitor = test["monitor"] if test["monitor"] != previous else ""
+            monitor = monitor_title(test["monitor"]) if test["monitor"] != previous else ""
             previous = test["monitor"]
             table.add_row(
                 monitor,
-                test["test"],
-                _value_text(test["value"]),
-                _value_text(test["min"]),
-                _value_text(test["max"]),
-                test["unit"],
-                "pass" if test["passed"] else "[bold red]FAIL[/]",
+                monitor_title(test["test"]),
+                _with_unit(test["value"], test["unit"]),
+                _limits(test),
+                _RESULT_TEXT[test["result"]],
             )
         out.print(table)

@@ -20,6 +20,7 @@ import functools
 import inspect
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 import typer
@@ -41,6 +42,7 @@ __all__ = [
     "EXIT_CODES_HELP",
     "CarTarget",
     "JsonOption",
+    "UnitsOption",
     "Target",
     "car_command",
     "fail",
@@ -71,6 +73,15 @@ T = TypeVar("T")
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document (for scripts) instead of tables.")
+]
+UnitsOption = Annotated[
+    Literal["metric", "imperial"],
+    typer.Option(
+        "--units",
+        envvar="NOVAEVO_UNITS",
+        help="metric (°C, km/h, kPa, km, L/100 km) or imperial (°F, mph, psi, miles, US "
+        "gallons, MPG); also the setting NOVAEVO_UNITS. The JSON follows the choice.",
+    ),
 ]
 
 
@@ -125,6 +136,11 @@ class CarTarget:
 
     def describe(self) -> str:
         return self.target.describe()
+
+    @property
+    def table(self):
+        """The PID table the car is read with (custom PIDs included), None: the standard."""
+        return self.target.table
 
     def run(
         self,
@@ -234,7 +250,9 @@ _CONNECTION_PARAMETERS = [
         Annotated[
             str,
             typer.Option(
-                rich_help_panel=_PANEL, help="With --sim: petrol_1.5, petrol_v6 or diesel_2.0."
+                rich_help_panel=_PANEL,
+                help="With --sim: small_petrol, large_petrol, petrol_di, turbo_petrol, "
+                "small_diesel or large_diesel (also petrol_1.5, petrol_v6, diesel_2.0).",
             ),
         ],
     ),
@@ -269,7 +287,38 @@ _CONNECTION_PARAMETERS = [
             ),
         ],
     ),
+    _option(
+        "pids",
+        None,
+        Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--pids",
+                metavar="FILE",
+                dir_okay=False,
+                rich_help_panel=_PANEL,
+                help="Custom PIDs: a CSV in the PID table's columns or a Torque Pro export "
+                "(name, short name, mode and PID, equation, min, max, unit, header); "
+                "repeatable. Added to NOVAEVO_DATA_DIR/pids/*.csv, loaded always.",
+            ),
+        ],
+    ),
 ]
+
+
+def custom_table(files: list[Path] | None):
+    """The PID table with the custom PIDs of the data directory and of ``--pids`` FILEs
+    (later ones win); exits 7 naming the file and line of a bad row."""
+    from obdcore.errors import TableError
+    from obdcore.protocol.custom_pids import data_dir_files, load_pids
+
+    found = data_dir_files(failures.data_dir())
+    if not found and not files:
+        return None  # the standard table, untouched
+    try:
+        return load_pids([*found, *(files or ())])
+    except TableError as exc:
+        fail(str(exc), ExitCode.INPUT_FILE, "correct the file (custom PIDs, CSV), or leave it out")
 
 
 def car_command(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -290,14 +339,17 @@ def car_command(func: Callable[..., Any]) -> Callable[..., Any]:
         connection = {
             parameter.name: options.pop(parameter.name) for parameter in _CONNECTION_PARAMETERS
         }
-        return func(target=_target(**connection), **options)
+        table = custom_table(connection.pop("pids"))
+        return func(target=_target(**connection, table=table), **options)
 
     command.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in parameters}
     return command
 
 
-def _target(device: str | None, sim: bool, fault: list[str] | None, **sim_options) -> CarTarget:
+def _target(
+    device: str | None, sim: bool, fault: list[str] | None, table=None, **sim_options
+) -> CarTarget:
     """A :class:`CarTarget` from the options; exits 2 when they contradict each other or
     ``--device`` cannot name an adapter."""
     given = {"fault": fault or None, **sim_options}
@@ -306,7 +358,9 @@ def _target(device: str | None, sim: bool, fault: list[str] | None, **sim_option
         options = ", ".join("--" + name.replace("_", "-") for name in stray)
         fail(f"{options}: only with --sim", EXIT_USAGE)
     try:
-        target = Target(device=device, sim=sim, faults=tuple(fault or ()), **sim_options)
+        target = Target(
+            device=device, sim=sim, faults=tuple(fault or ()), table=table, **sim_options
+        )
     except ObdError as exc:
         fail_on(exc)
     if not sim and device is None:

@@ -268,6 +268,8 @@ class Client:
     async def _poll(self, group: list[PollItem], ecu: int | None) -> core.Response:
         mode = group[0].mode
         if mode == 0x22:
+            if ecu is None:  # a manufacturer value asks the ECU its table row names
+                ecu = _header_ecu(self.decoder.table.fields(0x22, group[0].pid))
             return await self.request(f"22{group[0].pid:04X}", ecu=ecu)
         pids = [item.pid for item in group]
         wire = "01" + "".join(f"{pid:02X}" for pid in pids)
@@ -303,7 +305,8 @@ class Client:
     async def read_dtcs(
         self, kinds: Iterable[str] = ("stored", "pending", "permanent")
     ) -> list[Dtc]:
-        """Trouble codes per ECU, with python-obd's descriptions where it has one.
+        """Trouble codes per ECU, each with its English text (:func:`describe_dtc`: the
+        description, or for a code without one what its range says, never blank).
         ``kinds``: any of stored, pending, permanent; :class:`ArgumentError` for others."""
         kinds = list(kinds)
         unknown = sorted(set(kinds) - set(DTC_SERVICES))
@@ -418,6 +421,18 @@ def _field(table: PidTable, name: str):
         close = difflib.get_close_matches(name.upper(), [f.name for f in table], n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise TableError(f"no value called {name!r}{hint}") from None
+
+
+def _header_ecu(fields) -> int | None:
+    """The answering ECU of a PID whose table row gives a request header (``7E0`` ->
+    7E8, ``18DA10F1``/``DA10F1`` -> 18DAF110), None without one."""
+    header = next((f.header for f in fields if f.header), "")
+    if len(header) == 3:
+        return int(header, 16) + 8
+    if len(header) in (6, 8):
+        target = int(header[-4:-2], 16)
+        return 0x18DAF100 | target
+    return None
 
 
 def _live_field(table: PidTable, name: str):

@@ -101,6 +101,7 @@ class Target:
     sim_adapter: str = "elm327"
     sim_timing: str = "realistic"
     sim_start: float = 300.0
+    table: Any = None  # the PID table (custom PIDs); None: the standard one
 
     def __post_init__(self) -> None:
         if self.sim and self.device:
@@ -128,7 +129,7 @@ class Target:
         with self.endpoint() as (url, memory):
             if on_connecting is not None:
                 on_connecting(url)
-            return asyncio.run(_session(url, memory, action, on_event))
+            return asyncio.run(_session(url, memory, action, on_event, self.table))
 
     @contextmanager
     def endpoint(self) -> Iterator[tuple[str, Any]]:
@@ -165,18 +166,19 @@ class Target:
         return simulator
 
 
-async def _session(url: str, memory, action, on_event):
-    async with open_client(url, memory, on_event) as car:
+async def _session(url: str, memory, action, on_event, table=None):
+    async with open_client(url, memory, on_event, table) as car:
         return await action(car)
 
 
-def open_client(url: str, memory=None, on_event=None):
+def open_client(url: str, memory=None, on_event=None, table=None):
     """The (not yet connected) :class:`~obdcore.io.client.Client` for ``url``; a missing
     optional transport is reported as a typed error, not an ``ImportError``."""
     from obdcore.io.client import Client
 
     try:
-        return Client(url, memory=memory, on_event=on_event)
+        options = {"table": table} if table is not None else {}
+        return Client(url, memory=memory, on_event=on_event, **options)
     except ImportError as exc:  # ble:// without bleak installed
         if url.lower().startswith("ble://"):
             raise BluetoothUnavailable(f"Bluetooth LE is unavailable: {exc}") from None

@@ -9,16 +9,22 @@ byte after the PID, ``B`` the second, ..., ``Z``, then ``AA``, ``AB``... Allowed
 - ``min``, ``max``, ``abs``, ``round``;
 - Torque spellings: ``{A:7}`` for ``bit(A, 7)`` and ``Signed(A)`` for ``signed(A, 8)``.
 
-A formula is parsed once (``compile_formula``) into a plain Python function of the data
-bytes. When it is affine in one big-endian integer made of consecutive bytes (almost every
-SAE PID: ``(256*A+B)/4``, ``A-40``, ``signed(256*A+B,16)/128``...), ``Formula.affine``
-describes it, which lets the compiled decoder evaluate it in C and the simulator invert it.
+``dialect="torque"`` reads Torque Pro's own equations (its CSV exports): byte names and
+functions in any case (``ad*0.1``, ``SIGNED(W)``), ``^`` for a power, ``x<8`` and
+``x>8`` for shifts, ``LOG10``, byte names up to ``ZZ``. References to other sensors
+(``VAL{...}``, ``[0d]``) are refused with a :class:`~obdcore.errors.FormulaError`.
+
+A formula is parsed once (``compile_formula``) by a small parser of our own (no Python
+``eval``) into a tree of plain functions of the data bytes. When it is affine in one
+big-endian integer made of consecutive bytes (almost every SAE PID: ``(256*A+B)/4``,
+``A-40``, ``signed(256*A+B,16)/128``...), ``Formula.affine`` describes it, which lets the
+compiled decoder evaluate it in C and the simulator invert it.
 """
 
 from __future__ import annotations
 
-import ast
 import math
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,55 +33,78 @@ from obdcore.errors import FormulaError
 
 MAX_FORMULA_CHARS = 512
 MAX_BYTES = 52  # A..Z then AA..AZ
+TORQUE_MAX_BYTES = 26 * 27  # Torque goes on: BA..BZ... up to ZZ
+MAX_DEPTH = 40  # nested parentheses and calls
 
-_TORQUE_BIT = re.compile(r"\{\s*([A-Z]{1,2})\s*:\s*(\d+)\s*\}")
-_TORQUE_SIGNED = re.compile(r"\bSigned\(\s*([A-Z]{1,2})\s*\)")
-_BYTE_NAME = re.compile(r"^[A-Z]{1,2}$")
-
-_ALLOWED_NODES = (
-    ast.Expression,
-    ast.BinOp,
-    ast.UnaryOp,
-    ast.Call,
-    ast.Name,
-    ast.Load,
-    ast.Constant,
-    ast.Add,
-    ast.Sub,
-    ast.Mult,
-    ast.Div,
-    ast.FloorDiv,
-    ast.Mod,
-    ast.Pow,
-    ast.USub,
-    ast.UAdd,
-    ast.BitAnd,
-    ast.BitOr,
-    ast.BitXor,
-    ast.LShift,
-    ast.RShift,
-    ast.Invert,
+DIALECTS = ("novaevo", "torque")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<number>\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>\*\*|//|<<|>>|[-+*/%&|^~(),{}:<>\[\]]))"
 )
 
 
-def _signed(x: float, bits: int) -> int:
-    x = int(x)
-    sign_bit = 1 << (int(bits) - 1)
+def _signed(x: float, bits: float = 8) -> int:
+    x, bits = int(x), int(bits)
+    if not 0 < bits <= 64:
+        raise ValueError("signed() takes 1 to 64 bits")
+    sign_bit = 1 << (bits - 1)
     return (x & (2 * sign_bit - 1)) - 2 * (x & sign_bit)
 
 
-def _bit(x: float, n: int) -> int:
+def _bit(x: float, n: float) -> int:
+    if not 0 <= int(n) < 64:
+        raise ValueError("bit() takes a bit number 0 to 63")
     return (int(x) >> int(n)) & 1
 
 
-_FUNCTIONS: dict[str, Callable] = {
-    "signed": _signed,
-    "bit": _bit,
-    "min": min,
-    "max": max,
-    "abs": abs,
-    "round": round,
+def _power(x: float, y: float) -> float:
+    return math.pow(x, y)  # floats: a huge integer power fails fast (OverflowError)
+
+
+def _shift(function):
+    def shifted(x: float, n: float) -> int:
+        if not 0 <= int(n) < 64:
+            raise ValueError("shifts take 0 to 63 bits")
+        return function(int(x), int(n))
+
+    return shifted
+
+
+def _bitwise(function):
+    return lambda x, y: function(int(x), int(y))
+
+
+# name -> (function, smallest and largest argument count)
+_FUNCTIONS: dict[str, tuple[Callable, int, int]] = {
+    "signed": (_signed, 1, 2),
+    "bit": (_bit, 2, 2),
+    "min": (min, 1, 8),
+    "max": (max, 1, 8),
+    "abs": (abs, 1, 1),
+    "round": (round, 1, 1),
+    "log10": (math.log10, 1, 1),
 }
+_BINARY = {
+    "+": (10, operator.add),
+    "-": (10, operator.sub),
+    "*": (20, operator.mul),
+    "/": (20, operator.truediv),
+    "//": (20, operator.floordiv),
+    "%": (20, operator.mod),
+    "<<": (8, _shift(operator.lshift)),
+    ">>": (8, _shift(operator.rshift)),
+    "&": (6, _bitwise(operator.and_)),
+    "^": (5, _bitwise(operator.xor)),
+    "|": (4, _bitwise(operator.or_)),
+}
+# Torque: ^ is a power, < and > are shifts.
+_TORQUE_BINARY = {
+    **{k: v for k, v in _BINARY.items() if k != "^"},
+    "<": _BINARY["<<"],
+    ">": _BINARY[">>"],
+}
+_POWER_OPERATORS = {"novaevo": ("**",), "torque": ("**", "^")}
 
 
 @dataclass(frozen=True)
@@ -112,16 +141,16 @@ class Formula:
 
 
 def byte_index(name: str) -> int:
-    """``A`` -> 0, ``Z`` -> 25, ``AA`` -> 26 ... ``AZ`` -> 51."""
+    """``A`` -> 0, ``Z`` -> 25, ``AA`` -> 26 ... ``AZ`` -> 51, ``BA`` -> 52 ... (any case)."""
+    name = name.upper()
     if len(name) == 1:
         return ord(name) - 65
-    if name[0] != "A":
-        raise FormulaError(f"byte name {name!r} is out of range (A..Z, AA..AZ)")
-    return 26 + ord(name[1]) - 65
+    return 26 + (ord(name[0]) - 65) * 26 + ord(name[1]) - 65
 
 
-def compile_formula(text: str) -> Formula:
-    """Parse ``text`` into a :class:`Formula`.
+def compile_formula(text: str, dialect: str = "novaevo") -> Formula:
+    """Parse ``text`` into a :class:`Formula`; ``dialect`` ``"novaevo"`` (the PID table's)
+    or ``"torque"`` (Torque Pro's equations).
 
     Raises :class:`FormulaError` for anything but the documented arithmetic.
     """
@@ -129,73 +158,179 @@ def compile_formula(text: str) -> Formula:
         raise FormulaError("a formula must be a non-empty string")
     if len(text) > MAX_FORMULA_CHARS:
         raise FormulaError(f"formula longer than {MAX_FORMULA_CHARS} characters")
-    source = _TORQUE_SIGNED.sub(r"signed(\1, 8)", _TORQUE_BIT.sub(r"bit(\1, \2)", text.strip()))
-    try:
-        tree = ast.parse(source, mode="eval")
-    except SyntaxError as exc:
-        raise FormulaError(f"formula {text!r} is not an expression: {exc.msg}") from None
-    indices = _check_nodes(tree, text)
-    function = _to_function(tree, text)
+    if dialect not in DIALECTS:
+        raise FormulaError(f"unknown formula dialect {dialect!r}: use {' or '.join(DIALECTS)}")
+    parser = _Parser(text, dialect)
+    tree = parser.parse()
+    if not parser.indices:
+        raise FormulaError(f"formula {text!r} reads no byte")
+    function = _evaluator(tree)
+    indices = parser.indices
     return Formula(text, function, tuple(sorted(indices)), _find_affine(function, indices))
 
 
-def _check_nodes(tree: ast.AST, text: str) -> set[int]:
-    """Refuses every node outside the small arithmetic language; returns the bytes read."""
-    indices: set[int] = set()
-    for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED_NODES):
-            raise FormulaError(f"formula {text!r} uses {type(node).__name__}, not allowed")
-        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
-            raise FormulaError(f"formula {text!r} has a non-numeric constant")
-        if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS:
-                raise FormulaError(f"formula {text!r} calls an unknown function")
-            if node.keywords:
-                raise FormulaError(f"formula {text!r} passes keyword arguments")
-        if isinstance(node, ast.Name) and node.id not in _FUNCTIONS:
-            if not _BYTE_NAME.match(node.id):
-                raise FormulaError(f"formula {text!r} names {node.id!r}, not a byte")
-            indices.add(byte_index(node.id))
-    if not indices:
-        raise FormulaError(f"formula {text!r} reads no byte")
-    return indices
+class _Parser:
+    """Recursive descent over the tokens, by precedence (Python's, for the operators
+    both dialects share). Builds closures ``f(data) -> number``; records the bytes read."""
 
+    def __init__(self, text: str, dialect: str):
+        self.text, self.dialect = text, dialect
+        self.torque = dialect == "torque"
+        self.binary = _TORQUE_BINARY if self.torque else _BINARY
+        self.tokens = self._tokenize(text)
+        self.at = 0
+        self.depth = 0
+        self.indices: set[int] = set()
 
-class _BytesToSubscripts(ast.NodeTransformer):
-    """Rewrites byte names into ``d[i]`` so the function reads the data directly."""
+    def _tokenize(self, text: str) -> list[tuple[str, str]]:
+        """The tokens; a character of no token is kept as ``junk``, refused where the
+        parser meets it (so that the first error in reading order is the one named)."""
+        tokens, at = [], 0
+        while at < len(text):
+            match = _TOKEN.match(text, at)
+            if match is None:
+                if text[at:].strip():
+                    tokens.append(("junk", text[at:].lstrip()[0]))
+                    at = len(text) - len(text[at:].lstrip()) + 1
+                    continue
+                break
+            kind = match.lastgroup
+            tokens.append((kind, match.group(kind)))
+            at = match.end()
+        return tokens
 
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        if node.id in _FUNCTIONS:
-            return node
-        return ast.copy_location(
-            ast.Subscript(
-                value=ast.Name(id="d", ctx=ast.Load()),
-                slice=ast.Constant(byte_index(node.id)),
-                ctx=ast.Load(),
-            ),
-            node,
-        )
+    def _error(self, what: str) -> FormulaError:
+        return FormulaError(f"formula {self.text!r} {what}")
 
+    def _peek(self) -> str | None:
+        return self.tokens[self.at][1] if self.at < len(self.tokens) else None
 
-def _to_function(tree: ast.Expression, text: str) -> Callable[[bytes], float]:
-    body = _BytesToSubscripts().visit(tree).body
-    lam = ast.Expression(
-        ast.Lambda(
-            args=ast.arguments(
-                posonlyargs=[], args=[ast.arg("d")], kwonlyargs=[], kw_defaults=[], defaults=[]
-            ),
-            body=body,
-        )
-    )
-    ast.fix_missing_locations(lam)
-    code = compile(lam, f"<formula {text}>", "eval")
-    raw_function = eval(code, {"__builtins__": {}, **_FUNCTIONS})  # noqa: S307 - AST checked
+    def _take(self, expected: str | None = None) -> tuple[str, str]:
+        if self.at >= len(self.tokens):
+            raise self._error("ends too early")
+        token = self.tokens[self.at]
+        if expected is not None and token[1] != expected:
+            raise self._error(f"has {token[1]!r} where {expected!r} belongs")
+        self.at += 1
+        return token
 
-    def evaluate(data: bytes) -> float:
-        """The formula's value, NaN where it divides by zero or overflows."""
+    def parse(self):
+        tree = self._binary(0)
+        if self.at != len(self.tokens):
+            raise self._error(f"has {self._peek()!r} where it makes no sense")
+        return tree
+
+    def _binary(self, floor: int):
+        left = self._unary()
+        while True:
+            token = self._peek()
+            entry = self.binary.get(token) if token is not None else None
+            if entry is None or entry[0] < floor or self.tokens[self.at][0] != "op":
+                return left
+            self._take()
+            right = self._binary(entry[0] + 1)  # left-associative
+            left = _node(entry[1], left, right)
+
+    def _unary(self):
+        token = self._peek()
+        if token in ("-", "+", "~") and self.tokens[self.at][0] == "op":
+            self._take()
+            operand = self._unary()
+            if token == "-":
+                return lambda d: -operand(d)
+            if token == "~":
+                return lambda d: ~int(operand(d))
+            return operand
+        return self._power()
+
+    def _power(self):
+        base = self._atom()
+        if self._peek() in _POWER_OPERATORS[self.dialect]:
+            self._take()
+            return _node(_power, base, self._unary())  # right-associative, like Python
+        return base
+
+    def _atom(self):
+        kind, value = self._take()
+        if kind == "number":
+            number = float(value) if any(c in value for c in ".eE") else int(value)
+            return lambda d: number
+        if kind == "name":
+            return self._name(value)
+        if value == "(":
+            inner = self._nested(lambda: self._binary(0))
+            self._take(")")
+            return inner
+        if value == "{":
+            return self._bit_test()
+        if value == "[":
+            raise self._error("refers to another sensor ([..]): not supported")
+        raise self._error(f"has {value!r} where a value belongs")
+
+    def _nested(self, parse):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self._error(f"nests deeper than {MAX_DEPTH} levels")
         try:
-            return float(raw_function(data))
-        except (ZeroDivisionError, OverflowError, ValueError):
+            return parse()
+        finally:
+            self.depth -= 1
+
+    def _name(self, name: str):
+        if self._peek() == "(":
+            return self._call(name)
+        if self.torque and name.upper() == "VAL" and self._peek() == "{":
+            raise self._error("refers to another sensor (VAL{...}): not supported")
+        return self._byte(name)
+
+    def _byte(self, name: str):
+        if not re.fullmatch(r"[A-Za-z]{1,2}" if self.torque else r"[A-Z]{1,2}", name):
+            raise self._error(f"names {name!r}, not a byte")
+        index = byte_index(name)
+        if index >= (TORQUE_MAX_BYTES if self.torque else MAX_BYTES):
+            raise self._error(f"names byte {name!r}, out of range")
+        self.indices.add(index)
+        return lambda d: d[index]
+
+    def _call(self, name: str):
+        key = name.lower() if self.torque or name == "Signed" else name
+        if key not in _FUNCTIONS or (key == "log10" and not self.torque):
+            raise self._error(f"calls an unknown function {name!r}")
+        function, fewest, most = _FUNCTIONS[key]
+        self._take("(")
+        arguments = []
+        if self._peek() != ")":
+            arguments.append(self._nested(lambda: self._binary(0)))
+            while self._peek() == ",":
+                self._take()
+                arguments.append(self._nested(lambda: self._binary(0)))
+        self._take(")")
+        if not fewest <= len(arguments) <= most:
+            raise self._error(f"gives {name}() {len(arguments)} arguments")
+        return lambda d: function(*(argument(d) for argument in arguments))
+
+    def _bit_test(self):
+        _, name = self._take()
+        self._take(":")
+        kind, bit = self._take()
+        self._take("}")
+        if kind != "number" or not bit.isdigit() or int(bit) > 63:
+            raise self._error(f"tests bit {bit!r}: write {{A:0}} to {{A:7}}")
+        byte, number = self._byte(name), int(bit)
+        return lambda d: (byte(d) >> number) & 1
+
+
+def _node(function, left, right):
+    return lambda d: function(left(d), right(d))
+
+
+def _evaluator(tree) -> Callable[[bytes], float]:
+    def evaluate(data: bytes) -> float:
+        """The formula's value, NaN where it divides by zero, overflows or reads past
+        the data."""
+        try:
+            return float(tree(data))
+        except (ZeroDivisionError, OverflowError, ValueError, IndexError, TypeError):
             return math.nan
 
     return evaluate

@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+
+import numpy as np
 
 from obdcore.errors import FormulaError, TableError
 from obdcore.protocol.formula import Formula, compile_formula
@@ -62,6 +65,22 @@ class FieldDef:
     def special(self) -> str | None:
         """The structured decoder's name for ``@name`` formulas, else None."""
         return self.formula[1:] if self.formula.startswith("@") else None
+
+    @property
+    def decimals(self) -> int | None:
+        """How many decimals the value is worth: those of the formula's step (``A/4``:
+        2, ``(256*A+B)/100``: 2, ``A-40``: 0), one past the first significant one for a
+        step with no exact decimal (``A*100/255``: 0.39 -> 1). None when the formula is
+        not affine (structured values, bit tests): nothing to round to."""
+        affine = self.compiled.affine if self.compiled is not None else None
+        if affine is None:
+            return None
+        return max(_decimals(abs(affine.scale)), _decimals(abs(affine.offset)))
+
+    def rounded(self, value: float) -> float:
+        """``value`` rounded to :attr:`decimals` (unchanged when there are none)."""
+        decimals = self.decimals
+        return value if decimals is None else float(round_values(np.float64(value), decimals))
 
     @property
     def pid_width(self) -> int:
@@ -123,6 +142,12 @@ class PidTable:
     def by_name(self, name: str) -> FieldDef:
         """The field called ``name``; raises KeyError when there is none."""
         return self._by_name[name]
+
+    def decimals(self, name: str) -> int | None:
+        """:attr:`FieldDef.decimals` of the field called ``name``; None when the table has
+        no such field (decoder-made values: DTC lists, ``CLEAR_DTC``) or it has none."""
+        field = self._by_name.get(name)
+        return field.decimals if field is not None else None
 
     def pids(self, mode: int) -> list[int]:
         """The PIDs of one mode, sorted."""
@@ -222,6 +247,26 @@ def _parse_row(row: dict[str, str]) -> FieldDef:
         header,
         compiled,
     )
+
+
+def round_values(values, decimals: int):
+    """``values`` (a number or a numpy array) rounded to ``decimals``: the one rounding of
+    every value shown or written (numpy's, so a whole column rounds at once)."""
+    return np.round(values, decimals)
+
+
+def _decimals(step: float, most: int = 6) -> int:
+    """The decimals a value on a grid of ``step`` is worth: enough to show the step's first
+    significant digit (0.39 -> 1, 0.78125 -> 1, 0.005 -> 3), one more when that writes the
+    step exactly (0.25 -> 2: RPM keeps its quarters); at most ``most``."""
+    if step == 0:
+        return 0
+    first = min(most, max(0, math.ceil(-math.log10(step) - 1e-12)))
+    for decimals in (first, first + 1):
+        scaled = step * 10**decimals
+        if abs(scaled - round(scaled)) < 1e-9 * max(1.0, scaled):
+            return min(most, decimals)
+    return first
 
 
 def _optional_float(text: str | None) -> float | None:

@@ -88,3 +88,21 @@ def test_with_redis_two_workers_share_one_polling_loop(tmp_path) -> None:
         assert {s["name"] for s in a} and {s["name"] for s in b}
         assert u0.get("/v1/live").json()["fan_out"] == "redis"
     assert sorted(app.state.live.polls_started for app in apps) == [0, 1]
+
+
+def test_closing_the_hub_cancels_its_pending_stop_timer() -> None:
+    """The timer that stops an idle loop is cancelled on shutdown, not left pending for
+    the closing event loop to destroy ("Task was destroyed but it is pending")."""
+    import asyncio
+
+    from api.live.hub import LiveHub
+
+    async def scenario() -> bool:
+        hub = LiveHub(device=None, redis_url=None)
+        hub.unsubscribe(asyncio.Queue())  # the last listener left: the stop timer starts
+        timer = hub._stopper
+        assert timer is not None and not timer.done()
+        await hub.close()
+        return timer.cancelled()  # asked before asyncio.run cancels what is left
+
+    assert asyncio.run(scenario())

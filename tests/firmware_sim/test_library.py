@@ -127,3 +127,12 @@ def test_a_fault_that_does_not_exist_on_the_engine_type_names_where_it_does() ->
 def test_every_fault_has_a_test_car() -> None:
     for name in LIBRARY:
         assert car_for([name]) in ("petrol_1.5", "petrol_di", "turbo_petrol", "large_diesel")
+
+
+@pytest.mark.parametrize("severity", [0.1, 0.8])
+def test_a_weak_supply_pump_on_direct_injection_sets_its_codes(severity: float) -> None:
+    # The supply pump feeds the high-pressure pump: on a DI engine it shows as low rail
+    # pressure (the port-injection test car is the library's first choice for this fault).
+    car, set_codes, expected = run_hour([("low_fuel_pressure", severity)], car_name="petrol_di")
+    assert set_codes == expected
+    assert bool(expected) == (severity >= 0.4)

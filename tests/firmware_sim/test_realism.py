@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from firmware_sim.realism import compare, real_samples, simulated_samples, table
+from firmware_sim.realism import (
+    compare,
+    gear_ratios,
+    real_samples,
+    simulated_samples,
+    speed_traces,
+    table,
+)
 
 DATA = Path(__file__).parent / "data" / "carobd"
 # The signals whose three-file subset is representative of the whole set (idle load and
@@ -24,9 +31,17 @@ STEADY = (
 
 
 def test_the_healthy_small_petrol_car_looks_like_the_real_one() -> None:
-    rows = {
-        row.signal: row
-        for row in compare(real_samples(DATA), simulated_samples(cars=2, idle_s=600, town_passes=1))
-    }
+    real = real_samples(DATA)
+    sim = simulated_samples(cars=2, idle_s=600, traces=speed_traces(real))
+    rows = {row.signal: row for row in compare(real, sim)}
     missed = [name for name in STEADY if not rows[name].ok]
     assert not missed, table([rows[name] for name in missed])
+
+
+def test_the_gear_ratios_read_off_the_recording_are_the_small_petrol_cars() -> None:
+    from firmware_sim.profiles import PROFILES
+
+    ratios = PROFILES["small_petrol"].gear_rpm_per_kmh
+    for found in gear_ratios(real_samples(DATA)):
+        # Every steady-driving cluster of the recording is one of the car's gears.
+        assert min(abs(found - r) / r for r in ratios[1:]) < 0.05, (found, ratios)

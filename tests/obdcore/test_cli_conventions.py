@@ -261,7 +261,18 @@ def test_log_overwrite_starts_a_fresh_file_with_one_header(tmp_path):
     path = tmp_path / "rpm.csv"
     path.write_text("a,b,c\n1,2,3\n")
     result = run(
-        "log", *SIM, "-o", str(path), "--pid", "RPM", "--duration", "1.5", "--overwrite", "--json"
+        "log",
+        *SIM,
+        "-o",
+        str(path),
+        "--pid",
+        "RPM",
+        "--duration",
+        "1.5",
+        "--overwrite",
+        "--json",
+        "--format",
+        "long",
     )
     assert result.exit_code == 0, result.output
     text = path.read_text()
@@ -272,7 +283,9 @@ def test_log_overwrite_starts_a_fresh_file_with_one_header(tmp_path):
     assert rows and all(row["name"] == "RPM" for row in rows if row.get("name"))
 
 
-@pytest.mark.parametrize(("name", "fmt"), [("x.jsonl", "csv"), ("x.csv", "jsonl")])
+@pytest.mark.parametrize(
+    ("name", "fmt"), [("x.jsonl", "csv"), ("x.csv", "jsonl"), ("x.jsonl", "long")]
+)
 def test_log_format_contradicting_the_file_name_is_a_usage_error(tmp_path, name, fmt):
     message = one_line(
         run("log", *SIM, "-o", str(tmp_path / name), "--format", fmt), ExitCode.USAGE

@@ -96,9 +96,11 @@ def test_dtc_count_larger_than_codes_is_truncated(can):
     assert [n.kind for n in response.notices] == [Kind.TRUNCATED]
 
 
-def test_dtc_descriptions_come_from_python_obd():
-    assert "O2 Sensor" in describe_dtc("P0133")
-    assert describe_dtc("P3FFF") is None
+def test_dtc_descriptions_are_never_blank():
+    assert "Shift Solenoid" in describe_dtc("P0999")  # python-obd's English
+    assert "bank 1 sensor 1" in describe_dtc("P0133")  # ours, more precise
+    assert "no description available" in describe_dtc("P3FFF")  # generic, not in a table
+    assert describe_dtc("P3FFFF") is None  # not a code
 
 
 def test_clear_acknowledgement(can):

@@ -13,6 +13,12 @@ from ocr.pipeline import CardReader
 
 
 @pytest.fixture(scope="session")
+def reader() -> CardReader:
+    """The default engine (PP-OCR models straight on ONNX Runtime)."""
+    return CardReader()
+
+
+@pytest.fixture(scope="session")
 def paddle_reader() -> CardReader:
     return CardReader("paddle")
 
@@ -22,9 +28,11 @@ def rapid_reader() -> CardReader:
     return CardReader("rapid")
 
 
-@pytest.fixture(scope="session", params=["paddle", "rapid"])
-def any_reader(request, paddle_reader, rapid_reader) -> CardReader:
-    return paddle_reader if request.param == "paddle" else rapid_reader
+@pytest.fixture(scope="session", params=["onnx", "paddle", "rapid"])
+def any_reader(request) -> CardReader:
+    return request.getfixturevalue(
+        f"{request.param}_reader" if request.param != "onnx" else "reader"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -186,3 +186,27 @@ def test_space_lost_by_ocr_is_restored_from_the_mrz():
     boxes = [b for b in card_boxes(mrz_lines=lines) if not b.text.startswith("D.3")]
     result = extract(boxes + [box("D.3 AYGOX", 40, 540)])
     assert result.fields["D.3"].value == "AYGO X" and result.fields["D.3"].source == "both"
+
+
+def _single_separator_line2(names: str) -> str:
+    formula = "2019AB12345"
+    return names.ljust(32, "<") + formula + mrz.check_digit(formula)
+
+
+def test_line2_with_single_separators_confirms_the_printed_names_as_a_whole():
+    # J.3, D.1 and D.3 separated by one "<" (as inside a name): the parts cannot be cut
+    # apart, but the printed values joined are checked against the whole text.
+    line2 = _single_separator_line2("CI<RENAULT<CLIO")
+    parsed = mrz.parse([LINE1, line2])
+    assert parsed.make is None and parsed.model is None and parsed.names == "CI<RENAULT<CLIO"
+    boxes = card_boxes(mrz_lines=(LINE1, line2)) + [box("J.3 CI", 600, 514)]
+    result = extract(boxes)
+    assert result.fields["D.1"].source == "both" and result.fields["D.3"].source == "both"
+    assert result.fields["D.1"].evidence["mrz"] == "confirmed"
+
+
+def test_line2_names_that_differ_confirm_nothing_and_change_nothing():
+    line2 = _single_separator_line2("CI<RENAULT<MEGANE")
+    result = extract(card_boxes(mrz_lines=(LINE1, line2)) + [box("J.3 CI", 600, 514)])
+    assert result.text("D.3") == "CLIO"
+    assert result.fields["D.3"].evidence.get("mrz") is None

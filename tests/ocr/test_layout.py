@@ -246,3 +246,33 @@ def test_a_date_without_its_label_goes_to_the_only_missing_date_field():
     got = pair(boxes)
     assert got["I"].text == "08/11/2014" and got["I"].by_position
     assert "I" not in pair([box("08/11/2014", 500, 307, 115)])  # B, I or X.1: unknown
+
+
+def test_older_form_value_under_its_label_box():
+    # The older form prints each code in a small label box above its value, in a grid.
+    boxes = [
+        box("B", 600, 100, 12, h=14),
+        box("I", 800, 100, 12, h=14),
+        box("12/03/2004", 600, 120),
+        box("15/06/2008", 800, 120),
+        box("F.1", 600, 170, 24, h=14),
+        box("P.6", 800, 170, 24, h=14),
+        box("1540", 600, 190),
+        box("7", 800, 190, 14),
+    ]
+    fields = pair(boxes)
+    got = {c: fields[c].text for c in ("B", "I", "F.1", "P.6")}
+    assert got == {"B": "12/03/2004", "I": "15/06/2008", "F.1": "1540", "P.6": "7"}
+
+
+def test_empty_code_does_not_take_an_invalid_or_coded_line_under_it():
+    boxes = [
+        box("H.", 40, 100, 22),  # printed empty
+        box("S.1", 40, 140, 30),
+        box("5", 80, 140, 14),  # on a line with its own code: never H's
+        box("P.6", 600, 100, 30),  # printed empty, free text under it is no power rating
+        box("COUPON DETACHABLE", 600, 130),
+    ]
+    fields = pair(boxes)
+    assert fields["H"].text == "" and fields["S.1"].text == "5"
+    assert fields["P.6"].text == ""

@@ -1,56 +1,27 @@
-"""The whole flow through the HTTP API, on both databases: sign up, add the demo car, get
-quotes for what is wrong with it, book, the garage accepts, the driver downloads the .ics.
+"""The whole flow through the HTTP API, on both databases: sign up, add the demo car,
+diagnose it on the simulator with a fault, get quotes for what is wrong with it, book,
+the garage (an account that claimed it with an invite code) accepts and reads the shared
+diagnosis, the driver downloads the .ics.
 
-The diagnosis is the real engine (``diagnostics.diagnose``) on a snapshot the simulator
-read from a car with a clogged air filter (firmware_sim's case generator, seed 3), but it
-runs in the test process, not over HTTP: the API has no diagnosis route yet (issue 14's
-diagnoses). Its ranked causes go to the quote and booking routes as ``causes``; once the
-route exists, ``diagnosis_id`` takes their place (see api/garages/diagnoses.py). The garage
-account is linked to its garage by the service (an operator's command,
-``novaevo garages link-account``), not over HTTP.
+Everything goes over HTTP but two operator steps: the garage is imported through the
+directory importer, and its invite code is issued as ``novaevo garages invite`` does. The
+server has the simulated car attached (``novaevo serve --sim``), its guided test at 1/20
+of the plan's times and the simulator's fast timing, so the flow takes a few seconds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 
 import icalendar
-from sqlalchemy.orm import Session
 
-from api.garages.bookings import link_staff
+from api.garages.accounts import issue_invite
 from tests.api.conftest import PASSWORD
 from tests.api.garages.conftest import add_garage
 
-
-def _diagnosed_causes() -> list[list]:
-    """The real diagnosis of a simulated car with a clogged air filter: ranked causes."""
-    from diagnostics import diagnose
-    from firmware_sim import generate_case
-
-    case = generate_case(3)
-    assert [f["id"] for f in case["truth"]["faults"]] == ["clogged_air_filter"]
-    diagnosis = diagnose(case["snapshot"])
-    return [[c.cause, round(c.probability, 4)] for c in diagnosis.causes[:5]]
-
-
-def _air_filter_in_catalogue(app, world) -> None:
-    """An air filter that fits the world's vehicle type, with a price."""
-    from parts.models import Fitment, Offer, Part, Supplier
-
-    with Session(app.state.engine) as s:
-        supplier = s.query(Supplier).filter(Supplier.code == f"GT{world.tag}").one()
-        number = uuid.uuid4().hex[:8].upper()
-        part = Part(brand=f"GT{world.tag}-ALPHA", brand_norm=f"GT{world.tag}-ALPHA",
-                    article_number=number, number_norm=number, part_type_code="air_filter",
-                    name="[TEST] air filter", attributes={}, search_text="")  # fmt: skip
-        s.add(part)
-        s.flush()
-        s.add(Fitment(vehicle_type_id=world.vehicle_type_id, part_id=part.id, position="",
-                      quantity=1, qualifiers=""))  # fmt: skip
-        s.add(Offer(supplier_id=supplier.id, part_id=part.id, price_minor=1290,
-                    currency="EUR", stock=3, delivery_days=1))  # fmt: skip
-        s.commit()
+FAULT = "misfire:2@0.9"
 
 
 def _sign_up(client) -> dict:
@@ -61,7 +32,22 @@ def _sign_up(client) -> dict:
     return {"id": r.json()["id"], "headers": {"Authorization": f"Bearer {tokens['access_token']}"}}
 
 
-def test_from_sign_up_to_the_calendar_file(client, app, world) -> None:
+def _diagnose_on_the_simulator(client, h: dict, vehicle_id: int) -> dict:
+    r = client.post(f"/v1/vehicles/{vehicle_id}/diagnoses/guided-test", headers=h,
+                    json={"faults": [FAULT], "symptoms": ["rough_idle"]})  # fmt: skip
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 60
+    while (body := client.get(f"/v1/diagnoses/{r.json()['id']}", headers=h).json())[
+        "state"
+    ] == "running":
+        assert time.monotonic() < deadline, "the guided test did not end"
+        time.sleep(0.1)
+    assert body["state"] == "done", body["error"]
+    return body
+
+
+def test_from_sign_up_to_the_calendar_file(sim_client, app, world) -> None:
+    client = sim_client
     driver = _sign_up(client)
     h = driver["headers"]
     car = client.post("/v1/vehicles", headers=h, json={
@@ -69,9 +55,17 @@ def test_from_sign_up_to_the_calendar_file(client, app, world) -> None:
         "vehicle_type_id": world.vehicle_type_id})  # fmt: skip
     assert car.status_code == 201, car.text
     vehicle_id = car.json()["id"]
-    work = {"causes": _diagnosed_causes(), "top_causes": 1}
-    assert work["causes"][0][0] == "clogged_air_filter"
-    _air_filter_in_catalogue(app, world)
+
+    diagnosis = _diagnose_on_the_simulator(client, h, vehicle_id)
+    result = diagnosis["diagnosis"]
+    assert result["status"] == "fault_found" and "P0302" in result["codes"]
+    top = result["causes"][0]
+    assert top["cause"].endswith(":2") and top["part_types"]
+    work = {"diagnosis_id": diagnosis["id"], "top_causes": 1}
+
+    parts = client.get(f"/v1/diagnoses/{diagnosis['id']}/parts", headers=h).json()
+    assert any(s["parts"] for s in parts["suggestions"])  # the world's coils and plugs fit
+
     garage = add_garage(app, world, f"flow-{uuid.uuid4().hex[:6]}", 0.4)
     search = client.post("/v1/garages/slot-search", headers=h, json={
         "vehicle_id": vehicle_id, "latitude": world.latitude, "longitude": world.longitude,
@@ -81,21 +75,33 @@ def test_from_sign_up_to_the_calendar_file(client, app, world) -> None:
     start = found["slots"][0]["start"]
     quotes = client.post("/v1/quotes", headers=h, json={
         "vehicle_id": vehicle_id, "garage_ids": [garage], **work})  # fmt: skip
+    assert quotes.status_code == 200, quotes.text
     quote = quotes.json()[0]["quote"]
-    assert [line["kind"] for line in quote["lines"]] == ["part", "labour"]
-    assert quote["lines"][0]["part_type"] == "air_filter" and quote["subject_to_inspection"]
+    assert quote["subject_to_inspection"] and quote["total_incl_vat_cents"] > 0
+    assert {line["reason"] for line in quote["lines"]} == {top["cause"]}
     assert quote["total_incl_vat_cents"] == found["total_incl_vat_cents"]
     booking = client.post("/v1/bookings", headers=h, json={
         "garage_id": garage, "vehicle_id": vehicle_id, "start": start,
         "quote_fingerprint": quote["fingerprint"], "consent": True, **work})  # fmt: skip
     assert booking.status_code == 201, booking.text
     bid = booking.json()["id"]
+    assert booking.json()["diagnosis_id"] == diagnosis["id"]
 
     mechanic = _sign_up(client)
-    with Session(app.state.engine) as s:
-        link_staff(s, mechanic["id"], garage)
+    with app.state.sessions() as s:
+        code = issue_invite(s, garage, dt.datetime.now(dt.UTC))
+    claimed = client.post("/v1/garage/account", headers=mechanic["headers"],
+                          json={"invite_code": code})  # fmt: skip
+    assert claimed.status_code == 201, claimed.text
+    assert [g["id"] for g in claimed.json()["garages"]] == [garage]
     inbox = client.get("/v1/garage/bookings", headers=mechanic["headers"]).json()
     assert [b["id"] for b in inbox] == [bid] and inbox[0]["vehicle"]["vin"] == "VF1BR0E0F12345678"
+    shared = client.get(f"/v1/garage/bookings/{bid}/diagnosis", headers=mechanic["headers"])
+    assert shared.json()["diagnosis"]["causes"][0]["cause"] == top["cause"]
+    assert "posterior" not in shared.json()["diagnosis"]
+    # the garage reads the shared copy, never the driver's diagnosis itself
+    own = client.get(f"/v1/diagnoses/{diagnosis['id']}", headers=mechanic["headers"])
+    assert own.status_code == 404
     accepted = client.post(f"/v1/garage/bookings/{bid}/accept", headers=mechanic["headers"])
     assert accepted.json()["status"] == "accepted"
 
