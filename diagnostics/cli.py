@@ -163,15 +163,22 @@ def train_command(
     generate: Annotated[
         int, typer.Option("--generate", help="generate N cases with the simulator")
     ] = 0,
-    first_seed: Annotated[int, typer.Option("--first-seed")] = 100_000,
+    first_seed: Annotated[int, typer.Option("--first-seed")] = 0,
+    workers: Annotated[int, typer.Option("--workers", help="processes generating cases")] = 2,
     out: Annotated[Path | None, typer.Option("--out", help="artefact path")] = None,
 ) -> None:
-    """Train the shipped ranker (fixed seed) on simulator cases; writes the artefact."""
-    from diagnostics.model import ARTEFACT
-    from diagnostics.training import TrainingError, generate_cases, read_cases, train_and_save
+    """Train the shipped ranker (fixed seed) on simulator cases; writes the artefact.
 
+    The shipped artefact: ``novaevo diagnostics train --generate 30000`` (seeds 0-29,999)."""
+    from diagnostics.model import ARTEFACT
+    from diagnostics.training import TrainingError, generate_cases, iter_cases, train_and_save
+
+    if not cases and generate <= 0:
+        _fail("give --cases FILE or --generate N (N > 0)", EXIT_USAGE)
+    if workers < 1:
+        _fail("--workers must be at least 1", EXIT_USAGE)
     try:
-        data = read_cases(cases) if cases else generate_cases(generate, first_seed)
+        data = iter_cases(cases) if cases else generate_cases(generate, first_seed, workers)
         report = train_and_save(data, out or ARTEFACT)
     except TrainingError as error:
         _fail(str(error))
@@ -183,24 +190,29 @@ def eval_command(
     heldout: Annotated[
         list[Path], typer.Option("--heldout", help="held-out cases (.jsonl), repeatable")
     ],
-    training: Annotated[Path, typer.Option("--training", help="the training cases (.jsonl)")],
+    training: Annotated[
+        list[Path], typer.Option("--training", help="the training cases (.jsonl), repeatable")
+    ],
     carobd: Annotated[Path | None, typer.Option("--carobd", help="real healthy recordings")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="write the report as JSON")] = None,
+    dev: Annotated[
+        bool,
+        typer.Option("--dev", help="measure the development split instead (for tuning)"),
+    ] = False,
 ) -> None:
     """Measure the shipped ranker on held-out cases next to the DTC-lookup baseline."""
-    from diagnostics.evaluate import evaluate
-    from diagnostics.training import EVAL_FIRST_SEED, TrainingError, read_cases
+    from diagnostics.evaluate import EvaluationError, evaluate
+    from diagnostics.training import TrainingError, evaluation_seeds, iter_cases
 
+    seeds, name = evaluation_seeds(dev)
+    held = (c for path in heldout for c in iter_cases(path) if c.get("seed", -1) in seeds)
+    train = (c for path in training for c in iter_cases(path))
     try:
-        held = [
-            c for path in heldout for c in read_cases(path) if c.get("seed", 0) >= EVAL_FIRST_SEED
-        ]
-        train = read_cases(training)
+        report = evaluate(held, train, carobd_dir=carobd)
     except TrainingError as error:
         _fail(str(error))
-    if not held:
-        _fail(f"no held-out case has an evaluation seed (>= {EVAL_FIRST_SEED})")
-    report = evaluate(held, train, carobd_dir=carobd)
+    except EvaluationError:
+        _fail(f"no case has a {name} seed ({seeds.start:,} to {seeds.stop - 1:,})")
     text = json.dumps(report, indent=2)
     if out:
         out.write_text(text)

@@ -14,10 +14,12 @@ correctness, 10 equal-width bins.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -197,9 +199,13 @@ def aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+class EvaluationError(ValueError):
+    """Nothing to measure: no held-out case was given."""
+
+
 def evaluate(
-    heldout: list[dict],
-    training: list[dict],
+    heldout: Iterable[dict],
+    training: Iterable[dict],
     *,
     ranker: Ranker | None = None,
     carobd_dir: Path | None = None,
@@ -207,16 +213,22 @@ def evaluate(
     records_out: list | None = None,
 ) -> dict[str, Any]:
     """All the figures (see the module docstring). ``ranker``: the shipped one by default.
-    ``records_out``: receives the per-case records (to merge runs over several files)."""
+    ``records_out``: receives the per-case records (to merge runs over several files).
+    Both case sources are read once, one case at a time. Raises :class:`EvaluationError`
+    when ``heldout`` is empty."""
     kb = default_kb()
     if ranker is None:
         from diagnostics.model import shipped_ranker
 
         ranker = shipped_ranker(kb)
+    cases = iter(heldout)
+    first = next(cases, None)
+    if first is None:  # say so before the minutes spent training the reduced ranker
+        raise EvaluationError("no held-out case to measure")
     reduced_kb = kb.without(set(HELD_OUT_FAULTS))
     reduced_ranker, _ = train_ranker(training, reduced_kb, drop_faults=HELD_OUT_FAULTS)
     records = records_out if records_out is not None else []
-    for i, case in enumerate(heldout):
+    for i, case in enumerate(itertools.chain([first], cases)):
         records.append(case_record(case, kb, ranker, (reduced_kb, reduced_ranker)))
         if progress:
             progress(i + 1)

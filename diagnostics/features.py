@@ -12,6 +12,7 @@ Units are the snapshot's (SI / PID units): %, rpm, kPa, °C, V, g/s.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -250,7 +251,17 @@ def extract(snapshot: Snapshot) -> Features:
     f.cylinders = (vehicle.cylinders if vehicle and vehicle.cylinders else None) or 4
     s = _Series(snapshot, f)
     litres = vehicle.engine_litres if vehicle else None
-    for compute in (_trims, _air, _fuel, _coolant, _oxygen, _electrics, _misc, _drive):
+    for compute in (
+        _trims,
+        _air,
+        _fuel,
+        _coolant,
+        _oxygen,
+        _electrics,
+        _misc,
+        _drive,
+        _shape,
+    ):
         compute(s, f, litres)
     _mode06(snapshot, f)
     _freeze_frame(snapshot, f)
@@ -445,6 +456,98 @@ def _drive(s: _Series, f: Features, _litres: float | None) -> None:
         v["cruise_rpm_per_kmh"] = float(np.median(rpm[cruise] / speed[cruise]))
 
 
+def _slope(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Least-squares slope of ``y`` against ``x`` (None when ``x`` barely moves)."""
+    if x.size < 8 or np.ptp(x) < 1e-6 or float(np.std(x)) < 1e-3:
+        return None
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def _total_trim_series(s: _Series, phase: str) -> tuple[np.ndarray, np.ndarray]:
+    """(engine load, short + long trim of bank 1) sampled together in ``phase``."""
+    series = s.data.get(phase, {})
+    needed = ("ENGINE_LOAD", "SHORT_FUEL_TRIM_1", "LONG_FUEL_TRIM_1", "RPM")
+    if any(pid not in series for pid in needed):
+        return np.empty(0), np.empty(0)
+    load, short, long, rpm = (series[pid] for pid in needed)
+    ok = np.isfinite(load) & np.isfinite(short) & np.isfinite(long) & (rpm > RUNNING_RPM)
+    return load[ok], short[ok] + long[ok]
+
+
+def _shape(s: _Series, f: Features, litres: float | None) -> None:
+    """Features only the learned model reads (the rules keep their own, named ones): how
+    trims move with load, air flow against the speed-density estimate per phase, spread of
+    the steady-state signals, O2 bias, fuel pressure under a snap."""
+    v = f.values
+    load, trim = _total_trim_series(s, "drive")
+    v["trim_load_slope_drive"] = _slope(load, trim)
+    if v.get("trim_2500") is not None and v.get("trim_drive") is not None:
+        v["trim_2500_minus_drive"] = v["trim_2500"] - v["trim_drive"]
+    v["ltft_2500"] = _median(s.get("hold_2500", "LONG_FUEL_TRIM_1"))
+    hold_short = s.get("hold_2500", "SHORT_FUEL_TRIM_1")
+    v["stft_std_2500"] = float(np.std(hold_short)) if hold_short.size >= 5 else None
+    v["maf_ratio_idle"] = _maf_ratio(s, "idle", litres)
+    v["maf_ratio_hold"] = _maf_ratio(s, "hold_2500", litres)
+    v["maf_ratio_drive"] = _maf_ratio(s, "drive", litres)
+    v["maf_hold"] = _median(s.get("hold_2500", "MAF"))
+    v["load_idle"] = _median(s.get("idle", "ENGINE_LOAD"))
+    v["load_hold"] = _median(s.get("hold_2500", "ENGINE_LOAD"))
+    rpm_hold = s.get("hold_2500", "RPM")
+    v["rpm_std_hold"] = float(np.std(rpm_hold[3:])) if rpm_hold.size >= 8 else None
+    timing = s.get("idle", "TIMING_ADVANCE")
+    v["timing_std_idle"] = float(np.std(timing)) if timing.size >= 5 else None
+    timing_drive = s.get("drive", "TIMING_ADVANCE")
+    v["timing_drive"] = _median(timing_drive)
+    for phase in ("hold_2500", "idle"):
+        up = s.get(phase, "O2_B1S1_VOLTAGE")
+        if up.size >= 10:
+            v["o2_up_mean"] = float(np.mean(up))
+            break
+    up_idle = s.get("idle", "O2_B1S1_VOLTAGE")
+    v["o2_up_switch_idle"] = _crossings(up_idle) / up_idle.size if up_idle.size >= 10 else None
+    down = s.get("drive", "O2_B1S2_VOLTAGE")
+    v["o2_down_mean_drive"] = float(np.mean(down)) if down.size >= 10 else None
+    idle_pressure = _median(s.get("idle", "FUEL_PRESSURE"))
+    v["fuel_pressure_idle"] = idle_pressure
+    snap = s.get("snap_throttle", "FUEL_PRESSURE")
+    v["fuel_pressure_snap_min_ratio"] = (
+        float(snap.min()) / idle_pressure if idle_pressure and snap.size >= 3 else None
+    )
+    rail = s.get("snap_throttle", "FUEL_RAIL_PRESSURE_DIRECT")
+    rail_idle = v.get("rail_idle")
+    v["rail_snap_min_ratio"] = (
+        float(rail.min()) / rail_idle if rail_idle and rail.size >= 3 else None
+    )
+    v["map_snap_min"] = _min(s.get("snap_throttle", "INTAKE_PRESSURE"))
+    v["tps_snap_max"] = _max(s.get("snap_throttle", "THROTTLE_POS"))
+    v["rpm_snap_max"] = _max(s.get("snap_throttle", "RPM"))
+    v["coolant_idle"] = _median(s.get("idle", "COOLANT_TEMP"))
+    cold = s.get("cold_start", "COOLANT_TEMP", running=False)
+    v["coolant_cold_first"] = float(cold[0]) if cold.size else None
+    v["iat_idle"] = _median(s.get("idle", "INTAKE_TEMP"))
+    v["iat_drive_max"] = _max(s.get("drive", "INTAKE_TEMP"))
+    v["cat_temp_idle"] = _median(s.get("idle", "CATALYST_TEMP_B1S1"))
+    v["egr_commanded_drive"] = _median(s.get("drive", "COMMANDED_EGR"))
+    v["egr_error_drive"] = _median(s.get("drive", "EGR_ERROR"))
+    evap = s.get("idle", "EVAP_VAPOR_PRESSURE")
+    v["evap_idle"] = _median(evap)
+    volts = s.get("drive", "CONTROL_MODULE_VOLTAGE")
+    v["volts_drive"] = _median(volts)
+    v["volts_std_idle"] = _std(s.get("idle", "CONTROL_MODULE_VOLTAGE"))
+
+
+def _min(values: np.ndarray) -> float | None:
+    return float(values.min()) if values.size >= 3 else None
+
+
+def _max(values: np.ndarray) -> float | None:
+    return float(values.max()) if values.size >= 3 else None
+
+
+def _std(values: np.ndarray) -> float | None:
+    return float(np.std(values)) if values.size >= 5 else None
+
+
 def _mode06(snapshot: Snapshot, f: Features) -> None:
     if not snapshot.mode06:
         return
@@ -468,10 +571,23 @@ def _mode06(snapshot: Snapshot, f: Features) -> None:
     if f.misfire_counts:
         v["m06_misfire_max"] = max(f.misfire_counts.values())
         v["m06_misfire_cylinders"] = float(sum(c > 5 for c in f.misfire_counts.values()))
+        counts = sorted(f.misfire_counts.values(), reverse=True)
+        total = sum(counts)
+        v["m06_misfire_total"] = total
+        v["m06_misfire_share"] = counts[0] / total if total > 0 else 0.0
+        v["m06_misfire_second"] = counts[1] if len(counts) > 1 else 0.0
 
 
 def _outside(value: float, low: float | None, high: float | None) -> bool:
     return (low is not None and value < low) or (high is not None and value > high)
+
+
+def without_freeze_frame(f: Features) -> Features:
+    """A copy of ``f`` as :func:`extract` computes it from the snapshot without its freeze
+    frames (a training augmentation)."""
+    copy = dataclasses.replace(f)
+    copy.values = {k: v for k, v in f.values.items() if not k.startswith("ff_")}
+    return copy
 
 
 def _freeze_frame(snapshot: Snapshot, f: Features) -> None:

@@ -72,3 +72,23 @@ def test_train_refuses_an_empty_case_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == ExitCode.INPUT_FILE and "no labelled case" in result.output
     assert not (tmp_path / "m.json.gz").exists()
+
+
+def test_train_needs_cases_or_a_count(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["diagnostics", "train", "--out", str(tmp_path / "m.json.gz")])
+    assert result.exit_code == ExitCode.USAGE and "--generate N" in result.output
+    seeds = runner.invoke(app, ["diagnostics", "train", "--generate", "5", "--first-seed", "-3"])
+    assert seeds.exit_code == ExitCode.INPUT_FILE and "training seeds" in seeds.output
+
+
+def test_eval_measures_only_the_split_asked_for(tmp_path: Path) -> None:
+    """A file of training seeds is neither the held-out set nor the development split."""
+    cases = tmp_path / "cases.jsonl"
+    case = {"seed": 5, "profile": "small_petrol", "snapshot": SNAPSHOT, "truth": {"faults": []}}
+    cases.write_text(json.dumps(case) + "\n")
+    for flags, name in (([], "held-out"), (["--dev"], "development")):
+        result = runner.invoke(
+            app, ["diagnostics", "eval", "--heldout", str(cases), "--training", str(cases), *flags]
+        )
+        assert result.exit_code == ExitCode.INPUT_FILE, result.output
+        assert f"no case has a {name} seed" in result.output

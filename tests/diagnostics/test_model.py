@@ -7,6 +7,8 @@ real training uses the simulator's labelled cases, ``novaevo diagnostics train``
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
 from pathlib import Path
 
@@ -16,7 +18,14 @@ import pytest
 from diagnostics.engine import diagnose
 from diagnostics.kb import default_kb
 from diagnostics.model import load, save, shipped_ranker
-from diagnostics.training import TrainingError, read_cases, train_ranker
+from diagnostics.training import (
+    DEV_FIRST_SEED,
+    EVAL_FIRST_SEED,
+    TrainingError,
+    generate_cases,
+    read_cases,
+    train_ranker,
+)
 
 VEHICLE = {"fuel": "petrol", "engine_type": "petrol_port", "engine_litres": 1.5, "cylinders": 4}
 
@@ -102,7 +111,7 @@ def test_combination_is_a_distribution_with_evidence(ranker) -> None:
 def test_training_is_reproducible(cases, ranker) -> None:
     first, _ = train_ranker(cases[:50])
     again, _ = train_ranker(cases[:50])
-    assert np.allclose(again.model.weights, first.model.weights)
+    assert again.model.booster.model_to_string() == first.model.booster.model_to_string()
     assert (again.a, again.b, again.c, again.d) == pytest.approx(
         (first.a, first.b, first.c, first.d)
     )
@@ -119,14 +128,25 @@ def test_artefact_round_trip_and_damage(ranker, tmp_path: Path) -> None:
     path.write_bytes(b"not gzip")
     with pytest.raises(ValueError, match="cannot read the model artefact"):
         load(path)
+    with gzip.open(path, "wt") as out:  # an artefact of the first (linear) format
+        json.dump({"format": 1, "codes": [], "weights": []}, out)
+    with pytest.raises(ValueError, match="format 1, expected 2"):
+        load(path)
 
 
-def test_held_out_profile_and_eval_seeds_never_train(cases) -> None:
-    other = [dict(c, profile="turbo_petrol") for c in cases] + [
-        dict(c, seed=c["seed"] + 900_000) for c in cases
-    ]
+def test_held_out_profile_dev_and_eval_seeds_never_train(cases) -> None:
+    other = (
+        [dict(c, profile="turbo_petrol") for c in cases]
+        + [dict(c, seed=c["seed"] + DEV_FIRST_SEED) for c in cases]
+        + [dict(c, seed=c["seed"] + EVAL_FIRST_SEED) for c in cases]
+    )
     with pytest.raises(TrainingError, match="too few"):
         train_ranker(other)
+
+
+def test_generated_training_seeds_stay_below_the_dev_split() -> None:
+    with pytest.raises(TrainingError, match="training seeds"):
+        generate_cases(10, DEV_FIRST_SEED - 5)
 
 
 def test_read_cases_errors(tmp_path: Path) -> None:
