@@ -44,8 +44,12 @@ def test_mrz_confirms_fields():
     result = extract(card_boxes())
     for code in ("A", "B", "E", "J.1", "D.1", "D.3"):
         assert result.fields[code].source == "both", code
-    assert result.fields["E"].confidence > 0.99
-    assert result.status == "ok"
+    # A fitted probability (ocr/data/calibration.json); this toy card has few codes.
+    assert result.fields["E"].confidence >= 0.95 and not result.fields["E"].uncertain
+    # The confirmation is what makes them sure: without the MRZ they are less so.
+    alone = extract(card_boxes(mrz_lines=()))
+    for code in ("A", "E", "D.1"):
+        assert result.fields[code].confidence > alone.fields[code].confidence, code
     assert result.value("B") == "2019-03-12"
 
 
