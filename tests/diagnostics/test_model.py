@@ -160,3 +160,18 @@ def test_read_cases_errors(tmp_path: Path) -> None:
 
 def test_shipped_ranker_only_for_the_shipped_knowledge_base() -> None:
     assert shipped_ranker(default_kb().without({"vacuum_leak"})) is None
+
+
+def test_model_split_cases_also_train_without_their_freeze_frame(cases) -> None:
+    """A freeze frame's absence must not read as evidence (other tools never read one)."""
+    from diagnostics.training import prepare_pool
+
+    framed = _case(11, "vacuum_leak")  # seed 11: model split (11 % 5 != 0)
+    frame = {"ecu": "7E8", "frame": 0, "dtc": "P0171", "values": {"LONG_FUEL_TRIM_1": 20.0}}
+    framed["snapshot"] = {**framed["snapshot"], "freeze_frames": [frame]}
+    plain = _case(12, "vacuum_leak")
+    calibrated = {**framed, "seed": 15}  # calibration split: never augmented
+    model, calibration = prepare_pool([framed, plain, calibrated], default_kb())
+    assert model.seeds == [11, 11, 12] and calibration.seeds == [15]
+    assert model.features[0].get("ff_trim") == 20.0 and model.features[1].get("ff_trim") is None
+    assert model.features[1].get("trim_idle") == model.features[0].get("trim_idle")
