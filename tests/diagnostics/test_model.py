@@ -175,3 +175,12 @@ def test_model_split_cases_also_train_without_their_freeze_frame(cases) -> None:
     assert model.seeds == [11, 11, 12] and calibration.seeds == [15]
     assert model.features[0].get("ff_trim") == 20.0 and model.features[1].get("ff_trim") is None
     assert model.features[1].get("trim_idle") == model.features[0].get("trim_idle")
+
+
+def test_a_snapshot_without_engine_type_is_ranked_by_the_rules_alone(ranker) -> None:
+    """The model never saw a car without an engine type: it must not rank one."""
+    snapshot = {**_case(31, "vacuum_leak")["snapshot"], "vehicle": None}
+    with_model = diagnose(snapshot, model=ranker).posterior
+    assert with_model == diagnose(snapshot, model=None).posterior
+    typed = _case(31, "vacuum_leak")["snapshot"]
+    assert diagnose(typed, model=ranker).posterior != diagnose(typed, model=None).posterior
