@@ -169,7 +169,7 @@ def train_command(
 ) -> None:
     """Train the shipped ranker (fixed seed) on simulator cases; writes the artefact.
 
-    The shipped artefact: ``novaevo diagnostics train --generate 30000`` (seeds 0-29,999)."""
+    The shipped artefact: ``novaevo diagnostics train --generate 12000`` (seeds 0-11,999)."""
     from diagnostics.model import ARTEFACT
     from diagnostics.training import TrainingError, generate_cases, iter_cases, train_and_save
 

@@ -72,6 +72,8 @@ def diagnose(
     features = extract(snapshot)
     scores = score(kb, features)
     ranker = _ranker(model, kb)
+    if ranker is not None and not ranker.applies(features):
+        ranker = None  # outside what the model was trained on: the rules alone rank
     posterior = ranker.posterior(scores, features) if ranker else _softmax(scores.log)
     return _build(kb, features, scores.evidence, scores.unexplained, posterior, [])
 

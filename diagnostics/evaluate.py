@@ -51,7 +51,7 @@ def baseline(snapshot: dict, kb: KnowledgeBase) -> list[tuple[str, float]]:
     scores: dict[str, float] = defaultdict(float)
     for cause, cylinder in hypotheses(kb, f):
         table = cause.codes_for(cylinder)
-        for code in f.codes:
+        for code in sorted(f.codes):
             if code in table:
                 scores[hypothesis_id(cause, cylinder)] += table[code] * cause.prior
     total = sum(scores.values())

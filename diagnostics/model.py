@@ -236,6 +236,13 @@ class Ranker:
     e: float = 1.0  # weight of the rules' log P(unknown)
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @staticmethod
+    def applies(f: Features) -> bool:
+        """True when the model may rank this snapshot: every training case names its engine
+        type, and without it the trees read a car they never saw (a lone P0302 then ranked
+        low compression above the coil); the rules handle an unknown engine by design."""
+        return f.engine_type is not None
+
     def model_log(self, f: Features, scores: Scores) -> dict[str, float]:
         """log P_model(base class) for one snapshot."""
         x = self.vectoriser.raw(f, scores)

@@ -137,7 +137,7 @@ def _kind(code: str, f: Features) -> tuple[str, str]:
 
 def _codes(table: dict[str, float], f: Features, evidence: list[EvidenceItem]) -> float:
     log = 0.0
-    for code in f.codes:
+    for code in sorted(f.codes):  # a fixed order: the same float sums in every process
         p = table.get(code)
         if p is None:
             log += math.log(CODE_BACKGROUND / CODE_REF)
@@ -209,7 +209,7 @@ def _finding_item(finding, value: float, true: bool, weight: float) -> EvidenceI
 
 def _symptoms(table: dict[str, float], f: Features, evidence: list[EvidenceItem]) -> float:
     log = 0.0
-    for symptom in f.symptoms:
+    for symptom in sorted(f.symptoms):
         p = table.get(symptom, SYMPTOM_BACKGROUND)
         weight = math.log(p / SYMPTOM_BACKGROUND)
         log += weight

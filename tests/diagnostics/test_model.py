@@ -160,3 +160,57 @@ def test_read_cases_errors(tmp_path: Path) -> None:
 
 def test_shipped_ranker_only_for_the_shipped_knowledge_base() -> None:
     assert shipped_ranker(default_kb().without({"vacuum_leak"})) is None
+
+
+def test_model_split_cases_also_train_without_their_freeze_frame(cases) -> None:
+    """A freeze frame's absence must not read as evidence (other tools never read one)."""
+    from diagnostics.training import prepare_pool
+
+    framed = _case(11, "vacuum_leak")  # seed 11: model split (11 % 5 != 0)
+    frame = {"ecu": "7E8", "frame": 0, "dtc": "P0171", "values": {"LONG_FUEL_TRIM_1": 20.0}}
+    framed["snapshot"] = {**framed["snapshot"], "freeze_frames": [frame]}
+    plain = _case(12, "vacuum_leak")
+    calibrated = {**framed, "seed": 15}  # calibration split: never augmented
+    model, calibration = prepare_pool([framed, plain, calibrated], default_kb())
+    assert model.seeds == [11, 11, 12] and calibration.seeds == [15]
+    assert model.features[0].get("ff_trim") == 20.0 and model.features[1].get("ff_trim") is None
+    assert model.features[1].get("trim_idle") == model.features[0].get("trim_idle")
+
+
+def test_a_snapshot_without_engine_type_is_ranked_by_the_rules_alone(ranker) -> None:
+    """The model never saw a car without an engine type: it must not rank one."""
+    snapshot = {**_case(31, "vacuum_leak")["snapshot"], "vehicle": None}
+    with_model = diagnose(snapshot, model=ranker).posterior
+    assert with_model == diagnose(snapshot, model=None).posterior
+    typed = _case(31, "vacuum_leak")["snapshot"]
+    assert diagnose(typed, model=ranker).posterior != diagnose(typed, model=None).posterior
+
+
+def _with_codes(case: dict) -> dict:
+    """The case with several codes and symptoms (sets whose order follows the hash seed)."""
+    extra = ["P0171", "P0174", "P0300", "P0420", "P0442"][: 1 + case["seed"] % 5]
+    ecus = [{"address": "7E8", "stored": sorted({*case["snapshot"]["ecus"][0]["stored"], *extra})}]
+    symptoms = ["rough_idle", "hesitation", "fuel_smell"][: case["seed"] % 4]
+    return {**case, "snapshot": {**case["snapshot"], "ecus": ecus, "symptoms": symptoms}}
+
+
+def test_training_is_the_same_in_another_process(cases) -> None:
+    """Another hash seed (another order of every set) trains the same trees."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from tests.diagnostics.test_model import FAULTS, _case, _with_codes\n"
+        "from diagnostics.training import train_ranker\n"
+        "cases = [_with_codes(_case(seed, FAULTS[seed % 4])) for seed in range(1, 51)]\n"
+        "print(train_ranker(cases)[0].model.booster.model_to_string(), end='')\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(root)}
+    other = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=root, capture_output=True, text=True
+    )
+    assert other.returncode == 0, other.stderr
+    here, _ = train_ranker([_with_codes(c) for c in cases[:50]])
+    assert other.stdout == here.model.booster.model_to_string()
