@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ocr.engines import DEFAULT_ENGINE
+
 # Known only so that development works without configuration; refused anywhere else.
 DEVELOPMENT_SECRET = "novaevo-development-secret-do-not-use-in-production"
 MIN_SECRET_LENGTH = 32
@@ -45,7 +47,7 @@ class Settings(BaseSettings):
 
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     upload_max_pixels: int = Field(40_000_000, ge=10_000)
-    ocr_engine: str = "rapid"
+    ocr_engine: str = DEFAULT_ENGINE  # the reader's own default (the fastest, ONNX Runtime)
     ocr_timeout_s: float = Field(30.0, gt=0)
     ocr_preload: bool = True
     session_upload_max_lines: int = Field(500_000, ge=1)

@@ -106,10 +106,10 @@ class User:
 
 @pytest.fixture(scope="session")
 def card_reader():
-    """The real OCR pipeline, loaded once for the session (~20 s)."""
+    """The real OCR pipeline with the product's default engine, loaded once."""
     from ocr import CardReader
 
-    return CardReader("rapid")
+    return CardReader()
 
 
 @pytest.fixture
