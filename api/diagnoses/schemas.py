@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from diagnostics.snapshot import Snapshot
+from diagnostics.snapshot import SYMPTOMS, Snapshot, Symptom
 
 Lang = Literal["en", "fr"]
 Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
@@ -85,24 +85,9 @@ class GuidedTestIn(BaseModel):
     )
 
     faults: list[Fault] = Field(default_factory=list, max_length=3)
-    symptoms: list[
-        Literal[
-            "rough_idle",
-            "hesitation",
-            "stalling",
-            "hard_start",
-            "poor_fuel_economy",
-            "fuel_smell",
-            "white_smoke",
-            "blue_smoke",
-            "black_smoke",
-            "overheating_gauge",
-            "noise_knocking",
-            "noise_whining",
-            "loss_of_power",
-            "check_engine_flashing",
-        ]  # fmt: skip
-    ] = Field(default_factory=list, max_length=14, description="what the driver notices")
+    symptoms: list[Symptom] = Field(
+        default_factory=list, max_length=len(SYMPTOMS), description="what the driver notices"
+    )
 
 
 class AnswerIn(BaseModel):
