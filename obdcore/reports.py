@@ -46,6 +46,7 @@ __all__ = [
     "inspection_verdict",
     "mode06_document",
     "mode06_result",
+    "monitor_status_text",
     "pid_list",
     "readiness_document",
     "reading_entry",
@@ -225,6 +226,15 @@ def _frame_entry(record: FreezeFrame, protocol: str | None, units: str) -> dict:
             ],
         },
     )
+
+
+def monitor_status_text(status: dict) -> str:
+    """A monitor status (PID 01, as :func:`to_json` writes it) as people read it:
+    ``"MIL on, 2 DTC, incomplete: CATALYST, EVAPORATIVE_SYSTEM"`` or ``"..., all monitors
+    complete"``."""
+    incomplete = [m["name"] for m in status["monitors"] if m["available"] and not m["complete"]]
+    monitors = f"incomplete: {', '.join(incomplete)}" if incomplete else "all monitors complete"
+    return f"MIL {'on' if status['mil'] else 'off'}, {status['dtc_count']} DTC, {monitors}"
 
 
 # ============================================================================ readiness

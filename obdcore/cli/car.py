@@ -377,10 +377,9 @@ def shown(value) -> str:
     if value is None:
         return "-"
     if isinstance(value, dict) and "monitors" in value:
-        incomplete = [m["name"] for m in value["monitors"] if m["available"] and not m["complete"]]
-        monitors = f"incomplete: {', '.join(incomplete)}" if incomplete else "all monitors complete"
-        lamp = "on" if value["mil"] else "off"
-        return f"MIL {lamp}, {value['dtc_count']} DTC, {monitors}"
+        from obdcore.reports import monitor_status_text
+
+        return monitor_status_text(value)
     if isinstance(value, list):
         present = [shown(item) for item in value if item is not None]
         return ", ".join(present) or "-"

@@ -364,12 +364,10 @@ def _value_text(value) -> str:
         from obdcore.reports import to_json
 
         value = to_json(value)
-    if isinstance(value, dict) and "monitors" in value:  # readiness: MIL, DTCs, not ready
-        pending = [m["name"] for m in value["monitors"] if m["available"] and not m["complete"]]
-        return (
-            f"MIL {'on' if value['mil'] else 'off'}, {value['dtc_count']} DTC, "
-            f"not ready: {', '.join(pending) or 'none'}"
-        )
+    if isinstance(value, dict) and "monitors" in value:  # readiness: MIL, DTCs, monitors
+        from obdcore.reports import monitor_status_text
+
+        return monitor_status_text(value)
     if isinstance(value, list) and value and isinstance(value[0], dict) and "tid" in value[0]:
         return "; ".join(
             f"{t['name']} {t['value']:.4g} {t['unit']} [{t['minimum']:.4g}..{t['maximum']:.4g}]"

@@ -269,3 +269,18 @@ def test_a_converted_reading_keeps_its_resolution_in_the_new_unit():
     assert metric == {"name": "INTAKE_PRESSURE", "value": 30.0, "unit": "kPa"}
     assert imperial == {"name": "INTAKE_PRESSURE", "value": 4.4, "unit": "psi"}
     assert reading_entry("RPM", 812.25, "rpm", units="imperial")["value"] == 812.25
+
+
+def test_a_monitor_status_reads_the_same_in_replay_and_in_the_car_views():
+    """Never "not ready: none": complete monitors say so, incomplete ones are named."""
+    from obdcore.cli.car import shown
+    from obdcore.cli.replay import _value_text
+
+    def status(*incomplete: str) -> dict:
+        names = ["MISFIRE", "CATALYST", "EVAPORATIVE_SYSTEM"]
+        monitors = [{"name": n, "available": True, "complete": n not in incomplete} for n in names]
+        return {"mil": bool(incomplete), "dtc_count": len(incomplete), "monitors": monitors}
+
+    for render in (_value_text, shown):
+        assert render(status()) == "MIL off, 0 DTC, all monitors complete"
+        assert render(status("CATALYST")) == "MIL on, 1 DTC, incomplete: CATALYST"
