@@ -38,6 +38,7 @@ from obdcore.cli.connect import (
 )
 from obdcore.cli.replay import _value_text
 from obdcore.errors import ExitCode, LinkError, TableError
+from obdcore.io import failures
 from obdcore.units import convert, unit_in
 
 app = typer.Typer()
@@ -583,7 +584,9 @@ def live(
 
 def _lost_text(link: LinkStatus) -> str | None:
     """Why the link was given up (the JSON's ``link_lost``), None while it held."""
-    return None if link.error is None else (str(link.error) or type(link.error).__name__)
+    if link.error is None:
+        return None
+    return failures.plain_message(link.error) if str(link.error) else type(link.error).__name__
 
 
 def _end_if_lost(link: LinkStatus) -> None:

@@ -34,26 +34,37 @@ def data_dir() -> Path:
 def error_line(program: str, message: str, hint: str = "") -> str:
     """``program: message; hint`` on one line, without ``[Errno N]`` tags and without a
     clause said twice (a URL or reason repeated by nested errors)."""
+    text = plain_message(message)
+    hint = " ".join(hint.split()).rstrip(" .")
+    return f"{program}: {text}; {hint}" if hint else f"{program}: {text}"
+
+
+def plain_message(message: object) -> str:
+    """An error's message on one line, without ``[Errno N]`` tags and without a clause or
+    a URL said twice (what :func:`error_line` prints, and what JSON documents carry)."""
     text = _without_repeated_subjects(" ".join(_ERRNO.sub("", str(message)).split()))
     text = text.rstrip(" .;:")
     clauses: list[str] = []
     for clause in re.split(r"(?<=[:;]) ", text):
         if clause.rstrip(":;") not in (c.rstrip(":;") for c in clauses):
             clauses.append(clause)
-    text = " ".join(clauses).rstrip(" .;:") or "failed"
-    hint = " ".join(hint.split()).rstrip(" .")
-    return f"{program}: {text}; {hint}" if hint else f"{program}: {text}"
+    return " ".join(clauses).rstrip(" .;:") or "failed"
 
 
 def _without_repeated_subjects(text: str) -> str:
     """``text`` with the later mentions of a path or URL already named dropped: OSError's
-    ``: 'PATH'`` tail and pyserial's ``could not open port PATH:`` prefix."""
-    for subject in dict.fromkeys(_SUBJECT.findall(text)):
+    ``: 'PATH'`` tail, pyserial's ``could not open port PATH:`` prefix, and the ``URL:``
+    that each nested error puts before its own message (a link lost while reconnecting
+    names its URL once per layer); a later mention as a sentence's subject becomes "it"."""
+    for subject in dict.fromkeys(s.rstrip(":") for s in _SUBJECT.findall(text)):
         first = text.find(subject) + len(subject)
         tail = text[first:]
-        quoted = re.escape(f"'{subject}'")
-        tail = re.sub(rf":?\s*{quoted}", "", tail)
-        tail = re.sub(rf"could not open port {re.escape(subject)}:\s*", "", tail)
+        name = re.escape(subject)
+        tail = re.sub(rf":?\s*{re.escape(repr(subject))}", "", tail)
+        tail = re.sub(rf"could not open port {name}:\s*", "", tail)
+        tail = re.sub(rf"\s+to {name}(?=:)", "", tail)
+        tail = re.sub(rf"{name}:\s*", "", tail)
+        tail = re.sub(rf"{name}(?=\s)", "it", tail)
         text = text[:first] + tail
     return text
 

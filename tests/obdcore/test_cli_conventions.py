@@ -335,3 +335,18 @@ def test_error_line_drops_errno_tags_and_repeated_clauses():
     )
     assert line == "novaevo x: cannot open /dev/ttyUSB9: No such file or directory; plug it in"
     assert error_line("p", "lost: lost: gone") == "p: lost: gone"
+
+
+def test_error_line_names_a_lost_links_url_once():
+    """A link lost while reconnecting nests an error per layer, each naming the URL."""
+    from obdcore.io.failures import error_line
+
+    url = "socket://127.0.0.1:35111"
+    line = error_line(
+        "novaevo live",
+        f"lost the adapter: {url}: could not recover within 5 s from: {url} closed the "
+        f"connection (last error: {url}: reconnecting failed: cannot connect to {url}: "
+        "[Errno 111] Connect call failed ('127.0.0.1', 35111))",
+    )
+    assert line.count(url) == 1 and "Errno" not in line
+    assert "it closed the connection" in line and "cannot connect: Connect call failed" in line
