@@ -195,6 +195,9 @@ _SIM_DEFAULTS = {
     "sim_adapter": Target.sim_adapter,
     "sim_timing": Target.sim_timing,
     "sim_start": Target.sim_start,
+    "sim_seed": Target.sim_seed,
+    "sim_cycle": Target.sim_cycle,
+    "sim_protocol": Target.sim_protocol,
 }
 
 
@@ -284,6 +287,37 @@ _CONNECTION_PARAMETERS = [
                 min=0.0,
                 rich_help_panel=_PANEL,
                 help="With --sim: seconds driven before connecting (300: a warm engine).",
+            ),
+        ],
+    ),
+    _option(
+        "sim_seed",
+        Target.sim_seed,
+        Annotated[
+            int,
+            typer.Option(rich_help_panel=_PANEL, help="With --sim: same seed, same car."),
+        ],
+    ),
+    _option(
+        "sim_cycle",
+        Target.sim_cycle,
+        Annotated[
+            Literal["standard", "idle"],
+            typer.Option(
+                rich_help_panel=_PANEL, help="With --sim: the drive cycle, standard or idle."
+            ),
+        ],
+    ),
+    _option(
+        "sim_protocol",
+        Target.sim_protocol,
+        Annotated[
+            Literal["1", "2", "3", "4", "5", "6", "7", "8", "9"] | None,
+            typer.Option(
+                metavar="1-9",
+                rich_help_panel=_PANEL,
+                help="With --sim: the car's OBD protocol (ATSP number; default: the "
+                "profile's own).",
             ),
         ],
     ),

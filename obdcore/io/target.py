@@ -101,6 +101,9 @@ class Target:
     sim_adapter: str = "elm327"
     sim_timing: str = "realistic"
     sim_start: float = 300.0
+    sim_seed: int = 0  # the simulator's: same seed, same car and answers
+    sim_cycle: str = "standard"
+    sim_protocol: str | None = None  # None: the car profile's own
     table: Any = None  # the PID table (custom PIDs); None: the standard one
 
     def __post_init__(self) -> None:
@@ -159,6 +162,9 @@ class Target:
                 adapter=self.sim_adapter,
                 timing=self.sim_timing,
                 start_s=self.sim_start,
+                seed=self.sim_seed,
+                cycle=self.sim_cycle,
+                protocol=self.sim_protocol,
             )
             simulator.start()
         except (ValueError, OSError) as exc:  # the simulator's errors are ValueErrors

@@ -199,3 +199,41 @@ def test_live_json_after_a_lost_link_exits_6_and_says_so():
     document = json.loads(result.stdout)
     assert document["link_lost"] and document["pids"]["RPM"]["samples"] > 0
     assert result.stderr.startswith("novaevo live: lost the adapter")
+
+
+# ============================================================================ --sim options
+
+
+def test_the_sim_options_of_novaevo_sim_reach_the_simulator_of_every_car_command(monkeypatch):
+    """--sim takes the seed, drive cycle and protocol that `novaevo sim` takes."""
+    from obdcore.io import target
+
+    started = []
+    real_factory = target._simulator_factory
+
+    def recording_factory(**options):
+        started.append(options)
+        return real_factory(**options)
+
+    monkeypatch.setattr(target, "_simulator_factory", recording_factory)
+    document = as_json(
+        "info", *SIM, "--sim-seed", "7", "--sim-cycle", "idle", "--sim-protocol", "8"
+    )
+    assert document["protocol"] == "8"
+    given = {name: started[-1][name] for name in ("seed", "cycle", "protocol")}
+    assert given == {"seed": 7, "cycle": "idle", "protocol": "8"}
+    idle = as_json("live", *SIM, "--sim-cycle", "idle", "--pid", "SPEED", "--duration", "0.6")
+    assert idle["pids"]["SPEED"]["value"] == 0
+
+
+@pytest.mark.parametrize(
+    "options",
+    [("--sim-protocol", "12"), ("--sim-cycle", "motorway"), ("--sim-seed", "x")],
+)
+def test_a_bad_sim_option_is_a_usage_error(options):
+    assert invoke("info", *SIM, *options).exit_code == ExitCode.USAGE
+
+
+def test_sim_options_without_sim_are_a_usage_error():
+    result = invoke("info", "--sim-seed", "4")
+    assert result.exit_code == ExitCode.USAGE and "only with --sim" in result.output
