@@ -25,6 +25,7 @@ import typer
 from obdcore.errors import EXIT_CODES_HELP, ExitCode
 
 app = typer.Typer()
+DEFAULT_TCP_PORT = 35000  # the port ELM327 Wi-Fi dongles listen on
 
 
 # "\\[" : Rich markup would take [@SEVERITY] for a style tag and drop it.
@@ -52,11 +53,16 @@ def _fail(message: str, code: int, command: str = "sim") -> None:
 def sim(
     transport: Annotated[str, typer.Option(help="pty (a serial device) or tcp (Wi-Fi)")] = "pty",
     port: Annotated[
-        int, typer.Option(min=0, max=65535, help="TCP port (0 = any free port)")
-    ] = 35000,
+        int | None,
+        typer.Option(min=0, max=65535, help="TCP port (0 = any free port); default 35000"),
+    ] = None,
     host: Annotated[str, typer.Option(help="TCP address to listen on")] = "127.0.0.1",
     profile: Annotated[
-        str, typer.Option(help="car: petrol_1.5, petrol_v6, diesel_2.0")
+        str,
+        typer.Option(
+            help="car: small_petrol, large_petrol, petrol_di, turbo_petrol, small_diesel or "
+            "large_diesel (also petrol_1.5, petrol_v6, diesel_2.0)"
+        ),
     ] = "petrol_1.5",
     fault: Annotated[list[str] | None, typer.Option(metavar="SPEC", help=FAULT_HELP)] = None,
     adapter: Annotated[str, typer.Option(help="elm327, stn or clone")] = "elm327",
@@ -82,6 +88,10 @@ def sim(
     from firmware_sim.errors import SimError
     from firmware_sim.server import Simulator
 
+    if port is not None and transport == "pty":
+        # A port means a TCP server: serving a pty instead would ignore it without a word.
+        _fail("--port needs --transport tcp (the pty transport has no port)", ExitCode.USAGE)
+    port = DEFAULT_TCP_PORT if port is None else port
     try:
         simulator = Simulator(
             transport=transport,

@@ -217,6 +217,12 @@ def test_sim_with_a_port_out_of_range_is_a_usage_error():
     assert result.exit_code == ExitCode.USAGE and "--port" in result.output
 
 
+def test_sim_with_a_port_but_the_pty_transport_is_a_usage_error():
+    """Serving a pty would silently ignore the port the user asked for."""
+    message = one_line(run("sim", "--port", "35111"), ExitCode.USAGE)
+    assert "--transport tcp" in message
+
+
 def test_sim_on_a_busy_port_is_one_line_and_its_own_code():
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
