@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from obdcore.errors import ArgumentError
 
@@ -242,10 +243,21 @@ def _of(name: str) -> str:
 
 @cache
 def _python_obd_texts() -> dict[str, str]:
-    # python-obd carries ~2,000 generic descriptions; imported lazily (it loads pint).
-    from obd.codes import DTC
+    """python-obd's ~2,000 generic descriptions (its ``obd/codes.py``, one dict).
 
-    return dict(DTC)
+    The module is loaded from its file alone: importing it through the ``obd`` package
+    would run the whole package and pint first (~0.3 s, and pint's warnings) for a table.
+    """
+    import importlib.util
+
+    package = importlib.util.find_spec("obd")  # finds the package without running it
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("python-obd (the obd package) is not installed")
+    path = Path(package.submodule_search_locations[0]) / "codes.py"
+    spec = importlib.util.spec_from_file_location("_python_obd_codes", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return dict(module.DTC)
 
 
 # --------------------------------------------------------------------------- answers

@@ -263,3 +263,20 @@ def test_no_code_is_ever_blank():
                 assert explanation.text.strip(), code
                 if explanation.source is DtcSource.STRUCTURE:
                     assert code[:2] in explanation.text or code in explanation.text, code
+
+
+def test_python_obds_table_is_read_without_running_its_package():
+    """Reading the table must not import the ``obd`` package and pint (0.3 s a process,
+    pint's warnings): replay and the API's DTC look-up pay it otherwise."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from obdcore.io import dtc_texts; "
+        "table = dtc_texts._python_obd_texts(); "
+        "print(len(table), table['P0420'], 'obd' in sys.modules, 'pint' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert int(out[0]) > 1500 and out[-2:] == ["False", "False"]
