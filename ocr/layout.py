@@ -486,7 +486,7 @@ def _values_below(
             row = sorted(
                 (p for p in free if _same_line(p, first) and p.x0 >= first.x0), key=lambda p: p.x0
             )
-            row = _chain_tight(row, first.y1 - first.y0)
+            row = _chain(row, first.y1 - first.y0, CELL_GAP)
             text = " ".join(p.text for p in row)
             if not check_field(code, text).valid:
                 continue
@@ -495,16 +495,6 @@ def _values_below(
             values.setdefault(raw.piece, []).extend(row)
             for p in row:
                 free.remove(p)
-
-
-def _chain_tight(row: list[Piece], height: float) -> list[Piece]:
-    """The fragments that follow the first one within a word gap (a grid cell's value)."""
-    out = row[:1]
-    for piece in row[1:]:
-        if piece.x0 - out[-1].x1 > 1.5 * height:
-            break
-        out.append(piece)
-    return out
 
 
 def _row_order(result: dict[str, list[RawField]], by_id: dict[int, Piece]) -> None:
@@ -580,11 +570,18 @@ def _grammar_orphans(
             ]
 
 
-def _chain(row: list[Piece], height: float) -> list[Piece]:
-    """Keeps the fragments that follow each other closely from the first one."""
+# The widest gap, in text heights, between two fragments of one value: a free-standing
+# value may hold wide spaces; a grid cell's value ends at a word gap (the next cell).
+VALUE_GAP = 6.0
+CELL_GAP = 1.5
+
+
+def _chain(row: list[Piece], height: float, gap: float = VALUE_GAP) -> list[Piece]:
+    """Keeps the fragments that follow each other from the first one, each at most
+    ``gap`` text heights after the previous one."""
     out = row[:1]
     for piece in row[1:]:
-        if piece.x0 - out[-1].x1 > 6 * height:
+        if piece.x0 - out[-1].x1 > gap * height:
             break
         out.append(piece)
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import math
+import operator
 import re
 import time
 from collections import deque
@@ -156,12 +157,7 @@ STALE_S = 2.0  # no sample for this long: the values are old, say so
 RATE_WINDOW_S = 5.0  # the footer's rate is measured over the last few seconds
 
 _ALARM = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*(>=|<=|>|<)\s*([-+]?\d+(?:\.\d*)?)\s*$")
-_COMPARE = {
-    ">": lambda value, limit: value > limit,
-    "<": lambda value, limit: value < limit,
-    ">=": lambda value, limit: value >= limit,
-    "<=": lambda value, limit: value <= limit,
-}
+_COMPARE = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le}
 
 AlarmOption = Annotated[
     list[str] | None,
