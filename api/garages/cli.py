@@ -8,11 +8,12 @@ rejected rows, 1 failed and rolled back.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from obdcore.errors import ExitCode
+from obdcore.io import failures
 
 garages_app = typer.Typer(help="The garage directory: import, demo, garage accounts.",
                           no_args_is_help=True)  # fmt: skip
@@ -32,6 +33,11 @@ def _print_report(report) -> None:  # noqa: ANN001 - DirectoryReport
                f"updated {report.updated}, rejected {len(report.rejected)}")  # fmt: skip
     for line, reason in report.rejected[:50]:
         typer.echo(f"  line {line}: {reason}", err=True)
+
+
+def _fail(command: str, message: str, hint: str) -> NoReturn:
+    """One error line in the shared form (``novaevo garages COMMAND: ...; hint``), exit 2."""
+    failures.fail(f"novaevo garages {command}", message, ExitCode.USAGE, hint)
 
 
 @garages_app.command("import")
@@ -82,8 +88,8 @@ def link_account(email: str, ref: str) -> None:
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         garage_id = session.scalar(select(Garage.id).where(func.upper(Garage.ref) == ref.upper()))
         if user is None or garage_id is None:
-            typer.echo("error: no such user or garage", err=True)
-            raise typer.Exit(ExitCode.USAGE)
+            missing = "user " + repr(email) if user is None else "garage " + repr(ref)
+            _fail("link-account", f"no {missing}", "check the e-mail and the garage ref")
         link_staff(session, user.id, garage_id)
     typer.echo(f"{email} now acts for garage {ref}")
 
@@ -106,8 +112,7 @@ def invite(
     with session_factory(_engine())() as session:
         garage_id = session.scalar(select(Garage.id).where(func.upper(Garage.ref) == ref.upper()))
         if garage_id is None:
-            typer.echo("error: no such garage", err=True)
-            raise typer.Exit(ExitCode.USAGE)
+            _fail("invite", f"no garage {ref!r}", "check the garage ref (the directory's REF)")
         code = issue_invite(session, garage_id, dt.datetime.now(dt.UTC), days)
     typer.echo(code)
     typer.echo(f"one-time invite for garage {ref}, valid {days} days", err=True)

@@ -35,3 +35,15 @@ def test_an_empty_directory_gets_the_demo_one_once(tmp_path) -> None:
     first = ensure_demo_directory(engine)
     assert first is not None and first.created >= 500 and not first.rejected
     assert ensure_demo_directory(engine) is None  # a directory with garages is left alone
+
+
+def test_an_unknown_garage_or_user_is_one_usage_error_line(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("NOVAEVO_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    runner = CliRunner()
+    invite = runner.invoke(garages_app, ["invite", "NOPE"])
+    assert invite.exit_code == ExitCode.USAGE
+    assert invite.output.strip().startswith("novaevo garages invite: no garage 'NOPE';")
+    link = runner.invoke(garages_app, ["link-account", "nobody@example.fr", "NOPE"])
+    assert link.exit_code == ExitCode.USAGE
+    assert "novaevo garages link-account: no user 'nobody@example.fr'" in link.output
+    assert "Traceback" not in invite.output + link.output
