@@ -74,6 +74,7 @@ class LiveHub:
         self.polls_started = 0  # how many polling loops this worker ran (tests, metrics)
         self._task: asyncio.Task | None = None
         self._stopper: asyncio.Task | None = None
+        self._closed = False  # shut down: a listener leaving afterwards starts no timer
         self._id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
     def subscribe(self) -> asyncio.Queue:
@@ -86,6 +87,7 @@ class LiveHub:
                 "this server has no car attached (start it with --sim or --dongle)",
             )
         queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
+        self._closed = False
         self.listeners.add(queue)
         if self._stopper is not None:
             self._stopper.cancel()
@@ -95,9 +97,11 @@ class LiveHub:
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue) -> None:
-        """Forget a listener; the loop stops a little after the last one left."""
+        """Forget a listener; the loop stops a little after the last one left. A listener
+        whose stream ends during shutdown (after ``close``) starts no timer: the closing
+        event loop would destroy it pending."""
         self.listeners.discard(queue)
-        if not self.listeners and self._stopper is None:
+        if not self.listeners and self._stopper is None and not self._closed:
             self._stopper = asyncio.create_task(self._stop_later())
 
     async def _stop_later(self) -> None:
@@ -108,6 +112,7 @@ class LiveHub:
     async def close(self) -> None:
         """Stop the loop (and the simulator it started), and the pending stop timer: a
         timer left sleeping at shutdown is destroyed pending by the closing event loop."""
+        self._closed = True
         stopper, self._stopper = self._stopper, None
         if stopper is not None and stopper is not asyncio.current_task():
             stopper.cancel()

@@ -106,3 +106,19 @@ def test_closing_the_hub_cancels_its_pending_stop_timer() -> None:
         return timer.cancelled()  # asked before asyncio.run cancels what is left
 
     assert asyncio.run(scenario())
+
+
+def test_a_listener_leaving_after_shutdown_starts_no_stop_timer() -> None:
+    """An SSE stream whose generator ends while the server shuts down leaves after
+    ``close``: a timer started then would be destroyed pending by the closing loop."""
+    import asyncio
+
+    from api.live.hub import LiveHub
+
+    async def scenario() -> object:
+        hub = LiveHub(device=None, redis_url=None)
+        await hub.close()
+        hub.unsubscribe(asyncio.Queue())
+        return hub._stopper
+
+    assert asyncio.run(scenario()) is None
