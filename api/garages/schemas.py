@@ -13,6 +13,26 @@ Cents = Annotated[int, Field(ge=0, le=100_000_000)]
 Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_:]+$")]
 
 
+class _KeysAsPropertyNames:
+    """pydantic states a dict's key pattern as ``patternProperties``, which leaves keys
+    that do not match unconstrained: a client reading the schema may send them and get a
+    422. ``propertyNames`` + ``additionalProperties`` say what the server accepts."""
+
+    def __get_pydantic_json_schema__(self, core_schema, handler) -> dict:  # noqa: ANN001
+        schema = handler(core_schema)
+        patterns = schema.pop("patternProperties", None)
+        if patterns:
+            ((pattern, value),) = patterns.items()
+            schema["propertyNames"] = {**schema.get("propertyNames", {}), "pattern": pattern}
+            schema["additionalProperties"] = value
+        return schema
+
+
+def CodeKeyed(value):  # noqa: ANN001, ANN201, N802 - a type factory, named like a type
+    """``dict[Code, value]`` with the key pattern stated in its JSON Schema."""
+    return Annotated[dict[Code, value], _KeysAsPropertyNames()]
+
+
 class GarageOut(BaseModel):
     """A garage of the directory."""
 
@@ -56,7 +76,7 @@ class WorkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     service: Code | None = Field(None, examples=["brake_pads"])
-    part_types: dict[Code, Annotated[int, Field(ge=1, le=16)]] | None = Field(
+    part_types: CodeKeyed(Annotated[int, Field(ge=1, le=16)]) | None = Field(
         None, examples=[{"ignition_coil": 1}], max_length=10
     )
     causes: list[tuple[Code, Annotated[float, Field(ge=0, le=1)]]] | None = Field(
@@ -64,7 +84,7 @@ class WorkIn(BaseModel):
     )
     diagnosis_id: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = None
     top_causes: Annotated[int, Field(ge=1, le=5)] = 1
-    brands: dict[Code, Annotated[str, Field(max_length=64)]] = Field(
+    brands: CodeKeyed(Annotated[str, Field(max_length=64)]) = Field(
         default_factory=dict, examples=[{"ignition_coil": "DEMO-ALPHA"}], max_length=10
     )
 

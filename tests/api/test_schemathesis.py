@@ -97,3 +97,27 @@ def test_the_api_honours_its_schema(app, client, tag: str, request) -> None:
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported below
                 failures[f"{operation.label} ({mode})"] = f"{type(exc).__name__}: {exc}"[:2000]
     assert not failures, "\n\n".join(f"{k}\n{v}" for k, v in failures.items())
+
+
+def test_dict_keys_are_constrained_by_property_names() -> None:
+    """``patternProperties`` leaves keys that do not match it unconstrained, so a client
+    (or schemathesis, with more examples) may send one and get a 422: every keyed body
+    states its key rule as ``propertyNames`` instead."""
+    from api.app import create_app
+    from api.settings import Settings
+
+    schema = create_app(Settings(ocr_preload=False, database_url="sqlite://")).openapi()
+    found = []
+
+    def walk(node, path: str) -> None:  # noqa: ANN001 - any JSON value
+        if isinstance(node, dict):
+            if "patternProperties" in node:
+                found.append(path)
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{path}/{i}")
+
+    walk(schema, "")
+    assert not found, found
