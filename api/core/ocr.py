@@ -22,8 +22,7 @@ class OcrService:
         self.status, self.error = "not_loaded", None
         self._reader: Any = None
         self._lock = threading.Lock()
-        # One read at a time per worker: OCR uses every core it is given.
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr")
+        self._pool: ThreadPoolExecutor | None = None  # made by the first read
 
     def start_loading(self) -> None:
         """Load the models in a background thread (returns at once)."""
@@ -53,7 +52,7 @@ class OcrService:
         reader = self._reader or await loop.run_in_executor(None, self._load)
         if reader is None:
             raise ApiError(503, "ocr_unavailable", f"OCR models not available: {self.error}")
-        future = loop.run_in_executor(self._pool, reader.read, data)
+        future = loop.run_in_executor(self._read_pool(), reader.read, data)
         try:
             return await asyncio.wait_for(future, self.timeout_s)
         except TimeoutError:
@@ -61,6 +60,16 @@ class OcrService:
                 504, "ocr_timeout", f"reading the card took longer than {self.timeout_s:g} s"
             ) from None
 
+    def _read_pool(self) -> ThreadPoolExecutor:
+        """The reads' thread, made again after ``close``: an app whose lifespan runs more
+        than once (an ASGI test client per request) still reads cards after a shutdown."""
+        if self._pool is None:
+            # One read at a time per worker: OCR uses every core it is given.
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr")
+        return self._pool
+
     def close(self) -> None:
         """Stop the worker thread (a read in progress finishes first)."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

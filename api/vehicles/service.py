@@ -130,7 +130,9 @@ def _apply(session: Session, vehicle: Vehicle, fields: dict[str, Any]) -> None:
         fields["plate"] = normalize_plate(fields["plate"])
     type_id = fields.get("vehicle_type_id")
     if type_id is not None and session.get(VehicleType, type_id) is None:
-        raise ApiError(422, "unknown_vehicle_type", f"no catalogue vehicle type {type_id}")
+        # 404 as for every other id in a body that names nothing (a diagnosis, a garage):
+        # the request is well formed, the catalogue has no such type.
+        raise ApiError(404, "unknown_vehicle_type", f"no catalogue vehicle type {type_id}")
     for name, value in fields.items():
         if name == "name" and value is None:
             continue
