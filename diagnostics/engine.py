@@ -19,6 +19,7 @@ from typing import Any
 
 from diagnostics.features import FEATURE_PHASES, Features, extract
 from diagnostics.kb import KnowledgeBase, default_kb
+from diagnostics.model import ranked_hypotheses
 from diagnostics.rules import HEALTHY, UNKNOWN, score
 from diagnostics.snapshot import (
     SEVERITY_ORDER,
@@ -75,7 +76,7 @@ def diagnose(
     if ranker is not None and not ranker.applies(features):
         ranker = None  # outside what the model was trained on: the rules alone rank
     posterior = ranker.posterior(scores, features) if ranker else _softmax(scores.log)
-    return _build(kb, features, scores.evidence, scores.unexplained, posterior, [])
+    return _build(kb, features, scores.evidence, scores.unexplained, posterior, [], ranker)
 
 
 def _ranker(model: Any, kb: KnowledgeBase):
@@ -100,12 +101,16 @@ def _build(
     unexplained: list[EvidenceItem],
     posterior: dict[str, float],
     answers: list[Answer],
+    ranker: Any = None,
+    abstain: bool = True,
 ) -> Diagnosis:
-    ranked = sorted(posterior.items(), key=lambda kv: -kv[1])
+    ranked = ranked_hypotheses(posterior)
+    shown = ranker.shown(ranked) if ranker else dict(ranked)
     kept = {h: p for h, p in ranked if p >= KEEP_EVIDENCE_ABOVE or h in (HEALTHY, UNKNOWN)}
-    leading = [(h, p) for h, p in ranked if h not in (HEALTHY, UNKNOWN)][:TOP_N]
+    leading = [(h, shown[h]) for h, _ in ranked if h not in (HEALTHY, UNKNOWN)][:TOP_N]
     causes = [_ranked_cause(kb, h, p, evidence.get(h, []), f) for h, p in leading]
-    status = _status(f, posterior, causes, kb)
+    p_unknown = ranker.unknown_probability(kb, f, ranked, shown) if ranker and abstain else None
+    status = _status(f, posterior, causes, kb, p_unknown, ranker)
     if status == "insufficient_data":
         causes = []  # priors only: naming a cause would be a guess
     diagnosis = Diagnosis(
@@ -114,6 +119,7 @@ def _build(
         severity="drive",
         causes=causes,
         posterior={h: round(p, 6) for h, p in kept.items()},
+        confidence=round(shown[ranked[0][0]], 4),
         unexplained=unexplained if status == "unknown_fault" else [],
         data_quality=f.data_quality,
         answers=answers,
@@ -129,15 +135,24 @@ def _build(
 
 
 def _status(
-    f: Features, posterior: dict[str, float], causes: list[RankedCause], kb: KnowledgeBase
+    f: Features,
+    posterior: dict[str, float],
+    causes: list[RankedCause],
+    kb: KnowledgeBase,
+    p_unknown: float | None = None,
+    ranker: Any = None,
 ) -> str:
     if not f.has_data:
         return "insufficient_data"
+    if p_unknown is not None and p_unknown > ranker.abstention.threshold:
+        return "unknown_fault"  # evidence the leading causes do not explain: no guess
     best = max(posterior, key=posterior.get)
     if best == HEALTHY:
         return "no_fault_found"
     if best == UNKNOWN or not causes or _nothing_fits(kb, f, causes[0].cause):
         return "unknown_fault"
+    if p_unknown is not None:
+        return "fault_found"  # the fitted abstention replaces the fixed threshold below
     if (
         causes[0].probability < ABSTAIN_BELOW
         and posterior.get(UNKNOWN, 0.0) > causes[0].probability
@@ -353,11 +368,18 @@ def next_best_test(
 
 
 def answer(
-    diagnosis: Diagnosis, test: str, result: str, *, kb: KnowledgeBase | None = None
+    diagnosis: Diagnosis,
+    test: str,
+    result: str,
+    *,
+    kb: KnowledgeBase | None = None,
+    model: Any = "default",
 ) -> Diagnosis:
     """Update ``diagnosis`` with the outcome ``result`` of ``test`` (Bayes' rule on the kept
     posterior). Returns a new Diagnosis; raises :class:`DiagnosisInputError` for an unknown
-    test or outcome."""
+    test or outcome. ``model``: as for :func:`diagnose` (its calibration of the shown
+    probabilities; the live data is not kept in a diagnosis, so the fitted abstention is not
+    re-run: the rules' "unknown" and :data:`ABSTAIN_BELOW` decide)."""
     kb = kb or default_kb()
     if test not in kb.tests:
         raise DiagnosisInputError(f"unknown test {test!r}")
@@ -394,7 +416,10 @@ def answer(
     )
     features.values = {"answered": 1.0}  # the diagnosis had data: keep it out of "insufficient"
     answers = [*diagnosis.answers, Answer(test=test, result=result)]
-    updated = _build(kb, features, evidence, diagnosis.unexplained, posterior, answers)
+    ranker = _ranker(model, kb)
+    updated = _build(
+        kb, features, evidence, diagnosis.unexplained, posterior, answers, ranker, abstain=False
+    )
     updated.extra_data = diagnosis.extra_data
     updated.severity = max(updated.severity, diagnosis.severity, key=SEVERITY_ORDER.get)
     return updated

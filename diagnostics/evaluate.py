@@ -9,7 +9,7 @@ listed for the codes, ranked by how often each sets the code; no code -> "no fau
 Top-1 is right when the first cause is one of the true faults (cylinder included), or for a
 healthy car when the verdict is "no fault found"; an abstention counts as wrong. Top-3: a true
 fault among the first three. ECE: the most probable hypothesis' probability against its
-correctness, 10 equal-width bins.
+correctness, 10 equal-width bins (the calibrated probability the diagnosis shows).
 """
 
 from __future__ import annotations
@@ -59,8 +59,10 @@ def baseline(snapshot: dict, kb: KnowledgeBase) -> list[tuple[str, float]]:
 
 
 def _top(d: Diagnosis) -> tuple[str, float]:
+    """The most probable hypothesis and its calibrated probability (the combined one for a
+    ranker without a calibration map)."""
     h = max(d.posterior, key=d.posterior.get)
-    return h, d.posterior[h]
+    return h, d.posterior[h] if d.confidence is None else d.confidence
 
 
 def _ranked(d: Diagnosis) -> list[str]:
@@ -150,7 +152,7 @@ def case_record(
         "ranked": _ranked(d)[:3],
         "confidence": confidence,
         "correct": top in labels,
-        "after": _after_test(d, labels, kb, rng),
+        "after": _after_test(d, labels, kb, rng, ranker),
         "alarm": any(c.probability > 0.5 for c in d.causes),
     }
     base = baseline(case["snapshot"], kb)
@@ -252,11 +254,13 @@ def _groups(case: dict) -> list[str]:
     return groups
 
 
-def _after_test(d: Diagnosis, labels: list[str], kb: KnowledgeBase, rng: random.Random) -> bool:
+def _after_test(
+    d: Diagnosis, labels: list[str], kb: KnowledgeBase, rng: random.Random, ranker: Ranker | None
+) -> bool:
     current = d
     if d.next_test is not None:
         result = _simulated_result(d, labels, kb, rng)
-        current = answer(d, d.next_test.id, result, kb=kb)
+        current = answer(d, d.next_test.id, result, kb=kb, model=ranker)
     ranked = _ranked(current)
     return bool(ranked) and ranked[0] in labels
 

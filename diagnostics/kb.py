@@ -184,19 +184,19 @@ class KnowledgeBase(_Strict):
     def all_codes(self) -> frozenset[str]:
         """Every code (cylinder placeholder expanded to 1..8) some cause explains."""
         cached = _ALL_CODES.get(id(self))
-        if cached is not None:
-            return cached
+        if cached is not None and cached[0] is self:  # not a dead copy's reused id
+            return cached[1]
         codes = set()
         for cause in self.causes.values():
             for cyl in range(1, 9) if cause.per_cylinder else (None,):
                 codes |= set(cause.codes_for(cyl))
-        _ALL_CODES[id(self)] = frozenset(codes)
-        return _ALL_CODES[id(self)]
+        _ALL_CODES[id(self)] = (self, frozenset(codes))
+        return _ALL_CODES[id(self)][1]
 
 
 # Test models are frozen: their completed distributions are memoised here, by object id.
 _DISTRIBUTIONS: dict[int, dict[str | None, dict[str, float]]] = {}
-_ALL_CODES: dict[int, frozenset[str]] = {}
+_ALL_CODES: dict[int, tuple[KnowledgeBase, frozenset[str]]] = {}
 
 
 def _check_p(p: float, where: str) -> None:

@@ -122,6 +122,21 @@ def score(kb: KnowledgeBase, f: Features) -> Scores:
     return out
 
 
+def without_causes(reduced: KnowledgeBase, f: Features, scores: Scores) -> Scores:
+    """The log scores :func:`score` gives under ``reduced`` (the knowledge base without some
+    causes), from the full knowledge base's ``scores`` of the same features: the other
+    hypotheses' scores do not depend on which causes exist, "unknown"'s does (a code only the
+    removed causes listed is now new). No evidence: for training, where only numbers count."""
+    log = {
+        h: v for h, v in scores.log.items() if h in _KEPT or h.partition(":")[0] in reduced.causes
+    }
+    log[UNKNOWN] = _unknown(reduced, f, reduced.all_codes())[0]
+    return Scores(log=log)
+
+
+_KEPT = (HEALTHY, UNKNOWN)
+
+
 def _item(source: str, weight: float, en: str, fr: str) -> EvidenceItem:
     # model_construct: the fields are ours and already valid; this runs thousands of times.
     return EvidenceItem.model_construct(

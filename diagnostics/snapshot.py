@@ -447,7 +447,9 @@ class Diagnosis(BaseModel):
     ``status``: ``fault_found`` (``causes`` ranked), ``no_fault_found`` (healthy car),
     ``unknown_fault`` (something is wrong but no known cause fits: see a mechanic), or
     ``insufficient_data`` (an empty snapshot). ``posterior`` keeps the probability of every
-    candidate so that :func:`diagnostics.answer` can update the ranking without the snapshot.
+    candidate so that :func:`diagnostics.answer` can update the ranking without the snapshot;
+    the causes' ``probability`` and ``confidence`` are the calibrated ones (each cause's
+    probability of being one of the faults: with two faults they may add up to more than 1).
     """
 
     schema_version: Literal[1] = 1
@@ -456,6 +458,10 @@ class Diagnosis(BaseModel):
     severity: Severity
     causes: list[RankedCause] = Field(default_factory=list)
     posterior: dict[str, float] = Field(default_factory=dict)
+    confidence: float | None = Field(
+        default=None,
+        description="calibrated probability that the most probable hypothesis is right",
+    )
     unexplained: list[EvidenceItem] = Field(default_factory=list)
     data_quality: list[DataQualityFinding] = Field(default_factory=list)
     next_test: NextTest | None = None

@@ -26,7 +26,20 @@ from typing import Any
 import numpy as np
 
 from diagnostics.kb import KnowledgeBase, default_kb
-from diagnostics.model import ARTEFACT, Prepared, Ranker, fit_calibration, fit_model, save
+from diagnostics.model import (
+    ARTEFACT,
+    Abstention,
+    Prepared,
+    Ranker,
+    _fit_logistic,
+    abstention_inputs,
+    base_id,
+    fit_calibration,
+    fit_model,
+    ranked_hypotheses,
+    save,
+)
+from diagnostics.rules import HEALTHY, without_causes
 
 TRAIN_SEED = 13
 HELD_OUT_PROFILE = "turbo_petrol"
@@ -46,6 +59,13 @@ CALIBRATION_EVERY = 5
 #: learn "no freeze frame = not this code's cause", which is wrong for the many tools and
 #: apps that never read freeze frames.
 AUGMENT_EVERY = 1
+#: The abstention is fitted on faults held out of training and of the knowledge base, fold
+#: by fold: the knowledge base's causes (never :data:`HELD_OUT_FAULTS`) are dealt into this
+#: many folds; each fold's causes are hidden while a ranker is trained on the rest.
+ABSTENTION_FOLDS = 3
+#: The share of the calibration cases the ranker gets right (known faults, healthy cars)
+#: that the abstention may turn into "unknown fault": the threshold is set to it.
+FALSE_UNKNOWN_BUDGET = 0.04
 
 
 class TrainingError(ValueError):
@@ -155,19 +175,27 @@ def train_ranker(
             f"too few training cases ({len(model_data.seeds)} model, "
             f"{len(calibration.seeds)} calibration)"
         )
-    ranker, report = train_prepared(model_data, calibration, seed)
+    ranker, report = train_prepared(model_data, calibration, seed, kb, drop_faults)
     report["dropped_faults"] = sorted(drop_faults)
     ranker.meta.update(report)
     return ranker, report
 
 
-def train_prepared(model_data: Prepared, calibration: Prepared, seed: int = TRAIN_SEED):
+def train_prepared(
+    model_data: Prepared,
+    calibration: Prepared,
+    seed: int = TRAIN_SEED,
+    kb: KnowledgeBase | None = None,
+    drop_faults: Iterable[str] = (),
+):
     """The fitting steps of :func:`train_ranker` on cases already turned into features."""
+    kb = kb or default_kb()
     random.seed(seed)
     np.random.seed(seed)
     vectoriser, model = fit_model(model_data, seed)
     ranker = Ranker(vectoriser, model)
     fit_calibration(ranker, calibration)
+    abstention_report = fit_abstention(ranker, model_data, calibration, kb, seed, drop_faults)
     seeds = model_data.seeds + calibration.seeds
     report = {
         "seed": seed,
@@ -184,9 +212,93 @@ def train_prepared(model_data: Prepared, calibration: Prepared, seed: int = TRAI
         "e": round(ranker.e, 4),
         "calibration_nll": ranker.meta.get("calibration_nll"),
         "seeds": [min(seeds), max(seeds)],
+        "abstention": abstention_report,
     }
     ranker.meta.update(report)
     return ranker, report
+
+
+def _subset(data: Prepared, keep: list[int], reduced: KnowledgeBase) -> Prepared:
+    """The rows ``keep`` of ``data``, scored as under the ``reduced`` knowledge base."""
+    out = Prepared([], [], [], [], [])
+    for i in keep:
+        out.features.append(data.features[i])
+        out.scores.append(without_causes(reduced, data.features[i], data.scores[i]))
+        out.labels.append(data.labels[i])
+        out.profiles.append(data.profiles[i])
+        out.seeds.append(data.seeds[i])
+    return out
+
+
+def abstention_folds(data: Prepared, exclude: Iterable[str] = ()) -> list[set[str]]:
+    """The causes of ``data``'s labels (never :data:`HELD_OUT_FAULTS` nor ``exclude``),
+    dealt in sorted order into :data:`ABSTENTION_FOLDS` folds."""
+    left_out = {HEALTHY, *HELD_OUT_FAULTS, *exclude}
+    causes = sorted({base_id(h) for labels in data.labels for h in labels} - left_out)
+    folds = [set(causes[k::ABSTENTION_FOLDS]) for k in range(ABSTENTION_FOLDS)]
+    return [fold for fold in folds if fold]
+
+
+def fit_abstention(
+    ranker: Ranker,
+    model_data: Prepared,
+    calibration: Prepared,
+    kb: KnowledgeBase,
+    seed: int,
+    exclude: Iterable[str] = (),
+) -> dict[str, Any]:
+    """Fit ``ranker.abstention`` (see :class:`diagnostics.model.Abstention`).
+
+    For each fold of causes: a ranker trained and calibrated without them, with a knowledge
+    base that knows nothing of them, diagnoses the calibration cases; those whose faults are
+    all in the fold are "unknown" examples, those with none of them (known faults, healthy
+    cars) are "known" ones. The logistic weights are fitted on all folds' examples; the
+    threshold lets through :data:`FALSE_UNKNOWN_BUDGET` of the known examples the fold's
+    ranker got right. Returns the counts and rates on these examples (in-sample)."""
+    rows, unknown, right = [], [], []
+    kept_kbs = []  # alive until the end: the knowledge base caches by object
+    for fold in abstention_folds(model_data, exclude):
+        reduced = kb.without(fold)
+        kept_kbs.append(reduced)
+
+        def touches(labels: list[str], fold: set[str] = fold) -> int:
+            hits = sum(base_id(h) in fold for h in labels)
+            return 0 if hits == 0 else 2 if hits == len(labels) else 1
+
+        fold_model = _subset(
+            model_data, [i for i, t in enumerate(model_data.labels) if not touches(t)], reduced
+        )
+        marks = [touches(t) for t in calibration.labels]
+        fold_calibration = _subset(calibration, [i for i, m in enumerate(marks) if m == 0], reduced)
+        vectoriser, model = fit_model(fold_model, seed)
+        fold_ranker = Ranker(vectoriser, model)
+        fit_calibration(fold_ranker, fold_calibration)
+        for i, mark in enumerate(marks):
+            if mark == 1:
+                continue  # a known fault with an unknown one: neither example
+            f = calibration.features[i]
+            scores = without_causes(reduced, f, calibration.scores[i])
+            ranked = ranked_hypotheses(fold_ranker.posterior(scores, f))
+            shown = fold_ranker.shown(ranked)
+            rows.append(abstention_inputs(reduced, f, ranked, shown))
+            unknown.append(float(mark == 2))
+            right.append(mark == 0 and ranked[0][0] in calibration.labels[i])
+    x, y = np.array(rows), np.array(unknown)
+    weights = _fit_logistic(x, y)
+    scores = 1.0 / (1.0 + np.exp(-(x @ np.array(weights))))
+    known_right = np.sort(scores[np.array(right)])
+    cut = int(len(known_right) * (1 - FALSE_UNKNOWN_BUDGET))
+    threshold = float(known_right[min(cut, len(known_right) - 1)]) if len(known_right) else 0.5
+    ranker.abstention = Abstention(weights, round(threshold, 6))
+    flagged = scores > threshold
+    return {
+        "folds": [sorted(f) for f in abstention_folds(model_data, exclude)],
+        "unknown_examples": int(y.sum()),
+        "known_examples": int(len(y) - y.sum()),
+        "threshold": round(threshold, 4),
+        "abstains_on_unknown": round(float(flagged[y == 1].mean()), 4) if y.any() else None,
+        "unknown_on_known": round(float(flagged[y == 0].mean()), 4),
+    }
 
 
 def train_and_save(cases: Iterable[dict], out: Path = ARTEFACT) -> dict[str, Any]:

@@ -16,8 +16,11 @@ import numpy as np
 import pytest
 
 from diagnostics.engine import diagnose
+from diagnostics.features import extract
 from diagnostics.kb import default_kb
-from diagnostics.model import load, save, shipped_ranker
+from diagnostics.model import Confidence, load, save, shipped_ranker
+from diagnostics.rules import score, without_causes
+from diagnostics.snapshot import load_snapshot
 from diagnostics.training import (
     DEV_FIRST_SEED,
     EVAL_FIRST_SEED,
@@ -122,15 +125,16 @@ def test_artefact_round_trip_and_damage(ranker, tmp_path: Path) -> None:
     save(ranker, path)
     loaded = load(path)
     snap = _case(77, "low_fuel_pressure")["snapshot"]
-    a = diagnose(snap, model=ranker).posterior
-    b = diagnose(snap, model=loaded).posterior
-    assert max(abs(a[h] - b[h]) for h in a) < 1e-3
+    a, b = diagnose(snap, model=ranker), diagnose(snap, model=loaded)
+    assert max(abs(a.posterior[h] - b.posterior[h]) for h in a.posterior) < 1e-3
+    assert a.confidence == b.confidence and a.status == b.status
+    assert [c.probability for c in a.causes] == [c.probability for c in b.causes]
     path.write_bytes(b"not gzip")
     with pytest.raises(ValueError, match="cannot read the model artefact"):
         load(path)
     with gzip.open(path, "wt") as out:  # an artefact of the first (linear) format
         json.dump({"format": 1, "codes": [], "weights": []}, out)
-    with pytest.raises(ValueError, match="format 1, expected 2"):
+    with pytest.raises(ValueError, match="format 1, expected 3"):
         load(path)
 
 
@@ -214,3 +218,26 @@ def test_training_is_the_same_in_another_process(cases) -> None:
     assert other.returncode == 0, other.stderr
     here, _ = train_ranker([_with_codes(c) for c in cases[:50]])
     assert other.stdout == here.model.booster.model_to_string()
+
+
+def test_scores_without_some_causes_are_those_of_the_reduced_knowledge_base(cases) -> None:
+    """The abstention folds reuse the full scores: they must equal a fresh scoring."""
+    kb = default_kb()
+    reduced = kb.without({"vacuum_leak", "misfire", "ignition_coil"})
+    for case in cases[:8]:
+        f = extract(load_snapshot(_with_codes(case)["snapshot"]))
+        fast = without_causes(reduced, f, score(kb, f)).log
+        assert fast == pytest.approx(score(reduced, f).log)
+        assert list(fast) == list(score(reduced, f).log)  # same order: the same float sums
+
+
+def test_shown_probabilities_are_calibrated_and_never_rise_down_the_ranking(ranker) -> None:
+    d = diagnose(_case(5003, "vacuum_leak")["snapshot"], model=ranker)
+    shown = [c.probability for c in d.causes]
+    assert shown == sorted(shown, reverse=True) and all(0 <= p <= 1 for p in shown)
+    assert ranker.confidence is not None and d.confidence is not None
+    # A map that doubts the first hypothesis: shown below the combined probability.
+    doubtful = Confidence([1.0, 0.0, 0.0, -3.0, 0.0])
+    ranked = [("vacuum_leak", 0.8), ("low_fuel_pressure", 0.15), ("healthy", 0.05)]
+    out = doubtful.shown(ranked)
+    assert out["vacuum_leak"] < 0.8 and out["low_fuel_pressure"] <= out["vacuum_leak"]
