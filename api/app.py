@@ -2,7 +2,8 @@
 
 ``create_app(settings)`` builds one engine + session factory, the rate limiter (database or
 Redis), the OCR service, and mounts every domain's router under ``/v1`` (see
-:mod:`api.registry`). Operation ids are the route functions' names (stable, unique: a test
+:mod:`api.registry`; the routes are then flattened and indexed by path prefix,
+:mod:`api.core.routing`). Operation ids are the route functions' names (stable, unique: a test
 checks it). Run it with ``novaevo serve`` or ``uvicorn --factory api.app:create_app``.
 """
 
@@ -19,6 +20,7 @@ from api.core.logging import configure_logging
 from api.core.middleware import RequestContextMiddleware
 from api.core.ocr import OcrService
 from api.core.ratelimit import make_rate_limiter
+from api.core.routing import flatten_routes, install_route_index
 from api.database import head_revisions, make_engine, session_factory
 from api.diagnoses.guided import GuidedTests
 from api.live.hub import LiveHub
@@ -54,6 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for _domain, router in domain_routers():
         v1.include_router(router)
     app.include_router(v1)
+    # same routes and schema, found without trying every route (api.core.routing)
+    flatten_routes(app)
+    install_route_index(app)
     return app
 
 
@@ -61,6 +66,9 @@ def _attach_state(app: FastAPI, settings: Settings) -> None:
     engine = make_engine(settings.resolved_database_url())
     app.state.settings = settings
     app.state.engine = engine
+    # The hot reads' engine (api.deps.Caller): the same pool, connections in autocommit
+    # mode, so a read costs no BEGIN/ROLLBACK round trips.
+    app.state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.sessions = session_factory(engine)
     app.state.limiter = make_rate_limiter(engine, settings.redis_url)
     app.state.ocr = OcrService(settings.ocr_engine, settings.ocr_timeout_s)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, RowMapping, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,6 +61,19 @@ def owned(session: Session, user: User, vehicle_id: int) -> Vehicle:
     if vehicle is None:
         raise not_found("vehicle", vehicle_id)
     return vehicle
+
+
+_OWNED_ROW = select(Vehicle.__table__).where(
+    Vehicle.id == bindparam("vehicle_id"), Vehicle.owner_id == bindparam("owner_id")
+)
+
+
+def owned_row(conn: Connection, owner_id: int, vehicle_id: int) -> RowMapping:
+    """:func:`owned` as a Core row, for the one-step read (:class:`api.deps.Caller`)."""
+    row = conn.execute(_OWNED_ROW, {"vehicle_id": vehicle_id, "owner_id": owner_id}).first()
+    if row is None:
+        raise not_found("vehicle", vehicle_id)
+    return row._mapping
 
 
 def list_vehicles(session: Session, user: User) -> list[Vehicle]:
