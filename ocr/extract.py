@@ -211,6 +211,7 @@ def _reconcile_mrz(
         _agree("D.3", fields, data.model, warnings)
     else:
         _confirm_names(fields, data.names)
+        _names_fill(fields, data.names)
 
 
 def _confirm_names(fields: dict[str, FieldResult], names: str | None) -> None:
@@ -230,6 +231,36 @@ def _confirm_names(fields: dict[str, FieldResult], names: str | None) -> None:
             part.source = "both"
             part.confidence = max(part.confidence, 0.97)
             part.evidence["mrz"] = "confirmed"
+
+
+def _names_fill(fields: dict[str, FieldResult], names: str | None) -> None:
+    """Fills a missing or invalid printed D.1 / D.3 from the MRZ's line 2 when its names
+    split by single ``<`` into exactly three words: a valid J.3, a known make and one
+    commercial-name word. The split is then unambiguous; with more words (a make or a
+    name holding a space) nothing is filled. A filled value has no check digit behind it:
+    it is marked as coming from the MRZ, and never replaces a valid printed one."""
+    if not names:
+        return
+    parts = [p for p in names.split("<") if p]
+    if len(parts) != 3 or not check_field("J.3", parts[0]).valid:
+        return
+    make = check_field("D.1", parts[1])
+    if not make.valid or make.warnings:
+        return  # not a known make as read: the split is not trusted
+    for code, text in (("D.1", make.text), ("D.3", parts[2])):
+        current = fields.get(code)
+        if current is not None and current.text and current.valid:
+            continue
+        filled = _field(code, text, 0.85, None)
+        if not filled.valid:
+            continue
+        filled.source = "mrz"
+        filled.evidence["mrz"] = "filled"
+        note = "read on the MRZ only (no printed reading)"
+        if current is not None and current.text:
+            note = f"printed {code} {current.text!r} invalid: read on the MRZ"
+        filled.warnings.append(note)
+        fields[code] = filled
 
 
 def _reconcile_date(

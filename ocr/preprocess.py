@@ -1,8 +1,11 @@
 """Finds the card in a photo, corrects perspective and orientation, evens out the lighting.
 
 The card is the largest convex quadrilateral that stands out from its background (by
-brightness, or failing that by its edges); it is mapped onto a canvas of its own aspect
-ratio with the long side horizontal. When no outline is found (a flat scan, or a card
+paleness, brightness, or failing that by its edges), shaped like a card and with every
+side an edge in the picture (a lit patch of table cut by the frame, or a shadow, is not a
+card); a white card on a white table, with no outline to see, is taken as its block of
+text plus a margin. It is mapped onto a canvas of its own aspect ratio with the long
+side horizontal. When no outline is found (a flat scan, or a card
 filling the whole frame) the picture itself is the canvas, turned so that its text lines
 run horizontally: the skew (any angle, also 90 degrees) is the one that makes the dark
 pixels' row profile sharpest. The canvas then holds the card upright or upside down; a
@@ -31,13 +34,14 @@ def _order(quad: np.ndarray) -> np.ndarray:
     return np.roll(quad, -start, axis=0)
 
 
-def _largest_quad(mask: np.ndarray) -> np.ndarray | None:
+def _quads(mask: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """(area, 4 corners) of every card-sized, well-filled convex outline in ``mask``."""
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     area_total = mask.shape[0] * mask.shape[1]
-    best, best_area = None, 0.0
+    out = []
     for contour in contours:
         area = cv2.contourArea(contour)
-        if not _MIN_AREA * area_total < area < _MAX_AREA * area_total or area <= best_area:
+        if not _MIN_AREA * area_total < area < _MAX_AREA * area_total:
             continue
         hull = cv2.convexHull(contour)
         approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
@@ -48,8 +52,8 @@ def _largest_quad(mask: np.ndarray) -> np.ndarray | None:
                 continue
         if _touches_border(approx.reshape(4, 2), mask.shape):
             continue  # the table seen around a card filling the frame, not a card
-        best, best_area = approx, area
-    return None if best is None else _order(best)
+        out.append((area, _order(approx)))
+    return out
 
 
 def _touches_border(quad: np.ndarray, shape: tuple[int, ...]) -> bool:
@@ -62,8 +66,92 @@ def _touches_border(quad: np.ndarray, shape: tuple[int, ...]) -> bool:
     return bool(all(np.min(np.linalg.norm(frame - q, axis=1)) < reach for q in quad))
 
 
+# A card is a rectangle of aspect 1.2 (with its coupon) to 1.6 seen with at most ~20 %
+# keystone (which may make it look square): long / short side and the ratio of opposite
+# sides stay under these bounds.
+_MAX_ELONGATION = 2.1
+_MAX_KEYSTONE = 1.45
+# Every side of a real card outline is an edge in the picture; the sides of a lit patch
+# of table cut by the frame, or of a shadow, are not (gradient units of a 3x3 Sobel).
+_MIN_EDGE = 40.0
+
+
+def _card_shaped(quad: np.ndarray) -> bool:
+    sides = [float(np.linalg.norm(quad[(i + 1) % 4] - quad[i])) for i in range(4)]
+    if min(sides) < 1.0:
+        return False
+    across, down = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
+    keystone = max(
+        sides[0] / sides[2], sides[2] / sides[0], sides[1] / sides[3], sides[3] / sides[1]
+    )
+    elongation = max(across, down) / min(across, down)
+    return elongation <= _MAX_ELONGATION and keystone <= _MAX_KEYSTONE
+
+
+def _edge_support(edges: np.ndarray, quad: np.ndarray) -> float:
+    """The weakest side's median gradient strength along the quad's sides. A side lying
+    on the frame's border (a card partly out of the picture) is not counted."""
+    h, w = edges.shape
+    strengths = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        if _on_border(a, b, w, h):
+            continue
+        points = a + (b - a) * np.linspace(0.1, 0.9, 40)[:, None]
+        xs = np.clip(points[:, 0].round().astype(int), 0, w - 1)
+        ys = np.clip(points[:, 1].round().astype(int), 0, h - 1)
+        strengths.append(float(np.median(edges[ys, xs])))
+    return min(strengths) if len(strengths) >= 3 else 0.0
+
+
+def _on_border(a: np.ndarray, b: np.ndarray, w: int, h: int) -> bool:
+    near = 0.02 * max(w, h)
+    return bool(
+        (a[0] < near and b[0] < near)
+        or (a[0] > w - near and b[0] > w - near)
+        or (a[1] < near and b[1] < near)
+        or (a[1] > h - near and b[1] > h - near)
+    )
+
+
+def _text_block(gray: np.ndarray) -> np.ndarray | None:
+    """The rectangle around the largest cluster of text-sized ink, widened by a margin:
+    the card when its outline cannot be told from the background (a white card on a pale
+    table). None when the text fills most of the frame (a scan)."""
+    h, w = gray.shape
+    ink = cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 10
+    )
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink)
+    small = (stats[:, 3] <= 0.04 * max(h, w)) & (stats[:, 2] <= 0.08 * max(h, w))
+    small[0] = False
+    ink = np.where(small[labels], 255, 0).astype(np.uint8)
+    merged = cv2.dilate(ink, np.ones((9, 9), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(merged)
+    if count < 2:
+        return None
+    # The card's text is in a few blocks (main part, coupon, MRZ): all the large clusters.
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.zeros(count, bool)
+    keep[1:] = areas >= 0.1 * areas.max()
+    points = cv2.findNonZero(np.where(keep[labels], 255, 0).astype(np.uint8))
+    (cx, cy), (bw, bh), angle = cv2.minAreaRect(points)
+    if bw * bh < 0.04 * h * w or bw * bh > 0.5 * h * w:
+        return None
+    margin = 0.06 * max(bw, bh)
+    rect = ((cx, cy), (bw + 2 * margin, bh + 2 * margin), angle)
+    return _order(cv2.boxPoints(rect))
+
+
 def find_card(rgb: np.ndarray) -> np.ndarray | None:
-    """Returns the card's 4 corners (clockwise from top-left) in ``rgb`` pixels, or None."""
+    """Returns the card's 4 corners (clockwise from top-left) in ``rgb`` pixels, or None.
+
+    Outlines are looked for in several masks, in order of trust (paleness, brightness,
+    edges at two strengths); in the first mask holding one, the largest outline shaped
+    like a card whose sides are all edges in the picture wins. Failing that, the block of
+    text is taken (with a margin) when it fills only part of the frame; else None (a
+    scan, or a card filling the frame).
+    """
     scale = 640 / max(rgb.shape[:2])
     small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     gray = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (5, 5), 0)
@@ -73,16 +161,33 @@ def find_card(rgb: np.ndarray) -> np.ndarray | None:
         gray.astype(np.int16) - hsv[..., 1].astype(np.int16) // 2, (5, 5), 0
     )
     paleness = np.clip(paleness, 0, 255).astype(np.uint8)
+    masks = []
     for channel in (paleness, gray):
         _, bright = cv2.threshold(channel, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-        bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-        quad = _largest_quad(bright)
-        if quad is not None:
-            return quad / scale
-    edges = cv2.dilate(cv2.Canny(gray, 40, 120), np.ones((5, 5), np.uint8))
-    quad = _largest_quad(edges)
-    return None if quad is None else quad / scale
+        masks.append(cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)))
+    for low, high in ((40, 120), (12, 36)):
+        masks.append(cv2.dilate(cv2.Canny(gray, low, high), np.ones((5, 5), np.uint8)))
+    gradient = cv2.dilate(
+        np.hypot(
+            cv2.Sobel(gray.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3),
+            cv2.Sobel(gray.astype(np.float32), cv2.CV_32F, 0, 1, ksize=3),
+        ),
+        np.ones((5, 5), np.uint8),
+    )
+    best = None
+    for mask in masks:  # in order of trust: the first mask holding a card outline wins
+        shaped = [
+            (area, quad)
+            for area, quad in _quads(mask)
+            if _card_shaped(quad) and _edge_support(gradient, quad) >= _MIN_EDGE
+        ]
+        if shaped:
+            best = max(shaped, key=lambda item: item[0])[1]
+            break
+    if best is None:
+        best = _text_block(gray)
+    return None if best is None else best / scale
 
 
 def warp(rgb: np.ndarray, quad: np.ndarray) -> np.ndarray:

@@ -214,3 +214,22 @@ def test_line2_names_that_differ_confirm_nothing_and_change_nothing():
     result = extract(card_boxes(mrz_lines=(LINE1, line2)) + [box("J.3 CI", 600, 514)])
     assert result.text("D.3") == "CLIO"
     assert result.fields["D.3"].evidence.get("mrz") is None
+
+
+def test_line2_of_three_single_separated_words_fills_a_missing_make_and_name():
+    # The printed D.1 and D.3 were not read (their labels lost): J.3 < known make < one
+    # name word splits one way only, so both are filled, marked as MRZ readings, uncertain.
+    line2 = _single_separator_line2("CI<T0Y0TA<YARIS")
+    boxes = [b for b in card_boxes(mrz_lines=(LINE1, line2)) if b.text[:3] not in ("D.1", "D.3")]
+    result = extract(boxes)
+    assert result.text("D.1") == "TOYOTA" and result.text("D.3") == "YARIS"
+    assert result.fields["D.1"].source == "mrz" and result.fields["D.3"].uncertain
+
+
+def test_line2_names_never_replace_valid_printed_ones_nor_split_ambiguously():
+    # A valid printed make stays as read; four words (a name with a space) fill nothing.
+    line2 = _single_separator_line2("CI<TOYOTA<YARIS")
+    assert extract(card_boxes(mrz_lines=(LINE1, line2))).text("D.1") == "RENAULT"
+    line2 = _single_separator_line2("CI<LAND<ROVER<DEFENDER")
+    boxes = [b for b in card_boxes(mrz_lines=(LINE1, line2)) if b.text[:3] != "D.1"]
+    assert "D.1" not in extract(boxes).fields
