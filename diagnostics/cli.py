@@ -159,7 +159,9 @@ def _guided(
 
 @app.command("train", epilog=EXIT_CODES_HELP)
 def train_command(
-    cases: Annotated[Path | None, typer.Option("--cases", help="labelled cases (.jsonl)")] = None,
+    cases: Annotated[
+        list[Path] | None, typer.Option("--cases", help="labelled cases (.jsonl), repeatable")
+    ] = None,
     generate: Annotated[
         int, typer.Option("--generate", help="generate N cases with the simulator")
     ] = 0,
@@ -178,7 +180,11 @@ def train_command(
     if workers < 1:
         _fail("--workers must be at least 1", EXIT_USAGE)
     try:
-        data = iter_cases(cases) if cases else generate_cases(generate, first_seed, workers)
+        data = (
+            (case for path in cases for case in iter_cases(path))
+            if cases
+            else generate_cases(generate, first_seed, workers)
+        )
         report = train_and_save(data, out or ARTEFACT)
     except TrainingError as error:
         _fail(str(error))

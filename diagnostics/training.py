@@ -190,6 +190,7 @@ def train_prepared(
 ):
     """The fitting steps of :func:`train_ranker` on cases already turned into features."""
     kb = kb or default_kb()
+    model_data, calibration = model_data.in_seed_order(), calibration.in_seed_order()
     random.seed(seed)
     np.random.seed(seed)
     vectoriser, model = fit_model(model_data, seed)
