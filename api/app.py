@@ -21,7 +21,7 @@ from api.core.middleware import RequestContextMiddleware
 from api.core.ocr import OcrService
 from api.core.ratelimit import make_rate_limiter
 from api.core.routing import flatten_routes, install_route_index
-from api.database import head_revisions, make_engine, session_factory
+from api.database import head_revisions, make_engine, make_read_engine, session_factory
 from api.diagnoses.guided import GuidedTests
 from api.live.hub import LiveHub
 from api.registry import domain_routers
@@ -66,9 +66,7 @@ def _attach_state(app: FastAPI, settings: Settings) -> None:
     engine = make_engine(settings.resolved_database_url())
     app.state.settings = settings
     app.state.engine = engine
-    # The hot reads' engine (api.deps.Caller): the same pool, connections in autocommit
-    # mode, so a read costs no BEGIN/ROLLBACK round trips.
-    app.state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.state.read_engine = make_read_engine(engine)  # the one-step reads' (api.deps.Caller)
     app.state.sessions = session_factory(engine)
     app.state.limiter = make_rate_limiter(engine, settings.redis_url)
     app.state.ocr = OcrService(settings.ocr_engine, settings.ocr_timeout_s)
@@ -88,3 +86,4 @@ async def _lifespan(app: FastAPI):  # noqa: ANN202 - async generator
         await app.state.live.close()
         app.state.ocr.close()
         app.state.engine.dispose()
+        app.state.read_engine.dispose()

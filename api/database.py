@@ -4,7 +4,8 @@
   sessions, garages...). ``parts`` keeps its own base (it must not import ``api``), but
   both share ONE ``MetaData`` (parts'), so that API tables may refer to catalogue tables
   and Alembic compares against a single metadata (:func:`metadata`).
-* :func:`make_engine` builds the engine (SQLite pragmas; PostgreSQL pool settings).
+* :func:`make_engine` builds the engine (SQLite pragmas; PostgreSQL pool settings);
+  :func:`make_read_engine` the one-step reads' engine next to it.
 * :func:`upgrade` runs every package's migrations (all branch heads: ``parts``, ``api``,
   ``garages``...) then the post-migration seeds (the parts vocabulary). The same history
   runs with the plain ``alembic`` command from the repository root (``alembic.ini``).
@@ -71,6 +72,30 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     elif not kwargs.get("pool_pre_ping"):
         _ping_when_idle(engine)
     return engine
+
+
+# The reads' own pool on PostgreSQL (see make_read_engine): at most this many connections
+# a worker, on top of the main pool's.
+READ_POOL_SIZE, READ_POOL_OVERFLOW = 5, 10
+
+
+def make_read_engine(engine: Engine) -> Engine:
+    """The engine of the one-step reads (:class:`api.deps.Caller`) next to ``engine``.
+
+    PostgreSQL: a small pool of its own whose connections stay in autocommit mode, so a
+    read is one round trip (no BEGIN before it, no ROLLBACK when the connection goes
+    back; switching a pooled connection's mode at every checkout cost as much as it
+    saved). SQLite: ``engine`` itself (the driver opens no transaction for a SELECT, and
+    its autocommit switch costs a PRAGMA at every checkin).
+    """
+    if engine.dialect.name == "sqlite":
+        return engine
+    return make_engine(
+        engine.url.render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+        pool_size=READ_POOL_SIZE,
+        max_overflow=READ_POOL_OVERFLOW,
+    )
 
 
 def _ping_when_idle(engine: Engine) -> None:

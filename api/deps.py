@@ -5,7 +5,7 @@
   or ``X-API-Key``); 401 otherwise.
 * ``CurrentApiKey``: the API key when the caller used one (``None`` for a token).
 * ``CallerDep``: for the hot reads, the caller's checked credentials and :meth:`Caller.read`,
-  which authenticates and runs the read in ONE thread step on one pooled connection.
+  which runs the read and the revocation check in ONE thread step and one statement.
 * ``SettingsDep``: the app's :class:`api.settings.Settings`.
 """
 
@@ -114,12 +114,12 @@ class Caller:
     database: :meth:`read` does that and the read itself in one thread step.
 
     Why: FastAPI runs a sync dependency, the route and the response's validation as three
-    thread-pool steps, and an ORM session costs more than the two small queries of a read;
-    together they were most of an authenticated read's CPU. Here the read is one step, on
-    one pooled connection in autocommit mode (no BEGIN/ROLLBACK round trips), with Core
-    rows. Revocation is still checked on every request by the same rules as
-    :func:`api.accounts.service.authenticate`; the owner must still be part of the read's
-    query (``fn`` gets the live user's id).
+    thread-pool steps, and an ORM session and two statements cost more than the read
+    itself; together they were most of an authenticated read's CPU. Here the read is one
+    thread step and one statement (:class:`api.accounts.service.OwnedQuery`: the owner
+    and the revocation check, by the same rules as
+    :func:`api.accounts.service.authenticate`, in the read's own WHERE), on a connection of
+    :func:`api.database.make_read_engine`, with Core rows.
     """
 
     __slots__ = ("credentials", "engine")
@@ -128,13 +128,14 @@ class Caller:
         self.credentials, self.engine = credentials, engine
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(connection, user_id, *args)`` for the live caller (401 otherwise), in one
-        thread step; the connection goes back to the pool before the step ends."""
+        """``fn(connection, credentials, *args)`` in one thread step; ``fn`` reads with an
+        :class:`api.accounts.service.OwnedQuery` (the revocation check and the owner in its
+        statement). The connection goes back to the pool before the step ends."""
         return await anyio.to_thread.run_sync(self._read, fn, args)
 
     def _read(self, fn: Callable[..., T], args: tuple) -> T:
         with self.engine.connect() as conn:
-            return fn(conn, accounts.live_user_id(conn, self.credentials), *args)
+            return fn(conn, self.credentials, *args)
 
 
 async def get_caller(

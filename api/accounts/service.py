@@ -13,11 +13,12 @@ import functools
 import hashlib
 import secrets
 import time
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -273,6 +274,38 @@ def authenticate(session: Session, settings: Settings, bearer: str | None, api_k
     if user is None:
         raise _unauthorized("this log-in was revoked", "token_revoked")
     return Principal(user, None, creds.family_id)
+
+
+class OwnedQuery:
+    """A read of rows the caller owns, with the caller's revocation check in the SAME
+    statement (one round trip): ``stmt`` filtered on ``owner`` being the live caller.
+
+    Built once (from a select and its owner column) in two forms, one per kind of
+    credentials. :meth:`row` tells the two misses apart with a second query only when
+    nothing was found: not live -> 401, live but not theirs or absent -> ``missing`` (a 404).
+    """
+
+    _CALLER_PARAMS = frozenset({"user_id", "family_id", "version", "key_hash"})
+
+    def __init__(self, stmt: Select, owner: ColumnElement) -> None:
+        clash = self._CALLER_PARAMS & set(stmt.compile().params)
+        if clash:
+            raise ValueError(f"bound parameter names reserved for the caller: {sorted(clash)}")
+        self._by_login = stmt.where(owner == bindparam("user_id"), _LIVE_LOGIN_ID.exists())
+        self._by_api_key = stmt.where(owner == _LIVE_API_KEY_USER_ID.scalar_subquery())
+
+    def row(self, conn: Connection, creds: Credentials, missing: ApiError, **params: Any) -> Row:
+        """The first row for the live caller; raises a 401 ApiError when the caller is not
+        live, ``missing`` when they are but no row of theirs matches."""
+        if creds.key_hash is not None:
+            stmt, params = self._by_api_key, {**params, "key_hash": creds.key_hash}
+        else:
+            stmt, params = self._by_login, {**params, **_login_params(creds)}
+        found = conn.execute(stmt, params).first()
+        if found is None:
+            live_user_id(conn, creds)
+            raise missing
+        return found
 
 
 def live_user_id(conn: Connection, creds: Credentials) -> int:

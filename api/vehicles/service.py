@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.accounts import service as accounts
 from api.accounts.models import User
 from api.core.errors import ApiError, not_found
 from api.vehicles.models import CardReading, Vehicle
@@ -63,17 +64,18 @@ def owned(session: Session, user: User, vehicle_id: int) -> Vehicle:
     return vehicle
 
 
-_OWNED_ROW = select(Vehicle.__table__).where(
-    Vehicle.id == bindparam("vehicle_id"), Vehicle.owner_id == bindparam("owner_id")
+# The same read for the one-step path (api.deps.Caller): Core row, the caller's
+# revocation check in the same statement.
+_OWNED_ROW = accounts.OwnedQuery(
+    select(Vehicle.__table__).where(Vehicle.id == bindparam("vehicle_id")), Vehicle.owner_id
 )
 
 
-def owned_row(conn: Connection, owner_id: int, vehicle_id: int) -> RowMapping:
-    """:func:`owned` as a Core row, for the one-step read (:class:`api.deps.Caller`)."""
-    row = conn.execute(_OWNED_ROW, {"vehicle_id": vehicle_id, "owner_id": owner_id}).first()
-    if row is None:
-        raise not_found("vehicle", vehicle_id)
-    return row._mapping
+def owned_row(conn: Connection, caller: accounts.Credentials, vehicle_id: int) -> dict:
+    """:func:`owned` as a plain dict, in one statement with the caller's revocation check
+    (401 when the caller is not live, 404 when the vehicle is not theirs)."""
+    missing = not_found("vehicle", vehicle_id)
+    return dict(_OWNED_ROW.row(conn, caller, missing, vehicle_id=vehicle_id)._mapping)
 
 
 def list_vehicles(session: Session, user: User) -> list[Vehicle]:

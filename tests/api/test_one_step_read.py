@@ -8,6 +8,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import bindparam, event, select
 
 from api.accounts import service as accounts
 from api.app import create_app
@@ -100,3 +101,29 @@ def test_a_read_gives_its_connection_back(client, user) -> None:
         assert user.get(f"/v1/vehicles/{vehicle_id}").status_code == 200
         assert_error(user.get(f"/v1/vehicles/{vehicle_id + 10_000}"), 404, "not_found")
     assert pool.checkedout() == 0
+
+
+def test_a_read_is_one_statement_and_a_miss_tells_401_from_404(client, user) -> None:
+    vehicle_id = user.post("/v1/vehicles", json={"name": "mine"}).json()["id"]
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engine = client.app.state.read_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert user.get(f"/v1/vehicles/{vehicle_id}").status_code == 200
+        assert len(statements) == 1, statements  # owner and revocation in its WHERE
+        assert_error(user.get(f"/v1/vehicles/{vehicle_id + 10_000}"), 404, "not_found")
+        assert len(statements) == 3  # nothing found: is the caller live? yes -> 404
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_an_owned_query_refuses_parameter_names_of_the_caller() -> None:
+    from api.vehicles.models import Vehicle
+
+    stmt = select(Vehicle.__table__).where(Vehicle.owner_id == bindparam("user_id"))
+    with pytest.raises(ValueError, match="user_id"):
+        accounts.OwnedQuery(stmt, Vehicle.owner_id)

@@ -139,3 +139,21 @@ def test_downgrade_to_base_and_up_again(tmp_path) -> None:
     upgrade(engine)
     assert "api_reading" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_request_ids_are_fresh_in_every_process_and_never_repeat() -> None:
+    import os
+
+    from api.core.middleware import new_request_id
+
+    ids = {new_request_id() for _ in range(10_000)}
+    assert len(ids) == 10_000 and all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a forked worker: its ids are not the parent's next ones
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read), os.close(write)
+    assert child != new_request_id() and child not in ids
