@@ -39,6 +39,10 @@ _P_ROW = re.compile(r"[PR][.,]?1\b")
 _GLUED_P = re.compile(r"(?<=[0-9A-Z])(?=[PR][.,]?[236](?:[A-Z0-9]|$))")
 _P_WORD = re.compile(r"[PR][.,]?[236](?:[A-Z0-9]|$)")
 _GLUED_J = re.compile(r"[1l|][.,][1-3](?:[A-Z]|$)")
+# Code letters whose fields hold alphanumeric codes (D.2, D.2.1).
+_CODED_FAMILIES = frozenset(c[0] for c, spec in FIELDS.items() if spec.kind.value == "code")
+# The first code of a box, its dot read or not ("F.1 1489", "Z.1 VEHICULE").
+_FIRST_CODE = re.compile(r"([A-Z])[.,]?([1-9])(?=[\s\dA-Z]|$)")
 # Codes whose last letter OCR often drops ("C.4N'EST" for "C.4a N'EST").
 _ALIASES = {"C.4": "C.4a"}
 # Codes the coupon under the main part repeats.
@@ -238,6 +242,7 @@ def split_box(box: TextBox, box_id: int = 0) -> list[Piece]:
     p_row = bool(_P_ROW.match(text))
     if p_row:  # the P row with its dots lost: "2708R269R3FER65"
         text = _GLUED_P.sub(" ", text)
+    text = _next_codes_of_row(text)
     if not text:
         return []
     width = max(box.x1 - box.x0, 1.0)
@@ -278,6 +283,27 @@ def split_box(box: TextBox, box_id: int = 0) -> list[Piece]:
         if options and options[0].tail:
             pieces[-1].text = word[: len(word) - len(options[0].tail)]
     return pieces
+
+
+def _next_codes_of_row(text: str) -> str:
+    """Cuts a row merged into one box whose later codes lost their dot: after a first code
+    "F.1", the letter F followed by a higher digit, glued after a digit or standing alone
+    as a word, is the next code of the row ("F.1 1489F21489F32789" -> F.1 1489 F.2 1489
+    F.3 2789; "Z.1 VEHICULE LOUE Z2 VEHICULE DE ..."). Only the first code's own letter is
+    looked for ("C4" in "D.3 C4" stays a value), and not in the D row, whose type codes
+    may hold such a letter and digit ("1D3")."""
+    first = _FIRST_CODE.match(text)
+    if first is None or f"{first[1]}.{first[2]}" not in CODES or first[1] in _CODED_FAMILIES:
+        return text
+    letter, number = first[1], int(first[2])
+
+    def cut(match: re.Match[str]) -> str:
+        code = f"{letter}.{match[1]}"
+        return f" {code} " if int(match[1]) > number and code in CODES else match[0]
+
+    head, rest = text[: first.end()], text[first.end() :]
+    rest = re.sub(rf"(?:(?<=\d)|(?<!\S)){letter}([1-9])(?=\d|\s|$)", cut, rest)
+    return head + re.sub(r"\s+", " ", rest)
 
 
 def _same_line(a: Piece, b: Piece) -> bool:

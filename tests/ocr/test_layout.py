@@ -276,3 +276,16 @@ def test_empty_code_does_not_take_an_invalid_or_coded_line_under_it():
     fields = pair(boxes)
     assert fields["H"].text == "" and fields["S.1"].text == "5"
     assert fields["P.6"].text == ""
+
+
+def test_later_codes_of_a_merged_row_that_lost_their_dot_are_cut():
+    got = pair([box("F.1 1489F21489F32789", 600, 198, 250)])
+    assert [got[c].text for c in ("F.1", "F.2", "F.3")] == ["1489", "1489", "2789"]
+    got = pair([box("Z.1 VEHICULE LOUE Z2 VEHICULE DE DEMONSTRATION", 600, 500, 600)])
+    assert got["Z.1"].text == "VEHICULE LOUE"
+    assert got["Z.2"].text == "VEHICULE DE DEMONSTRATION"
+
+
+def test_a_value_that_looks_like_another_letters_code_stays_a_value():
+    got = pair([box("D.3 C4", 40, 540, 80), box("D.2 1D3 C3", 40, 600, 200)])
+    assert got["D.3"].text == "C4" and got["D.2"].text == "1D3 C3" and "C.4a" not in got
