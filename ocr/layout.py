@@ -39,6 +39,10 @@ _P_ROW = re.compile(r"[PR][.,]?1\b")
 _GLUED_P = re.compile(r"(?<=[0-9A-Z])(?=[PR][.,]?[236](?:[A-Z0-9]|$))")
 _P_WORD = re.compile(r"[PR][.,]?[236](?:[A-Z0-9]|$)")
 _GLUED_J = re.compile(r"[1l|][.,][1-3](?:[A-Z]|$)")
+# Code letters whose fields hold alphanumeric codes (D.2, D.2.1).
+_CODED_FAMILIES = frozenset(c[0] for c, spec in FIELDS.items() if spec.kind.value == "code")
+# The first code of a box, its dot read or not ("F.1 1489", "Z.1 VEHICULE").
+_FIRST_CODE = re.compile(r"([A-Za-z])(?:[.,]?([1-9])(?=[\s\dA-Z]|$)|(?=\s))")
 # Codes whose last letter OCR often drops ("C.4N'EST" for "C.4a N'EST").
 _ALIASES = {"C.4": "C.4a"}
 # Codes the coupon under the main part repeats.
@@ -238,6 +242,7 @@ def split_box(box: TextBox, box_id: int = 0) -> list[Piece]:
     p_row = bool(_P_ROW.match(text))
     if p_row:  # the P row with its dots lost: "2708R269R3FER65"
         text = _GLUED_P.sub(" ", text)
+    text = _next_codes_of_row(text)
     if not text:
         return []
     width = max(box.x1 - box.x0, 1.0)
@@ -278,6 +283,29 @@ def split_box(box: TextBox, box_id: int = 0) -> list[Piece]:
         if options and options[0].tail:
             pieces[-1].text = word[: len(word) - len(options[0].tail)]
     return pieces
+
+
+def _next_codes_of_row(text: str) -> str:
+    """Cuts a row merged into one box whose later codes lost their dot: after a first code
+    ("F.1", "J", "z.1"), its letter followed by a higher digit, glued after a digit or
+    standing alone as a word, is the next code of the row ("F.1 1489F21489F32789" -> F.1
+    1489 F.2 1489 F.3 2789; "Z.1 VEHICULE LOUE Z2 VEHICULE DE ..."). Only the first
+    code's own letter is looked for ("C4" in "D.3 C4" stays a value), and not in the D
+    and K rows, whose type codes may hold such a letter and digit ("1D3")."""
+    first = _FIRST_CODE.match(text)
+    if first is None:
+        return text
+    letter, number = first[1].upper(), int(first[2] or 0)
+    if (f"{letter}.{number}" if number else letter) not in CODES or letter in _CODED_FAMILIES:
+        return text
+
+    def cut(match: re.Match[str]) -> str:
+        code = f"{letter}.{match[1]}"
+        return f" {code} " if int(match[1]) > number and code in CODES else match[0]
+
+    head, rest = text[: first.end()], text[first.end() :]
+    rest = re.sub(rf"(?:(?<=\d)|(?<!\S)){letter}([1-9])(?=\d|\s|$)", cut, rest)
+    return head + re.sub(r"\s+", " ", rest)
 
 
 def _same_line(a: Piece, b: Piece) -> bool:
@@ -398,6 +426,8 @@ def pair(boxes: list[TextBox], size: tuple[int, int] | None = None) -> dict[str,
     _row_order(result, by_id)
     used = _continuations(pieces, result, values, by_id)
     _values_below(pieces, result, values, by_id, used)
+    # A name or address taken from under its label box (older form) may go on below.
+    _continuations(pieces, result, values, by_id, used)
     _grammar_orphans(pieces, result, values)
     fields: dict[str, RawField] = {}
     for code, readings in result.items():
@@ -413,13 +443,17 @@ def _continuations(
     result: dict[str, list[RawField]],
     values: dict[int, list[Piece]],
     by_id: dict[int, Piece],
+    used: frozenset[int] | set[int] = frozenset(),
 ) -> set[int]:
     """Appends to C.1 / C.3 the codeless lines printed right under their first line and
-    starting where the value starts; returns the ids of the pieces so taken."""
-    taken = {id(v) for vs in values.values() for v in vs}
+    starting where the value starts; returns the ids of the pieces so taken. Pieces in
+    ``used`` are not free, and a value that already spans several lines is left as is."""
+    taken = {id(v) for vs in values.values() for v in vs} | set(used)
     free = [p for p in pieces if not p.is_code and id(p) not in taken]
     for code, extra_lines in MULTILINE.items():
         for raw in result.get(code, []):
+            if raw.lines > 1:
+                continue
             code_piece = by_id[raw.piece]
             own = values.get(raw.piece, [])
             if not own and not raw.text:
@@ -462,9 +496,9 @@ def _values_below(
     used: set[int],
 ) -> None:
     """A code with nothing on its right takes the value printed right under it, when that
-    value stands on a line of its own (no code on it) and is valid for the code: the older
-    form prints each code in a small label box above its value. An empty code with no
-    such valid value under it stays empty."""
+    value is valid for the code and no code stands just left of it on its line (a code
+    in another column does not count): the older form prints each code in a small label
+    box above its value. An empty code with no such valid value under it stays empty."""
     codes = [p for p in pieces if p.is_code]
     free = [p for p in pieces if not p.is_code and id(p) not in used]
     for code, readings in result.items():
@@ -478,7 +512,7 @@ def _values_below(
                 for p in free
                 if -0.3 * height <= p.y0 - label.y1 < 1.2 * max(p.y1 - p.y0, height)
                 and abs(p.x0 - label.x0) < 2.5 * max(p.y1 - p.y0, height)
-                and not any(_same_line(p, c) for c in codes)
+                and not any(_claims(c, p) for c in codes)
             ]
             if not under:
                 continue
@@ -495,6 +529,13 @@ def _values_below(
             values.setdefault(raw.piece, []).extend(row)
             for p in row:
                 free.remove(p)
+
+
+def _claims(code: Piece, value: Piece) -> bool:
+    """True when ``code`` stands on ``value``'s line just left of it (its value, on a
+    form with codes left of their values); a code far away in another column is not."""
+    height = max(value.y1 - value.y0, 1.0)
+    return _same_line(code, value) and -0.8 * height <= value.x0 - code.x1 < VALUE_GAP * height
 
 
 def _row_order(result: dict[str, list[RawField]], by_id: dict[int, Piece]) -> None:

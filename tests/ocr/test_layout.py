@@ -276,3 +276,42 @@ def test_empty_code_does_not_take_an_invalid_or_coded_line_under_it():
     fields = pair(boxes)
     assert fields["H"].text == "" and fields["S.1"].text == "5"
     assert fields["P.6"].text == ""
+
+
+def test_later_codes_of_a_merged_row_that_lost_their_dot_are_cut():
+    got = pair([box("F.1 1489F21489F32789", 600, 198, 250)])
+    assert [got[c].text for c in ("F.1", "F.2", "F.3")] == ["1489", "1489", "2789"]
+    got = pair([box("Z.1 VEHICULE LOUE Z2 VEHICULE DE DEMONSTRATION", 600, 500, 600)])
+    assert got["Z.1"].text == "VEHICULE LOUE"
+    assert got["Z.2"].text == "VEHICULE DE DEMONSTRATION"
+
+
+def test_a_value_that_looks_like_another_letters_code_stays_a_value():
+    got = pair([box("D.3 C4", 40, 540, 80), box("D.2 1D3 C3", 40, 600, 200)])
+    assert got["D.3"].text == "C4" and got["D.2"].text == "1D3 C3" and "C.4a" not in got
+
+
+def test_older_form_values_beside_a_label_of_another_column_and_names_on_two_lines():
+    # The left column's C.3 label sits on the line of the F row's values, far to their
+    # left: it does not claim them. C.1's name under its label box goes on to the first
+    # names on the next line.
+    boxes = [
+        box("C.1", 40, 159, 27, h=20),
+        box("LEROY", 44, 179, 50, h=19),
+        box("HUGO LEA", 45, 198, 76, h=19),
+        box("F.1", 391, 207, 27, h=21),
+        box("F.2", 533, 207, 27, h=21),
+        box("C.3", 40, 221, 27, h=21),
+        box("1639", 395, 227, 42, h=19),
+        box("2839", 538, 227, 43, h=20),
+    ]
+    fields = pair(boxes)
+    assert (fields["F.1"].text, fields["F.2"].text) == ("1639", "2839")
+    assert fields["C.1"].text == "LEROY HUGO LEA" and fields["C.3"].text == ""
+
+
+def test_row_starting_with_a_bare_or_lowercase_code_is_cut_too():
+    got = pair([box("J M1 J.1 VP J2 AB J.3 CI", 600, 420, 300)])
+    assert [got[c].text for c in ("J", "J.1", "J.2", "J.3")] == ["M1", "VP", "AB", "CI"]
+    got = pair([box("z.1 VEHICULE LOUE Z2 VEHICULE DE DEMONSTRATION", 600, 500, 600)])
+    assert got["Z.2"].text == "VEHICULE DE DEMONSTRATION"
