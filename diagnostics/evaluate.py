@@ -213,11 +213,13 @@ def evaluate(
     carobd_dir: Path | None = None,
     progress=None,
     records_out: list | None = None,
+    reduced: tuple[KnowledgeBase, Ranker] | None = None,
 ) -> dict[str, Any]:
     """All the figures (see the module docstring). ``ranker``: the shipped one by default.
     ``records_out``: receives the per-case records (to merge runs over several files).
     Both case sources are read once, one case at a time. Raises :class:`EvaluationError`
-    when ``heldout`` is empty."""
+    when ``heldout`` is empty. ``reduced``: the knowledge base and ranker without the
+    abstention faults, when already trained (``training`` is then not read)."""
     kb = default_kb()
     if ranker is None:
         from diagnostics.model import shipped_ranker
@@ -227,8 +229,11 @@ def evaluate(
     first = next(cases, None)
     if first is None:  # say so before the minutes spent training the reduced ranker
         raise EvaluationError("no held-out case to measure")
-    reduced_kb = kb.without(set(HELD_OUT_FAULTS))
-    reduced_ranker, _ = train_ranker(training, reduced_kb, drop_faults=HELD_OUT_FAULTS)
+    if reduced is None:
+        reduced_kb = kb.without(set(HELD_OUT_FAULTS))
+        reduced_ranker, _ = train_ranker(training, reduced_kb, drop_faults=HELD_OUT_FAULTS)
+    else:
+        reduced_kb, reduced_ranker = reduced
     records = records_out if records_out is not None else []
     for i, case in enumerate(itertools.chain([first], cases)):
         records.append(case_record(case, kb, ranker, (reduced_kb, reduced_ranker)))
