@@ -39,17 +39,22 @@ def main() -> int:
     # 300: a warm engine, as `novaevo sim` and --sim serve it (0: a car whose key was just
     # turned, which idles cold).
     parser.add_argument("--start-s", type=float, default=300.0)
+    parser.add_argument("--seed", type=int, default=None, help="the simulated car's seed")
     args = parser.parse_args()
     import firmware_sim
 
     with firmware_sim.Simulator(
-        transport="tcp", faults=args.fault, timing=args.timing, start_s=args.start_s
+        transport="tcp",
+        faults=args.fault,
+        timing=args.timing,
+        start_s=args.start_s,
+        **({"seed": args.seed} if args.seed is not None else {}),
     ) as sim:
         result, elapsed = asyncio.run(_run(sim.url))
     top = result.diagnosis.causes[0] if result.diagnosis.causes else None
     print(f"faults {args.fault or ['none']}, timing {args.timing}")
     print(f"phases run: {', '.join(result.phases_run)}; stopped early: {result.stopped_early}")
-    print(f"warm-up: {result.warm_up}")
+    print(f"wait for closed loop: {result.warm_up}; dropped: {result.dropped or 'none'}")
     print(
         f"result: {result.diagnosis.status}, top {top.cause if top else '-'} "
         f"{top.probability if top else 0:.0%}"

@@ -37,6 +37,7 @@ from firmware_sim.realism import (  # noqa: E402
     simulated_samples,
     speed_traces,
     split_halves,
+    start_temperatures,
     table,
 )
 
@@ -67,9 +68,11 @@ def _matched(paths: list[Path], idle_s: int) -> None:
         n for n in range(1, 100) if not {0x1F, 0x3C} & draw_car("small_petrol", n).dropped_pids
     )
     bias = fit_fuel_bias(fit, seed=seed)
+    idle_starts, drive_starts = start_temperatures(measure)
     sim = []
-    for trace in speed_traces(measure):
-        sim.extend(drive_car(seed, idle_s, trace, fuel_bias=bias))
+    for index, trace in enumerate(speed_traces(measure)):
+        idle_c = idle_starts[index % len(idle_starts)]
+        sim.extend(drive_car(seed, idle_s, trace, bias, idle_c, drive_starts[index]))
     rows = compare(measure, sim)
     print(
         f"\n(3) Etios-matched car (seed {seed}, aged trim {bias:+.2%} fitted on {len(fit)} files: "
@@ -96,7 +99,12 @@ def main() -> int:
         "gear ratios (rpm per km/h, steady driving):",
         ", ".join(f"{r:g}" for r in gear_ratios(real)),
     )
-    sim = simulated_samples(cars=args.cars, idle_s=args.idle_s, traces=speed_traces(real))
+    sim = simulated_samples(
+        cars=args.cars,
+        idle_s=args.idle_s,
+        traces=speed_traces(real),
+        starts=start_temperatures(real),
+    )
     rows = compare(real, sim)
     print(f"\n(1) {len(real)} real recordings, {len(sim)} simulated ({args.cars} drawn cars)\n")
     print(table(rows))

@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diagnostics.engine import diagnose
-from diagnostics.plan import LIVE_PIDS, SETTLED_AT, WARM_UP, guided_test_plan, step
+from diagnostics.plan import (
+    BUDGET_S,
+    LIVE_PIDS,
+    PHASES,
+    SETTLED_AT,
+    WARM_UP,
+    guided_test_plan,
+    step,
+)
 from diagnostics.snapshot import Diagnosis, load_snapshot
 
 #: Budgets: a car that does not answer within them has stopped answering. The client has
@@ -39,8 +47,12 @@ class GuidedResult:
     phases_run: list[str] = field(default_factory=list)
     stopped_early: str | None = None  # why the test ended before its plan (None: it did not)
     elapsed_s: float = 0.0
-    # The warm-up before the warm phases: coolant at its start and end, seconds, reached.
+    # The wait before the warm phases: coolant at its start and end, seconds, reached
+    # (closed loop or warm), closed_loop.
     warm_up: dict | None = None
+    # Phases of the plan left out, and why ("time": over the budget; "cold": the engine
+    # was not in closed loop when the wait ended).
+    dropped: dict[str, str] = field(default_factory=dict)
 
 
 class PromptDriver:
@@ -233,12 +245,23 @@ async def _record_keeping_partial(client, driver, phase, pids, duration, period_
         raise
 
 
-async def _coolant(client: Any) -> float | None:
+async def _warm_reading(client: Any) -> tuple[float | None, float | None]:
+    """(coolant C, short-term trim %) now; None for what the car does not report."""
     response = await _timed(
-        client.query("COOLANT_TEMP"), "the coolant temperature", REQUEST_TIMEOUT_S
+        client.query("COOLANT_TEMP", "SHORT_FUEL_TRIM_1"),
+        "the coolant temperature",
+        REQUEST_TIMEOUT_S,
     )
-    value = response.value("COOLANT_TEMP")
-    return float(value) if isinstance(value, (int, float)) else None
+    values = [response.value(name) for name in ("COOLANT_TEMP", "SHORT_FUEL_TRIM_1")]
+    coolant, trim = (float(v) if isinstance(v, (int, float)) else None for v in values)
+    return coolant, trim
+
+
+def _ready(coolant: float | None, trim: float | None) -> bool:
+    """Closed loop (an ECU in open loop reports a short-term trim of exactly 0 %) or, for a
+    car that reports no trim, a warm coolant."""
+    warm = coolant is not None and coolant >= WARM_UP["until_c"]
+    return warm or (trim is not None and trim != 0.0)
 
 
 async def warm_up(
@@ -248,29 +271,31 @@ async def warm_up(
     period_s: float = 1.0,
     clock: Callable[[], float] = time.monotonic,
 ) -> dict | None:
-    """Warms a cold engine before the warm phases: polls the coolant every ``period_s``
-    until it reads ``WARM_UP["until_c"]`` or ``max_s`` have passed. Returns what it did
-    (``None``: the car does not report its coolant, nothing to wait for)."""
-    until = WARM_UP["until_c"]
-    first = coolant = await _coolant(client)
-    if coolant is None:
+    """Before the warm phases: polls coolant and short-term trim every ``period_s`` until
+    the engine runs in closed loop (or reads ``WARM_UP["until_c"]``), at most ``max_s``.
+    Returns what it did (``None``: the car reports neither, nothing to wait for)."""
+    coolant, trim = await _warm_reading(client)
+    first = coolant
+    if coolant is None and trim is None:
         return None
     start = clock()
-    if coolant < until:
+    ready = _ready(coolant, trim)
+    if not ready and max_s > 0:
         await driver.start("warm_up", client)
-    while coolant is not None and coolant < until and clock() - start < max_s:
+    while not ready and clock() - start < max_s:
         await asyncio.sleep(period_s)
         await driver.waited(client, period_s)
-        coolant = await _coolant(client)
+        coolant, trim = await _warm_reading(client)
+        ready = _ready(coolant, trim)
         driver.sample("warm_up", {"COOLANT_TEMP": coolant})
-    reached = coolant is not None and coolant >= until
-    if not reached:
-        driver.say(f"engine still cold after {max_s:.0f} s: the idle figures may read cold")
+    if not ready:
+        driver.say(f"engine still in open loop after {clock() - start:.0f} s")
     return {
         "from_c": first,
         "to_c": coolant,
         "seconds": round(clock() - start, 2),
-        "reached": reached,
+        "reached": ready,
+        "closed_loop": trim is not None and trim != 0.0,
     }
 
 
@@ -288,26 +313,51 @@ async def run_guided_test(
     model: Any = "default",
     durations: dict[str, float] | None = None,
     period_s: float = 1.0,
+    budget_s: float = BUDGET_S,
 ) -> GuidedResult:
     """The whole guided test (see the module docstring). Never raises for a car that stops
     answering: the result carries the partial diagnosis and ``stopped_early``.
-    ``durations`` / ``period_s`` shorten the phases (tests); the defaults are the plan's."""
+    ``durations`` / ``period_s`` shorten the phases (tests); the defaults are the plan's.
+
+    A cold engine gives its cold start at once (the cold-start phase is recorded first);
+    the wait for closed loop comes only before the first phase that needs a warm engine,
+    bounded by what ``budget_s`` leaves once that phase is run. Phases that no longer fit,
+    and warm phases when the loop is still open, are dropped (``dropped``)."""
     started = time.monotonic()
     snapshot: dict[str, Any] = {"schema_version": 1, "vehicle": dict(vehicle or {}), "phases": {}}
     result = GuidedResult(snapshot, diagnose({"schema_version": 1}, model=None))
+    durations = durations or {}
+
+    def length(phase: str) -> float:
+        return durations.get(phase, PHASES[phase]["duration_s"])
+
     try:
         await read_once(client, snapshot)
         result.diagnosis = diagnose(snapshot, model=model)
+        plan = [p["id"] for p in guided_test_plan(result.diagnosis)["phases"]]
+        coolant, trim = await _warm_reading(client)
+        if "cold_start" not in plan and not _ready(coolant, trim):
+            plan.insert(0, "cold_start")  # what a cold engine gives: take it while it lasts
         pids = list(LIVE_PIDS)  # pruned to what the car answers after the first phase
-        for phase in [p["id"] for p in guided_test_plan(result.diagnosis)["phases"]]:
+        for phase in plan:
             if _settled(result.diagnosis) and result.phases_run:
                 break
-            if phase != "cold_start" and result.warm_up is None:
-                max_s = (durations or {}).get("warm_up", WARM_UP["max_s"])
+            warm = PHASES[phase]["needs_warm"]
+            if warm and result.warm_up is None:
+                # Wait no longer than lets this phase still fit; later ones may not.
+                left = budget_s - (time.monotonic() - started) - length(phase)
+                max_s = max(0.0, min(durations.get("warm_up", WARM_UP["max_s"]), left))
                 result.warm_up = await warm_up(client, driver, max_s, period_s) or {}
+            if warm and result.warm_up and not result.warm_up["reached"]:
+                result.dropped[phase] = "cold"
+                continue
+            if time.monotonic() - started + length(phase) > budget_s:
+                result.dropped[phase] = "time"
+                continue
             await driver.start(phase, client)
-            duration = (durations or {}).get(phase)
-            await _record_keeping_partial(client, driver, phase, pids, duration, period_s, snapshot)
+            await _record_keeping_partial(
+                client, driver, phase, pids, durations.get(phase), period_s, snapshot
+            )
             result.phases_run.append(phase)
             pids = _answered(snapshot["phases"][phase], pids)
             result.diagnosis = diagnose(snapshot, model=model)

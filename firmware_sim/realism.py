@@ -105,15 +105,42 @@ def real_samples(folder: Path) -> list[list[Sample]]:
 TOWN = ((35, 60), (50, 90), (0, 25), (30, 60), (60, 120), (20, 40), (0, 30), (45, 90), (0, 20))
 
 
+def by_run_second(recording: list[Sample]) -> list[Sample]:
+    """One sample per second of engine run time. The logger read about two samples a
+    second (the ECU's run-time PID and its minutes-since-clear counter both say so, not
+    the one a second the dataset's notes give): the last sample of each whole second.
+    Rows before the engine starts (run time 0, no rpm) are dropped."""
+    out: dict[float, Sample] = {}
+    for sample in recording:
+        if sample.get("RPM", 0.0) > 400.0 or sample.get("RUN_TIME", 0.0) > 0:
+            out[sample.get("RUN_TIME", 0.0)] = sample
+    return [out[t] for t in sorted(out)]
+
+
 def speed_traces(recordings: list[list[Sample]]) -> list[list[float]]:
-    """The vehicle speed, second by second, of every recording that moves: the driving
-    the simulated car is put through, so that both cars are compared on the same roads
-    and traffic (the gears, rpm, load and the rest stay the simulator's own)."""
-    return [
-        [s.get("SPEED", 0.0) for s in recording]
-        for recording in recordings
-        if any(s.get("SPEED", 0.0) > 0 for s in recording)
-    ]
+    """The vehicle speed, second by second of engine run time, of every recording that
+    moves: the driving the simulated car is put through, so that both cars are compared
+    on the same roads and traffic (the gears, rpm, load and the rest stay the
+    simulator's own)."""
+    return [[s.get("SPEED", 0.0) for s in by_run_second(r)] for r in _moving(recordings)]
+
+
+def start_temperatures(recordings: list[list[Sample]]) -> tuple[list[float], list[float]]:
+    """The coolant at engine start of each parked recording and of each moving one (in
+    :func:`speed_traces`' order): the simulated cars start where the real one did (many
+    real "cold" starts are restarts within the hour, at 26-48 C)."""
+
+    def start(recording: list[Sample]) -> float:
+        running = _running(recording)
+        return running[0]["COOLANT_TEMP"] if running else RECIFE_AIR_C
+
+    moving = _moving(recordings)
+    parked = [r for r in recordings if not any(r is m for m in moving)]
+    return [start(r) for r in parked], [start(r) for r in moving]
+
+
+def _moving(recordings: list[list[Sample]]) -> list[list[Sample]]:
+    return [r for r in recordings if any(s.get("SPEED", 0.0) > 0 for s in r)]
 
 
 def _town_trace(passes: int) -> list[float]:
@@ -125,11 +152,18 @@ def _town_trace(passes: int) -> list[float]:
 
 
 def drive_car(
-    seed: int, idle_s: int, trace: list[float], fuel_bias: float | None = None
+    seed: int,
+    idle_s: int,
+    trace: list[float],
+    fuel_bias: float | None = None,
+    idle_start_c: float | None = None,
+    drive_start_c: float | None = None,
 ) -> list[list[Sample]]:
     """One healthy small_petrol car (its aged trim set to ``fuel_bias`` if given): a
-    cold start idling ``idle_s`` seconds (an idle recording), then, after a night, a
-    cold start and the speed ``trace`` driven second by second."""
+    start idling ``idle_s`` seconds (an idle recording), then, after a night, a start
+    and the speed ``trace`` driven second by second. Each start is from the air
+    temperature, or from ``idle_start_c`` / ``drive_start_c`` (a restart of an engine
+    that has cooled to that coolant temperature since it was last driven)."""
     from dataclasses import replace
 
     from firmware_sim.cases import LocalReader, _series_names
@@ -144,7 +178,8 @@ def drive_car(
     physics = car.physics
     physics.ambient = RECIFE_AIR_C + (seed % 5) - 2.0
     s = physics.state
-    s.coolant = s.coolant_model = s.intake = s.catalyst = s.trans_temp = physics.ambient
+    s.coolant = s.coolant_model = s.block = s.block_model = physics.ambient
+    s.intake = s.catalyst = s.trans_temp = physics.ambient
     reader = LocalReader(car)
     names = _series_names(asyncio.run(reader.supported_pids()).get(0x7E8, set()))
     names.append("RUN_TIME")
@@ -153,13 +188,22 @@ def drive_car(
         car.control("WAIT 1 1")
         return asyncio.run(reader.query(names))
 
-    car.control("OFF")
-    car.control("WAIT 28800")
-    car.control("ON")
+    def start(coolant_c: float | None) -> None:
+        car.control("OFF")
+        car.control("WAIT 28800")
+        if coolant_c is not None and coolant_c > physics.ambient + 1.0:
+            # A restart: the engine was warm, then stood until its coolant fell to
+            # ``coolant_c`` (the block, more metal, holds its heat longer).
+            car.control("ON")
+            car.control("WAIT 1500")
+            car.control("OFF")
+            while s.coolant > coolant_c:
+                car.control("WAIT 60")
+        car.control("ON")
+
+    start(idle_start_c)
     idle = [sample() for _ in range(idle_s)]
-    car.control("OFF")
-    car.control("WAIT 28800")
-    car.control("ON")
+    start(drive_start_c)
     drive = []
     for kmh in trace:
         car.control(f"SPEED {min(200.0, max(0.0, kmh)):g}")
@@ -174,14 +218,24 @@ def simulated_samples(
     first_seed: int = 1,
     traces: list[list[float]] | None = None,
     fuel_bias: float | None = None,
+    starts: tuple[list[float], list[float]] | None = None,
 ) -> list[list[Sample]]:
     """``cars`` healthy small petrol cars, each an idle recording and a drive: car ``i``
     drives ``traces[i % len(traces)]`` (recorded speeds), or the town loop
-    ``town_passes`` times when no trace is given."""
+    ``town_passes`` times when no trace is given. ``starts`` (from
+    :func:`start_temperatures`): car ``i``'s idle starts at the coolant of parked
+    recording ``i``, its drive at that of the recording whose trace it drives;
+    without it every start is from the air temperature."""
     out: list[list[Sample]] = []
     for index, seed in enumerate(range(first_seed, first_seed + cars)):
         trace = traces[index % len(traces)] if traces else _town_trace(town_passes)
-        out.extend(drive_car(seed, idle_s, trace, fuel_bias))
+        idle_c = drive_c = None
+        if starts:
+            idle_starts, drive_starts = starts
+            idle_c = idle_starts[index % len(idle_starts)] if idle_starts else None
+            if traces and len(drive_starts) == len(traces):
+                drive_c = drive_starts[index % len(traces)]
+        out.extend(drive_car(seed, idle_s, trace, fuel_bias, idle_c, drive_c))
     return out
 
 

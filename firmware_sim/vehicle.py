@@ -48,6 +48,25 @@ AIR_DRAG_CDA_M2 = 0.68  # drag coefficient x frontal area of a small saloon
 ROLLING_RESISTANCE = 0.012
 LIFT_PUMP_STARVATION = 0.8  # share of the rail pump's reach a dead supply pump takes
 OVERHEAT_LIMIT_C = 128.0  # a pressurised cooling system boils over about here
+# Cooling circuit with the thermostat shut, in two parts (for a 1.5 L engine; scaled with
+# displacement^0.8): the head's coolant and the metal around it, and the block's, which
+# the pump mixes in (W/K per 1,000 rpm). Fitted on half of the real warm-ups (see
+# BENCHMARKS.md, Simulator), measured on the other half.
+HEAD_CAPACITY_J_PER_K = 12000.0
+BLOCK_CAPACITY_J_PER_K = 16000.0
+COOLING_FAULTS = (
+    "coolant_loss",
+    "thermostat_stuck_open",
+    "thermostat_stuck_closed",
+    "cooling_fan_failure",
+)  # the faults that change the circuit (_coolant_step reads these and no other)
+RADIATOR_CAPACITY_J_PER_K = 20000.0  # its coolant and core, once the thermostat opens
+MIXING_W_PER_K_PER_KRPM = 250.0
+WALL_LAG_S = 30.0
+PETROL_HEAT_SHARE = 0.36
+HEAT_SHARE_LOAD = 0.3
+BLOCK_SOAK_S = 9000.0  # the head's coolant cools with a time constant of 5,400 s
+COLD_FRICTION_AIR = 0.5  # more closed-throttle air at 30 C and below, none from 80 C
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -138,6 +157,9 @@ class State:
     boost_desired: float = 0.0  # what the ECU expects the MAP sensor to read above baro
     coolant: float = 20.0
     coolant_model: float = 20.0  # the ECU's model of a healthy engine (P0128)
+    block: float = 20.0  # the block's metal and coolant, behind the head's (see _heat)
+    block_model: float = 20.0
+    wall_heat: float = 0.0  # W reaching the coolant through the combustion chambers' walls
     coolant_at_start: float = 20.0
     intake: float = 20.0
     catalyst: float = 20.0
@@ -208,6 +230,8 @@ class Physics:
         self.state = State(
             coolant=self.ambient,
             coolant_model=self.ambient,
+            block=self.ambient,
+            block_model=self.ambient,
             coolant_at_start=self.ambient,
             intake=self.ambient,
             catalyst=self.ambient,
@@ -222,7 +246,10 @@ class Physics:
             self.state.ltft[bank] = profile.fuel_bias
         self.state.ignitions = 1
         self.state.soot_g = 8.0 + 45.0 * faults["dpf_clogged"]
-        self.heat_capacity = 10000.0 * (profile.displacement_l / 1.5) ** 0.8  # J/K, small loop
+        size = (profile.displacement_l / 1.5) ** 0.8
+        self.head_capacity = HEAD_CAPACITY_J_PER_K * size
+        self.block_capacity = BLOCK_CAPACITY_J_PER_K * size
+        self._cooling_fault = any(faults[name] for name in COOLING_FAULTS)
         self._latest_sensors: dict[str, float] = {}
         self._sensors_t = -1.0
         self.dt = DT
@@ -277,7 +304,7 @@ class Physics:
         s.warm_counted = False
         s.dropouts = s.cam_dropouts = 0
         s.down_max = 0.0
-        s.coolant_model = s.coolant
+        s.coolant_model, s.block_model = s.coolant, s.block
 
     def _off(self, dt: float) -> None:
         """Key off: everything cools towards ambient (hours for the block)."""
@@ -288,7 +315,9 @@ class Physics:
         s.stft = [0.0, 0.0]
         soak = _lag(dt, 5400.0)
         s.coolant += (self.ambient - s.coolant) * soak
-        s.coolant_model = s.coolant
+        s.block += (self.ambient - s.block) * _lag(dt, BLOCK_SOAK_S)  # more metal, inside
+        s.wall_heat = 0.0
+        s.coolant_model, s.block_model = s.coolant, s.block
         s.trans_temp += (self.ambient - s.trans_temp) * soak
         s.intake += (self.ambient - s.intake) * _lag(dt, 1800.0)
         s.catalyst += (self.ambient - s.catalyst) * _lag(dt, 900.0)
@@ -468,6 +497,9 @@ class Physics:
         s, p, f = self.state, self.profile, self.faults
         ve_closed = 0.245 * p.ve_scale * math.sqrt(p.idle_rpm / max(s.rpm, 300.0))
         ve_closed *= (800.0 / p.idle_rpm) ** 0.3 * (1.0 + 0.06 * f["clogged_catalyst"])
+        # A cold engine's thick oil takes more torque to turn: the idle controller lets
+        # in more air (and fuel, and heat) to hold its speed (oil follows the coolant).
+        ve_closed *= 1.0 + COLD_FRICTION_AIR * _clamp((80.0 - s.coolant) / 50.0, 0.0, 1.0)
         if s.fuel_cut:
             ve_closed *= 0.55
         wide = self._ve() * self._restriction()
@@ -808,50 +840,85 @@ class Physics:
 
     def _heat(self, dt: float) -> None:
         s, p = self.state, self.profile
-        heat_share = 0.26 if p.diesel else 0.32
+        # The coolant's share of the fuel's heat: at idle nearly all that does not leave
+        # with the exhaust; under load more goes out as work and hot exhaust.
+        heat_share = 0.26 if p.diesel else PETROL_HEAT_SHARE - HEAT_SHARE_LOAD * s.demand
         heat_in = s.fuel_rate * LHV_KJ_PER_G * 1000.0 * heat_share
         if s.fuel_cut:
             heat_in = 400.0
         if s.timing < 5.0 and not p.diesel and s.running:
             heat_in *= 1.1  # late combustion puts more heat into the walls
+        if not s.running:
+            heat_in = 0.0
+        # The heat crosses the chambers' walls first: the coolant feels a change of load
+        # tens of seconds later.
+        s.wall_heat += (heat_in - s.wall_heat) * _lag(dt, WALL_LAG_S)
+        heat_in = s.wall_heat
         start = s.coolant_at_start
-        s.coolant = self._coolant_step(s.coolant, heat_in, dt, faulty=True)
+        s.coolant, s.block = self._coolant_step(s.coolant, s.block, heat_in, dt, faulty=True)
         # A real ECU counts a warm-up when coolant rose 22 C since engine start and
         # reached 70 C (SAE J1979 definition); it counts once per driving cycle.
         if not s.warm_counted and s.coolant >= 70.0 and s.coolant - start >= 22.0:
             s.warmups += 1
             s.warm_counted = True
-        s.coolant_model = self._coolant_step(s.coolant_model, heat_in, dt, faulty=False)
+        if self._cooling_fault:
+            s.coolant_model, s.block_model = self._coolant_step(
+                s.coolant_model, s.block_model, heat_in, dt, faulty=False
+            )
+        else:  # the same heat into the same circuit: the ECU's model is the engine
+            s.coolant_model, s.block_model = s.coolant, s.block
         soak = 14.0 * math.exp(-s.speed / 30.0) * _clamp((s.coolant - self.ambient) / 70.0, 0, 1)
         s.intake += (self.ambient + soak + 14.0 * _clamp(s.rpm / 800.0, 0, 1) - s.intake) * _lag(
             dt, 60.0
         )
         self._catalyst_temp(dt)
 
-    def _coolant_step(self, temp: float, heat_in: float, dt: float, faulty: bool) -> float:
-        """One step of the coolant temperature: heat in, losses through block, radiator
-        (thermostat) and fan. Solved exactly for the losses at the step's end
-        temperature (a fixed-point pass on coarse steps), so a thermostat that opens
-        during a long step still regulates. ``faulty`` False is the ECU's model of a
-        healthy system."""
+    def _coolant_step(
+        self, head: float, block: float, heat_in: float, dt: float, faulty: bool
+    ) -> tuple[float, float]:
+        """One step of the coolant: the head's coolant (where the sensor and the
+        thermostat sit) takes the combustion heat and loses it to the air (block surface,
+        radiator past the thermostat, fan) and to the block's metal and coolant, which
+        the water pump mixes in at a rate that grows with engine speed; so a cold engine's
+        sensor first rises fast, then as fast as the whole engine warms. Each node's step
+        is solved exactly with the other held (on coarse steps the losses at the step's
+        end temperature, so a thermostat that opens during a long step still regulates).
+        ``faulty`` False is the ECU's model of a healthy system. Returns the new (head,
+        block) temperatures."""
         f = self.faults if faulty else _HEALTHY
-        capacity = self.heat_capacity * (1.0 - 0.6 * f["coolant_loss"])
+        kept = 1.0 - 0.6 * f["coolant_loss"]  # less coolant: less mass to warm
+        head_mass, block_mass = self.head_capacity * kept, self.block_capacity * kept
         heat_in *= 1.0 + 0.8 * f["coolant_loss"]  # hot spots: the head heats the sensor
-        end = temp
-        for _ in range(2 if dt > 1.0 else 1):
-            conductance = self._conductance(end, f, faulty)
-            # The sensor first sees the coolant around the head; as the engine warms the
-            # whole block and, past the thermostat, the radiator join the thermal mass.
-            mass = capacity * (1.0 + 6.0 * _clamp((end - 50.0) / 35.0, 0.0, 1.0))
-            steady = self.ambient + heat_in / conductance
-            end = steady + (temp - steady) * math.exp(-dt * conductance / mass)
-        return min(OVERHEAT_LIMIT_C, end)
+        mixing = MIXING_W_PER_K_PER_KRPM * max(self.state.rpm, 0.0) / 1000.0
 
-    def _conductance(self, temp: float, f: dict[str, float], faulty: bool) -> float:
-        """Heat loss of the engine to the air per kelvin (W/K) at coolant ``temp``."""
+        def after(end: float) -> float:  # the head after dt, losing as it would at ``end``
+            loss, opening = self._conductance(end, f, faulty)
+            # Past an open thermostat the radiator's coolant joins the head's circuit.
+            mass = head_mass + RADIATOR_CAPACITY_J_PER_K * kept * opening
+            steady = (self.ambient * loss + block * mixing + heat_in) / (loss + mixing)
+            return steady + (head - steady) * math.exp(-dt * (loss + mixing) / mass)
+
+        end = after(head)
+        if dt > 1.0:
+            # The end temperature is the one that gives itself back; ``after`` falls as
+            # ``end`` rises, so it lies between two successive guesses. They part only
+            # when the thermostat opens within the step: then halve the bracket.
+            low, high = sorted((end, after(end)))
+            for _ in range(6 if high - low > 0.2 else 0):
+                middle = (low + high) / 2.0
+                low, high = (middle, high) if after(middle) > middle else (low, middle)
+            end = (low + high) / 2.0
+        block = end + (block - end) * math.exp(-dt * mixing / block_mass)
+        return min(OVERHEAT_LIMIT_C, end), block
+
+    def _conductance(self, temp: float, f: dict[str, float], faulty: bool) -> tuple[float, float]:
+        """Heat loss of the engine to the air per kelvin (W/K) at coolant ``temp``, and how
+        far the coolant flows through the radiator (0..1)."""
         s, p = self.state, self.profile
         opening = _clamp((temp - p.thermostat_c) / 6.0, 0.0, 1.0)
-        opening = max(opening, f["thermostat_stuck_open"])
+        # A valve stuck barely off its seat passes next to nothing (the bypass takes the
+        # flow); from a fifth of its travel the flow grows with the lift.
+        opening = max(opening, _clamp((f["thermostat_stuck_open"] - 0.2) / 0.6, 0.0, 1.0))
         opening *= (1.0 - f["thermostat_stuck_closed"]) ** 2  # only the bypass leaks past
         opening *= 1.0 - f["coolant_loss"]  # air in the circuit: the pump cavitates
         airflow = 1.0 + s.speed / 30.0
@@ -863,7 +930,7 @@ class Physics:
         size = 110.0 * max(1.0, p.max_power_kw / 66.0) ** 0.8  # radiators scale with power
         # Standing still with no fan, the radiator sheds little heat.
         radiator = opening * size * (airflow + fan) * (1.0 if s.speed > 5 or fan else 0.08)
-        return 18.0 + radiator
+        return 18.0 + radiator, opening
 
     def _catalyst_temp(self, dt: float) -> None:
         s = self.state
