@@ -1,6 +1,6 @@
 """Realism of the healthy small petrol car against real recordings (carOBD: a healthy 2014
-Toyota Etios 1.5 L, 1 Hz OBD-II logs; see ``shared/data/carobd/README.md`` for the source
-and how to cite it).
+Toyota Etios 1.5 L, OBD-II logs of about 2 samples a second; see
+``shared/data/carobd/README.md`` for the source and how to cite it).
 
 :func:`real_samples` reads the recordings, :func:`simulated_samples` drives healthy
 ``small_petrol`` cars the way the recordings were made (parked and idling from a cold

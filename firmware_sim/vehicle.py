@@ -40,7 +40,7 @@ LHV_KJ_PER_G = 43.0
 # (``EngineProfile.shift_floor_rpm``: 1,100 rpm for the early-shifting driver of the
 # recordings) plus a margin that grows with the power asked for, so a brisk pull holds
 # each gear longer. Profiles with ``shift_up_kmh`` change up at fixed road speeds.
-SHIFT_FLOOR_PER_POWER = 1500.0  # rpm more per unit of (wheel power / maximum power)
+SHIFT_FLOOR_PER_POWER = 4000.0  # rpm more per unit of (wheel power / maximum power)
 SHIFT_CEILING_RPM = 4500.0
 RATED_RPM = 5500.0  # maximum power; below it the torque is about flat
 DRIVELINE_EFFICIENCY = 0.9
