@@ -119,19 +119,22 @@ class Caller:
     thread step and one statement (:class:`api.accounts.service.OwnedQuery`: the owner
     and the revocation check, by the same rules as
     :func:`api.accounts.service.authenticate`, in the read's own WHERE), on a connection of
-    :func:`api.database.make_read_engine`, with Core rows.
+    :func:`api.database.make_read_engine`, with Core rows, at most ``limiter``'s tokens
+    at once (the read pool's size: a read never waits for a connection).
     """
 
-    __slots__ = ("credentials", "engine")
+    __slots__ = ("credentials", "engine", "limiter")
 
-    def __init__(self, credentials: accounts.Credentials, engine: Engine) -> None:
-        self.credentials, self.engine = credentials, engine
+    def __init__(
+        self, credentials: accounts.Credentials, engine: Engine, limiter: CapacityLimiter
+    ) -> None:
+        self.credentials, self.engine, self.limiter = credentials, engine, limiter
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(connection, credentials, *args)`` in one thread step; ``fn`` reads with an
         :class:`api.accounts.service.OwnedQuery` (the revocation check and the owner in its
         statement). The connection goes back to the pool before the step ends."""
-        return await anyio.to_thread.run_sync(self._read, fn, args)
+        return await anyio.to_thread.run_sync(self._read, fn, args, limiter=self.limiter)
 
     def _read(self, fn: Callable[..., T], args: tuple) -> T:
         with self.engine.connect() as conn:
@@ -147,7 +150,7 @@ async def get_caller(
     security schemes as :func:`get_principal` in the OpenAPI schema)."""
     state = request.app.state
     creds = accounts.credentials(state.settings, bearer.credentials if bearer else None, api_key)
-    return Caller(creds, state.read_engine)
+    return Caller(creds, state.read_engine, state.read_limiter)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -8,7 +8,9 @@ The snapshots: labelled cases of the simulator's case generator (a whole guided 
 loopback, ``POST /v1/vehicles/{id}/diagnoses`` with ``{"snapshot": ...}``: validation,
 the same diagnosis, storage of the snapshot, result and history row, the response in one
 language; then ``GET /v1/diagnoses/{id}``. Load: ``--clients`` concurrent clients, each
-sending its requests one after the other. Goal: diagnosis request p95 < 100 ms.
+sending its requests one after the other. Goal: diagnosis request p95 < 100 ms. Also
+printed: the server's CPU time per POST + GET pair (load-independent), and the direct
+call's CPU time.
 
     python benchmarks/api_diagnosis.py [--requests 200] [--clients 1,4]
         [--backends sqlite,postgresql]
@@ -30,6 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.api_decode import serve  # noqa: E402
+from benchmarks.api_http import cpu_seconds  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -99,17 +102,22 @@ def main() -> None:
     size = statistics.mean(len(json.dumps(s)) for s in snapshots) / 1000
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
           f"{args.cases} labelled cases, {size:.0f} kB of JSON each")  # fmt: skip
+    cpu_started = time.process_time()
     direct = direct_ms(snapshots, args.requests)
-    print(line("diagnostics.diagnose directly", direct))
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / args.requests
+    print(line("diagnostics.diagnose directly", direct) + f"; CPU {cpu_ms:.1f} ms a call")
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends.split(","):
             proc, base, auth = serve(backend, Path(tmp))
             try:
                 for clients in (int(c) for c in args.clients.split(",")):
+                    cpu_started = cpu_seconds(proc.pid)
                     posts, gets = http_ms(base, auth, snapshots, args.requests, clients)
+                    cpu_ms = (cpu_seconds(proc.pid) - cpu_started) * 1000 / args.requests
                     ratio = percentile(posts, 0.95) / percentile(direct, 0.95)
                     print(line(f"[{backend}, {clients} client(s)] POST .../diagnoses", posts)
-                          + f"; p95 {ratio:.1f}x the direct call (goal p95 < 100 ms)")  # fmt: skip
+                          + f"; p95 {ratio:.1f}x the direct call (goal p95 < 100 ms); server"
+                          f" CPU {cpu_ms:.1f} ms a POST + GET")  # fmt: skip
                     print(line(f"[{backend}, {clients} client(s)] GET /v1/diagnoses/{{id}}", gets))
             finally:
                 proc.terminate()
