@@ -144,7 +144,11 @@ def _status(
 ) -> str:
     if not f.has_data:
         return "insufficient_data"
-    if p_unknown is not None and p_unknown > ranker.abstention.threshold:
+    if (
+        p_unknown is not None
+        and p_unknown > ranker.abstention.threshold
+        and not (causes and _codes_alone_fit(kb, f, causes[0].cause))
+    ):
         return "unknown_fault"  # evidence the leading causes do not explain: no guess
     best = max(posterior, key=posterior.get)
     if best == HEALTHY:
@@ -159,6 +163,16 @@ def _status(
     ):
         return "unknown_fault"  # a weak leader and a stronger "none of these": no guess
     return "fault_found"
+
+
+def _codes_alone_fit(kb: KnowledgeBase, f: Features, leader: str) -> bool:
+    """True for a snapshot of codes only (no live data, no Mode 06) whose every code the
+    leading cause sets: then nothing is left unexplained for the abstention to weigh."""
+    if f.phases or f.misfire_counts or not f.codes:
+        return False
+    base, _, cylinder = leader.partition(":")
+    table = kb.causes[base].codes_for(int(cylinder) if cylinder.isdigit() else None)
+    return f.codes <= set(table)
 
 
 def _nothing_fits(kb: KnowledgeBase, f: Features, leader: str) -> bool:

@@ -244,37 +244,40 @@ def _sigmoid(z: float) -> float:
 
 @dataclass
 class Confidence:
-    """The probability shown for each ranked hypothesis: P(it is one of the true faults)
-    (for ``healthy``: P(the car is healthy)), as a logistic map of
-    :meth:`inputs`, fitted on the calibration split (:func:`fit_confidence`).
+    """The probability shown for the first hypothesis: P(it is one of the true faults) (for
+    ``healthy``: P(the car is healthy)), a logistic map of :meth:`inputs` fitted on the
+    calibration split (:func:`fit_confidence`). The others keep their combined probability,
+    never above the first's.
 
     Why a second step after the combination: the combination is one distribution over
     hypotheses, so two true faults share its mass and the first one's share understates how
     often it is right; the healthy hypothesis also keeps mass for the weak faults that look
-    like it. The map sees the next hypothesis' share and which kind of hypothesis it is."""
+    like it. The map sees the next hypothesis' share and whether the first is ``healthy``."""
 
     weights: list[float]
 
     @staticmethod
-    def inputs(p: float, p_next: float, healthy: bool, first: bool) -> list[float]:
-        """(logit p, logit of p and the next one together, healthy, first, 1)."""
-        return [_logit(p), _logit(p + p_next), float(healthy), float(first), 1.0]
+    def inputs(p: float, p_next: float, healthy: bool) -> list[float]:
+        """(logit p, logit of p and the next one together, healthy, 1)."""
+        return [_logit(p), _logit(p + p_next), float(healthy), 1.0]
 
     def shown(self, ranked: list[tuple[str, float]]) -> dict[str, float]:
-        """Calibrated probabilities of ``ranked`` (hypothesis, combined p), best first; never
+        """Shown probabilities of ``ranked`` (hypothesis, combined p), best first; never
         rising down the ranking. ``unknown`` keeps its combined probability (no case of the
         calibration split is a true unknown of the shipped knowledge base)."""
         out: dict[str, float] = {}
-        ceiling = 1.0
-        for i, (h, p) in enumerate(ranked):
-            if h == UNKNOWN:
-                out[h] = p
-                continue
-            p_next = next((q for g, q in ranked[i + 1 :] if g != UNKNOWN), 0.0)
-            x = self.inputs(p, p_next, h == HEALTHY, i == 0)
-            q = _sigmoid(sum(w * v for w, v in zip(self.weights, x, strict=True)))
-            ceiling = min(ceiling, q)
-            out[h] = ceiling
+        ceiling = None
+        named = [(h, p) for h, p in ranked if h != UNKNOWN]
+        for i, (h, p) in enumerate(named):
+            if ceiling is None:
+                p_next = named[i + 1][1] if i + 1 < len(named) else 0.0
+                x = self.inputs(p, p_next, h == HEALTHY)
+                ceiling = _sigmoid(sum(w * v for w, v in zip(self.weights, x, strict=True)))
+                out[h] = ceiling
+            else:
+                out[h] = min(p, ceiling)
+        for h, p in ranked:
+            out.setdefault(h, p)
         return out
 
 
@@ -741,21 +744,16 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> list[float]
     return [round(float(w), 6) for w in fit.x]
 
 
-CONFIDENCE_RANKS = 3  # hypotheses per calibration case that fit the shown probabilities
-
-
 def fit_confidence(ranker: Ranker, data: Prepared) -> None:
-    """Fit :class:`Confidence` on ``data`` (the calibration split): for the first
-    :data:`CONFIDENCE_RANKS` hypotheses of each case, is it one of the true faults (or, for
-    ``healthy``, is the car healthy)?"""
+    """Fit :class:`Confidence` on ``data`` (the calibration split): is each case's first
+    hypothesis one of its true faults (or, for ``healthy``, is the car healthy)?"""
     rows, targets = [], []
     for f, scores, truth in zip(data.features, data.scores, data.labels, strict=True):
         ranked = ranked_hypotheses(ranker.posterior(scores, f))
         ranked = [(h, p) for h, p in ranked if h != UNKNOWN]
-        for i, (h, p) in enumerate(ranked[:CONFIDENCE_RANKS]):
-            p_next = ranked[i + 1][1] if i + 1 < len(ranked) else 0.0
-            rows.append(Confidence.inputs(p, p_next, h == HEALTHY, i == 0))
-            targets.append(float(h in truth))
+        (h, p), p_next = ranked[0], ranked[1][1] if len(ranked) > 1 else 0.0
+        rows.append(Confidence.inputs(p, p_next, h == HEALTHY))
+        targets.append(float(h in truth))
     ranker.confidence = Confidence(_fit_logistic(np.array(rows), np.array(targets)))
 
 

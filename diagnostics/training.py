@@ -66,6 +66,9 @@ ABSTENTION_FOLDS = 3
 #: The share of the calibration cases the ranker gets right (known faults, healthy cars)
 #: that the abstention may turn into "unknown fault": the threshold is set to it.
 FALSE_UNKNOWN_BUDGET = 0.04
+#: Fewer "unknown" or "known" examples than this: no fitted abstention (the rules' "unknown"
+#: hypothesis and the engine's fixed threshold decide, as without a model).
+MIN_ABSTENTION_EXAMPLES = 50
 
 
 class TrainingError(ValueError):
@@ -285,6 +288,9 @@ def fit_abstention(
             unknown.append(float(mark == 2))
             right.append(mark == 0 and ranked[0][0] in calibration.labels[i])
     x, y = np.array(rows), np.array(unknown)
+    if min(y.sum(), len(y) - y.sum()) < MIN_ABSTENTION_EXAMPLES:
+        ranker.abstention = None  # a fit on so few would separate them by chance
+        return {"unknown_examples": int(y.sum()), "known_examples": int(len(y) - y.sum())}
     weights = _fit_logistic(x, y)
     scores = 1.0 / (1.0 + np.exp(-(x @ np.array(weights))))
     known_right = np.sort(scores[np.array(right)])

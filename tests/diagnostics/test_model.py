@@ -239,10 +239,12 @@ def test_shown_probabilities_are_calibrated_and_never_rise_down_the_ranking(rank
     assert shown == sorted(shown, reverse=True) and all(0 <= p <= 1 for p in shown)
     assert ranker.confidence is not None and d.confidence is not None
     # A map that doubts the first hypothesis: shown below the combined probability.
-    doubtful = Confidence([1.0, 0.0, 0.0, -3.0, 0.0])
-    ranked = [("vacuum_leak", 0.8), ("low_fuel_pressure", 0.15), ("healthy", 0.05)]
+    doubtful = Confidence([1.0, 0.0, 0.0, -3.0])
+    ranked = [("vacuum_leak", 0.5), ("low_fuel_pressure", 0.3), ("healthy", 0.2)]
     out = doubtful.shown(ranked)
-    assert out["vacuum_leak"] < 0.8 and out["low_fuel_pressure"] <= out["vacuum_leak"]
+    assert out["vacuum_leak"] < 0.5 and out["low_fuel_pressure"] == out["vacuum_leak"]
+    sure = Confidence([1.0, 0.0, 0.0, 3.0]).shown(ranked)
+    assert sure["vacuum_leak"] > 0.9 and sure["low_fuel_pressure"] == 0.3  # the others: combined
 
 
 def test_the_abstention_counts_what_the_leaders_do_not_explain_and_decides(ranker) -> None:
@@ -265,4 +267,4 @@ def test_the_abstention_counts_what_the_leaders_do_not_explain_and_decides(ranke
     plain = _case(5001, "vacuum_leak")["snapshot"]
     assert diagnose(plain, model=always).status == "unknown_fault"
     assert diagnose(plain, model=never).status == "fault_found"
-    assert ranker.abstention is not None and 0 < ranker.abstention.threshold < 1
+    assert ranker.abstention is None  # 15 "unknown" examples in the tiny set: too few to fit
