@@ -899,7 +899,9 @@ class Physics:
             return steady + (head - steady) * math.exp(-dt * (loss + mixing) / mass)
 
         end = after(head)
-        if dt > 1.0:
+        # Below the thermostat's opening the losses do not depend on the temperature: the
+        # first pass is exact (and the cheap common case of a warm-up).
+        if dt > 1.0 and max(head, end) >= self.profile.thermostat_c:
             # The end temperature is the one that gives itself back; ``after`` falls as
             # ``end`` rises, so it lies between two successive guesses. They part only
             # when the thermostat opens within the step: then halve the bracket.
