@@ -4,14 +4,14 @@
 
 Cold start = a fresh Python process importing the package, loading the engine and reading
 one card (interpreter start-up excluded); CLI cold start = the whole ``python -m novaevo
-ocr PHOTO --json`` command, interpreter start-up included. Latency = warm reads of
-generated cards, half clean scans and half phone photos; p50 and p95 of the wall time and
-p50 and p95 of the CPU time per read (all threads; on a shared machine the CPU time is the
-steadier figure); the CLI cold start also gives its CPU time (user + system). The
-engines (``--engines``, default ``onnx,paddle``: the default engine and, as the peer, the PaddleOCR pipeline the reader used before) run in the same process and read
-each card in turn (and the cold starts alternate), so that the load of a shared machine
-affects them alike; the ratios against the last one are printed. Threads: the product's
-setting (``NOVAEVO_OCR_THREADS``, default the CPU count).
+ocr PHOTO --json`` command, interpreter start-up included, wall and CPU (user + system).
+Latency = warm reads of generated cards, half clean scans and half phone photos; p50 and
+p95 of the wall time and of the CPU time per read (all threads; on a shared machine the
+CPU time is the steadier figure). The engines (``--engines``, default ``onnx,paddle``: the
+default engine and, as the peer, the PaddleOCR pipeline the reader used before) run in
+the same process and read each card in turn (and the cold starts alternate), so that the
+load of a shared machine affects them alike; the ratios against the last one are printed.
+Threads: the product's setting (``NOVAEVO_OCR_THREADS``, default the CPU count).
 """
 
 from __future__ import annotations
