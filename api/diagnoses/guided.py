@@ -160,7 +160,7 @@ def _driver(app: Any, diagnosis_id: int, simulated: bool, stop: threading.Event)
     """A runner driver that records each phase and its prompt in the diagnosis row (the
     person following the test reads them by polling) and ends the test when ``stop`` is
     set; the simulator's one also gives the simulated driver its orders."""
-    from diagnostics.plan import PHASES
+    from diagnostics.plan import step
     from diagnostics.runner import PromptDriver, SimulatorDriver
 
     base = SimulatorDriver if simulated else PromptDriver
@@ -169,7 +169,7 @@ def _driver(app: Any, diagnosis_id: int, simulated: bool, stop: threading.Event)
         async def start(self, phase: str, client: Any) -> None:
             if stop.is_set():
                 raise Stopped("the server stopped")
-            _progress(app, diagnosis_id, phase, PHASES[phase]["prompt"])
+            _progress(app, diagnosis_id, phase, step(phase)["prompt"])
             await super().start(phase, client)
 
         def sample(self, phase: str, values: dict[str, float | None]) -> None:

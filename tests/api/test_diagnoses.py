@@ -382,6 +382,26 @@ def test_a_guided_test_whose_worker_died_reads_as_failed(app, user) -> None:
     assert body["state"] == "failed" and "interrupted" in body["error"]
 
 
+def test_a_cold_car_s_warm_up_step_is_shown_to_whoever_polls(app, user) -> None:
+    """The runner starts ``warm_up`` on a cold engine (a step, not a phase of the plan):
+    the recording driver shows its prompt instead of failing the test."""
+    import asyncio
+    import threading
+
+    from api.accounts.models import User as UserRow
+    from api.diagnoses import service
+    from api.diagnoses.guided import _driver
+    from diagnostics.plan import WARM_UP
+
+    vid = _vehicle(user)
+    with app.state.sessions() as s:
+        row, _ = service.start_guided(s, s.get(UserRow, user.id), vid, "simulator", [])
+    driver = _driver(app, row.id, simulated=False, stop=threading.Event())
+    asyncio.run(driver.start("warm_up", client=None))
+    guided = user.get(f"/v1/diagnoses/{row.id}").json()["guided_test"]
+    assert guided["phase"] == "warm_up" and guided["prompt"] == WARM_UP["prompt"]["en"]
+
+
 def test_quotes_from_a_diagnosis_need_the_callers_finished_diagnosis_of_that_car(
     app, user, other
 ) -> None:
