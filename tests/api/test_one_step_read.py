@@ -45,26 +45,30 @@ def test_another_owners_or_an_unknown_vehicle_is_a_404(user, other) -> None:
     assert_error(user.get("/v1/vehicles/0"), 422, "validation_error")
 
 
-def test_a_log_out_on_one_worker_revokes_the_read_on_the_other(two_workers) -> None:
+def _read_on_the_other_worker(two_workers) -> tuple:
+    """An owner signed up on worker a whose vehicle worker b reads: (owner, url, token)."""
     a, b = two_workers
     owner = User(a)
     vehicle_id = owner.post("/v1/vehicles", json={"name": "mine"}).json()["id"]
-    token = owner.tokens["access_token"]
-    assert b.get(f"/v1/vehicles/{vehicle_id}", headers=_bearer(token)).status_code == 200
+    url, token = f"/v1/vehicles/{vehicle_id}", owner.tokens["access_token"]
+    assert b.get(url, headers=_bearer(token)).status_code == 200
+    return owner, url, token
+
+
+def test_a_log_out_on_one_worker_revokes_the_read_on_the_other(two_workers) -> None:
+    b = two_workers[1]
+    owner, url, token = _read_on_the_other_worker(two_workers)
     assert owner.post("/v1/auth/logout").status_code == 204
-    assert_error(b.get(f"/v1/vehicles/{vehicle_id}", headers=_bearer(token)), 401, "token_revoked")
+    assert_error(b.get(url, headers=_bearer(token)), 401, "token_revoked")
 
 
 def test_a_password_change_revokes_the_read_on_the_other_worker(two_workers) -> None:
-    a, b = two_workers
-    owner = User(a)
-    vehicle_id = owner.post("/v1/vehicles", json={"name": "mine"}).json()["id"]
-    token = owner.tokens["access_token"]
-    assert b.get(f"/v1/vehicles/{vehicle_id}", headers=_bearer(token)).status_code == 200
+    b = two_workers[1]
+    owner, url, token = _read_on_the_other_worker(two_workers)
     body = {"current_password": PASSWORD, "new_password": "another long password"}
     fresh = owner.post("/v1/auth/password", json=body).json()["access_token"]
-    assert_error(b.get(f"/v1/vehicles/{vehicle_id}", headers=_bearer(token)), 401, "token_revoked")
-    assert b.get(f"/v1/vehicles/{vehicle_id}", headers=_bearer(fresh)).status_code == 200
+    assert_error(b.get(url, headers=_bearer(token)), 401, "token_revoked")
+    assert b.get(url, headers=_bearer(fresh)).status_code == 200
 
 
 def test_an_api_key_reads_until_revoked_on_another_worker(two_workers) -> None:
