@@ -480,7 +480,8 @@ def load(path: Path = ARTEFACT) -> Ranker:
         model.classes
     ):
         raise ValueError(f"model artefact {path} does not match its column layout")
-    abstention = data.get("abstention")
+    confidence, abstention = data.get("confidence"), data.get("abstention")
+    _check_weights(path, confidence, abstention)
     return Ranker(
         vectoriser,
         model,
@@ -490,9 +491,25 @@ def load(path: Path = ARTEFACT) -> Ranker:
         data["d"],
         data["e"],
         data.get("meta", {}),
-        Confidence(data["confidence"]) if data.get("confidence") else None,
+        Confidence(confidence) if confidence else None,
         Abstention(abstention["weights"], abstention["threshold"]) if abstention else None,
     )
+
+
+def _check_weights(path: Path, confidence: list | None, abstention: dict | None) -> None:
+    """The calibration map and the abstention must weigh the inputs this code computes: an
+    artefact fitted on other inputs would otherwise score every diagnosis wrong, silently
+    (same count) or with an error in the middle of one (another count)."""
+    if confidence and len(confidence) != len(Confidence.inputs(0.5, 0.25, False)):
+        raise ValueError(f"model artefact {path}: its calibration map has another input count")
+    if abstention and (
+        abstention.get("inputs") != list(ABSTENTION_INPUTS)
+        or len(abstention.get("weights", ())) != len(ABSTENTION_INPUTS)
+    ):
+        raise ValueError(
+            f"model artefact {path}: its abstention weighs {abstention.get('inputs')}, "
+            f"this code computes {list(ABSTENTION_INPUTS)}"
+        )
 
 
 @lru_cache(maxsize=4)

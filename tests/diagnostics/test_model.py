@@ -141,6 +141,23 @@ def test_artefact_round_trip_and_damage(ranker, tmp_path: Path) -> None:
         load(path)
 
 
+def test_an_artefact_whose_weights_fit_other_inputs_is_refused(ranker, tmp_path: Path) -> None:
+    """The calibration map and the abstention must weigh the inputs this code computes."""
+    path = tmp_path / "model.json.gz"
+    save(ranker, path)
+    with gzip.open(path, "rt") as source:
+        data = json.load(source)
+    stale = [
+        ("confidence", [1.0, 0.0, 0.0], "calibration map"),
+        ("abstention", {"inputs": ["bias"], "weights": [0.0], "threshold": 0.5}, "abstention"),
+    ]
+    for key, value, message in stale:
+        with gzip.open(path, "wt") as out:
+            json.dump({**data, key: value}, out)
+        with pytest.raises(ValueError, match=message):
+            load(path)
+
+
 def test_held_out_profile_dev_and_eval_seeds_never_train(cases) -> None:
     other = (
         [dict(c, profile="turbo_petrol") for c in cases]
