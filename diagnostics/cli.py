@@ -172,8 +172,8 @@ def train_command(
     """Train the shipped ranker (fixed seed) on simulator cases; writes the artefact.
 
     The same cases give the same artefact, to the byte, whatever the order of the files.
-    The shipped one: seeds 0-3,734, 4,000-5,347 and 6,000-7,887 (``novaevo sim-cases``), each
-    file given with ``--cases`` (BENCHMARKS.md, "Diagnosis")."""
+    The shipped one: seeds 0-19,999 (``novaevo sim-cases -n 10000 --seed 0`` and ``--seed
+    10000``), each file given with ``--cases`` (BENCHMARKS.md, "Diagnosis")."""
     from diagnostics.model import ARTEFACT
     from diagnostics.training import TrainingError, generate_cases, iter_cases, train_and_save
 
